@@ -1,0 +1,1 @@
+"""Infrastructure: resource definitions shared by the AWS template and the local cloud."""

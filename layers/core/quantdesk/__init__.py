@@ -1,0 +1,1 @@
+"""quantdesk: serverless, prompt-driven quant research."""
