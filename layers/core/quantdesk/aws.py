@@ -1,0 +1,53 @@
+"""Lazily created, cached AWS clients: no I/O at import time.
+
+Locally every client points at the LocalStack-compatible endpoint through ``localstack-client``
+(set ``LOCALSTACK_HOST``, e.g. ``127.0.0.1:4566``); on AWS plain boto3 is used. Code never
+special-cases the local cloud beyond this module.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import cache
+from typing import Any
+
+_lock = threading.Lock()
+
+
+def local_endpoint() -> str | None:
+    """The LocalStack-compatible host:port when running locally, else None."""
+    return os.environ.get("LOCALSTACK_HOST") or None
+
+
+@cache
+def _session() -> Any:
+    host = local_endpoint()
+    if host:
+        from localstack_client.session import Session
+
+        return Session(
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+            localstack_host=host,
+        )
+    import boto3
+
+    return boto3.session.Session()
+
+
+@cache
+def client(service: str) -> Any:
+    """A cached boto3 client for ``service`` (thread-safe creation)."""
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": 3}, tcp_keepalive=True)
+    with _lock:
+        return _session().client(service, config=config)
+
+
+def reset() -> None:
+    """Forget cached clients (tests switch endpoints between moto modes)."""
+    client.cache_clear()
+    _session.cache_clear()

@@ -1,0 +1,55 @@
+"""The single-table key design. Every PK/SK is built here; the template and moto tables are
+created from the same constants (``infrastructure.resources``).
+
+| item               | PK                 | SK                 | GSI1PK            | GSI1SK              |
+|--------------------|--------------------|--------------------|-------------------|---------------------|
+| run                | RUN#<run_id>       | RUN                | OWNER#<owner>     | <created_at>#<id>   |
+| run event          | RUN#<run_id>       | EVT#<seq:010d>     |                   |                     |
+| dataset snapshot   | DATASET#<name>     | SNAP#<snapshot_id> |                   |                     |
+| latest snapshot    | DATASET#<name>     | LATEST             |                   |                     |
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+PK: Final = "PK"
+SK: Final = "SK"
+GSI1: Final = "GSI1"
+GSI1PK: Final = "GSI1PK"
+GSI1SK: Final = "GSI1SK"
+
+RUN_SK: Final = "RUN"
+EVENT_PREFIX: Final = "EVT#"
+SEQ_WIDTH: Final = 10
+
+
+def run_key(run_id: str) -> dict[str, str]:
+    return {PK: f"RUN#{run_id}", SK: RUN_SK}
+
+
+def run_pk(run_id: str) -> str:
+    return f"RUN#{run_id}"
+
+
+def event_sk(seq: int) -> str:
+    return f"{EVENT_PREFIX}{seq:0{SEQ_WIDTH}d}"
+
+
+def owner_pk(owner: str) -> str:
+    return f"OWNER#{owner}"
+
+
+def owner_sk(created_at: str, run_id: str) -> str:
+    return f"{created_at}#{run_id}"
+
+
+def dataset_pk(dataset: str) -> str:
+    return f"DATASET#{dataset}"
+
+
+def snapshot_sk(snapshot_id: str) -> str:
+    return f"SNAP#{snapshot_id}"
+
+
+LATEST_SNAPSHOT_SK: Final = "LATEST"
