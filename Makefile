@@ -5,7 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-8)
 
-.PHONY: install up test test-unit test-integration lint format bench clean
+FRONTEND_STAMP := frontend/node_modules/.installed
+
+.PHONY: install frontend browser up test test-unit test-integration lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,10 +17,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-up: install
+$(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json
+	npm --prefix frontend ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The static web UI (Next.js export in frontend/out), served by the local origin.
+frontend: $(FRONTEND_STAMP)
+	npm --prefix frontend run build
+
+# Headless Chromium for the UI's end-to-end tests (Debian's package; no browser downloads).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+up: install frontend
 	$(BIN)/python -m infrastructure.local up
 
-test: install
+test: install frontend browser
+	npm --prefix frontend test
 	$(BIN)/pytest
 
 test-unit: install

@@ -1,0 +1,14 @@
+"""The quantdesk REST API (AWS Chalice). Routes live in chalicelib/routes as blueprints."""
+
+from __future__ import annotations
+
+from chalice import Chalice, ConvertToMiddleware
+
+from chalicelib.routes import catalogue, runs, suggest
+from quantdesk.observability import logger
+
+app = Chalice(app_name="quantdesk-api")
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+app.register_blueprint(suggest.routes)
+app.register_blueprint(catalogue.routes)
+app.register_blueprint(runs.routes)

@@ -1,0 +1,1 @@
+"""Code packaged with the Chalice API (routes and HTTP glue); domain logic lives in quantdesk."""

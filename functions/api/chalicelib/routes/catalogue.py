@@ -1,0 +1,31 @@
+"""GET /analysis/scenarios[/{id}]: the scenario catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.http import ApiBlueprint, json_response
+from quantdesk.errors import NotFound
+from scenarios.base import ScenarioSpec
+from scenarios.registry import get_spec, specs
+
+routes = ApiBlueprint(__name__)
+
+
+def spec_card(spec: ScenarioSpec) -> dict[str, Any]:
+    card = spec.model_dump(mode="json")
+    card["inputs"] = spec.inputs_schema()
+    return card
+
+
+@routes.route("/analysis/scenarios", methods=["GET"], cors=True)
+def list_scenarios() -> Any:
+    return json_response({"scenarios": [spec_card(spec) for spec in specs().values()]})
+
+
+@routes.route("/analysis/scenarios/{scenario_id}", methods=["GET"], cors=True)
+def get_scenario(scenario_id: str) -> Any:
+    spec = get_spec(scenario_id)
+    if spec is None:
+        raise NotFound(f"unknown scenario {scenario_id!r}", field="scenario_id")
+    return json_response(spec_card(spec))

@@ -1,0 +1,70 @@
+"""Domain errors. Each maps to one HTTP status in one place (the API's ``http`` module); code
+never branches on an error's message text."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class QuantdeskError(Exception):
+    """Base of every error a client may see; ``field`` names the input at fault."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def to_body(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "field": self.field}
+
+
+class InvalidRequest(QuantdeskError):
+    """Malformed or invalid input (bad JSON, failed validation)."""
+
+    status = 400
+    code = "invalid_request"
+
+
+class Unauthorized(QuantdeskError):
+    """Missing, expired or forged credentials or stream token."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class NotFound(QuantdeskError):
+    """The addressed resource does not exist (or is not the caller's)."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(QuantdeskError):
+    """The request conflicts with the resource's state (e.g. cancelling a finished run)."""
+
+    status = 409
+    code = "conflict"
+
+
+class UnprocessableInput(QuantdeskError):
+    """Well-formed input the data cannot answer (unknown tickers, as-of outside the data)."""
+
+    status = 422
+    code = "unprocessable"
+
+
+class TooManyRequests(QuantdeskError):
+    """A rate limit was hit."""
+
+    status = 429
+    code = "rate_limited"
+
+
+class ServiceUnavailable(QuantdeskError):
+    """A dependency (AWS service, LLM provider) failed; the request may be retried."""
+
+    status = 503
+    code = "service_unavailable"
