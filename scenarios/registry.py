@@ -13,9 +13,7 @@ from typing import Final
 
 from scenarios.base import ScenarioData, ScenarioParams, ScenarioResult, ScenarioSpec
 
-SCENARIO_IDS: Final[tuple[str, ...]] = (
-    "trend_strength",
-)
+SCENARIO_IDS: Final[tuple[str, ...]] = ("trend_strength",)
 
 Runner = Callable[[ScenarioData, ScenarioParams], ScenarioResult]
 

@@ -1,0 +1,100 @@
+"""Cross-sectional statistics on one value per asset: winsorised z-scores, ranks, buckets.
+
+All functions take 1-D float arrays aligned with a symbol array; NaN means "no value" and stays
+NaN (never ranked, never averaged in).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+#: default winsorisation: clip at the 1st and 99th percentiles before standardising
+WINSOR_LIMIT = 0.01
+
+
+def winsorize(values: np.ndarray, limit: float = WINSOR_LIMIT) -> np.ndarray:
+    """Clip finite values to their ``[limit, 1 - limit]`` quantiles (NaN kept)."""
+    x = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(x)
+    if finite.sum() < 2 or limit <= 0:
+        return x.copy()
+    low, high = np.quantile(x[finite], [limit, 1.0 - limit])
+    out = x.copy()
+    out[finite] = np.clip(x[finite], low, high)
+    return out
+
+
+def zscore(values: np.ndarray, limit: float = WINSOR_LIMIT) -> np.ndarray:
+    """Winsorised z-score: ``(w - mean(w)) / std(w)`` with ``w`` = :func:`winsorize` (ddof 0).
+
+    Invariant to positive affine rescaling of the input; all zeros when the values do not vary
+    or fewer than two are finite.
+    """
+    w = winsorize(values, limit)
+    finite = np.isfinite(w)
+    out = np.full_like(w, np.nan)
+    if finite.sum() == 0:
+        return out
+    centred = w[finite] - w[finite].mean()
+    scale = np.sqrt(np.mean(centred**2))
+    spread = np.abs(w[finite]).max()
+    # a spread below float noise is "no variation", not a signal to amplify
+    if finite.sum() < 2 or scale <= 1e-12 * max(spread, 1e-300):
+        out[finite] = 0.0
+    else:
+        out[finite] = centred / scale
+    return out
+
+
+def neutralize(values: np.ndarray, groups: Sequence[str] | np.ndarray) -> np.ndarray:
+    """Z-score within each group (e.g. sector neutrality); singleton groups get 0."""
+    x = np.asarray(values, dtype=np.float64)
+    labels = np.asarray(groups, dtype=object)
+    out = np.full_like(x, np.nan)
+    for label in sorted(set(labels.tolist()), key=str):
+        members = labels == label
+        out[members] = zscore(x[members])
+    return out
+
+
+def mean_available(columns: Sequence[np.ndarray]) -> np.ndarray:
+    """Row-wise mean over the finite entries of several aligned arrays (NaN if none)."""
+    stacked = np.vstack([np.asarray(c, dtype=np.float64) for c in columns])
+    finite = np.isfinite(stacked)
+    count = finite.sum(axis=0)
+    total = np.where(finite, stacked, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def rank_order(
+    scores: np.ndarray, symbols: Sequence[str], *, descending: bool = True
+) -> np.ndarray:
+    """Positions sorting assets by score (best first), ties broken by symbol, NaN last."""
+    x = np.asarray(scores, dtype=np.float64)
+    keys = -x if descending else x
+    keys = np.where(np.isfinite(keys), keys, np.inf)
+    names = np.asarray(symbols, dtype=object).astype(str)
+    return np.lexsort((names, keys))
+
+
+def ranks(scores: np.ndarray, symbols: Sequence[str], *, descending: bool = True) -> np.ndarray:
+    """1-based rank per asset (1 = best); NaN scores get no rank (NaN)."""
+    order = rank_order(scores, symbols, descending=descending)
+    out = np.empty(len(order), dtype=np.float64)
+    out[order] = np.arange(1, len(order) + 1)
+    out[~np.isfinite(np.asarray(scores, dtype=np.float64))] = np.nan
+    return out
+
+
+def buckets(scores: np.ndarray, symbols: Sequence[str], n_buckets: int) -> np.ndarray:
+    """Equal-count buckets 1..n (1 = highest score) from the deterministic rank; NaN unranked."""
+    rank = ranks(scores, symbols)
+    count = int(np.isfinite(rank).sum())
+    out = np.full(len(rank), np.nan)
+    if count:
+        finite = np.isfinite(rank)
+        out[finite] = np.floor((rank[finite] - 1) * n_buckets / count) + 1
+    return out

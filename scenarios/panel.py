@@ -1,0 +1,290 @@
+"""From the long price frame to aligned ``date x symbol`` arrays for the selected assets.
+
+The long input (schema :data:`scenarios.frames.PRICES`)::
+
+    date        symbol  open    high    low     close   volume
+    2024-01-02  AAA     10.00   10.40   9.90    10.20   1.2e6
+    2024-01-02  BBB     55.10   55.30   54.00   54.80   3.4e5
+
+becomes one ``(T, N)`` float64 array per field, rows = trading dates ascending (the union of
+dates seen up to ``as_of``), columns = symbols sorted. Every scenario goes through
+:func:`load_panel`, which applies the request's selection and the point-in-time cut *before*
+anything else and records what it skipped in a :class:`~scenarios.quality.QualityLog`.
+
+Cleaning rules (reported, never silent):
+
+* rows dated after ``as_of`` are discarded first, so later data cannot influence anything;
+* rows with a missing, non-numeric or non-positive price (or negative volume) are dropped;
+* duplicate ``(date, symbol)`` rows keep the last one;
+* gaps inside an asset's history (halts, missing rows) are forward-filled from the last close
+  with zero volume, for at most :data:`MAX_STALE_SESSIONS` trailing sessions; an asset with no
+  price in the last :data:`MAX_STALE_SESSIONS` sessions is dropped as halted or delisted;
+* an asset with fewer valid sessions than the scenario needs is dropped, naming the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from scenarios.base import ScenarioData, ScenarioInputError, ScenarioParams
+from scenarios.quality import QualityLog, symbol_list
+
+PRICE_FIELDS = ("open", "high", "low", "close")
+#: trailing sessions an asset may miss before it is treated as halted/delisted
+MAX_STALE_SESSIONS = 5
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Aligned wide arrays for the selected, cleaned assets.
+
+    ``values[field]`` is a C-contiguous ``(len(dates), len(symbols))`` float64 array; leading
+    rows before an asset's first trade are NaN, everything after is filled.
+    """
+
+    as_of: pd.Timestamp
+    dates: pd.DatetimeIndex
+    symbols: pd.Index
+    values: Mapping[str, np.ndarray]
+    log: QualityLog
+
+    def __getitem__(self, field: str) -> np.ndarray:
+        return self.values[field]
+
+    def frame(self, field: str) -> pd.DataFrame:
+        """``field`` as a ``date x symbol`` DataFrame (no copy)."""
+        return pd.DataFrame(self.values[field], index=self.dates, columns=self.symbols, copy=False)
+
+    @property
+    def n_dates(self) -> int:
+        return len(self.dates)
+
+
+def resolve_as_of(dates: pd.Series, requested: object) -> pd.Timestamp:
+    """The analysis date: the last trading date ``<= requested`` (default: the last date).
+
+    Raises :class:`ScenarioInputError` (``field="as_of"``) when ``requested`` lies before the
+    first or after the last date of the data.
+    """
+    if dates.empty:
+        raise ScenarioInputError("no price data for the selected assets", field="universe")
+    first, last = pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
+    if requested is None:
+        return last
+    wanted = pd.Timestamp(requested)  # type: ignore[arg-type]
+    if wanted < first or wanted > last:
+        raise ScenarioInputError(
+            f"as_of {wanted.date()} is outside the data ({first.date()} to {last.date()})",
+            field="as_of",
+        )
+    return pd.Timestamp(dates[dates <= wanted].max())
+
+
+def check_columns(frame: pd.DataFrame, required: Iterable[str], dataset: str) -> None:
+    missing = [name for name in required if name not in frame.columns]
+    if missing:
+        raise ScenarioInputError(f"{dataset} data lacks column(s) {', '.join(missing)}", dataset)
+
+
+def select_symbols(
+    available: Sequence[str], data: ScenarioData, params: ScenarioParams, log: QualityLog
+) -> list[str]:
+    """Apply ``tickers`` (else the whole universe) and ``sector``; record what is missing."""
+    present = set(available)
+    if params.tickers:
+        chosen = [t for t in params.tickers if t in present]
+        for ticker in params.tickers:
+            if ticker not in present:
+                log.drop(ticker, "no price data up to as_of (unknown ticker or outside universe)")
+        if not chosen:
+            raise ScenarioInputError(
+                f"none of the tickers has price data: {', '.join(params.tickers)}",
+                field="tickers",
+            )
+    else:
+        chosen = sorted(present)
+    log.assets_requested = len(params.tickers) if params.tickers else len(chosen)
+    if params.sector is None:
+        return chosen
+    return _filter_sector(chosen, data, params.sector, log, explicit=bool(params.tickers))
+
+
+def _filter_sector(
+    chosen: list[str], data: ScenarioData, sector: str, log: QualityLog, *, explicit: bool
+) -> list[str]:
+    if data.sectors is None or data.sectors.empty:
+        raise ScenarioInputError("a sector filter needs sector classification data", "sector")
+    check_columns(data.sectors, ("symbol", "sector"), "sectors")
+    lookup = sector_map(data.sectors)
+    wanted = sector.strip().casefold()
+    kept = [s for s in chosen if lookup.get(s, "").casefold() == wanted]
+    if explicit:
+        for symbol in chosen:
+            if symbol not in kept:
+                log.drop(symbol, f"not in sector {sector}")
+    else:
+        log.assets_requested = len(kept)
+    if not kept:
+        raise ScenarioInputError(f"no selected asset is in sector {sector!r}", field="sector")
+    return kept
+
+
+def sector_map(sectors: pd.DataFrame) -> dict[str, str]:
+    """symbol -> sector (last row wins for duplicated symbols)."""
+    frame = sectors.dropna(subset=["symbol", "sector"])
+    return dict(zip(frame["symbol"].astype(str), frame["sector"].astype(str), strict=True))
+
+
+def load_panel(
+    data: ScenarioData,
+    params: ScenarioParams,
+    *,
+    fields: Sequence[str] = ("close",),
+    min_sessions: Mapping[str, int] | None = None,
+) -> Panel:
+    """Select, cut at ``as_of``, clean and pivot the prices for a scenario.
+
+    Parameters
+    ----------
+    fields:
+        price fields needed (subset of open/high/low/close/volume).
+    min_sessions:
+        ``{input name: trading sessions needed}``; the largest is required of every asset, and
+        the input is named in the error when the data as a whole is too short.
+    """
+    prices = data.prices
+    check_columns(prices, ("date", "symbol", *fields), "prices")
+    log = QualityLog()
+    dates = pd.to_datetime(prices["date"])
+    as_of = resolve_as_of(dates, params.as_of)
+    in_time = (dates <= as_of).to_numpy()
+    symbols_col = prices["symbol"].astype(str)
+    available = pd.unique(symbols_col[in_time])
+    chosen = select_symbols(list(available), data, params, log)
+    mask = in_time & symbols_col.isin(chosen).to_numpy()
+    frame = pd.DataFrame({"date": dates[mask], "symbol": symbols_col[mask]})
+    for name in fields:
+        frame[name] = pd.to_numeric(prices[name][mask], errors="coerce").astype("float64")
+    log.rows_in = len(frame)
+    frame = _drop_bad_rows(frame, fields, log)
+    values, all_dates, symbols = _pivot(frame, fields)
+    for symbol in sorted(set(chosen) - set(symbols)):
+        log.drop(symbol, "every price row up to as_of is missing or invalid")
+    needed_field, needed = _binding_need(min_sessions)
+    if len(all_dates) < needed:
+        raise ScenarioInputError(
+            f"{needed_field} needs {needed} trading sessions up to {as_of.date()}, "
+            f"the data has {len(all_dates)}",
+            field=needed_field,
+        )
+    keep = _fill_and_screen(
+        values, all_dates, symbols, needed=needed, needed_field=needed_field, log=log
+    )
+    if not keep.any():
+        field = "tickers" if params.tickers else "universe"
+        raise ScenarioInputError(
+            "no asset has usable price history up to as_of: "
+            + "; ".join(f"{s}: {r}" for s, r in sorted(log.dropped.items())[:5]),
+            field=field,
+        )
+    if not keep.all():
+        dropped_rows = np.isfinite(values[fields[0]][:, ~keep]).sum()
+        log.rows_dropped += int(dropped_rows)
+        values = {k: np.ascontiguousarray(v[:, keep]) for k, v in values.items()}
+        symbols = symbols[keep]
+    return Panel(as_of=as_of, dates=all_dates, symbols=symbols, values=values, log=log)
+
+
+def _binding_need(min_sessions: Mapping[str, int] | None) -> tuple[str, int]:
+    if not min_sessions:
+        return "as_of", 1
+    name = max(sorted(min_sessions), key=lambda k: min_sessions[k])
+    return name, max(1, int(min_sessions[name]))
+
+
+def _drop_bad_rows(frame: pd.DataFrame, fields: Sequence[str], log: QualityLog) -> pd.DataFrame:
+    bad = np.zeros(len(frame), dtype=bool)
+    for name in fields:
+        column = frame[name].to_numpy()
+        floor_ok = column >= 0 if name == "volume" else column > 0
+        bad |= ~(np.isfinite(column) & floor_ok)
+    if bad.any():
+        counts = frame["symbol"][bad].value_counts()
+        log.rows_dropped += int(bad.sum())
+        log.note(
+            f"{int(bad.sum())} rows with missing, non-numeric or non-positive prices dropped "
+            f"({symbol_list({str(k): int(v) for k, v in counts.items()})})"
+        )
+        frame = frame[~bad]
+    duplicated = frame.duplicated(subset=["date", "symbol"], keep="last").to_numpy()
+    if duplicated.any():
+        log.rows_dropped += int(duplicated.sum())
+        log.note(f"{int(duplicated.sum())} duplicate (date, symbol) rows dropped (kept the last)")
+        frame = frame[~duplicated]
+    return frame
+
+
+def _pivot(
+    frame: pd.DataFrame, fields: Sequence[str]
+) -> tuple[dict[str, np.ndarray], pd.DatetimeIndex, pd.Index]:
+    """Scatter the long rows into ``(T, N)`` arrays (factorize + fancy index, no pandas pivot)."""
+    date_codes, date_uniques = pd.factorize(frame["date"].to_numpy(), sort=True)
+    symbol_codes, symbol_uniques = pd.factorize(frame["symbol"].to_numpy(dtype=object), sort=True)
+    shape = (len(date_uniques), len(symbol_uniques))
+    values = {}
+    for name in fields:
+        out = np.full(shape, np.nan)
+        out[date_codes, symbol_codes] = frame[name].to_numpy()
+        values[name] = out
+    symbols = pd.Index(np.asarray(symbol_uniques, dtype=object).astype(str), name="symbol")
+    return values, pd.DatetimeIndex(date_uniques, name="date"), symbols
+
+
+def _fill_and_screen(
+    values: dict[str, np.ndarray],
+    dates: pd.DatetimeIndex,
+    symbols: pd.Index,
+    *,
+    needed: int,
+    needed_field: str,
+    log: QualityLog,
+) -> np.ndarray:
+    """Forward-fill gaps in place; return the mask of assets to keep."""
+    anchor = values["close"] if "close" in values else next(iter(values.values()))
+    valid = np.isfinite(anchor)
+    n_dates, _ = anchor.shape
+    rows = np.arange(n_dates)[:, None]
+    last_seen = np.maximum.accumulate(np.where(valid, rows, -1), axis=0)
+    first = np.where(valid.any(axis=0), valid.argmax(axis=0), n_dates)
+    last = last_seen[-1]
+    listed = rows >= first[None, :]
+    gaps = listed & ~valid
+    keep = np.ones(anchor.shape[1], dtype=bool)
+    stale = last < n_dates - 1 - MAX_STALE_SESSIONS
+    for j in np.flatnonzero(stale):
+        log.drop(str(symbols[j]), f"halted or delisted: last price {dates[last[j]].date()}")
+    keep &= ~stale
+    history = n_dates - first
+    short = keep & (history < needed)
+    for j in np.flatnonzero(short):
+        log.drop(
+            str(symbols[j]),
+            f"only {int(history[j])} sessions of history, {needed_field} needs {needed}",
+        )
+    keep &= ~short
+    filled = int(gaps[:, keep].sum())
+    if filled:
+        log.note(f"{filled} missing sessions (halts, missing rows) forward-filled from last close")
+        source = np.where(listed, last_seen, 0)
+        cols = np.arange(anchor.shape[1])[None, :]
+        close_filled = np.where(listed, anchor[source, cols], np.nan)
+        for name, array in values.items():
+            if name == "volume":
+                array[gaps] = 0.0
+            else:
+                array[gaps] = close_filled[gaps]
+    return keep

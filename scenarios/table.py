@@ -1,0 +1,80 @@
+"""Result tables: deterministic, JSON-safe rows built from aligned per-asset arrays."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scenarios.base import Column, Series
+
+#: significant digits kept in results, so tiny float noise cannot change the bytes
+SIGNIFICANT_DIGITS = 6
+
+
+def round_float(value: float) -> float | None:
+    """6 significant digits; NaN/inf -> None; -0.0 -> 0.0."""
+    if not math.isfinite(value):
+        return None
+    rounded = float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+    return 0.0 if rounded == 0 else rounded
+
+
+def clean(value: Any) -> Any:
+    """A JSON-safe scalar: floats rounded to 6 significant digits, NaN/inf -> None."""
+    if value is None or isinstance(value, str):
+        return None if value is None else str(value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return round_float(float(value))
+    if isinstance(value, (pd.Timestamp, dt.date, np.datetime64)):
+        return pd.Timestamp(value).date().isoformat()
+    return value
+
+
+def build_rows(
+    columns: Sequence[Column],
+    data: Mapping[str, Sequence[Any] | np.ndarray],
+    order: Sequence[int] | np.ndarray,
+    *,
+    integers: Sequence[str] = ("rank",),
+) -> list[dict[str, Any]]:
+    """One dict per asset in ``order``, keys in ``columns`` order, values :func:`clean`-ed."""
+    rows = []
+    for position in order:
+        row: dict[str, Any] = {}
+        for column in columns:
+            value = clean(data[column.name][int(position)])
+            if column.name in integers or column.kind == "integer":
+                value = None if value is None else int(value)
+            row[column.name] = value
+        rows.append(row)
+    return rows
+
+
+def line_series(
+    name: str, dates: pd.DatetimeIndex, lines: Mapping[str, np.ndarray], *, kind: str = "line"
+) -> Series:
+    """A chart-ready series: ISO dates on x, each line cleaned."""
+    return Series(
+        name=name,
+        kind="bar" if kind == "bar" else "line",
+        x=[d.date().isoformat() for d in dates],
+        y={label: [clean(v) for v in values] for label, values in lines.items()},
+    )
+
+
+def bar_series(name: str, labels: Sequence[str], values: Mapping[str, Sequence[float]]) -> Series:
+    return Series(
+        name=name,
+        kind="bar",
+        x=list(labels),
+        y={label: [clean(v) for v in vals] for label, vals in values.items()},
+    )
