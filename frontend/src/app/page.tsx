@@ -1,0 +1,5 @@
+import { PromptPage } from '@/components/PromptPage';
+
+export default function Home() {
+  return <PromptPage />;
+}

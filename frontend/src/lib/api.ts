@@ -1,0 +1,82 @@
+/** The REST client. Relative URLs only: the UI and the API share one origin (CloudFront / :8080). */
+import type {
+  Params,
+  Run,
+  RunAccepted,
+  RunList,
+  Scenario,
+  SuggestResponse,
+  EngineInfo,
+} from './types';
+
+/** A 4xx/5xx from the API, carrying the `{code, message, field}` error body. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly field: string | null;
+
+  constructor(status: number, code: string, message: string, field: string | null = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+async function request<T>(path: string, init?: RequestInit): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      ...init,
+      headers: { Accept: 'application/json', ...(init?.body ? { 'Content-Type': 'application/json' } : {}) },
+    });
+  } catch (exc) {
+    throw new ApiError(0, 'network_error', `Could not reach the server (${(exc as Error).message})`);
+  }
+  const text = await response.text();
+  let body: unknown = null;
+  if (text) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = null;
+    }
+  }
+  if (!response.ok) {
+    const err = (body ?? {}) as { code?: string; message?: string; field?: string | null };
+    throw new ApiError(
+      response.status,
+      err.code ?? `http_${response.status}`,
+      err.message ?? (response.statusText || `Request failed with status ${response.status}`),
+      err.field ?? null,
+    );
+  }
+  return body as T;
+}
+
+function post<T>(path: string, payload: unknown): Promise<T> {
+  return request<T>(path, { method: 'POST', body: JSON.stringify(payload) });
+}
+
+export interface RunRequest {
+  scenario_id: string;
+  params: Params;
+  idempotency_key?: string;
+  provenance?: { prompt: string; rank: number; engine: EngineInfo };
+}
+
+export const api = {
+  scenarios: () => request<{ scenarios: Scenario[] }>('/analysis/scenarios').then((r) => r.scenarios),
+  scenario: (id: string) => request<Scenario>(`/analysis/scenarios/${encodeURIComponent(id)}`),
+  suggest: (prompt: string, limit?: number) =>
+    post<SuggestResponse>('/analysis/suggest', limit ? { prompt, limit } : { prompt }),
+  run: (req: RunRequest) => post<RunAccepted>('/analysis/run', req),
+  getRun: (id: string) => request<Run>(`/analysis/runs/${encodeURIComponent(id)}`),
+  listRuns: (limit = 25, cursor?: string | null) => {
+    const qs = new URLSearchParams({ limit: String(limit) });
+    if (cursor) qs.set('cursor', cursor);
+    return request<RunList>(`/analysis/runs?${qs.toString()}`);
+  },
+  cancel: (id: string) => post<{ run_id: string; status: string }>(`/analysis/runs/${encodeURIComponent(id)}/cancel`, {}),
+};
