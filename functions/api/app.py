@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from chalice import Chalice, ConvertToMiddleware
-
 from chalicelib.routes import catalogue, runs, suggest
 from quantdesk.observability import logger
 

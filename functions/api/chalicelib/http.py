@@ -11,8 +11,7 @@ from typing import Any, TypeVar
 from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
-
-from quantdesk.errors import InvalidRequest, QuantdeskError
+from quantdesk.errors import InvalidRequest, QuantdeskError, from_validation_error
 from quantdesk.observability import logger
 
 M = TypeVar("M", bound=BaseModel)
@@ -28,15 +27,6 @@ def json_response(body: Any, status: int = 200) -> Response:
     return Response(body=body, status_code=status, headers=JSON_HEADERS)
 
 
-def validation_error(exc: ValidationError, prefix: str = "") -> InvalidRequest:
-    """The first validation problem, naming its field as a dotted path."""
-    first = exc.errors()[0]
-    loc = ".".join(str(part) for part in first["loc"])
-    field = ".".join(part for part in (prefix, loc) if part) or None
-    message = first["msg"] if not field else f"{field}: {first['msg']}"
-    return InvalidRequest(message, field=field)
-
-
 def parse_body(request: Request, model: type[M]) -> M:
     """Parse the request's JSON body into ``model``; any problem is a 400 naming the field."""
     raw = request.raw_body or b""
@@ -49,14 +39,14 @@ def parse_body(request: Request, model: type[M]) -> M:
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        raise validation_error(exc) from exc
+        raise from_validation_error(exc) from exc
 
 
 def parse_query(request: Request, model: type[M]) -> M:
     try:
         return model.model_validate(dict(request.query_params or {}))
     except ValidationError as exc:
-        raise validation_error(exc) from exc
+        raise from_validation_error(exc) from exc
 
 
 class ApiBlueprint(Blueprint):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import ValidationError
+
 
 class QuantdeskError(Exception):
     """Base of every error a client may see; ``field`` names the input at fault."""
@@ -68,3 +70,12 @@ class ServiceUnavailable(QuantdeskError):
 
     status = 503
     code = "service_unavailable"
+
+
+def from_validation_error(exc: ValidationError, prefix: str = "") -> InvalidRequest:
+    """The first pydantic validation problem as a 400 naming its field (dotted path)."""
+    first = exc.errors()[0]
+    loc = ".".join(str(part) for part in first["loc"])
+    field = ".".join(part for part in (prefix, loc) if part) or None
+    message = first["msg"] if not field else f"{field}: {first['msg']}"
+    return InvalidRequest(message, field=field)

@@ -1,0 +1,60 @@
+"""Run routes: start, read (polling fallback), list, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from quantdesk.errors import NotFound
+from quantdesk.observability import bind_run, logger
+from quantdesk.runs.models import RUN_ID_PATTERN, RunRequest
+
+from chalicelib.http import ApiBlueprint, json_response, parse_body, parse_query
+from chalicelib.identity import caller
+from chalicelib.services import run_service
+
+routes = ApiBlueprint(__name__)
+
+
+class ListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(20, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=2048)
+
+
+def _check_run_id(run_id: str) -> None:
+    import re
+
+    if not re.match(RUN_ID_PATTERN, run_id):
+        raise NotFound(f"no run {run_id!r}", field="run_id")
+    bind_run(run_id)
+
+
+@routes.route("/analysis/run", methods=["POST"], cors=True)
+def start_run() -> Any:
+    request = parse_body(routes.current_request, RunRequest)
+    accepted = run_service().start(request, caller(routes.current_request))
+    bind_run(accepted.run_id)
+    logger.info("run accepted", extra={"scenario_id": request.scenario_id})
+    return json_response(accepted.model_dump(mode="json"), status=202)
+
+
+@routes.route("/analysis/runs", methods=["GET"], cors=True)
+def list_runs() -> Any:
+    query = parse_query(routes.current_request, ListQuery)
+    page = run_service().list(caller(routes.current_request), query.limit, query.cursor)
+    return json_response(page.model_dump(mode="json"))
+
+
+@routes.route("/analysis/runs/{run_id}", methods=["GET"], cors=True)
+def get_run(run_id: str) -> Any:
+    _check_run_id(run_id)
+    return json_response(run_service().describe(run_id, caller(routes.current_request)))
+
+
+@routes.route("/analysis/runs/{run_id}/cancel", methods=["POST"], cors=True)
+def cancel_run(run_id: str) -> Any:
+    _check_run_id(run_id)
+    run = run_service().cancel(run_id, caller(routes.current_request))
+    logger.info("run cancelled")
+    return json_response({"run_id": run.run_id, "status": run.status})

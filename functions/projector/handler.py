@@ -1,0 +1,44 @@
+"""Projector Lambda: run-item stream records -> ordered, immutable run events.
+
+Fed by the table's DynamoDB Stream through an event-source mapping whose filter lets only run
+items through. Partial batch failures: a failed record (and those after it in its shard) is
+retried; storing is idempotent by sequence number, so retries never duplicate events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+)
+from quantdesk.observability import bind_run, logger
+from quantdesk.runs.events import event_from_image
+from quantdesk.runs.repository import RunRepository
+from quantdesk.settings import get_settings
+
+SETTINGS = get_settings()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+repository = RunRepository(SETTINGS.table_name)
+
+
+def project(record: DynamoDBRecord) -> None:
+    image = record.raw_event["dynamodb"].get("NewImage")
+    if not image:  # REMOVE: runs are never deleted by the product
+        return
+    event = event_from_image(image)
+    bind_run(event.run_id)
+    stored = repository.put_event(event)
+    logger.debug("event projected", extra={"seq": event.seq, "new": stored})
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(  # type: ignore[return-value]
+        event=event, record_handler=project, processor=processor, context=context
+    )

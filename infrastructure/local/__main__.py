@@ -1,0 +1,61 @@
+"""``python -m infrastructure.local up``: the whole product on one machine.
+
+Starts the LocalStack-compatible endpoint (moto's server) with the template's resources, the
+stream poller and scheduler, ingests the sample data on first start, and serves the API, the
+SSE stream and the web UI on one origin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infrastructure.local")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start the local cloud and the origin")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--aws-port", type=int, default=4566)
+    up.add_argument("--port", type=int, default=8080)
+    up.add_argument("--no-sample", action="store_true", help="skip the sample-data ingestion")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    import uvicorn
+
+    from infrastructure.local.cloud import LocalCloud
+    from infrastructure.local.origin import build_origin
+    from infrastructure.local.sample_data import ensure_sample_data
+
+    started = time.perf_counter()
+    cloud = LocalCloud(host=args.host, port=args.aws_port).start()
+    print(
+        f"local cloud   {cloud.endpoint}  (LocalStack-compatible endpoint)",
+        flush=True,
+    )
+    if not args.no_sample:
+        print(ensure_sample_data(), flush=True)
+    origin = build_origin()
+    print(
+        f"quantdesk     http://{args.host}:{args.port}  (web UI, API and stream)",
+        flush=True,
+    )
+    print(
+        f"ready in {time.perf_counter() - started:.1f}s; try: "
+        '.venv/bin/quantdesk ask "stocks with strong uptrends"',
+        flush=True,
+    )
+    try:
+        uvicorn.run(
+            origin, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=1
+        )
+    finally:
+        cloud.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Runs our real Lambda handlers for the local cloud.
+
+moto executes Lambda code only in Docker. Every invocation in moto (the Invoke API, Step
+Functions' ``lambda:invoke``, our stream poller) passes through
+``moto.awslambda.models.LambdaFunction._invoke_lambda``; :func:`install` replaces that one method
+so the call reaches the handler named in ``infrastructure.resources`` with the event AWS would
+send and a Lambda-like context. Pinned to moto 5.2.5 (tests/integration checks the hook).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infrastructure.resources import ROOT, Function
+
+Handler = Callable[[Any, Any], Any]
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of AWS's Python Lambda context object that code relies on."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_s: int
+    invoked_function_arn: str
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class LambdaRuntime:
+    """Loads handlers once (cold start) and invokes them like the Lambda service."""
+
+    def __init__(self, functions: tuple[Function, ...], region: str, account: str) -> None:
+        self._functions = {f.name: f for f in functions}
+        self._handlers: dict[str, Handler] = {}
+        self._lock = threading.Lock()
+        self.region = region
+        self.account = account
+        self.invocations: dict[str, int] = {}
+
+    def knows(self, name: str) -> bool:
+        return name in self._functions
+
+    def handler(self, name: str) -> Handler:
+        with self._lock:
+            if name not in self._handlers:
+                self._handlers[name] = load_handler(self._functions[name])
+            return self._handlers[name]
+
+    def invoke(self, name: str, event: Any) -> tuple[str, bool]:
+        """Run the handler; returns (JSON payload, errored) as the Invoke API reports it."""
+        function = self._functions[name]
+        context = LambdaContext(
+            function_name=name,
+            memory_limit_in_mb=function.memory_mb,
+            timeout_s=function.timeout_s,
+            invoked_function_arn=f"arn:aws:lambda:{self.region}:{self.account}:function:{name}",
+        )
+        if isinstance(event, str | bytes):
+            event = json.loads(event or "{}")
+        self.invocations[name] = self.invocations.get(name, 0) + 1
+        try:
+            result = self.handler(name)(event, context)
+        except Exception as exc:
+            error = {
+                "errorMessage": str(exc),
+                "errorType": type(exc).__name__,
+                "requestId": context.aws_request_id,
+                "stackTrace": traceback.format_exception(exc)[-8:],
+            }
+            return json.dumps(error), True
+        return json.dumps(result, default=str), False
+
+
+def load_handler(function: Function) -> Handler:
+    """Import ``handler`` from ``code_dir`` as Lambda does (code dir first on the path), under
+    a module name unique to the function so two ``handler.py`` files never collide."""
+    code_dir = ROOT / function.code_dir
+    module_file, _, attr = function.handler.rpartition(".")
+    path = Path(code_dir, *module_file.split(".")).with_suffix(".py")
+    if str(code_dir) not in sys.path:
+        sys.path.insert(0, str(code_dir))
+    module_name = f"_lambda_{function.name.replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    handler: Handler = getattr(module, attr)
+    return handler
+
+
+_runtime: LambdaRuntime | None = None
+
+
+def install(runtime: LambdaRuntime) -> None:
+    """Route moto's Lambda invocations to ``runtime`` (idempotent)."""
+    global _runtime
+    from moto.awslambda.models import LambdaFunction
+
+    _runtime = runtime
+
+    def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+        if _runtime is None or not _runtime.knows(self.function_name):
+            return (
+                json.dumps({"errorMessage": f"no local handler for {self.function_name}"}),
+                True,
+                "",
+            )
+        payload, errored = _runtime.invoke(self.function_name, event)
+        return payload, errored, ""
+
+    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]

@@ -1,0 +1,190 @@
+"""The one definition of quantdesk's AWS resources.
+
+Both the AWS template (``infrastructure/template``) and the local cloud (``infrastructure/local``)
+are built from these objects, so the two cannot drift: table key schema and stream, buckets,
+Lambda functions (code dir, handler, memory, env), the stream event-source mapping with its filter
+criteria, the state machines (ASL files + substitutions) and the schedules.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from quantdesk import keys
+
+ROOT: Final = Path(__file__).resolve().parent.parent
+STATEMACHINES: Final = ROOT / "statemachines"
+PREFIX: Final = "quantdesk"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    stream_view: str = "NEW_AND_OLD_IMAGES"
+
+    def create_kwargs(self) -> dict[str, Any]:
+        """``dynamodb.create_table`` arguments (also the template's key schema)."""
+        string_attrs = (keys.PK, keys.SK, keys.GSI1PK, keys.GSI1SK)
+        return {
+            "TableName": self.name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [
+                {"AttributeName": a, "AttributeType": "S"} for a in string_attrs
+            ],
+            "KeySchema": [
+                {"AttributeName": keys.PK, "KeyType": "HASH"},
+                {"AttributeName": keys.SK, "KeyType": "RANGE"},
+            ],
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": keys.GSI1,
+                    "KeySchema": [
+                        {"AttributeName": keys.GSI1PK, "KeyType": "HASH"},
+                        {"AttributeName": keys.GSI1SK, "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": self.stream_view},
+        }
+
+
+@dataclass(frozen=True)
+class Function:
+    """A Lambda function: ``code_dir`` (relative to the repo) holds ``handler``'s module."""
+
+    name: str
+    code_dir: str
+    handler: str
+    memory_mb: int = 512
+    timeout_s: int = 30
+    #: "analytics" = the pandas/numpy layer; every function gets the core layer
+    layers: tuple[str, ...] = ()
+
+    @property
+    def arn_suffix(self) -> str:
+        return f"function:{self.name}"
+
+
+@dataclass(frozen=True)
+class StreamMapping:
+    """A DynamoDB-stream event-source mapping, as Lambda's (batching, filters, retries)."""
+
+    function: str
+    batch_size: int = 100
+    max_batching_window_s: float = 0.0
+    maximum_retry_attempts: int = 10
+    bisect_on_error: bool = True
+    report_batch_item_failures: bool = True
+    filter_patterns: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    name: str
+    definition_file: str
+    #: ``${Name}`` in the ASL -> what it refers to: "table", "function:<name>", "bucket:<name>"
+    substitutions: dict[str, str] = field(default_factory=dict)
+
+    def definition(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads((STATEMACHINES / self.definition_file).read_text())
+        return loaded
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An EventBridge Scheduler schedule starting a state machine."""
+
+    name: str
+    expression: str
+    state_machine: str
+    input: dict[str, Any] = field(default_factory=dict)
+    timezone: str = "America/New_York"
+
+
+TABLE: Final = Table(name=f"{PREFIX}")
+DATA_BUCKET: Final = f"{PREFIX}-data"
+RESULTS_BUCKET: Final = f"{PREFIX}-results"
+BUCKETS: Final = (DATA_BUCKET, RESULTS_BUCKET)
+
+WORKER: Final = Function(
+    name=f"{PREFIX}-worker",
+    code_dir="functions/worker",
+    handler="handler.handler",
+    memory_mb=1769,
+    timeout_s=900,
+    layers=("analytics",),
+)
+PROJECTOR: Final = Function(
+    name=f"{PREFIX}-projector",
+    code_dir="functions/projector",
+    handler="handler.handler",
+    memory_mb=256,
+    timeout_s=60,
+)
+
+FUNCTIONS: Final[tuple[Function, ...]] = (WORKER, PROJECTOR)
+
+STREAM_MAPPINGS: Final = (
+    StreamMapping(
+        function=PROJECTOR.name,
+        batch_size=100,
+        # only run items reach the projector (not events, snapshots, limits)
+        filter_patterns=({"dynamodb": {"Keys": {keys.SK: {"S": [keys.RUN_SK]}}}},),
+    ),
+)
+
+SCENARIO_RUN: Final = StateMachine(
+    name=f"{PREFIX}-scenario-run",
+    definition_file="scenario-run.asl.json",
+    substitutions={"TableName": "table", "WorkerFunctionArn": f"function:{WORKER.name}"},
+)
+
+STATE_MACHINES: Final[tuple[StateMachine, ...]] = (SCENARIO_RUN,)
+
+SCHEDULES: Final[tuple[Schedule, ...]] = ()
+
+
+def environment(region: str, account: str) -> dict[str, str]:
+    """Environment every function gets (names read by ``quantdesk.settings``)."""
+    return {
+        "QD_TABLE_NAME": TABLE.name,
+        "QD_DATA_BUCKET": DATA_BUCKET,
+        "QD_RESULTS_BUCKET": RESULTS_BUCKET,
+        "QD_SCENARIO_RUN_ARN": state_machine_arn(SCENARIO_RUN.name, region, account),
+        "QD_INGESTION_ARN": state_machine_arn(f"{PREFIX}-ingestion", region, account),
+        "POWERTOOLS_SERVICE_NAME": PREFIX,
+    }
+
+
+def state_machine_arn(name: str, region: str, account: str) -> str:
+    return f"arn:aws:states:{region}:{account}:stateMachine:{name}"
+
+
+def function_arn(name: str, region: str, account: str) -> str:
+    return f"arn:aws:lambda:{region}:{account}:function:{name}"
+
+
+def render_definition(machine: StateMachine, region: str, account: str) -> str:
+    """The ASL with ``${...}`` substitutions resolved, as CloudFormation's
+    DefinitionSubstitutions would resolve them."""
+    text = (STATEMACHINES / machine.definition_file).read_text()
+    for placeholder, target in machine.substitutions.items():
+        kind, _, name = target.partition(":")
+        if kind == "table":
+            value = TABLE.name
+        elif kind == "function":
+            value = function_arn(name, region, account)
+        elif kind == "bucket":
+            value = name
+        elif kind == "statemachine":
+            value = state_machine_arn(name, region, account)
+        else:
+            raise ValueError(f"unknown substitution target {target!r}")
+        text = text.replace("${" + placeholder + "}", value)
+    if "${" in text:
+        raise ValueError(f"unresolved substitution in {machine.definition_file}")
+    return text

@@ -1,0 +1,106 @@
+"""The worker's job: load the data a scenario needs, compute it, store the payload.
+
+Progress and the result are written to the run item (each write becomes a stream event); the
+terminal status is written by the state machine. Errors propagate with their own type so the
+state machine's Catch records a readable reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from quantdesk.clock import now_iso
+from quantdesk.observability import logger
+from quantdesk.runs.models import Progress
+from quantdesk.runs.repository import NotActive, RunRepository
+from quantdesk.runs.results import ResultStore, summarise
+from quantdesk.settings import Settings
+from scenarios.registry import get_spec, runner
+
+
+class RunCancelled(Exception):
+    """The run left the running state (cancelled) while the worker was computing."""
+
+
+class UnknownScenario(Exception):
+    """The execution names a scenario this code version does not know."""
+
+
+def execute(
+    run_id: str, scenario_id: str, raw_params: dict[str, Any], settings: Settings
+) -> dict[str, Any]:
+    spec = get_spec(scenario_id)
+    if spec is None:
+        raise UnknownScenario(f"unknown scenario {scenario_id!r}")
+    params = spec.params_model.model_validate(raw_params)
+    repo = RunRepository(settings.table_name)
+    timings: dict[str, float] = {}
+
+    def progress(step: str, percent: float, message: str) -> None:
+        try:
+            repo.record_progress(
+                run_id, Progress(step=step, percent=percent, message=message), now_iso()
+            )
+        except NotActive as exc:
+            raise RunCancelled(f"run {run_id} is no longer running") from exc
+
+    from quantdesk.datalake.reader import check_readiness, load_scenario_data
+
+    universe = ", ".join(params.tickers) if params.tickers else params.universe
+    progress("checking_data", 5, f"Checking {', '.join(spec.datasets)} for {universe}")
+    history = dt.timedelta(days=spec.history_days)
+    end = params.as_of
+    readiness = check_readiness(
+        spec.datasets,
+        universe=params.universe,
+        tickers=params.tickers,
+        start=(end or dt.date.today()) - history,
+        end=end,
+    )
+    progress("data_ready" if readiness.ready else "data_missing", 15, readiness.message)
+    if not readiness.ready:
+        raise DataNotReady(readiness.message)
+    prices = next((d for d in readiness.datasets if d.dataset == "prices"), None)
+    last_date = end or (prices.last_date if prices else None) or dt.date.today()
+
+    started = time.perf_counter()
+    data, snapshots = load_scenario_data(
+        spec.datasets,
+        universe=params.universe,
+        tickers=params.tickers,
+        start=last_date - history,
+        end=end,
+    )
+    timings["load_s"] = round(time.perf_counter() - started, 4)
+    progress(
+        "computing",
+        40,
+        f"{data.prices['symbol'].nunique()} assets, {len(data.prices)} price rows loaded",
+    )
+
+    started = time.perf_counter()
+    result = runner(scenario_id)(data, params)
+    timings["compute_s"] = round(time.perf_counter() - started, 4)
+    progress("storing_result", 90, f"{len(result.rows)} rows computed")
+
+    body = result.model_dump_json().encode()
+    key = ResultStore(settings.results_bucket).put(run_id, body)
+    try:
+        repo.record_result(
+            run_id,
+            result_key=key,
+            summary=summarise(result.model_dump(mode="json")),
+            snapshots=snapshots,
+            timings=timings,
+            now=now_iso(),
+        )
+    except NotActive as exc:
+        raise RunCancelled(f"run {run_id} is no longer running") from exc
+    logger.info("run computed", extra={"rows": len(result.rows), **timings})
+    return {"result_key": key, "rows": len(result.rows)}
+
+
+class DataNotReady(Exception):
+    """The data the scenario needs is missing or stale."""

@@ -1,0 +1,113 @@
+"""Run models: the API's request/response bodies and the stored run."""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "timed_out"]
+EventKind = Literal["status", "progress", "result", "error"]
+TERMINAL: Final[frozenset[str]] = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
+ID_PATTERN: Final = r"^[a-z0-9_]{1,64}$"
+RUN_ID_PATTERN: Final = r"^[0-9a-z]{26}$"
+
+
+class Provenance(BaseModel):
+    """Where the run came from: the prompt and the card the researcher picked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str | None = Field(None, max_length=2000)
+    rank: int | None = Field(None, ge=1, le=100)
+    engine: dict[str, Any] | None = None
+
+
+class RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scenario_id: str = Field(pattern=ID_PATTERN, description="catalogue id of the scenario")
+    params: dict[str, Any] = Field(default_factory=dict, description="the scenario's inputs")
+    idempotency_key: str | None = Field(None, min_length=1, max_length=128)
+    provenance: Provenance | None = None
+
+
+class RunAccepted(BaseModel):
+    run_id: str
+    status: RunStatus
+    stream_url: str
+    status_url: str
+
+
+class Progress(BaseModel):
+    step: str
+    percent: float = Field(ge=0, le=100)
+    message: str = ""
+
+
+class RunError(BaseModel):
+    type: str
+    message: str
+
+
+class Manifest(BaseModel):
+    """Everything needed to reproduce a run: same manifest + same data => same result."""
+
+    scenario_id: str
+    scenario_version: str
+    params: dict[str, Any]
+    data_snapshots: dict[str, str] = Field(default_factory=dict)
+    code_version: str
+    provenance: Provenance | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
+
+
+class Run(BaseModel):
+    run_id: str
+    owner: str
+    scenario_id: str
+    status: RunStatus
+    created_at: str
+    updated_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    event_seq: int
+    manifest: Manifest
+    progress: Progress | None = None
+    error: RunError | None = None
+    result_key: str | None = None
+    result_summary: dict[str, Any] | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+
+class RunEvent(BaseModel):
+    """One immutable, ordered event of a run (what the SSE stream carries)."""
+
+    run_id: str
+    seq: int
+    event: EventKind
+    status: RunStatus
+    at: str
+    progress: Progress | None = None
+    error: RunError | None = None
+    result_summary: dict[str, Any] | None = None
+
+    def data(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    scenario_id: str
+    status: RunStatus
+    created_at: str
+    updated_at: str
+    duration_ms: int | None = None
+
+
+class RunPage(BaseModel):
+    runs: list[RunSummary]
+    next_cursor: str | None = None

@@ -1,0 +1,275 @@
+"""DynamoDB access for runs and their events: the only run code that touches boto3.
+
+Complex fields (manifest, progress, result summary) are stored as JSON strings so every reader
+(API, projector via stream images, SSE app) decodes them the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from quantdesk import aws, keys
+from quantdesk.errors import ServiceUnavailable
+from quantdesk.runs.models import Manifest, Progress, Run, RunError, RunEvent, RunSummary
+
+_JSON_FIELDS = ("manifest", "progress", "result_summary", "data_snapshots", "timings")
+
+
+class RunExists(Exception):
+    """A run with that id is already stored."""
+
+
+class NotActive(Exception):
+    """The run is already in a terminal state (or not in the expected one)."""
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def decode_item(item: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB-typed attributes (as in GetItem or a stream image) -> plain values."""
+    plain: dict[str, Any] = {}
+    for name, typed in item.items():
+        ((kind, value),) = typed.items()
+        if kind == "N":
+            plain[name] = int(value) if value.lstrip("-").isdigit() else float(value)
+        elif kind == "NULL":
+            plain[name] = None
+        else:
+            plain[name] = value
+        if name in _JSON_FIELDS and isinstance(plain[name], str):
+            plain[name] = json.loads(plain[name])
+    return plain
+
+
+def run_from_item(item: dict[str, Any]) -> Run:
+    plain = decode_item(item)
+    manifest = dict(plain["manifest"])
+    manifest["data_snapshots"] = plain.get("data_snapshots") or manifest.get("data_snapshots", {})
+    manifest["timings"] = {**manifest.get("timings", {}), **(plain.get("timings") or {})}
+    error = None
+    if plain.get("error_type"):
+        error = RunError(type=plain["error_type"], message=readable_cause(plain.get("error_cause")))
+    return Run(
+        run_id=plain["run_id"],
+        owner=plain["owner"],
+        scenario_id=plain["scenario_id"],
+        status=plain["status"],
+        created_at=plain["created_at"],
+        updated_at=plain["updated_at"],
+        started_at=plain.get("started_at"),
+        finished_at=plain.get("finished_at"),
+        event_seq=plain["event_seq"],
+        manifest=Manifest.model_validate(manifest),
+        progress=Progress.model_validate(plain["progress"]) if plain.get("progress") else None,
+        error=error,
+        result_key=plain.get("result_key"),
+        result_summary=plain.get("result_summary"),
+    )
+
+
+def readable_cause(cause: str | None) -> str:
+    """Step Functions passes a Lambda error as its JSON payload; keep only the message."""
+    if not cause:
+        return ""
+    try:
+        payload = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(payload, dict):
+        return str(payload.get("errorMessage") or payload.get("message") or cause)
+    return cause
+
+
+class RunRepository:
+    def __init__(self, table_name: str) -> None:
+        self.table = table_name
+
+    @property
+    def _db(self) -> Any:
+        return aws.client("dynamodb")
+
+    def create(self, run: Run, idempotency_key: str | None = None) -> None:
+        item = {
+            **{k: _s(v) for k, v in keys.run_key(run.run_id).items()},
+            keys.GSI1PK: _s(keys.owner_pk(run.owner)),
+            keys.GSI1SK: _s(keys.owner_sk(run.created_at, run.run_id)),
+            "run_id": _s(run.run_id),
+            "owner": _s(run.owner),
+            "scenario_id": _s(run.scenario_id),
+            "status": _s(run.status),
+            "created_at": _s(run.created_at),
+            "updated_at": _s(run.updated_at),
+            "event_seq": {"N": str(run.event_seq)},
+            "last_event": _s("status"),
+            "manifest": _s(run.manifest.model_dump_json()),
+        }
+        if idempotency_key:
+            item["idempotency_key"] = _s(idempotency_key)
+        try:
+            self._db.put_item(
+                TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(PK)"
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise RunExists(run.run_id) from exc
+            raise ServiceUnavailable("could not store the run") from exc
+
+    def get(self, run_id: str) -> Run | None:
+        try:
+            response = self._db.get_item(
+                TableName=self.table,
+                Key={k: _s(v) for k, v in keys.run_key(run_id).items()},
+                ConsistentRead=True,
+            )
+        except ClientError as exc:
+            raise ServiceUnavailable("could not read the run") from exc
+        item = response.get("Item")
+        return run_from_item(item) if item else None
+
+    def list_for_owner(
+        self, owner: str, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[RunSummary], dict[str, Any] | None]:
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": keys.GSI1,
+            "KeyConditionExpression": "GSI1PK = :pk",
+            "ExpressionAttributeValues": {":pk": _s(keys.owner_pk(owner))},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            query["ExclusiveStartKey"] = cursor
+        try:
+            response = self._db.query(**query)
+        except ClientError as exc:
+            raise ServiceUnavailable("could not list runs") from exc
+        runs = [summary_from_item(item) for item in response.get("Items", [])]
+        return runs, response.get("LastEvaluatedKey")
+
+    def _transition(self, run_id: str, update: str, values: dict[str, Any], condition: str) -> None:
+        try:
+            self._db.update_item(
+                TableName=self.table,
+                Key={k: _s(v) for k, v in keys.run_key(run_id).items()},
+                UpdateExpression=update + " ADD event_seq :one",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={**values, ":one": {"N": "1"}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NotActive(run_id) from exc
+            raise ServiceUnavailable("could not update the run") from exc
+
+    def record_progress(self, run_id: str, progress: Progress, now: str) -> None:
+        self._transition(
+            run_id,
+            "SET progress = :p, updated_at = :now, last_event = :e",
+            {
+                ":p": _s(progress.model_dump_json()),
+                ":now": _s(now),
+                ":e": _s("progress"),
+                ":running": _s("running"),
+            },
+            "#status = :running",
+        )
+
+    def record_result(
+        self,
+        run_id: str,
+        *,
+        result_key: str,
+        summary: dict[str, Any],
+        snapshots: dict[str, str],
+        timings: dict[str, float],
+        now: str,
+    ) -> None:
+        self._transition(
+            run_id,
+            "SET result_key = :k, result_summary = :s, data_snapshots = :d, timings = :t, "
+            "updated_at = :now, last_event = :e",
+            {
+                ":k": _s(result_key),
+                ":s": _s(json.dumps(summary, default=str)),
+                ":d": _s(json.dumps(snapshots)),
+                ":t": _s(json.dumps(timings)),
+                ":now": _s(now),
+                ":e": _s("result"),
+                ":running": _s("running"),
+            },
+            "#status = :running",
+        )
+
+    def finish(self, run_id: str, status: str, now: str, error: RunError | None = None) -> None:
+        """Move a non-terminal run to a terminal ``status`` (cancel, or a failed start)."""
+        update = "SET #status = :status, updated_at = :now, finished_at = :now, last_event = :e"
+        values = {
+            ":status": _s(status),
+            ":now": _s(now),
+            ":e": _s("status"),
+            ":queued": _s("queued"),
+            ":running": _s("running"),
+        }
+        if error:
+            update += ", error_type = :et, error_cause = :ec"
+            values |= {":et": _s(error.type), ":ec": _s(error.message)}
+        self._transition(run_id, update, values, "#status IN (:queued, :running)")
+
+    # -- events -------------------------------------------------------------------------------
+
+    def put_event(self, event: RunEvent) -> bool:
+        """Store an event once: False when that sequence number was already stored."""
+        try:
+            self._db.put_item(
+                TableName=self.table,
+                Item={
+                    keys.PK: _s(keys.run_pk(event.run_id)),
+                    keys.SK: _s(keys.event_sk(event.seq)),
+                    "seq": {"N": str(event.seq)},
+                    "data": _s(event.model_dump_json(exclude_none=True)),
+                },
+                ConditionExpression="attribute_not_exists(SK)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def events_after(self, run_id: str, after_seq: int, limit: int = 100) -> list[RunEvent]:
+        response = self._db.query(
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :lo AND :hi",
+            ExpressionAttributeValues={
+                ":pk": _s(keys.run_pk(run_id)),
+                ":lo": _s(keys.event_sk(after_seq + 1)),
+                ":hi": _s(keys.event_sk(10**keys.SEQ_WIDTH - 1)),
+            },
+            ConsistentRead=True,
+            Limit=limit,
+        )
+        return [RunEvent.model_validate_json(item["data"]["S"]) for item in response["Items"]]
+
+
+def summary_from_item(item: dict[str, Any]) -> RunSummary:
+    plain = decode_item(item)
+    duration = None
+    if plain.get("started_at") and plain.get("finished_at"):
+        from datetime import datetime
+
+        started = datetime.fromisoformat(plain["started_at"].replace("Z", "+00:00"))
+        finished = datetime.fromisoformat(plain["finished_at"].replace("Z", "+00:00"))
+        duration = int((finished - started).total_seconds() * 1000)
+    return RunSummary(
+        run_id=plain["run_id"],
+        scenario_id=plain["scenario_id"],
+        status=plain["status"],
+        created_at=plain["created_at"],
+        updated_at=plain["updated_at"],
+        duration_ms=duration,
+    )
