@@ -10,6 +10,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+#: symbols aligned with a value array
+Symbols = Sequence[str] | np.ndarray
+
 #: default winsorisation: clip at the 1st and 99th percentiles before standardising
 WINSOR_LIMIT = 0.01
 
@@ -69,9 +72,7 @@ def mean_available(columns: Sequence[np.ndarray]) -> np.ndarray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def rank_order(
-    scores: np.ndarray, symbols: Sequence[str], *, descending: bool = True
-) -> np.ndarray:
+def rank_order(scores: np.ndarray, symbols: Symbols, *, descending: bool = True) -> np.ndarray:
     """Positions sorting assets by score (best first), ties broken by symbol, NaN last."""
     x = np.asarray(scores, dtype=np.float64)
     keys = -x if descending else x
@@ -80,7 +81,7 @@ def rank_order(
     return np.lexsort((names, keys))
 
 
-def ranks(scores: np.ndarray, symbols: Sequence[str], *, descending: bool = True) -> np.ndarray:
+def ranks(scores: np.ndarray, symbols: Symbols, *, descending: bool = True) -> np.ndarray:
     """1-based rank per asset (1 = best); NaN scores get no rank (NaN)."""
     order = rank_order(scores, symbols, descending=descending)
     out = np.empty(len(order), dtype=np.float64)
@@ -89,7 +90,7 @@ def ranks(scores: np.ndarray, symbols: Sequence[str], *, descending: bool = True
     return out
 
 
-def buckets(scores: np.ndarray, symbols: Sequence[str], n_buckets: int) -> np.ndarray:
+def buckets(scores: np.ndarray, symbols: Symbols, n_buckets: int) -> np.ndarray:
     """Equal-count buckets 1..n (1 = highest score) from the deterministic rank; NaN unranked."""
     rank = ranks(scores, symbols)
     count = int(np.isfinite(rank).sum())

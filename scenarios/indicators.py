@@ -197,3 +197,55 @@ def simple_returns(close: np.ndarray) -> np.ndarray:
 def log_returns(close: np.ndarray) -> np.ndarray:
     c = as_2d(close)
     return _like(np.log(c / shift(c, 1)), close)
+
+
+def ewma(x: np.ndarray, decay: float, seed_window: int) -> np.ndarray:
+    """Exponentially weighted mean ``m[t] = decay * m[t-1] + (1 - decay) * x[t]``.
+
+    Seeded with the simple mean of each column's first ``seed_window`` values (RiskMetrics
+    style when ``x`` holds squared returns).
+    """
+    data = as_2d(x)
+    first = first_valid_row(data)
+    sums, seed_rows = _window_sums(data, first, seed_window)
+    return _like(_recursive(data, decay, 1.0 - decay, seed_rows, sums / seed_window), x)
+
+
+def rolling_std(x: np.ndarray, window: int, ddof: int = 1) -> np.ndarray:
+    """Rolling standard deviation over ``window`` rows (NaN until the window is full)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(as_2d(x))
+    out = frame.rolling(window, min_periods=window).std(ddof=ddof).to_numpy()
+    return _like(out, x)
+
+
+def last_window_std(x: np.ndarray, window: int, ddof: int = 1) -> np.ndarray:
+    """Per column standard deviation of the last ``window`` rows."""
+    return np.std(as_2d(x)[-window:], axis=0, ddof=ddof)
+
+
+def percentile_of_last(history: np.ndarray) -> np.ndarray:
+    """Per column, the percent of finite values in ``history`` that are <= its last row."""
+    data = as_2d(history)
+    last = data[-1]
+    finite = np.isfinite(data)
+    count = finite.sum(axis=0)
+    below = (np.where(finite, data, np.inf) <= last[None, :]).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where((count > 0) & np.isfinite(last), 100.0 * below / count, np.nan)
+    return out
+
+
+def bollinger_percent_b(close: np.ndarray, window: int, width: float) -> np.ndarray:
+    """Bollinger %b at the last row: ``(C - lower) / (upper - lower)``.
+
+    ``middle`` = mean of the last ``window`` closes, bands = ``middle +- width * std``
+    (population std, as TA-Lib's BBANDS); 0.5 when the band has zero width.
+    """
+    c = as_2d(close)
+    tail = c[-window:]
+    middle = tail.mean(axis=0)
+    spread = width * tail.std(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(spread > 0, (c[-1] - (middle - spread)) / (2 * spread), 0.5)

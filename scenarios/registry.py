@@ -13,7 +13,11 @@ from typing import Final
 
 from scenarios.base import ScenarioData, ScenarioParams, ScenarioResult, ScenarioSpec
 
-SCENARIO_IDS: Final[tuple[str, ...]] = ("trend_strength",)
+SCENARIO_IDS: Final[tuple[str, ...]] = (
+    "trend_strength",
+    "mean_reversion",
+    "volatility_regime",
+)
 
 Runner = Callable[[ScenarioData, ScenarioParams], ScenarioResult]
 

@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scenarios.base import Column, Series
+from scenarios.base import Column, DataQuality, ScenarioResult, Series
+from scenarios.crosssection import rank_order, ranks
+from scenarios.narrative import Narrative
 
 #: significant digits kept in results, so tiny float noise cannot change the bytes
 SIGNIFICANT_DIGITS = 6
@@ -78,3 +80,56 @@ def bar_series(name: str, labels: Sequence[str], values: Mapping[str, Sequence[f
         x=list(labels),
         y={label: [clean(v) for v in vals] for label, vals in values.items()},
     )
+
+
+def ranked_rows(
+    columns: Sequence[Column],
+    metrics: dict[str, Any],
+    *,
+    score: str = "score",
+    descending: bool = True,
+) -> list[dict[str, Any]]:
+    """Rank assets on ``metrics[score]`` (1 = best, ties by symbol) and build the table rows.
+
+    Adds ``metrics["rank"]``; rows come out in rank order, unscored assets last.
+    """
+    symbols = np.asarray(metrics["symbol"], dtype=object).astype(str)
+    order = rank_order(metrics[score], symbols, descending=descending)
+    metrics["rank"] = ranks(metrics[score], symbols, descending=descending)
+    return build_rows(columns, metrics, order)
+
+
+def assemble(
+    scenario_id: str,
+    as_of: pd.Timestamp,
+    columns: Sequence[Column],
+    rows: list[dict[str, Any]],
+    *,
+    series: Sequence[Series],
+    story: Narrative,
+    quality: DataQuality,
+) -> ScenarioResult:
+    return ScenarioResult(
+        scenario_id=scenario_id,
+        as_of=as_of.date(),
+        summary=story.summary(),
+        columns=list(columns),
+        rows=rows,
+        series=list(series),
+        narrative=story.claims,
+        data_quality=quality,
+    )
+
+
+def column_values(rows: Sequence[Mapping[str, Any]], field: str) -> list[float]:
+    """The non-null numbers of one column, in row order."""
+    return [float(r[field]) for r in rows if isinstance(r.get(field), (int, float))]
+
+
+def extreme(rows: Sequence[Mapping[str, Any]], field: str, *, largest: bool = True) -> Any:
+    """The row with the largest (or smallest) ``field``, ties to the first symbol; None if none."""
+    candidates = [r for r in rows if isinstance(r.get(field), (int, float))]
+    if not candidates:
+        return None
+    sign = -1.0 if largest else 1.0
+    return min(candidates, key=lambda r: (sign * float(r[field]), str(r["symbol"])))

@@ -152,8 +152,13 @@ def poisoned(data: ScenarioData, as_of: pd.Timestamp) -> ScenarioData:
                 out.loc[after, column] = -999.0 if column != "volume" else 1e15
         return out
 
+    prices = corrupt(data.prices, "date")
+    assert prices is not None
+    later = prices[pd.to_datetime(prices["date"]) > as_of].copy()
+    later["symbol"] = "ZZZ"  # an asset that only exists in the future
+    later[["open", "high", "low", "close"]] = 1e6
     return ScenarioData(
-        prices=corrupt(data.prices, "date"),  # type: ignore[arg-type]
+        prices=pd.concat([prices, later], ignore_index=True),
         fundamentals=corrupt(data.fundamentals, "report_date"),
         earnings=corrupt(data.earnings, "report_date"),
         macro=corrupt(data.macro, "date"),

@@ -1,0 +1,170 @@
+"""``volatility_regime``: realised and EWMA volatility, percentile regimes, vol-of-vol.
+
+Input: the long price frame; reads ``close`` as a ``(T, N)`` array. Output: one row per asset,
+rank 1 = most stressed relative to its own history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scenarios.base import Column, ScenarioData, ScenarioResult, Series
+from scenarios.indicators import (
+    TRADING_DAYS,
+    ewma,
+    log_returns,
+    percentile_of_last,
+    rolling_std,
+)
+from scenarios.narrative import Narrative, num, pct
+from scenarios.panel import Panel, load_panel
+from scenarios.table import assemble, extreme, line_series, ranked_rows
+from scenarios.volatility_regime import Params
+
+CHART_LINES = 5
+#: sessions back for the "is vol rising" comparison (one month)
+CHANGE_SESSIONS = 21
+
+COLUMNS = [
+    Column(name="rank", label="Rank", kind="integer"),
+    Column(name="symbol", label="Symbol", kind="text"),
+    Column(name="realized_vol", label="Realised vol", kind="percent", description="Annualised"),
+    Column(name="ewma_vol", label="EWMA vol", kind="percent", description="Annualised"),
+    Column(name="vol_percentile", label="Vol percentile", description="vs own history"),
+    Column(name="regime", label="Regime", kind="text"),
+    Column(name="vol_of_vol", label="Vol of vol", description="std / mean of daily vol"),
+    Column(name="vol_change", label="1M vol change", kind="percent"),
+]
+
+
+def run(data: ScenarioData, params: Params) -> ScenarioResult:
+    need = params.regime_lookback + params.vol_window
+    panel = load_panel(
+        data,
+        params,
+        fields=("close",),
+        min_sessions={
+            "vol_window": params.vol_window + 1,
+            "vov_window": params.vov_window + params.vol_window,
+            "regime_lookback": need,
+        },
+    )
+    # only the rows the statistics can reach are used, so extra history changes nothing
+    # except the EWMA seed (documented)
+    returns = log_returns(panel["close"])
+    tail = returns[-need:]
+    realized = rolling_std(tail, params.vol_window) * np.sqrt(TRADING_DAYS)
+    ewma_var = ewma(returns**2, params.ewma_lambda, params.vol_window)
+    metrics = _metrics(panel, params, realized, np.sqrt(ewma_var[-1] * TRADING_DAYS))
+    rows = ranked_rows(COLUMNS, metrics)
+    return assemble(
+        "volatility_regime",
+        panel.as_of,
+        COLUMNS,
+        rows,
+        series=_charts(panel, params, realized, rows),
+        story=_narrative(rows, params),
+        quality=panel.log.freeze(assets_used=len(panel.symbols)),
+    )
+
+
+def _metrics(
+    panel: Panel, params: Params, realized: np.ndarray, ewma_now: np.ndarray
+) -> dict[str, Any]:
+    now = realized[-1]
+    percentile = percentile_of_last(realized[-params.regime_lookback :])
+    recent = realized[-params.vov_window :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vol_of_vol = recent.std(axis=0, ddof=1) / recent.mean(axis=0)
+        change = now / realized[-1 - CHANGE_SESSIONS] - 1.0
+    regime = np.where(
+        percentile >= params.high_percentile,
+        "stressed",
+        np.where(percentile <= params.low_percentile, "calm", "normal"),
+    )
+    # rank on percentile, realised vol breaking ties
+    score = np.round(percentile, 9) * 1e3 + np.round(now, 9)
+    return {
+        "symbol": panel.symbols.to_numpy(),
+        "realized_vol": now,
+        "ewma_vol": ewma_now,
+        "vol_percentile": percentile,
+        "regime": regime,
+        "vol_of_vol": vol_of_vol,
+        "vol_change": change,
+        "score": score,
+    }
+
+
+def _charts(
+    panel: Panel, params: Params, realized: np.ndarray, rows: list[dict[str, Any]]
+) -> list[Series]:
+    dates = panel.dates[-len(realized) :]
+    finite = np.isfinite(realized).any(axis=1)
+    median = np.full(len(realized), np.nan)
+    median[finite] = np.nanmedian(realized[finite], axis=1)
+    index = {s: i for i, s in enumerate(panel.symbols)}
+    leaders = [str(r["symbol"]) for r in rows[: min(params.top_n, CHART_LINES)]]
+    start = params.vol_window
+    return [
+        line_series("Median realised volatility", dates[start:], {"median": median[start:]}),
+        line_series(
+            "Realised volatility of the most stressed",
+            dates[start:],
+            {s: realized[start:, index[s]] for s in leaders},
+        ),
+    ]
+
+
+def _narrative(rows: list[dict[str, Any]], params: Params) -> Narrative:
+    story = Narrative()
+    counts = {name: sum(r["regime"] == name for r in rows) for name in ("calm", "normal")}
+    stressed = len(rows) - counts["calm"] - counts["normal"]
+    percentiles = [r["vol_percentile"] for r in rows if r["vol_percentile"] is not None]
+    median = float(np.median(percentiles)) if percentiles else float("nan")
+    overall = (
+        "stressed"
+        if median >= params.high_percentile
+        else "calm"
+        if median <= params.low_percentile
+        else "normal"
+    )
+    story.say(
+        f"Volatility regime is {overall}: the median asset sits at the {num(median, 0)}th "
+        f"percentile of its {params.regime_lookback}-session history; {stressed} stressed, "
+        f"{counts['normal']} normal, {counts['calm']} calm.",
+        field="vol_percentile",
+    )
+    top = rows[0]
+    story.about(
+        top,
+        "vol_percentile",
+        f"Most stressed: {top['symbol']} with realised vol {pct(top['realized_vol'], signed=False)}"
+        f" ({num(top['vol_percentile'], 0)}th percentile), EWMA "
+        f"{pct(top['ewma_vol'], signed=False)}.",
+    )
+    loudest = extreme(rows, "realized_vol")
+    quietest = extreme(rows, "realized_vol", largest=False)
+    if loudest is not None and quietest is not None and len(rows) > 1:
+        story.about(
+            loudest,
+            "realized_vol",
+            f"Highest realised vol: {loudest['symbol']} at "
+            f"{pct(loudest['realized_vol'], signed=False)}.",
+        )
+        story.about(
+            quietest,
+            "realized_vol",
+            f"Lowest realised vol: {quietest['symbol']} at "
+            f"{pct(quietest['realized_vol'], signed=False)}.",
+        )
+    jumpy = extreme(rows, "vol_change")
+    if jumpy is not None:
+        story.about(
+            jumpy,
+            "vol_change",
+            f"Volatility rose most for {jumpy['symbol']}: {pct(jumpy['vol_change'])} over a month.",
+        )
+    return story
