@@ -58,12 +58,12 @@ def _recursive(
 
 def _window_sums(x: np.ndarray, first: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
     """Sum of each column's first ``length`` values from its first valid row, and the end row."""
+    n_rows = x.shape[0]
     end = first + length - 1
-    csum = np.cumsum(np.nan_to_num(x), axis=0)
-    cols = np.arange(x.shape[1])
-    safe_end = np.minimum(end, x.shape[0] - 1)
-    before = np.where(first > 0, csum[np.maximum(first - 1, 0), cols], 0.0)
-    return csum[safe_end, cols] - before, end
+    offsets = first[None, :] + np.arange(length)[:, None]
+    window = x[np.minimum(offsets, n_rows - 1), np.arange(x.shape[1])[None, :]]
+    sums = np.where(offsets < n_rows, window, np.nan).sum(axis=0)
+    return sums, end
 
 
 def wilder_mean(x: np.ndarray, period: int) -> np.ndarray:
@@ -136,14 +136,25 @@ def adx(
     h, lo, c = as_2d(high), as_2d(low), as_2d(close)
     plus_dm, minus_dm = directional_movement(h, lo)
     tr = wilder_sum(true_range(h, lo, c), period)
+    # in-place arithmetic: this runs on the whole panel, temporaries cost more than the maths
     with np.errstate(divide="ignore", invalid="ignore"):
-        plus_di = np.where(tr > 0, 100.0 * wilder_sum(plus_dm, period) / tr, 0.0)
-        minus_di = np.where(tr > 0, 100.0 * wilder_sum(minus_dm, period) / tr, 0.0)
+        scale = np.divide(100.0, tr)
+        plus_di = wilder_sum(plus_dm, period)
+        plus_di *= scale
+        minus_di = wilder_sum(minus_dm, period)
+        minus_di *= scale
+        del scale
+        # S(DM) <= S(TR) bar by bar, so a zero range means no movement at all
+        flat = tr == 0
+        plus_di[flat] = 0.0
+        minus_di[flat] = 0.0
         total = plus_di + minus_di
-        dx = np.where(total > 0, 100.0 * np.abs(plus_di - minus_di) / total, 0.0)
-    undefined = np.isnan(tr)
-    for array in (plus_di, minus_di, dx):
-        array[undefined] = np.nan
+        dx = np.subtract(plus_di, minus_di)
+        np.abs(dx, out=dx)
+        dx *= 100.0
+        dx /= total
+        dx[total == 0] = 0.0
+        del total
     return _like(wilder_mean(dx, period), high), _like(plus_di, high), _like(minus_di, high)
 
 

@@ -168,10 +168,13 @@ def load_panel(
     mask = in_time & symbols_col.isin(chosen).to_numpy()
     frame = pd.DataFrame({"date": dates[mask], "symbol": symbols_col[mask]})
     for name in fields:
-        frame[name] = pd.to_numeric(prices[name][mask], errors="coerce").astype("float64")
+        column = prices[name][mask]
+        if column.dtype != np.float64:
+            column = pd.to_numeric(column, errors="coerce").astype("float64")
+        frame[name] = column.to_numpy()
     log.rows_in = len(frame)
     frame = _drop_bad_rows(frame, fields, log)
-    values, all_dates, symbols = _pivot(frame, fields)
+    values, all_dates, symbols = _pivot(frame, fields, log)
     for symbol in sorted(set(chosen) - set(symbols)):
         log.drop(symbol, "every price row up to as_of is missing or invalid")
     needed_field, needed = _binding_need(min_sessions)
@@ -220,25 +223,33 @@ def _drop_bad_rows(frame: pd.DataFrame, fields: Sequence[str], log: QualityLog) 
             f"({symbol_list({str(k): int(v) for k, v in counts.items()})})"
         )
         frame = frame[~bad]
-    duplicated = frame.duplicated(subset=["date", "symbol"], keep="last").to_numpy()
-    if duplicated.any():
-        log.rows_dropped += int(duplicated.sum())
-        log.note(f"{int(duplicated.sum())} duplicate (date, symbol) rows dropped (kept the last)")
-        frame = frame[~duplicated]
     return frame
 
 
 def _pivot(
-    frame: pd.DataFrame, fields: Sequence[str]
+    frame: pd.DataFrame, fields: Sequence[str], log: QualityLog
 ) -> tuple[dict[str, np.ndarray], pd.DatetimeIndex, pd.Index]:
-    """Scatter the long rows into ``(T, N)`` arrays (factorize + fancy index, no pandas pivot)."""
-    date_codes, date_uniques = pd.factorize(frame["date"].to_numpy(), sort=True)
-    symbol_codes, symbol_uniques = pd.factorize(frame["symbol"].to_numpy(dtype=object), sort=True)
+    """Scatter the long rows into ``(T, N)`` arrays (factorize + fancy index, no pandas pivot).
+
+    Duplicate ``(date, symbol)`` rows keep the last one and are counted.
+    """
+    date_codes, date_uniques = pd.factorize(frame["date"], sort=True)
+    symbol_codes, symbol_uniques = pd.factorize(frame["symbol"], sort=True)
     shape = (len(date_uniques), len(symbol_uniques))
+    cell = date_codes.astype(np.int64) * shape[1] + symbol_codes
+    rows = slice(None)
+    if len(cell) and np.bincount(cell, minlength=shape[0] * shape[1]).max() > 1:
+        last = np.full(shape[0] * shape[1], -1, dtype=np.int64)
+        np.maximum.at(last, cell, np.arange(len(cell)))
+        keep = last[cell] == np.arange(len(cell))
+        duplicates = int((~keep).sum())
+        log.rows_dropped += duplicates
+        log.note(f"{duplicates} duplicate (date, symbol) rows dropped (kept the last)")
+        rows = keep  # type: ignore[assignment]
     values = {}
     for name in fields:
         out = np.full(shape, np.nan)
-        out[date_codes, symbol_codes] = frame[name].to_numpy()
+        out[date_codes[rows], symbol_codes[rows]] = frame[name].to_numpy()[rows]
         values[name] = out
     symbols = pd.Index(np.asarray(symbol_uniques, dtype=object).astype(str), name="symbol")
     return values, pd.DatetimeIndex(date_uniques, name="date"), symbols
