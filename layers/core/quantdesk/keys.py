@@ -7,6 +7,8 @@ created from the same constants (``infrastructure.resources``).
 | run event          | RUN#<run_id>       | EVT#<seq:010d>     |                   |                     |
 | dataset snapshot   | DATASET#<name>     | SNAP#<snapshot_id> |                   |                     |
 | latest snapshot    | DATASET#<name>     | LATEST             |                   |                     |
+| applied batch      | DATASET#<name>     | BATCH#<sha256>     |                   |                     |
+| ingestion run      | INGEST#<run_id>    | INGEST             | INGESTS           | <created_at>#<id>   |
 """
 
 from __future__ import annotations
@@ -53,3 +55,18 @@ def snapshot_sk(snapshot_id: str) -> str:
 
 
 LATEST_SNAPSHOT_SK: Final = "LATEST"
+
+# -- ingestion (issue 5) ----------------------------------------------------------------------
+#: a batch already applied to a dataset (idempotency): PK=DATASET#<name>, SK=BATCH#<sha>
+BATCH_PREFIX: Final = "BATCH#"
+#: an ingestion run's summary: PK=INGEST#<run_id>, SK=INGEST; listed via GSI1PK=INGESTS
+INGEST_SK: Final = "INGEST"
+INGESTS_GSI1PK: Final = "INGESTS"
+
+
+def batch_sk(batch_sha: str) -> str:
+    return f"{BATCH_PREFIX}{batch_sha}"
+
+
+def ingest_key(run_id: str) -> dict[str, str]:
+    return {PK: f"INGEST#{run_id}", SK: INGEST_SK}

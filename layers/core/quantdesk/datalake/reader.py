@@ -1,0 +1,326 @@
+"""Read the lake for a scenario: only the snapshots, partitions and rows it needs.
+
+The worker calls :func:`check_readiness` (reported as a ``progress`` event), then
+:func:`load_scenario_data`, and stores the returned ``{dataset: snapshot_id}`` in the run
+manifest so the same run can be reproduced on the same data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from quantdesk.datalake.errors import DatasetNotFoundError
+from quantdesk.datalake.layout import layout, symbol_bucket, wanted_partition
+from quantdesk.datalake.models import (
+    DatasetReadiness,
+    Manifest,
+    ReadinessReport,
+    SnapshotRecord,
+)
+from quantdesk.datalake.writer import load_manifest, read_file
+from scenarios.base import ScenarioData
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
+    from quantdesk.settings import Settings
+
+#: fundamentals reported up to this many days before ``start`` are included (as-of values)
+FUNDAMENTALS_LOOKBACK_DAYS: Final = 400
+#: data whose last date is older than this (calendar days) is reported stale
+STALE_AFTER_DAYS: Final = 5
+IO_THREADS: Final = 8
+SCENARIO_DATASETS: Final = ("prices", "fundamentals", "earnings", "macro", "sentiment", "sectors")
+
+
+@dataclass(frozen=True)
+class Lake:
+    """The two repositories the reader needs."""
+
+    store: LakeObjectStore
+    snapshots: SnapshotRepository
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Lake:
+        from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
+        from quantdesk.settings import get_settings
+
+        settings = settings or get_settings()
+        return cls(LakeObjectStore(settings.data_bucket), SnapshotRepository(settings.table_name))
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    record: SnapshotRecord
+    manifest: Manifest
+
+
+def _snapshot(lake: Lake, dataset: str) -> _Snapshot | None:
+    record = lake.snapshots.latest(dataset)
+    if record is None:
+        return None
+    return _Snapshot(record, load_manifest(lake.store, record))
+
+
+def _require(lake: Lake, dataset: str) -> _Snapshot:
+    snap = _snapshot(lake, dataset)
+    if snap is None:
+        raise DatasetNotFoundError(dataset)
+    return snap
+
+
+def read_partitions(
+    lake: Lake,
+    dataset: str,
+    manifest: Manifest,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    symbols: set[str] | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """Rows of the partitions a [start, end] x symbols read needs, and how many files it read.
+
+    Only pruning by partition happens here; callers filter rows.
+    """
+    import pandas as pd
+
+    buckets = {symbol_bucket(s) for s in symbols} if symbols is not None else None
+    files = [
+        f
+        for f in manifest.files
+        if wanted_partition(dataset, f.partition, start=start, end=end, buckets=buckets)
+    ]
+    with ThreadPoolExecutor(max_workers=IO_THREADS) as pool:
+        frames = list(pool.map(lambda f: read_file(lake.store, dataset, f), files))
+    if not frames:
+        from quantdesk.datalake.columnar import canonical
+
+        empty = pd.DataFrame({c: [] for c in layout(dataset).columns})
+        return canonical(dataset, empty), 0
+    return pd.concat(frames, ignore_index=True), len(files)
+
+
+def universe_members(universe_frame: pd.DataFrame, universe: str, as_of: dt.date) -> list[str]:
+    """Symbols that belong to ``universe`` on ``as_of`` (membership intervals, end exclusive)."""
+    import pandas as pd
+
+    day = pd.Timestamp(as_of)
+    rows = universe_frame[universe_frame["universe"] == universe]
+    active = (rows["start_date"] <= day) & (rows["end_date"].isna() | (rows["end_date"] > day))
+    return sorted(rows.loc[active, "symbol"].unique().tolist())
+
+
+def _between(frame: pd.DataFrame, column: str, start: dt.date | None, end: dt.date) -> pd.Series:
+    import pandas as pd
+
+    mask = frame[column] <= pd.Timestamp(end)
+    if start is not None:
+        mask &= frame[column] >= pd.Timestamp(start)
+    return mask
+
+
+def _restrict(
+    dataset: str, frame: pd.DataFrame, symbols: set[str], start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    spec = layout(dataset)
+    mask = frame["symbol"].isin(symbols) if spec.has_symbol else None
+    if dataset == "fundamentals":
+        lookback = start - dt.timedelta(days=FUNDAMENTALS_LOOKBACK_DAYS)
+        window = _between(frame, "report_date", lookback, end)
+    elif spec.date_column is not None:
+        window = _between(frame, spec.date_column, start, end)
+    else:
+        window = None
+    if window is not None:
+        mask = window if mask is None else mask & window
+    out = frame if mask is None else frame[mask]
+    return out.sort_values(list(spec.keys), kind="stable").reset_index(drop=True)
+
+
+def resolve_symbols(
+    lake: Lake, universe: str, tickers: list[str] | None, as_of: dt.date
+) -> tuple[list[str], str | None]:
+    """The requested symbols and the universe snapshot id used (None for explicit tickers)."""
+    if tickers:
+        return sorted(set(tickers)), None
+    snap = _require(lake, "universe")
+    frame, _ = read_partitions(lake, "universe", snap.manifest)
+    return universe_members(frame, universe, as_of), snap.record.snapshot_id
+
+
+def load_scenario_data(
+    datasets: Sequence[str],
+    *,
+    universe: str,
+    tickers: list[str] | None,
+    start: dt.date,
+    end: dt.date | None,
+    lake: Lake | None = None,
+) -> tuple[ScenarioData, dict[str, str]]:
+    """The frames a scenario reads, and ``{dataset: snapshot_id}`` of every snapshot read.
+
+    ``prices`` is always loaded: restricted to ``tickers`` (when given) or to the members of
+    ``universe`` as of ``end`` (default: the last price date), and to ``[start, end]``. The other
+    datasets are restricted alike (fundamentals keep ``FUNDAMENTALS_LOOKBACK_DAYS`` of reports
+    before ``start`` so as-of values exist). Only the partitions covering those years and
+    symbol buckets are fetched. Raises :class:`DatasetNotFoundError` for a dataset never
+    ingested.
+    """
+    lake = lake or Lake.from_settings()
+    wanted = ["prices", *[d for d in datasets if d != "prices"]]
+    unknown = [d for d in wanted if d not in SCENARIO_DATASETS]
+    if unknown:
+        raise ValueError(f"not scenario datasets: {unknown}")
+    snaps = {d: _require(lake, d) for d in wanted}
+    last = snaps["prices"].manifest.coverage.max_date
+    as_of = end or last or start
+    symbols, universe_snapshot = resolve_symbols(lake, universe, tickers, as_of)
+    read: dict[str, str] = {d: s.record.snapshot_id for d, s in snaps.items()}
+    if universe_snapshot:
+        read["universe"] = universe_snapshot
+    wanted_symbols = set(symbols)
+    frames: dict[str, pd.DataFrame] = {}
+    for dataset, snap in snaps.items():
+        spec = layout(dataset)
+        window_start = start
+        if dataset == "fundamentals":
+            window_start = start - dt.timedelta(days=FUNDAMENTALS_LOOKBACK_DAYS)
+        frame, _ = read_partitions(
+            lake,
+            dataset,
+            snap.manifest,
+            start=window_start,
+            end=as_of,
+            symbols=wanted_symbols if spec.has_symbol else None,
+        )
+        frames[dataset] = _restrict(dataset, frame, wanted_symbols, start, as_of)
+    data = ScenarioData(
+        prices=frames["prices"],
+        fundamentals=frames.get("fundamentals"),
+        earnings=frames.get("earnings"),
+        macro=frames.get("macro"),
+        sentiment=frames.get("sentiment"),
+        sectors=frames.get("sectors"),
+    )
+    return data, read
+
+
+def _dataset_readiness(
+    dataset: str, snap: _Snapshot | None, symbols: set[str] | None, today: dt.date
+) -> DatasetReadiness:
+    if snap is None:
+        return DatasetReadiness(dataset=dataset, status="missing", note="never ingested")
+    coverage = snap.manifest.coverage
+    age = (today - coverage.max_date).days if coverage.max_date else None
+    covered = None
+    status: str = "ok"
+    note = ""
+    if symbols is not None and layout(dataset).has_symbol:
+        covered = len(symbols & set(snap.manifest.symbols))
+        if covered < len(symbols):
+            status, note = "partial", f"{len(symbols) - covered} of {len(symbols)} symbols absent"
+    if age is not None and age > STALE_AFTER_DAYS and dataset not in ("sectors", "universe"):
+        status = "stale" if status == "ok" else status
+        note = "; ".join(filter(None, [note, f"last date {coverage.max_date} ({age} days old)"]))
+    return DatasetReadiness(
+        dataset=dataset,
+        snapshot_id=snap.record.snapshot_id,
+        synthetic=snap.manifest.synthetic,
+        first_date=coverage.min_date,
+        last_date=coverage.max_date,
+        age_days=age,
+        symbols_covered=covered,
+        status=status,  # type: ignore[arg-type]
+        note=note,
+    )
+
+
+def check_readiness(
+    datasets: Sequence[str],
+    *,
+    universe: str,
+    tickers: list[str] | None,
+    start: dt.date,
+    end: dt.date | None,
+    today: dt.date | None = None,
+    lake: Lake | None = None,
+) -> ReadinessReport:
+    """Whether the lake can answer a scenario: datasets present, symbols and dates covered.
+
+    Cheap: reads snapshot records, manifests and (without ``tickers``) the universe dataset.
+    ``ready`` is False when a dataset is missing, no requested symbol has prices, or the
+    window lies outside the price history; staleness alone is reported, not blocking.
+    """
+    lake = lake or Lake.from_settings()
+    today = today or dt.datetime.now(dt.UTC).date()
+    wanted = ["prices", *[d for d in datasets if d != "prices"]]
+    snaps = {d: _snapshot(lake, d) for d in wanted}
+    missing = [d for d, s in snaps.items() if s is None]
+    prices = snaps["prices"]
+    last = prices.manifest.coverage.max_date if prices else None
+    first = prices.manifest.coverage.min_date if prices else None
+    as_of = end or last or start
+    symbols: set[str] | None = set(tickers) if tickers else None
+    problems: list[str] = []
+    if symbols is None:
+        if _snapshot(lake, "universe") is None:
+            missing.append("universe")
+        else:
+            symbols = set(resolve_symbols(lake, universe, None, as_of)[0])
+            if not symbols:
+                problems.append(f"universe {universe} has no members on {as_of}")
+    reports = [_dataset_readiness(d, s, symbols, today) for d, s in snaps.items()]
+    covered = len(symbols & set(prices.manifest.symbols)) if prices and symbols else 0
+    absent = sorted(symbols - set(prices.manifest.symbols)) if prices and symbols else []
+    if missing:
+        problems.append(f"missing datasets: {', '.join(missing)} (run `quantdesk ingest`)")
+    if prices and symbols and covered == 0:
+        problems.append("none of the requested symbols has prices")
+    if last is not None and start > last:
+        problems.append(f"start {start} is after the last price date {last}")
+    if first is not None and as_of < first:
+        problems.append(f"end {as_of} is before the first price date {first}")
+    ready = not problems
+    snapshot_ids = {r.dataset: r.snapshot_id for r in reports if r.snapshot_id}
+    message = _message(
+        ready, problems=problems, reports=reports, covered=covered, symbols=symbols, absent=absent
+    )
+    return ReadinessReport(
+        ready=ready,
+        universe=universe,
+        start=start,
+        end=end,
+        symbols_requested=len(symbols or ()),
+        symbols_covered=covered,
+        missing_symbols=absent[:10],
+        missing_datasets=missing,
+        datasets=reports,
+        snapshots=snapshot_ids,
+        message=message,
+    )
+
+
+def _message(
+    ready: bool,
+    *,
+    problems: list[str],
+    reports: list[DatasetReadiness],
+    covered: int,
+    symbols: set[str] | None,
+    absent: list[str],
+) -> str:
+    if not ready:
+        return "Data not ready: " + "; ".join(problems) + "."
+    parts = [f"Data ready: {covered}/{len(symbols or ())} symbols with prices"]
+    if absent:
+        parts.append(f"missing {', '.join(absent[:5])}{'…' if len(absent) > 5 else ''}")
+    notes = [f"{r.dataset} {r.note}" for r in reports if r.status != "ok" and r.note]
+    parts.extend(notes)
+    if any(r.synthetic for r in reports):
+        parts.append("SYNTHETIC sample data")
+    return "; ".join(parts) + "."

@@ -1,0 +1,408 @@
+"""The ingestion pipeline as plain functions: fetch -> validate -> quarantine -> write ->
+publish -> summarize.
+
+Each Lambda of the ``ingestion`` state machine wraps exactly one of these; tests and the CLI's
+in-process mode run the same code through :func:`run_ingestion`. Steps exchange the small
+models of :mod:`quantdesk.ingestion.models`; frames travel through the data bucket.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from quantdesk.datalake import columnar
+from quantdesk.datalake.errors import SnapshotConflictError
+from quantdesk.datalake.layout import (
+    layout,
+    quarantine_key,
+    quarantine_report_key,
+    raw_key,
+    validated_key,
+)
+from quantdesk.datalake.writer import load_manifest, publish_snapshot, stage_snapshot
+from quantdesk.ingestion import validation
+from quantdesk.ingestion.models import (
+    DatasetOutcome,
+    Fetched,
+    FetchInput,
+    IngestionSummary,
+    SourceOutcome,
+    Status,
+    Validated,
+    ValidatedDataset,
+    Written,
+)
+from quantdesk.ingestion.sources import get_source
+from quantdesk.ingestion.sources.base import FetchRequest
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
+    from quantdesk.settings import Settings
+
+#: symbol-reference datasets are validated (and loaded) first: they define known symbols
+REFERENCE_FIRST: Final = ("sectors", "universe")
+PUBLISH_ATTEMPTS: Final = 3
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    now = now or utcnow()
+    return f"ing-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class IngestionContext:
+    """What every step needs: the lake repositories and a clock (tests pin it)."""
+
+    store: LakeObjectStore
+    snapshots: SnapshotRepository
+    clock: Callable[[], dt.datetime] = field(default=utcnow)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> IngestionContext:
+        from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
+        from quantdesk.settings import get_settings
+
+        settings = settings or get_settings()
+        return cls(LakeObjectStore(settings.data_bucket), SnapshotRepository(settings.table_name))
+
+
+def _storable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mixed-type object columns (messy input files) become strings so Parquet accepts them."""
+    out = frame.copy()
+    out.columns = [str(c) for c in out.columns]
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(
+                lambda v: v if v is None or isinstance(v, str) else str(v)
+            )
+    return out
+
+
+# -- fetch --------------------------------------------------------------------------------------
+def fetch(step: FetchInput, ctx: IngestionContext) -> Fetched:
+    """Fetch from the source and keep what it returned in the raw zone."""
+    request = step.request
+    source = get_source(request.source)
+    batch = source.fetch(request, ctx.store)
+    staged: dict[str, str] = {}
+    rows: dict[str, int] = {}
+    for dataset, frame in batch.frames.items():
+        layout(dataset)  # unknown dataset names fail here, loudly
+        key = raw_key(source.name, step.run_id, dataset)
+        ctx.store.put_bytes(key, columnar.encode(_storable(frame)))
+        staged[dataset] = key
+        rows[dataset] = len(frame)
+    for name, frame in batch.extras.items():
+        ctx.store.put_bytes(raw_key(source.name, step.run_id, name), columnar.encode(frame))
+    return Fetched(
+        run_id=step.run_id,
+        source=source.name,
+        staged=staged,
+        rows=rows,
+        synthetic=batch.synthetic,
+        metadata=batch.metadata,
+        issues=batch.issues,
+    )
+
+
+# -- validate + quarantine ----------------------------------------------------------------------
+def _known_symbols(ctx: IngestionContext) -> set[str]:
+    record = ctx.snapshots.latest("sectors")
+    if record is None:
+        return set()
+    return set(load_manifest(ctx.store, record).symbols)
+
+
+def quarantine(
+    ctx: IngestionContext, run_id: str, source: str, dataset: str, bad: pd.DataFrame
+) -> str | None:
+    """Keep rejected rows (input values, ``row``, ``reason``) in the quarantine zone."""
+    if bad.empty:
+        return None
+    key = quarantine_key(run_id, source, dataset)
+    ctx.store.put_bytes(key, columnar.encode(_storable(bad)))
+    return key
+
+
+def validate(fetched: Fetched, ctx: IngestionContext) -> Validated:
+    """Validate every fetched dataset, quarantine bad rows, stage the good ones."""
+    today = ctx.clock().date()
+    known = _known_symbols(ctx)
+    order = sorted(
+        fetched.staged,
+        key=lambda d: (REFERENCE_FIRST.index(d) if d in REFERENCE_FIRST else 99, d),
+    )
+    results: dict[str, ValidatedDataset] = {}
+    for dataset in order:
+        raw = columnar.decode(ctx.store.get_bytes(fetched.staged[dataset]))
+        good, bad, report = validation.validate(
+            dataset, raw, today=today, known_symbols=known or None
+        )
+        if dataset == "sectors":
+            known |= set(good["symbol"])
+        quarantine(ctx, fetched.run_id, fetched.source, dataset, bad)
+        result = ValidatedDataset(report=report)
+        if len(good):
+            good = good.sort_values(list(layout(dataset).keys), kind="stable")
+            data = columnar.encode(good.reset_index(drop=True))
+            result.valid_key = validated_key(fetched.run_id, fetched.source, dataset)
+            result.batch_sha = columnar.digest(data)
+            ctx.store.put_bytes(result.valid_key, data)
+        results[dataset] = result
+    report_key = quarantine_report_key(fetched.run_id, fetched.source)
+    ctx.store.put_json(
+        report_key,
+        {
+            "run_id": fetched.run_id,
+            "source": fetched.source,
+            "issues": [i.model_dump() for i in fetched.issues],
+            "datasets": {d: r.report.model_dump(mode="json") for d, r in results.items()},
+        },
+    )
+    return Validated(
+        run_id=fetched.run_id,
+        source=fetched.source,
+        synthetic=fetched.synthetic,
+        datasets=results,
+        issues=fetched.issues,
+        report_key=report_key,
+    )
+
+
+# -- write + publish ----------------------------------------------------------------------------
+def _stage(ctx: IngestionContext, validated: Validated, dataset: str) -> Any:
+    entry = validated.datasets[dataset]
+    assert entry.valid_key is not None
+    frame = columnar.decode(ctx.store.get_bytes(entry.valid_key))
+    return stage_snapshot(
+        ctx.store,
+        ctx.snapshots,
+        dataset,
+        frame,
+        sources=[validated.source],
+        synthetic=validated.synthetic,
+    )
+
+
+def write(validated: Validated, ctx: IngestionContext) -> Written:
+    """Merge each dataset's good rows into new partition files (not yet visible)."""
+    written = Written(
+        run_id=validated.run_id,
+        source=validated.source,
+        synthetic=validated.synthetic,
+        validated=validated,
+    )
+    for dataset, entry in validated.datasets.items():
+        if entry.valid_key is None or entry.batch_sha is None:
+            written.skipped[dataset] = "no valid rows"
+            continue
+        applied = ctx.snapshots.applied_batch(dataset, entry.batch_sha)
+        if applied is not None:
+            written.skipped[dataset] = f"batch already applied ({applied.get('snapshot_id')})"
+            continue
+        written.staged[dataset] = _stage(ctx, validated, dataset)
+    return written
+
+
+def _publish_one(ctx: IngestionContext, written: Written, dataset: str) -> DatasetOutcome:
+    staged = written.staged[dataset]
+    entry = written.validated.datasets[dataset]
+    for attempt in range(PUBLISH_ATTEMPTS):
+        try:
+            record = publish_snapshot(
+                ctx.store, ctx.snapshots, staged, run_id=written.run_id, now=ctx.clock()
+            )
+            break
+        except SnapshotConflictError:
+            # someone published first: merge again on top of their snapshot
+            if attempt == PUBLISH_ATTEMPTS - 1:
+                raise
+            staged = _stage(ctx, written.validated, dataset)
+    current = record.snapshot_id if record else staged.parent_id
+    assert entry.batch_sha is not None
+    ctx.snapshots.mark_batch(dataset, entry.batch_sha, current, ctx.clock().isoformat())
+    return DatasetOutcome(
+        dataset=dataset,
+        snapshot_id=record.snapshot_id if record else None,
+        current_snapshot_id=current,
+        rows_in=entry.report.rows_in,
+        rows_loaded=entry.report.rows_valid,
+        rows_added=staged.rows_added,
+        rows_replaced=staged.rows_replaced,
+        rows_quarantined=entry.report.rows_quarantined,
+        reasons=entry.report.reasons,
+        errors=entry.report.errors,
+        notes=entry.report.notes,
+        unchanged=record is None,
+    )
+
+
+def _status(outcomes: list[DatasetOutcome], issues: int) -> Status:
+    loaded = sum(o.rows_loaded for o in outcomes)
+    quarantined = sum(o.rows_quarantined for o in outcomes)
+    errors = issues + sum(len(o.errors) for o in outcomes)
+    if loaded == 0 and (errors or quarantined or not outcomes):
+        return "failed"
+    if errors or quarantined:
+        return "succeeded_with_warnings"
+    return "succeeded"
+
+
+def _source_message(outcome: SourceOutcome) -> str:
+    parts = []
+    for o in outcome.datasets:
+        state = f"snapshot {o.snapshot_id}" if o.snapshot_id else "unchanged"
+        text = f"{o.dataset}: {o.rows_loaded}/{o.rows_in} rows loaded ({state})"
+        if o.rows_quarantined:
+            top = ", ".join(f"{k}={v}" for k, v in list(o.reasons.items())[:4])
+            text += f", {o.rows_quarantined} quarantined [{top}]"
+        parts.append(text)
+    parts.extend(f"{i.file}: {i.reason}" for i in outcome.issues)
+    if not parts:
+        parts.append("nothing fetched")
+    label = " (SYNTHETIC)" if outcome.synthetic else ""
+    return f"{outcome.source}{label} {outcome.status}: " + "; ".join(parts)
+
+
+def publish(written: Written, ctx: IngestionContext) -> SourceOutcome:
+    """Publish every staged snapshot (atomic pointer swap) and describe the source's outcome."""
+    outcomes: list[DatasetOutcome] = []
+    for dataset, entry in written.validated.datasets.items():
+        if dataset in written.staged:
+            outcomes.append(_publish_one(ctx, written, dataset))
+            continue
+        report = entry.report
+        latest = ctx.snapshots.latest(dataset)
+        outcomes.append(
+            DatasetOutcome(
+                dataset=dataset,
+                current_snapshot_id=latest.snapshot_id if latest else None,
+                rows_in=report.rows_in,
+                rows_loaded=report.rows_valid,
+                rows_quarantined=report.rows_quarantined,
+                reasons=report.reasons,
+                errors=report.errors,
+                notes=[*report.notes, written.skipped.get(dataset, "")],
+                unchanged=True,
+            )
+        )
+    issues = written.validated.issues
+    outcome = SourceOutcome(
+        run_id=written.run_id,
+        source=written.source,
+        status=_status(outcomes, len(issues)),
+        synthetic=written.synthetic,
+        datasets=outcomes,
+        issues=issues,
+        report_key=written.validated.report_key,
+    )
+    outcome.message = _source_message(outcome)
+    return outcome
+
+
+# -- summary ------------------------------------------------------------------------------------
+def _failure_text(error: Any) -> str:
+    """A readable reason from a Step Functions Catch output (``{"Error", "Cause"}``)."""
+    if not isinstance(error, dict):
+        return str(error)
+    name = str(error.get("Error", "Error"))
+    cause = error.get("Cause", "")
+    try:
+        parsed = json.loads(cause)
+        cause = parsed.get("errorMessage", cause) if isinstance(parsed, dict) else cause
+    except (TypeError, ValueError):
+        pass
+    return f"{name}: {cause}" if cause else name
+
+
+def failed_outcome(run_id: str, source: str, error: Any) -> SourceOutcome:
+    outcome = SourceOutcome(run_id=run_id, source=source, status="failed")
+    outcome.error = _failure_text(error)
+    outcome.message = f"{source} failed: {outcome.error}"
+    return outcome
+
+
+def _as_outcome(run_id: str, item: Any) -> SourceOutcome:
+    if isinstance(item, SourceOutcome):
+        return item
+    if isinstance(item, dict) and "status" in item:
+        return SourceOutcome.model_validate(item)
+    source = "unknown"
+    if isinstance(item, dict):
+        request = item.get("request") or {}
+        source = str(request.get("source") or item.get("source") or source)
+        return failed_outcome(run_id, source, item.get("error"))
+    return failed_outcome(run_id, source, item)
+
+
+def summarize(
+    run_id: str,
+    results: Iterable[Any],
+    ctx: IngestionContext,
+    *,
+    started_at: str | None = None,
+) -> IngestionSummary:
+    """Overall status over all sources, stored as the ingestion run's item."""
+    outcomes = [_as_outcome(run_id, item) for item in results]
+    statuses = {o.status for o in outcomes}
+    status: Status
+    if not outcomes or statuses == {"failed"}:
+        status = "failed"
+    elif statuses == {"succeeded"}:
+        status = "succeeded"
+    else:
+        status = "succeeded_with_warnings"
+    snapshots = {d.dataset: d.snapshot_id for o in outcomes for d in o.datasets if d.snapshot_id}
+    message = f"ingestion {status}. " + " | ".join(o.message for o in outcomes)
+    summary = IngestionSummary(
+        run_id=run_id,
+        status=status,
+        started_at=started_at,
+        finished_at=ctx.clock().isoformat(),
+        sources=outcomes,
+        snapshots=snapshots,
+        message=message,
+    )
+    ctx.snapshots.put_ingestion(
+        run_id, started_at or summary.finished_at, summary.model_dump(mode="json")
+    )
+    return summary
+
+
+# -- all in one process -------------------------------------------------------------------------
+def run_source(request: FetchRequest, run_id: str, ctx: IngestionContext) -> SourceOutcome:
+    fetched = fetch(FetchInput(run_id=run_id, request=request), ctx)
+    return publish(write(validate(fetched, ctx), ctx), ctx)
+
+
+def run_ingestion(
+    requests: Iterable[FetchRequest],
+    ctx: IngestionContext,
+    *,
+    run_id: str | None = None,
+) -> IngestionSummary:
+    """Run every source in turn (a failing source does not stop the others) and summarize."""
+    started = ctx.clock()
+    run_id = run_id or new_run_id(started)
+    results: list[Any] = []
+    for request in requests:
+        try:
+            results.append(run_source(request, run_id, ctx))
+        except Exception as exc:  # mirrors the state machine's per-source Catch
+            results.append(
+                failed_outcome(
+                    run_id, request.source, {"Error": type(exc).__name__, "Cause": str(exc)}
+                )
+            )
+    return summarize(run_id, results, ctx, started_at=started.isoformat())

@@ -1,0 +1,33 @@
+"""Data sources: each adapter turns a vendor's data into the frames of :mod:`scenarios.frames`.
+
+``get_source(name)`` returns the adapter; adding a vendor is a new module plus one line in
+``SOURCES``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from quantdesk.ingestion.errors import UnknownSourceError
+
+if TYPE_CHECKING:
+    from quantdesk.ingestion.sources.base import Source
+
+SOURCES: Final = {
+    "sample": "quantdesk.ingestion.sources.sample:SampleSource",
+    "files": "quantdesk.ingestion.sources.files:FilesSource",
+    "fred": "quantdesk.ingestion.sources.fred:FredSource",
+}
+
+
+def get_source(name: str) -> Source:
+    import importlib
+
+    try:
+        target = SOURCES[name]
+    except KeyError:
+        known = ", ".join(SOURCES)
+        raise UnknownSourceError(f"unknown source {name!r}; known: {known}") from None
+    module, _, attr = target.partition(":")
+    source: Source = getattr(importlib.import_module(module), attr)()
+    return source

@@ -1,0 +1,57 @@
+"""The one interface every source implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from quantdesk.datalake.repository import LakeObjectStore
+
+
+class FetchRequest(BaseModel):
+    """What to fetch: the source's input in the state machine's Map item."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    datasets: list[str] | None = Field(None, description="restrict to these datasets")
+    prefix: str | None = Field(None, description="landing prefix in the data bucket (files)")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class FileIssue(BaseModel):
+    """A whole input file that could not be read (empty, malformed, unrecognised columns)."""
+
+    file: str
+    reason: str
+    detail: str = ""
+
+
+@dataclass
+class Batch:
+    """What a source fetched, mapped to the canonical dataset columns (not yet validated).
+
+    ``extras`` are kept in the raw zone only (e.g. unadjusted prices, corporate actions).
+    """
+
+    source: str
+    frames: dict[str, pd.DataFrame]
+    extras: dict[str, pd.DataFrame] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    synthetic: bool = False
+    issues: list[FileIssue] = field(default_factory=list)
+
+
+class Source(Protocol):
+    """A data vendor adapter."""
+
+    name: str
+
+    def fetch(self, request: FetchRequest, landing: LakeObjectStore) -> Batch:
+        """Fetch the datasets asked for (``landing`` gives the files source its inputs)."""
+        ...
