@@ -1,34 +1,41 @@
-"""POST /analysis/suggest: rank the catalogue for a prompt.
-
-Placeholder ranking (keyword overlap) until the ranking engine lands (issue 3).
-"""
+"""POST /analysis/suggest: rank the scenario catalogue for a prompt (see quantdesk.ranking)."""
 
 from __future__ import annotations
 
+import os
+from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from chalicelib.http import ApiBlueprint, json_response, parse_body
-from scenarios.registry import specs
+from quantdesk.observability import logger
+from quantdesk.ranking.engine import suggest as rank_prompt
+from quantdesk.ranking.models import SuggestRequest
+from quantdesk.ranking.settings import RankingSettings
 
 routes = ApiBlueprint(__name__)
 
 
-class SuggestRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    prompt: str = Field(min_length=1, max_length=2000)
-    limit: int = Field(5, ge=1, le=20)
+@cache
+def ranking_settings() -> RankingSettings:
+    """Validated once per process (cold start); invalid settings fail loudly there."""
+    return RankingSettings.from_env(os.environ)
 
 
 @routes.route("/analysis/suggest", methods=["POST"], cors=True)
 def suggest() -> Any:
     request = parse_body(routes.current_request, SuggestRequest)
-    words = set(request.prompt.lower().split())
-    cards = []
-    for spec in specs().values():
-        matched = sorted(w for w in words if any(w in k for k in spec.keywords))
-        cards.append({"scenario_id": spec.scenario_id, "title": spec.title,
-                      "score": len(matched), "matched_terms": matched})
-    cards.sort(key=lambda c: (-c["score"], c["scenario_id"]))
-    return json_response({"suggestions": cards[: request.limit]})
+    response = rank_prompt(request, ranking_settings())
+    engine = response.engine
+    logger.info(
+        "suggested",
+        extra={
+            "prompt_hash": engine.prompt_hash,
+            "prompt_chars": len(request.prompt),
+            "top": [s.scenario_id for s in response.suggestions[:3]],
+            "no_confident_match": response.no_confident_match,
+            "provider": engine.provider,
+            "fallback_reason": engine.fallback_reason,
+            "latency_ms": engine.latency_ms,
+        },
+    )
+    return json_response(response.model_dump(mode="json"))

@@ -1,0 +1,249 @@
+"""The prompt engine: rank the catalogue for a prompt and explain every card.
+
+Pipeline: analyse the prompt (typos, lexicon) -> BM25F scores (+ profile nudges) -> confidence
+gate -> optional provider rerank (fallback: deterministic order) -> cards with matched terms,
+a one-sentence "why" and pre-filled params validated by each scenario. No pandas, no numpy,
+no I/O except the optional provider call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Final
+
+from quantdesk.ranking.entities import Entities, extract
+from quantdesk.ranking.exceptions import ProviderError
+from quantdesk.ranking.index import CatalogueIndex, build_index
+from quantdesk.ranking.lexicon import CONCEPT_PREFIX
+from quantdesk.ranking.models import (
+    Engine,
+    MatchedTerm,
+    Profile,
+    Suggestion,
+    SuggestRequest,
+    SuggestResponse,
+    Understood,
+)
+from quantdesk.ranking.params import prefill
+from quantdesk.ranking.providers import (
+    BedrockProvider,
+    Candidate,
+    LocalProvider,
+    PromptProvider,
+    Rerank,
+)
+from quantdesk.ranking.scorer import Match, Scored, query_terms, score
+from quantdesk.ranking.settings import RankingSettings
+from quantdesk.ranking.text import Term, analyse_query, words
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from scenarios.base import ScenarioSpec
+
+#: bump when scoring changes: (version, catalogue fingerprint) identifies a ranking exactly
+RANKER_VERSION: Final = "1.0.0"
+#: weight of profile-derived terms relative to prompt terms
+PROFILE_WEIGHT: Final = 0.35
+MAX_MATCHED_TERMS: Final = 8
+SHORT_HORIZON_DAYS: Final = 30
+LONG_HORIZON_DAYS: Final = 180
+
+_RISK_CONCEPTS: Final = {
+    "low": ("risk", "lowvol", "volatility"),
+    "high": ("momentum", "breakout", "trend"),
+}
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Specs by id plus their index: built once per process for the registry."""
+
+    specs: Mapping[str, ScenarioSpec]
+    index: CatalogueIndex
+
+    @classmethod
+    def from_specs(cls, specs: Sequence[ScenarioSpec]) -> Catalogue:
+        return cls({s.scenario_id: s for s in specs}, build_index(specs))
+
+
+@cache
+def registry_catalogue() -> Catalogue:
+    """The registered scenarios, indexed on first use (not at import: cold start)."""
+    from scenarios.registry import specs
+
+    return Catalogue.from_specs(list(specs().values()))
+
+
+def make_provider(settings: RankingSettings) -> PromptProvider:
+    if settings.provider == "bedrock":
+        return BedrockProvider(settings.bedrock_model_id, settings.bedrock_timeout_ms)
+    return LocalProvider()
+
+
+def profile_terms(profile: Profile | None) -> tuple[list[Term], list[str]]:
+    """Weak query terms implied by the profile and the readable reasons for them."""
+    if profile is None:
+        return [], []
+    terms: list[Term] = []
+    reasons: list[str] = []
+
+    def concepts(names: Sequence[str], reason: str) -> None:
+        terms.extend(Term(CONCEPT_PREFIX + n, PROFILE_WEIGHT, reason) for n in names)
+        reasons.append(reason)
+
+    if profile.risk_appetite in _RISK_CONCEPTS:
+        concepts(_RISK_CONCEPTS[profile.risk_appetite], f"risk appetite {profile.risk_appetite}")
+    if profile.horizon_days is not None and profile.horizon_days <= SHORT_HORIZON_DAYS:
+        concepts(("shortterm", "meanrev", "breakout"), f"{profile.horizon_days}-day horizon")
+    elif profile.horizon_days is not None and profile.horizon_days >= LONG_HORIZON_DAYS:
+        concepts(("longterm", "factor", "macro", "trend"), f"{profile.horizon_days}-day horizon")
+    for interest in profile.interests:
+        found = [
+            Term(t.key, t.weight * PROFILE_WEIGHT, "interests")
+            for t in analyse_query(words(interest))
+        ]
+        if found:
+            terms.extend(found)
+            if "interests" not in reasons:
+                reasons.append("interests")
+    merged: dict[str, Term] = {}
+    for term in terms:
+        kept = merged.get(term.key)
+        if kept is None or term.weight > kept.weight:
+            merged[term.key] = term
+    return list(merged.values()), reasons
+
+
+def _quote_list(items: Sequence[str]) -> str:
+    quoted = [f'"{item}"' for item in items]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def explain(scored: Scored, reasons: Sequence[str]) -> str:
+    """One sentence: the strongest matches and where they matched, plus any profile nudge."""
+    top = scored.matches[:3]
+    fields = list(dict.fromkeys(m.field for m in top))
+    sentence = f"Matches {_quote_list([m.term for m in top])} in its {' and '.join(fields)}"
+    if scored.profile_shift > 0 and reasons:
+        sentence += f"; your profile ({', '.join(reasons)}) added {scored.profile_shift:+.2f}"
+    return sentence + "."
+
+
+def _params(spec: ScenarioSpec, found: Entities, profile: Profile | None) -> dict[str, object]:
+    return prefill(
+        spec.params_model,
+        tickers=list(found.tickers),
+        universe=found.universe or (profile.universe if profile else None),
+        sector=found.sector or (profile.sector if profile else None),
+        horizon_days=found.horizon_days or (profile.horizon_days if profile else None),
+        risk=found.risk or (profile.risk_appetite if profile else None),
+    )
+
+
+def _rerank(
+    provider: PromptProvider,
+    prompt: str,
+    shortlist: list[Scored],
+    catalogue: Catalogue,
+    half: float,
+) -> tuple[list[Scored], dict[str, str], str | None]:
+    """The provider's order of the shortlist (unlisted ones keep their order after it)."""
+    if isinstance(provider, LocalProvider) or len(shortlist) < 2:
+        return shortlist, {}, None
+    candidates = [
+        Candidate(
+            s.scenario_id,
+            catalogue.specs[s.scenario_id].title,
+            catalogue.specs[s.scenario_id].description,
+            round(s.raw / (s.raw + half), 4),
+        )
+        for s in shortlist
+    ]
+    try:
+        reply: Rerank = provider.rerank(prompt, candidates)
+    except ProviderError as exc:
+        return shortlist, {}, exc.reason
+    by_id = {s.scenario_id: s for s in shortlist}
+    ordered = [by_id[i] for i in reply.order]
+    ordered += [s for s in shortlist if s.scenario_id not in reply.rationales]
+    return ordered, reply.rationales, None
+
+
+def suggest(
+    request: SuggestRequest,
+    settings: RankingSettings,
+    *,
+    catalogue: Catalogue | None = None,
+    provider: PromptProvider | None = None,
+    today: dt.date | None = None,
+) -> SuggestResponse:
+    """Rank ``catalogue`` (default: the registry) for the request; never raises for bad text."""
+    started = time.perf_counter()
+    catalogue = catalogue or registry_catalogue()
+    provider = provider or make_provider(settings)
+    index = catalogue.index
+    terms = query_terms(index, request.prompt)
+    boosts, reasons = profile_terms(request.profile)
+    found = extract(request.prompt, today)
+    shortlist = score(index, terms, max(request.limit, settings.rerank_top_n), boosts)
+    confident = bool(shortlist) and shortlist[0].base >= settings.min_score
+    fallback_reason = None
+    rationales: dict[str, str] = {}
+    if not confident:
+        shortlist = []
+    else:
+        head = shortlist[: settings.rerank_top_n]
+        head, rationales, fallback_reason = _rerank(
+            provider, request.prompt, head, catalogue, settings.score_half
+        )
+        shortlist = head + shortlist[settings.rerank_top_n :]
+    suggestions = []
+    for rank, scored in enumerate(shortlist[: request.limit], start=1):
+        spec = catalogue.specs[scored.scenario_id]
+        suggestions.append(
+            Suggestion(
+                rank=rank,
+                scenario_id=spec.scenario_id,
+                title=spec.title,
+                description=spec.description,
+                score=round(scored.raw / (scored.raw + settings.score_half), 4),
+                raw_score=round(scored.raw, 4),
+                matched_terms=[_matched(m) for m in scored.matches[:MAX_MATCHED_TERMS]],
+                why=rationales.get(scored.scenario_id) or explain(scored, reasons),
+                deliverables=list(spec.deliverables),
+                params=_params(spec, found, request.profile),
+            )
+        )
+    return SuggestResponse(
+        prompt=html.escape(request.prompt, quote=True),
+        suggestions=suggestions,
+        understood=Understood(
+            tickers=list(found.tickers),
+            universe=found.universe,
+            sector=found.sector,
+            horizon_days=found.horizon_days,
+            risk=found.risk,  # type: ignore[arg-type]
+        ),
+        no_confident_match=not confident,
+        engine=Engine(
+            provider=provider.name,  # type: ignore[arg-type]
+            model=provider.model,
+            version=f"{RANKER_VERSION}+{index.fingerprint}",
+            prompt_hash=hashlib.sha256(request.prompt.encode("utf-8", "surrogatepass")).hexdigest(),
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            fallback=fallback_reason is not None,
+            fallback_reason=fallback_reason,
+        ),
+    )
+
+
+def _matched(match: Match) -> MatchedTerm:
+    return MatchedTerm(term=match.term, field=match.field, contribution=match.contribution)
