@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from chalicelib.http import ApiBlueprint, json_response
@@ -27,5 +28,6 @@ def list_scenarios() -> Any:
 def get_scenario(scenario_id: str) -> Any:
     spec = get_spec(scenario_id)
     if spec is None:
-        raise NotFound(f"unknown scenario {scenario_id!r}", field="scenario_id")
+        # escaped: the id comes from the URL and must not be reflected raw
+        raise NotFound(f"unknown scenario {html.escape(scenario_id)!r}", field="scenario_id")
     return json_response(spec_card(spec))
