@@ -51,14 +51,16 @@ def zscore(values: np.ndarray, limit: float = WINSOR_LIMIT) -> np.ndarray:
     return out
 
 
-def neutralize(values: np.ndarray, groups: Sequence[str] | np.ndarray) -> np.ndarray:
+def neutralize(
+    values: np.ndarray, groups: Sequence[str] | np.ndarray, limit: float = WINSOR_LIMIT
+) -> np.ndarray:
     """Z-score within each group (e.g. sector neutrality); singleton groups get 0."""
     x = np.asarray(values, dtype=np.float64)
     labels = np.asarray(groups, dtype=object)
     out = np.full_like(x, np.nan)
     for label in sorted(set(labels.tolist()), key=str):
         members = labels == label
-        out[members] = zscore(x[members])
+        out[members] = zscore(x[members], limit)
     return out
 
 

@@ -14,9 +14,13 @@ from typing import Final
 from scenarios.base import ScenarioData, ScenarioParams, ScenarioResult, ScenarioSpec
 
 SCENARIO_IDS: Final[tuple[str, ...]] = (
+    "factor_ladder",
     "trend_strength",
     "mean_reversion",
     "volatility_regime",
+    "sector_rotation",
+    "risk_watchlist",
+    "breakout_scanner",
 )
 
 Runner = Callable[[ScenarioData, ScenarioParams], ScenarioResult]

@@ -1,0 +1,114 @@
+"""Point-in-time access to the non-price datasets: nothing dated after ``as_of`` is visible.
+
+Fundamentals and earnings become visible on their ``report_date`` (not their period end);
+macro and sentiment on their ``date``. Each accessor slices first, then aggregates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from scenarios.base import ScenarioData, ScenarioInputError
+from scenarios.frames import EARNINGS, FUNDAMENTALS, MACRO, SENTIMENT
+from scenarios.panel import check_columns
+from scenarios.quality import QualityLog
+
+#: flow items summed over the last four reported quarters (trailing twelve months)
+FLOW_ITEMS = ("revenue", "net_income")
+#: balance-sheet items taken from the latest report
+STOCK_ITEMS = ("book_equity", "total_assets", "total_debt", "shares_outstanding")
+QUARTERS_PER_YEAR = 4
+
+
+def require(data: ScenarioData, dataset: str) -> pd.DataFrame:
+    """The named frame, or a :class:`ScenarioInputError` naming the missing dataset."""
+    frame = getattr(data, dataset)
+    if frame is None or frame.empty:
+        raise ScenarioInputError(f"this scenario needs {dataset} data", field=dataset)
+    return frame  # type: ignore[no-any-return]
+
+
+def visible(frame: pd.DataFrame, date_column: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    dates = pd.to_datetime(frame[date_column])
+    out = frame[(dates <= as_of).to_numpy()].copy()
+    out[date_column] = dates[(dates <= as_of).to_numpy()]
+    return out
+
+
+def fundamentals_as_of(
+    fundamentals: pd.DataFrame, symbols: Sequence[str], as_of: pd.Timestamp, log: QualityLog
+) -> pd.DataFrame:
+    """One row per symbol: latest balance-sheet items and TTM flows known at ``as_of``.
+
+    Index = ``symbols`` (NaN rows for symbols without any report yet, noted in ``log``).
+    A TTM flow needs four reported quarters; otherwise it is NaN.
+    """
+    check_columns(fundamentals, FUNDAMENTALS, "fundamentals")
+    known = visible(fundamentals, "report_date", as_of)
+    known = known[known["symbol"].isin(list(symbols))]
+    known = known.sort_values(["symbol", "period_end", "report_date"], kind="stable")
+    # a restated period keeps its latest report known at as_of
+    known = known.drop_duplicates(["symbol", "period_end"], keep="last")
+    grouped = known.groupby("symbol", sort=True)
+    latest = grouped[list(STOCK_ITEMS)].last()
+    tail = known.groupby("symbol", sort=True).tail(QUARTERS_PER_YEAR)
+    counts = tail.groupby("symbol")["period_end"].count()
+    ttm = tail.groupby("symbol")[list(FLOW_ITEMS)].sum(min_count=QUARTERS_PER_YEAR)
+    ttm[counts < QUARTERS_PER_YEAR] = np.nan
+    out = latest.join(ttm).join(grouped["report_date"].last().rename("last_report"))
+    out = out.reindex(pd.Index(list(symbols), name="symbol"))
+    missing = [s for s in symbols if pd.isna(out.loc[s, "last_report"])]
+    if missing:
+        log.note(
+            f"{len(missing)} assets have no fundamentals reported by as_of: "
+            + ", ".join(missing[:5])
+            + (" ..." if len(missing) > 5 else "")
+        )
+    return out
+
+
+def earnings_as_of(
+    earnings: pd.DataFrame, symbols: Sequence[str], as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Announcements known at ``as_of`` for ``symbols``, sorted by symbol then report date."""
+    check_columns(earnings, EARNINGS, "earnings")
+    known = visible(earnings, "report_date", as_of)
+    known = known[known["symbol"].isin(list(symbols))]
+    for column in ("eps_actual", "eps_estimate"):
+        known[column] = pd.to_numeric(known[column], errors="coerce")
+    known = known.dropna(subset=["eps_actual", "eps_estimate"])
+    return known.sort_values(["symbol", "report_date", "fiscal_period"], kind="stable")
+
+
+def macro_panel(macro: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    """``date x series`` levels aligned to the price dates (last value carried forward)."""
+    check_columns(macro, MACRO, "macro")
+    known = visible(macro, "date", dates[-1])
+    known["value"] = pd.to_numeric(known["value"], errors="coerce")
+    wide = known.pivot_table(index="date", columns="series", values="value", aggfunc="last")
+    union = wide.index.union(dates)
+    return wide.reindex(union).sort_index().ffill().reindex(dates)
+
+
+def sentiment_panel(
+    sentiment: pd.DataFrame, dates: pd.DatetimeIndex, symbols: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(T, N)`` daily mention-weighted score and mention counts (0 where nothing was said)."""
+    check_columns(sentiment, SENTIMENT, "sentiment")
+    known = visible(sentiment, "date", dates[-1])
+    known = known[known["symbol"].isin(list(symbols)) & (known["date"] >= dates[0])]
+    known = known.assign(
+        score=pd.to_numeric(known["score"], errors="coerce").clip(-1, 1),
+        mentions=pd.to_numeric(known["mentions"], errors="coerce").clip(lower=0),
+    ).dropna(subset=["score", "mentions"])
+    # a day without a trading session is credited to the next session
+    position = np.searchsorted(dates.to_numpy(), known["date"].to_numpy(), side="left")
+    column = pd.Index(list(symbols)).get_indexer(known["symbol"])
+    weighted = np.zeros((len(dates), len(symbols)))
+    mentions = np.zeros((len(dates), len(symbols)))
+    np.add.at(weighted, (position, column), (known["score"] * known["mentions"]).to_numpy())
+    np.add.at(mentions, (position, column), known["mentions"].to_numpy())
+    return weighted, mentions
