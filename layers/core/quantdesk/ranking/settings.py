@@ -24,7 +24,7 @@ class RankingSettings(BaseModel):
     bedrock_timeout_ms: int = Field(2500, ge=100, le=30000, description="rerank time budget")
     rerank_top_n: int = Field(8, ge=2, le=20, description="candidates the LLM may reorder")
     min_score: float = Field(
-        0.9, ge=0.0, description="raw score below which the best match is not confident"
+        1.4, ge=0.0, description="raw score below which the best match is not confident"
     )
     score_half: float = Field(2.5, gt=0.0, description="raw score that maps to score 0.5")
 

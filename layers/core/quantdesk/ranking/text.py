@@ -66,6 +66,9 @@ def _concepts(stems: list[str], raw: list[str]) -> list[Term]:
         best: tuple[int, str] = (0, "")
         for phrase, concept in PHRASES.get(stems[i], ()):
             n = len(phrase)
+            # a one-word form never fires on a stop word ("new" is not "news")
+            if n == 1 and raw[i] in STOP_WORDS:
+                continue
             if n > best[0] and tuple(stems[i : i + n]) == phrase:
                 best = (n, concept)
         if best[0]:
