@@ -25,6 +25,8 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.pop("LOCALSTACK_HOST", None)
+# LocalStack's account id, as the local cloud uses; moto reads it when first imported
+os.environ["MOTO_ACCOUNT_ID"] = "000000000000"
 os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 

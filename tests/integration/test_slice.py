@@ -1,0 +1,118 @@
+"""The foundation slice against the real local stack: prompt -> run -> live stream -> result."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from httpx_sse import connect_sse
+
+from tests.conftest import Stack
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def client(stack: Stack) -> Any:
+    with httpx.Client(base_url=stack.base_url, timeout=30) as c:
+        yield c
+
+
+def stream_events(
+    client: httpx.Client, url: str, **kwargs: Any
+) -> list[tuple[str, str, dict[str, Any]]]:
+    events = []
+    with connect_sse(client, "GET", url, **kwargs) as source:
+        assert source.response.headers["content-type"].startswith("text/event-stream")
+        for sse in source.iter_sse():
+            if sse.data:
+                events.append((sse.id, sse.event, json.loads(sse.data)))
+    return events
+
+
+def test_prompt_to_streamed_result(client: httpx.Client) -> None:
+    # Given a researcher's prompt
+    cards = client.post("/analysis/suggest", json={"prompt": "stocks with strong uptrends"}).json()
+    top = cards["suggestions"][0]
+    assert top["scenario_id"] == "trend_strength"
+    # When they run the top card
+    response = client.post(
+        "/analysis/run", json={"scenario_id": top["scenario_id"], "params": top["params"]}
+    )
+    assert response.status_code == 202
+    accepted = response.json()
+    assert accepted["status"] == "queued"
+    # Then the stream delivers queued -> running -> progress... -> result -> succeeded, in order
+    events = stream_events(client, accepted["stream_url"])
+    ids = [int(i) for i, _, _ in events]
+    assert ids == list(range(1, len(ids) + 1))
+    statuses = [(kind, data["status"]) for _, kind, data in events]
+    assert statuses[0] == ("status", "queued")
+    assert statuses[1] == ("status", "running")
+    assert ("result", "running") in statuses
+    assert statuses[-1] == ("status", "succeeded")
+    assert any(kind == "progress" for kind, _ in statuses)
+    result_event = next(data for _, kind, data in events if kind == "result")
+    assert result_event["result_summary"]["row_count"] > 0
+    # And polling shows the same run, with the full result and the manifest
+    run = client.get(accepted["status_url"]).json()
+    assert run["status"] == "succeeded"
+    assert [e["seq"] for e in run["timeline"]] == ids
+    result = run["result"]
+    assert result["rows"] and {"symbol", "adx", "momentum_12_1"} <= set(result["rows"][0])
+    assert len(result["rows"]) == result_event["result_summary"]["row_count"]
+    manifest = run["manifest"]
+    assert manifest["scenario_id"] == "trend_strength"
+    assert "prices" in manifest["data_snapshots"]
+    assert manifest["params"]["universe"] == "us_large_cap"
+    # And a late subscriber resuming mid-way gets exactly the rest
+    rest = stream_events(client, accepted["stream_url"], headers={"Last-Event-ID": "2"})
+    assert [int(i) for i, _, _ in rest] == ids[2:]
+    history = [r["run_id"] for r in client.get("/analysis/runs").json()["runs"]]
+    assert accepted["run_id"] in history
+
+
+def test_failing_scenario_ends_failed_with_a_readable_reason(client: httpx.Client) -> None:
+    accepted = client.post(
+        "/analysis/run", json={"scenario_id": "trend_strength", "params": {"as_of": "1990-01-01"}}
+    ).json()
+    events = stream_events(client, accepted["stream_url"])
+    last = events[-1][2]
+    assert last["status"] == "failed"
+    assert "1990-01-01" in last["error"]["message"]
+    run = client.get(accepted["status_url"]).json()
+    assert run["status"] == "failed"
+    assert run["error"] == last["error"]
+    assert run["result"] is None
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "field"),
+    [
+        (b"{oops", 400, "body"),
+        (b'{"scenario_id": "nope"}', 404, "scenario_id"),
+        (
+            b'{"scenario_id": "trend_strength", "params": {"as_of": "yesterday"}}',
+            400,
+            "params.as_of",
+        ),
+    ],
+)
+def test_client_mistakes_are_4xx_naming_the_field(
+    client: httpx.Client, content: bytes, status: int, field: str
+) -> None:
+    response = client.post(
+        "/analysis/run", content=content, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == status
+    assert response.json()["field"] == field
+
+
+def test_stream_refuses_missing_or_forged_tokens(client: httpx.Client) -> None:
+    accepted = client.post("/analysis/run", json={"scenario_id": "trend_strength"}).json()
+    bare = accepted["stream_url"].split("?")[0]
+    assert client.get(bare).status_code == 401
+    assert client.get(bare + "?token=1.2.3").status_code == 401
+    assert client.get(accepted["status_url"] + "x").status_code == 404

@@ -1,0 +1,103 @@
+"""RunService against moto: validation, idempotency, ownership, cancellation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infrastructure import resources
+from infrastructure.local.cloud import ACCOUNT, REGION
+from quantdesk import aws
+from quantdesk.errors import Conflict, InvalidRequest, NotFound
+from quantdesk.runs import tokens
+from quantdesk.runs.models import RunRequest
+from quantdesk.runs.service import RunService
+from quantdesk.settings import get_settings
+
+
+@pytest.fixture
+def service(moto_aws: None) -> RunService:
+    # a state machine that just passes, so start_execution succeeds without running anything
+    iam = aws.client("iam")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    aws.client("stepfunctions").create_state_machine(
+        name=resources.SCENARIO_RUN.name,
+        definition=json.dumps(
+            {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}}}
+        ),
+        roleArn=role,
+    )
+    return RunService(get_settings())
+
+
+def test_start_stores_a_queued_run_with_a_complete_manifest(service: RunService) -> None:
+    accepted = service.start(
+        RunRequest(scenario_id="trend_strength", params={"tickers": ["$aapl", "MSFT"]}), "alice"
+    )
+    run = service.repo.get(accepted.run_id)
+    assert run is not None
+    assert (run.status, run.event_seq, run.owner) == ("queued", 1, "alice")
+    # validated, normalised params with defaults are what the run is reproduced from
+    assert run.manifest.params["tickers"] == ["AAPL", "MSFT"]
+    assert run.manifest.params["universe"] == "us_large_cap"
+    assert run.manifest.scenario_version
+    assert accepted.status_url == f"/analysis/runs/{accepted.run_id}"
+    token = accepted.stream_url.split("token=")[1]
+    assert tokens.verify(get_settings().stream_secret, accepted.run_id, token) == "alice"
+    arn = resources.state_machine_arn(resources.SCENARIO_RUN.name, REGION, ACCOUNT)
+    executions = aws.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"]
+    assert [e["name"] for e in executions] == [accepted.run_id]
+
+
+def test_invalid_params_name_the_field(service: RunService) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        service.start(RunRequest(scenario_id="trend_strength", params={"tickers": ["no way"]}), "a")
+    assert caught.value.field == "params.tickers"
+
+
+def test_same_idempotency_key_returns_the_same_run_and_starts_once(service: RunService) -> None:
+    request = RunRequest(scenario_id="trend_strength", params={}, idempotency_key="k-1")
+    first = service.start(request, "alice")
+    again = service.start(request, "alice")
+    assert first.run_id == again.run_id
+    other_owner = service.start(request, "bob")
+    assert other_owner.run_id != first.run_id
+    with pytest.raises(Conflict) as caught:
+        service.start(
+            RunRequest(
+                scenario_id="trend_strength", params={"universe": "us_all"}, idempotency_key="k-1"
+            ),
+            "alice",
+        )
+    assert caught.value.field == "idempotency_key"
+
+
+def test_runs_are_private_to_their_owner(service: RunService) -> None:
+    accepted = service.start(RunRequest(scenario_id="trend_strength"), "alice")
+    with pytest.raises(NotFound):
+        service.describe(accepted.run_id, "mallory")
+    with pytest.raises(NotFound):
+        service.cancel(accepted.run_id, "mallory")
+    assert service.list("mallory", 10, None).runs == []
+    assert [r.run_id for r in service.list("alice", 10, None).runs] == [accepted.run_id]
+
+
+def test_cancel_is_final(service: RunService) -> None:
+    accepted = service.start(RunRequest(scenario_id="trend_strength"), "alice")
+    cancelled = service.cancel(accepted.run_id, "alice")
+    assert cancelled.status == "cancelled"
+    assert cancelled.event_seq == 2
+    with pytest.raises(Conflict):
+        service.cancel(accepted.run_id, "alice")
+
+
+def test_listing_pages_newest_first(service: RunService) -> None:
+    ids = [
+        service.start(RunRequest(scenario_id="trend_strength"), "alice").run_id for _ in range(3)
+    ]
+    first = service.list("alice", 2, None)
+    assert [r.run_id for r in first.runs] == ids[::-1][:2]
+    assert first.next_cursor
+    second = service.list("alice", 2, first.next_cursor)
+    assert [r.run_id for r in second.runs] == ids[:1]
