@@ -1,0 +1,56 @@
+// A pass-through HTTP proxy in front of the origin that cuts SSE streams after a number of
+// events, so the e2e suite can check that the browser's EventSource resumes (Last-Event-ID)
+// without the UI duplicating timeline entries. Everything else is forwarded unchanged.
+import { request as httpRequest, createServer } from 'node:http';
+
+export async function startDroppingProxy(target, { dropAfterEvents = 1, dropStreams = 1 } = {}) {
+  const upstream = new URL(target);
+  const streams = [];
+  let drops = 0;
+  const server = createServer((req, res) => {
+    const isStream = /^\/runs\/[^/]+\/stream/.test(req.url ?? '');
+    if (isStream) streams.push({ url: req.url, lastEventId: req.headers['last-event-id'] ?? null });
+    const cut = isStream && drops < dropStreams;
+    const proxied = httpRequest(
+      { hostname: upstream.hostname, port: upstream.port || 80, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        if (!cut) {
+          up.pipe(res);
+          return;
+        }
+        let buffer = '';
+        let events = 0;
+        up.setEncoding('utf8');
+        up.on('data', (chunk) => {
+          buffer += chunk;
+          let end;
+          while ((end = buffer.indexOf('\n\n')) !== -1) {
+            const block = buffer.slice(0, end + 2);
+            buffer = buffer.slice(end + 2);
+            if (/^id:/m.test(block) && (events += 1) >= dropAfterEvents) {
+              drops += 1;
+              up.destroy();
+              // deliver the event, then the connection just dies (no clean end of the response)
+              res.write(block, () => setTimeout(() => res.destroy(), 100));
+              up.removeAllListeners('data');
+              return;
+            }
+            res.write(block);
+          }
+        });
+        up.on('end', () => res.end(buffer));
+      },
+    );
+    proxied.on('error', () => res.destroy());
+    req.pipe(proxied);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    streamRequests: () => [...streams],
+    dropped: () => drops,
+    close: () => new Promise((ok) => { server.closeAllConnections?.(); server.close(() => ok()); }),
+  };
+}

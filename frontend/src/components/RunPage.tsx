@@ -1,0 +1,168 @@
+'use client';
+
+import Link from 'next/link';
+import { useSearchParams } from 'next/navigation';
+import { useEffect, useRef, useState } from 'react';
+import { api } from '@/lib/api';
+import { formatDateTime, statusLabel } from '@/lib/format';
+import { isTerminal } from '@/lib/types';
+import { useRunWatcher } from '@/lib/useRunWatcher';
+import { ManifestPanel } from './ManifestPanel';
+import { ResultView } from './ResultView';
+import { RunTimeline } from './RunTimeline';
+
+const CONNECTION_TEXT: Record<string, string> = {
+  connecting: 'connecting…',
+  live: 'live',
+  reconnecting: 'reconnecting…',
+  polling: 'polling',
+  closed: 'complete',
+};
+
+export function RunPage() {
+  const id = useSearchParams().get('id');
+  const state = useRunWatcher(id);
+  const [cancelling, setCancelling] = useState(false);
+  const [cancelError, setCancelError] = useState<string | null>(null);
+  const statusRef = useRef<HTMLDivElement>(null);
+  const announcedTerminal = useRef(false);
+
+  useEffect(() => {
+    if (state && isTerminal(state.status) && !announcedTerminal.current) {
+      announcedTerminal.current = true;
+      document.title = `${statusLabel(state.status)} · ${state.run?.scenario_id ?? 'run'} · quantdesk`;
+    }
+  }, [state]);
+
+  if (!id) {
+    return (
+      <div className="page">
+        <h1>Run</h1>
+        <p className="empty">
+          No run selected. Start one from the <Link href="/">prompt</Link> or open one from your <Link href="/history/">history</Link>.
+        </p>
+      </div>
+    );
+  }
+
+  if (state?.fatal) {
+    return (
+      <div className="page">
+        <h1>Run {id}</h1>
+        <p className="notice notice-error" role="alert">
+          {state.fatal}
+        </p>
+      </div>
+    );
+  }
+
+  const status = state?.status ?? null;
+  const run = state?.run ?? null;
+  const terminal = isTerminal(status);
+  const progress = state?.progress;
+  const percent = terminal ? 100 : Math.max(0, Math.min(100, progress?.percent ?? (status === 'running' ? 5 : 0)));
+
+  async function cancel() {
+    if (!id) return;
+    setCancelling(true);
+    setCancelError(null);
+    try {
+      await api.cancel(id);
+    } catch (exc) {
+      setCancelError((exc as Error).message);
+      setCancelling(false);
+    }
+  }
+
+  return (
+    <div className="page run-page">
+      <header className="run-head">
+        <div>
+          <p className="eyebrow">Run</p>
+          <h1>{run?.scenario_id ?? 'Loading run…'}</h1>
+          <p className="muted mono run-id">
+            {id}
+            {run?.created_at ? ` · started ${formatDateTime(run.created_at)}` : ''}
+          </p>
+        </div>
+        <div className="run-controls">
+          <div ref={statusRef} className={`status-pill badge-${status ?? 'loading'}`} data-testid="run-status" data-status={status ?? ''} role="status" aria-live="polite">
+            {statusLabel(status)}
+          </div>
+          <span className={`conn conn-${state?.connection ?? 'connecting'}`} data-testid="run-connection" data-connection={state?.connection ?? 'connecting'}>
+            {CONNECTION_TEXT[state?.connection ?? 'connecting']}
+          </span>
+          {!terminal && (
+            <button type="button" className="btn btn-danger" onClick={cancel} disabled={cancelling || !status} data-testid="cancel-button">
+              {cancelling ? 'Cancelling…' : 'Cancel'}
+            </button>
+          )}
+          {run && terminal && (
+            <Link className="btn" href="/history/">
+              History
+            </Link>
+          )}
+        </div>
+      </header>
+
+      <div className="progress" aria-hidden={terminal}>
+        <div
+          className={`progress-track ${status ? `progress-${status}` : ''}`}
+          role="progressbar"
+          aria-label="Run progress"
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={Math.round(percent)}
+          aria-valuetext={progress?.message || statusLabel(status)}
+        >
+          <div className="progress-fill" style={{ width: `${percent}%` }} />
+        </div>
+        <p className="progress-text muted">{terminal ? `Finished: ${statusLabel(status)}` : progress ? `${progress.step}: ${progress.message || `${Math.round(progress.percent)}%`}` : status ? statusLabel(status) : 'Connecting…'}</p>
+      </div>
+
+      {cancelError && (
+        <p className="notice notice-error" role="alert">
+          Cancel failed: {cancelError}
+        </p>
+      )}
+      {state?.fetchError && !terminal && (
+        <p className="notice notice-warn" role="status">
+          Could not refresh the run ({state.fetchError}); retrying.
+        </p>
+      )}
+      {state?.error && (
+        <div className="notice notice-error" role="alert" data-testid="run-error">
+          <strong>{status === 'timed_out' ? 'Timed out' : 'Run failed'}{state.error.type ? ` (${state.error.type})` : ''}: </strong>
+          {state.error.message}
+        </div>
+      )}
+
+      <div className="run-grid">
+        <div className="run-side">
+          <RunTimeline entries={state?.timeline ?? []} status={status} />
+          {run && <ManifestPanel run={run} />}
+        </div>
+        <div className="run-main">
+          {run?.result ? (
+            <ResultView run={run} result={run.result} />
+          ) : terminal && run ? (
+            <section className="panel">
+              <h2>Result</h2>
+              <p className="empty">{status === 'succeeded' ? 'The run finished without a result.' : `No result: the run ${statusLabel(status)}.`}</p>
+              <p>
+                <Link href="/">Back to the prompt</Link>
+              </p>
+            </section>
+          ) : (
+            <section className="panel result-placeholder" aria-label="Result pending">
+              <h2>Result</h2>
+              <p className="muted">The table and charts appear here when the run finishes.</p>
+              <div className="skeleton skeleton-chart" aria-hidden="true" />
+              <div className="skeleton skeleton-table" aria-hidden="true" />
+            </section>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}

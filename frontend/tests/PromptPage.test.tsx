@@ -1,0 +1,106 @@
+import { render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { PromptPage } from '@/components/PromptPage';
+import { ApiError, type RunRequest } from '@/lib/api';
+import type { RunAccepted } from '@/lib/types';
+import { SCENARIO, SUGGEST } from './fixtures/suggest';
+import { jsonBody, mockFetch } from './helpers';
+
+vi.mock('next/navigation', () => ({ useRouter: () => ({ push: vi.fn() }) }));
+
+const ACCEPTED: RunAccepted = { run_id: 'r-9', status: 'queued', stream_url: '/runs/r-9/stream?token=abc', status_url: '/analysis/runs/r-9' };
+
+async function askForCards() {
+  const user = userEvent.setup();
+  const navigate = vi.fn();
+  const runScenario = vi.fn<(r: RunRequest) => Promise<RunAccepted>>().mockResolvedValue(ACCEPTED);
+  render(<PromptPage navigate={navigate} runScenario={runScenario} />);
+  await user.type(screen.getByTestId('prompt-input'), 'strongest trends in AAPL and MSFT');
+  await user.click(screen.getByTestId('suggest-submit'));
+  const card = await screen.findByTestId('scenario-card');
+  await within(card).findByLabelText('Lookback Days');
+  return { user, card, navigate, runScenario };
+}
+
+describe('PromptPage', () => {
+  let fetchMock: ReturnType<typeof mockFetch>;
+  beforeEach(() => {
+    fetchMock = mockFetch((url, init) => {
+      if (url === '/analysis/scenarios') return { body: { scenarios: [SCENARIO] } };
+      if (url === '/analysis/suggest') return { body: { ...SUGGEST, prompt: jsonBody(init).prompt } };
+      return undefined;
+    });
+  });
+
+  it('starts with an empty state and examples', () => {
+    render(<PromptPage navigate={vi.fn()} />);
+    expect(screen.getByText(/Ask a question above/)).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: /strongest trends right now/ })).toBeInTheDocument();
+  });
+
+  it('shows ranked cards with score, terms, provenance and a pre-filled form', async () => {
+    const { card } = await askForCards();
+    expect(within(card).getByRole('heading', { name: 'Trend strength' })).toBeInTheDocument();
+    expect(within(card).getByRole('meter', { name: 'Match score' })).toHaveAttribute('aria-valuenow', '87');
+    expect(within(card).getByText('trend')).toBeInTheDocument();
+    expect(within(card).getByLabelText('Lookback Days')).toHaveValue('90');
+    expect(within(card).getByLabelText('Tickers')).toHaveValue('AAPL, MSFT');
+    expect(screen.getByTestId('engine-provenance')).toHaveTextContent('local / bm25f v1');
+    expect(screen.getByTestId('engine-provenance')).toHaveTextContent('tickers AAPL, MSFT');
+    expect(fetchMock).toHaveBeenCalledWith('/analysis/suggest', expect.objectContaining({ method: 'POST' }));
+    // the prompt is remembered as a recent prompt
+    expect(screen.getByTestId('recent-prompts')).toHaveTextContent('strongest trends in AAPL and MSFT');
+  });
+
+  it('blocks a run with an out-of-bounds input and says why, on the field', async () => {
+    const { user, card, runScenario } = await askForCards();
+    const lookback = within(card).getByLabelText('Lookback Days');
+    await user.clear(lookback);
+    await user.type(lookback, '5000');
+    await user.click(within(card).getByTestId('run-button'));
+    expect(await within(card).findByText('Value must be ≤ 756')).toBeInTheDocument();
+    expect(lookback).toHaveAttribute('aria-invalid', 'true');
+    expect(runScenario).not.toHaveBeenCalled();
+  });
+
+  it('runs with the edited params and provenance, then opens the run page', async () => {
+    const { user, card, runScenario, navigate } = await askForCards();
+    const lookback = within(card).getByLabelText('Lookback Days');
+    await user.clear(lookback);
+    await user.type(lookback, '60');
+    await user.click(within(card).getByTestId('run-button'));
+    await vi.waitFor(() => expect(navigate).toHaveBeenCalledWith('/run/?id=r-9'));
+    const request = runScenario.mock.calls[0][0];
+    expect(request.scenario_id).toBe('trend_strength');
+    expect(request.params).toMatchObject({ lookback_days: 60, tickers: ['AAPL', 'MSFT'] });
+    expect(request.provenance).toMatchObject({ prompt: 'strongest trends in AAPL and MSFT', rank: 1 });
+    expect(request.idempotency_key).toBeTruthy();
+    expect(window.sessionStorage.getItem('qd.stream.r-9')).toBe('/runs/r-9/stream?token=abc');
+  });
+
+  it('shows a server validation error on the field it names', async () => {
+    const { user, card, runScenario } = await askForCards();
+    runScenario.mockRejectedValueOnce(new ApiError(400, 'invalid_params', 'as_of is before the first data', 'params.as_of'));
+    await user.type(within(card).getByLabelText('As Of'), '1990-01-01');
+    await user.click(within(card).getByTestId('run-button'));
+    const asOf = within(card).getByLabelText('As Of');
+    expect(await within(card).findByText('as_of is before the first data')).toBeInTheDocument();
+    expect(asOf).toHaveAttribute('aria-invalid', 'true');
+  });
+
+  it('says so when nothing matches confidently, and shows API errors', async () => {
+    mockFetch((url) => {
+      if (url === '/analysis/scenarios') return { body: { scenarios: [SCENARIO] } };
+      if (url === '/analysis/suggest') return { body: { ...SUGGEST, no_confident_match: true } };
+      return undefined;
+    });
+    const { card } = await askForCards();
+    expect(card).toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent(/No scenario matches/);
+
+    mockFetch(() => ({ status: 400, body: { code: 'invalid_request', message: 'prompt is too long', field: 'prompt' } }));
+    await userEvent.setup().click(screen.getByTestId('suggest-submit'));
+    expect(await screen.findByRole('alert')).toHaveTextContent('prompt is too long');
+  });
+});

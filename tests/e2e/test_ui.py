@@ -1,0 +1,65 @@
+"""The web UI end to end: headless Chromium (Debian's) drives the exported UI on the running stack.
+
+Each case runs one test of ``frontend/e2e/ui.mjs`` (playwright-core) against ``stack.base_url``;
+screenshots land in ``test-artifacts/ui/``. ``make test`` installs Chromium (``make browser``)
+and builds the UI (``make frontend``) first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+FRONTEND = ROOT / "frontend"
+SCRIPT = FRONTEND / "e2e" / "ui.mjs"
+CHROMIUM = os.environ.get("QD_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts" / "ui"
+
+UI_TESTS = ["prompt_to_result", "dropped_connection_resumes", "failing_run_shows_reason"]
+
+
+def _missing() -> str | None:
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is missing: run `make browser`"
+    if not (FRONTEND / "node_modules" / "playwright-core").is_dir():
+        return "frontend dependencies are missing: run `make frontend`"
+    if not (FRONTEND / "out" / "index.html").is_file():
+        return "the web UI is not built: run `make frontend`"
+    return None
+
+
+@pytest.mark.parametrize("name", UI_TESTS)
+def test_ui(stack, name: str) -> None:
+    # Given the running stack and a built UI
+    reason = _missing()
+    if reason:
+        pytest.skip(reason)
+    env = {
+        **os.environ,
+        "QD_BASE_URL": stack.base_url,
+        "QD_CHROMIUM": CHROMIUM,
+        "QD_UI_ARTIFACTS": str(ARTIFACTS),
+    }
+    # When the browser test runs
+    proc = subprocess.run(
+        ["node", str(SCRIPT), name],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=420,
+        check=False,
+    )
+    # Then it passes (its output names the failed assertion and the screenshot taken)
+    output = f"{proc.stdout}\n{proc.stderr}"
+    assert proc.returncode == 0, output
+    assert "1 passed, 0 failed" in proc.stdout, output
