@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from quantdesk.datalake.layout import DATE_COLUMNS, layout
 
@@ -30,16 +30,28 @@ class _Buffer(io.BytesIO):
         pass
 
 
+def _fastparquet() -> Any:
+    """fastparquet, or None where only pyarrow is installed (a dev venv without the pin)."""
+    try:
+        import fastparquet
+    except ImportError:
+        return None
+    return fastparquet
+
+
 def encode(frame: pd.DataFrame) -> bytes:
     """Parquet bytes of ``frame`` (index dropped). Same frame, same bytes."""
-    import fastparquet
     import pandas as pd
 
     # one time unit everywhere: fastparquet mis-reads second-resolution columns
     times = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
     if times:
         frame = frame.astype(dict.fromkeys(times, "datetime64[ns]"))
+    fastparquet = _fastparquet()
     buffer = _Buffer()
+    if fastparquet is None:
+        frame.to_parquet(buffer, engine="pyarrow", compression="zstd", index=False)
+        return buffer.getvalue()
     fastparquet.write(
         "frame.parquet",
         frame,
@@ -51,8 +63,11 @@ def encode(frame: pd.DataFrame) -> bytes:
 
 
 def decode(data: bytes, columns: list[str] | None = None) -> pd.DataFrame:
-    import fastparquet
+    fastparquet = _fastparquet()
+    if fastparquet is None:
+        import pandas as pd
 
+        return pd.read_parquet(io.BytesIO(data), engine="pyarrow", columns=columns)
     frame: pd.DataFrame = fastparquet.ParquetFile(io.BytesIO(data)).to_pandas(columns=columns)
     return frame
 
