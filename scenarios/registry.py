@@ -16,10 +16,15 @@ from scenarios.base import ScenarioData, ScenarioParams, ScenarioResult, Scenari
 SCENARIO_IDS: Final[tuple[str, ...]] = (
     "factor_ladder",
     "trend_strength",
+    "earnings_momentum",
     "mean_reversion",
     "volatility_regime",
+    "sentiment_blend",
+    "macro_sensitivity",
     "sector_rotation",
+    "pairs_cointegration",
     "risk_watchlist",
+    "factor_tearsheet",
     "breakout_scanner",
 )
 

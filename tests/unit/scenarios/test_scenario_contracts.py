@@ -17,6 +17,7 @@ from scenarios.registry import SCENARIO_IDS, get_spec, runner, specs
 #: parameters that fit the synthetic history (320 sessions) and keep the suite fast
 SMALL_PARAMS: dict[str, dict[str, object]] = {
     "trend_strength": {"adx_period": 5, "ma_window": 20, "slope_window": 5},
+    "factor_tearsheet": {"evaluation_window": 100},
 }
 #: synthetic history long enough for default lookbacks, cut 60 sessions before its end
 N_DAYS = 420

@@ -1,0 +1,189 @@
+"""``earnings_momentum``: SUE from report-date-aligned announcements, drift, revision proxy.
+
+Input: prices (``close``) and earnings announcements (visible from ``report_date``). Output:
+one row per asset, rank 1 = strongest earnings momentum.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scenarios.base import Column, ScenarioData, ScenarioResult, Series
+from scenarios.crosssection import mean_available, zscore
+from scenarios.earnings_momentum import Params
+from scenarios.narrative import Narrative, num, pct
+from scenarios.panel import Panel, load_panel
+from scenarios.pointintime import earnings_as_of, require
+from scenarios.table import assemble, bar_series, extreme, ranked_rows
+
+REVISION_LAG = 4
+
+COLUMNS = [
+    Column(name="rank", label="Rank", kind="integer"),
+    Column(name="symbol", label="Symbol", kind="text"),
+    Column(name="report_date", label="Last report", kind="date"),
+    Column(name="fiscal_period", label="Period", kind="text"),
+    Column(name="eps_actual", label="EPS"),
+    Column(name="eps_estimate", label="Estimate"),
+    Column(name="surprise_pct", label="Surprise", kind="percent"),
+    Column(name="sue", label="SUE"),
+    Column(name="drift", label="Drift since report", kind="percent"),
+    Column(name="abnormal_drift", label="Drift vs selection", kind="percent"),
+    Column(name="revision", label="Estimate revision", kind="percent"),
+    Column(name="stale", label="Stale", kind="text"),
+    Column(name="score", label="Score"),
+]
+
+
+def run(data: ScenarioData, params: Params) -> ScenarioResult:
+    earnings = require(data, "earnings")
+    panel = load_panel(data, params, fields=("close",), min_sessions={"drift_window": 2})
+    symbols = panel.symbols.tolist()
+    known = earnings_as_of(earnings, symbols, panel.as_of)
+    stats = _surprise_stats(known, symbols, params)
+    drift, abnormal = _drift(panel, stats["report_date"], params)
+    age = (panel.as_of - pd.to_datetime(stats["report_date"])).dt.days.to_numpy(dtype=float)
+    stale = ~(age <= params.max_report_age)
+    for j, symbol in enumerate(symbols):
+        if pd.isna(stats["report_date"].iloc[j]):
+            panel.log.note(f"{symbol}: no earnings report by as_of")
+    scored = [np.where(stale, np.nan, v) for v in (stats["sue"], abnormal, stats["revision"])]
+    score = mean_available([zscore(v) for v in scored])
+    metrics: dict[str, Any] = {
+        "symbol": np.asarray(symbols, dtype=object),
+        "report_date": stats["report_date"].to_numpy(),
+        "fiscal_period": stats["fiscal_period"].to_numpy(),
+        "eps_actual": stats["eps_actual"].to_numpy(dtype=float),
+        "eps_estimate": stats["eps_estimate"].to_numpy(dtype=float),
+        "surprise_pct": stats["surprise_pct"].to_numpy(dtype=float),
+        "sue": stats["sue"].to_numpy(dtype=float),
+        "drift": drift,
+        "abnormal_drift": abnormal,
+        "revision": stats["revision"].to_numpy(dtype=float),
+        "stale": np.where(stale, "yes", "no"),
+        "score": score,
+    }
+    metrics["report_date"] = [
+        None if pd.isna(d) else pd.Timestamp(d) for d in metrics["report_date"]
+    ]
+    metrics["fiscal_period"] = [None if pd.isna(p) else str(p) for p in metrics["fiscal_period"]]
+    rows = ranked_rows(COLUMNS, metrics)
+    return assemble(
+        "earnings_momentum",
+        panel.as_of,
+        COLUMNS,
+        rows,
+        series=_charts(rows, params),
+        story=_narrative(rows),
+        quality=panel.log.freeze(assets_used=len(symbols)),
+    )
+
+
+def _surprise_stats(known: pd.DataFrame, symbols: list[str], params: Params) -> pd.DataFrame:
+    """Per symbol: the latest report, its surprise, SUE and revision proxy."""
+    records = []
+    for symbol, group in known.groupby("symbol", sort=True):
+        surprise = (group["eps_actual"] - group["eps_estimate"]).to_numpy(dtype=float)
+        past = surprise[:-1][-params.sue_history :]
+        sue = np.nan
+        if len(past) >= params.min_history:
+            spread = past.std(ddof=1)
+            sue = surprise[-1] / spread if spread > 0 else np.nan
+        estimates = group["eps_estimate"].to_numpy(dtype=float)
+        revision = np.nan
+        if len(estimates) > REVISION_LAG and estimates[-1 - REVISION_LAG] > 0:
+            revision = estimates[-1] / estimates[-1 - REVISION_LAG] - 1.0
+        last = group.iloc[-1]
+        estimate = float(last["eps_estimate"])
+        records.append(
+            {
+                "symbol": symbol,
+                "report_date": last["report_date"],
+                "fiscal_period": last["fiscal_period"],
+                "eps_actual": float(last["eps_actual"]),
+                "eps_estimate": estimate,
+                "surprise_pct": surprise[-1] / abs(estimate) if estimate != 0 else np.nan,
+                "sue": sue,
+                "revision": revision,
+            }
+        )
+    columns = ["report_date", "fiscal_period", "eps_actual", "eps_estimate", "surprise_pct"]
+    frame = pd.DataFrame(records, columns=["symbol", *columns, "sue", "revision"])
+    return frame.set_index("symbol").reindex(symbols)
+
+
+def _drift(panel: Panel, report_dates: pd.Series, params: Params) -> tuple[np.ndarray, np.ndarray]:
+    close = panel["close"]
+    returns = np.nan_to_num(close[1:] / close[:-1] - 1.0)
+    market = np.concatenate([[1.0], np.cumprod(1.0 + returns.mean(axis=1))])
+    drift = np.full(len(panel.symbols), np.nan)
+    abnormal = np.full(len(panel.symbols), np.nan)
+    dates = panel.dates.to_numpy()
+    for j, report in enumerate(report_dates.to_numpy()):
+        if pd.isna(report):
+            continue
+        # last session strictly before the announcement: the report may come out pre-open
+        start = int(np.searchsorted(dates, np.datetime64(report), side="left")) - 1
+        if start < 0 or not np.isfinite(close[start, j]):
+            continue
+        end = min(start + params.drift_window, len(dates) - 1)
+        drift[j] = close[end, j] / close[start, j] - 1.0
+        abnormal[j] = drift[j] - (market[end] / market[start] - 1.0)
+    return drift, abnormal
+
+
+def _charts(rows: list[dict[str, Any]], params: Params) -> list[Series]:
+    scored = [r for r in rows if r["sue"] is not None]
+    top = scored[: params.top_n]
+    ordered = sorted(scored, key=lambda r: (r["sue"], r["symbol"]))
+    thirds = [ordered[i * len(ordered) // 3 : (i + 1) * len(ordered) // 3] for i in range(3)]
+    means = [
+        float(np.mean([r["abnormal_drift"] for r in g if r["abnormal_drift"] is not None]))
+        if any(r["abnormal_drift"] is not None for r in g)
+        else float("nan")
+        for g in thirds
+    ]
+    return [
+        bar_series(
+            "SUE of the top names", [r["symbol"] for r in top], {"sue": [r["sue"] for r in top]}
+        ),
+        bar_series(
+            "Average abnormal drift by SUE tercile",
+            ["low SUE", "mid SUE", "high SUE"],
+            {"abnormal_drift": means},
+        ),
+    ]
+
+
+def _narrative(rows: list[dict[str, Any]]) -> Narrative:
+    story = Narrative()
+    fresh = [r for r in rows if r["stale"] == "no"]
+    beats = sum((r["surprise_pct"] or 0) > 0 for r in fresh)
+    story.say(
+        f"{len(fresh)} of {len(rows)} assets reported recently; {beats} beat their estimate.",
+        field="stale",
+    )
+    best = rows[0]
+    story.about(
+        best,
+        "score",
+        f"Strongest earnings momentum: {best['symbol']} (SUE {num(best['sue'], 2)}, surprise "
+        f"{pct(best['surprise_pct'])}, drift {pct(best['abnormal_drift'])} vs the selection).",
+    )
+    top_sue = extreme(fresh, "sue")
+    if top_sue is not None and top_sue is not best:
+        story.about(
+            top_sue, "sue", f"Largest SUE: {top_sue['symbol']} at {num(top_sue['sue'], 2)}."
+        )
+    miss = extreme(fresh, "sue", largest=False)
+    if miss is not None and (miss["sue"] or 0) < 0:
+        story.about(
+            miss,
+            "sue",
+            f"Biggest miss: {miss['symbol']} (SUE {num(miss['sue'], 2)}), drift since report "
+            f"{pct(miss['drift'])}.",
+        )
+    return story

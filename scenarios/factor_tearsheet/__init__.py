@@ -1,0 +1,91 @@
+"""Factor tearsheet: IC, rank IC, quantile returns, spread and turnover by horizon."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from scenarios.base import ScenarioParams, ScenarioSpec
+
+FactorName = Literal[
+    "momentum_12_1", "momentum_6_1", "reversal_1m", "low_volatility", "trend_ma200"
+]
+
+
+class Params(ScenarioParams):
+    """Inputs of ``factor_tearsheet`` (horizons and windows in trading sessions)."""
+
+    factor: FactorName = Field("momentum_12_1", description="Factor to evaluate")
+    horizons: list[int] = Field(
+        default_factory=lambda: [1, 5, 21],
+        min_length=1,
+        max_length=5,
+        description="Forward-return horizons",
+    )
+    n_quantiles: int = Field(5, ge=2, le=10, description="Quantile buckets")
+    evaluation_window: int = Field(
+        252, ge=42, le=1260, description="Sessions of formation dates evaluated"
+    )
+    rebalance_every: int = Field(5, ge=1, le=63, description="Sessions between formation dates")
+
+    @field_validator("horizons")
+    @classmethod
+    def _sorted_positive(cls, value: list[int]) -> list[int]:
+        if any(h < 1 or h > 126 for h in value):
+            raise ValueError("horizons must be between 1 and 126 sessions")
+        return sorted(set(value))
+
+
+SPEC = ScenarioSpec(
+    scenario_id="factor_tearsheet",
+    version="1.0.0",
+    title="Factor tearsheet (IC, rank IC, quantile returns, turnover)",
+    description=(
+        "Evaluates how well a factor predicted returns: information coefficient and rank IC "
+        "by horizon, their t-statistics and hit rates, mean forward returns per quantile, the "
+        "top-minus-bottom spread and top-quantile turnover."
+    ),
+    keywords=(
+        "factor tearsheet",
+        "tearsheet",
+        "tear sheet",
+        "alphalens",
+        "information coefficient",
+        "ic",
+        "rank ic",
+        "spearman",
+        "factor returns",
+        "quantile returns",
+        "long short spread",
+        "top minus bottom",
+        "turnover",
+        "backtest",
+        "signal decay",
+        "alpha decay",
+        "predictive power",
+        "factor evaluation",
+        "forward returns",
+        "horizon",
+        "hit rate",
+    ),
+    deliverables=(
+        "Table: one row per horizon with mean IC, IC t-stat, rank IC, hit rate, mean forward "
+        "return per quantile, top-minus-bottom spread and turnover",
+        "Charts: rank IC through time per horizon; mean return per quantile",
+        "Narrative: whether the factor predicts returns, at which horizon, and at what turnover",
+    ),
+    methodology=(
+        "Formation dates: every rebalance_every sessions over the last evaluation_window "
+        "sessions, keeping only dates whose forward return ends on or before as_of (so no "
+        "future data is used). At each date t, factor exposures use data up to t; forward "
+        "return R_h = C[t+h] / C[t] - 1. IC = Pearson correlation of exposure and R_h across "
+        "assets; rank IC = Spearman (Pearson of ranks). mean IC, t = mean / (std / sqrt(n)), "
+        "hit rate = share of dates with IC > 0. Quantiles: equal-count buckets by exposure (1 = "
+        "highest); q_k = mean R_h of bucket k averaged over dates; spread = q_1 - q_n. Turnover "
+        "= average share of the top bucket replaced between consecutive formation dates."
+    ),
+    datasets=("prices",),
+    history_days=800,
+    params_model=Params,
+)

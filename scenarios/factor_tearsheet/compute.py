@@ -1,0 +1,200 @@
+"""``factor_tearsheet``: alphalens-style evaluation of one factor, point-in-time.
+
+Input: prices (``close``). Output: one row per horizon (row key ``horizon`` = ``"5d"``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scenarios.base import Column, ScenarioData, ScenarioInputError, ScenarioResult
+from scenarios.crosssection import buckets
+from scenarios.factor_tearsheet import Params
+from scenarios.factors import PRICE_FACTORS, price_factor
+from scenarios.narrative import Narrative, num, pct
+from scenarios.panel import load_panel
+from scenarios.table import assemble, bar_series, build_rows, line_series
+
+MIN_ASSETS = 3
+
+
+def columns_for(n_quantiles: int) -> list[Column]:
+    return [
+        Column(name="horizon", label="Horizon", kind="text"),
+        Column(name="dates", label="Formation dates", kind="integer"),
+        Column(name="mean_ic", label="Mean IC"),
+        Column(name="ic_t", label="IC t-stat"),
+        Column(name="mean_rank_ic", label="Mean rank IC"),
+        Column(name="rank_ic_t", label="Rank IC t-stat"),
+        Column(name="hit_rate", label="Hit rate", kind="percent"),
+        *[
+            Column(name=f"q{k}", label=f"Q{k} return", kind="percent")
+            for k in range(1, n_quantiles + 1)
+        ],
+        Column(name="spread", label="Top - bottom", kind="percent"),
+        Column(name="turnover", label="Top-bucket turnover", kind="percent"),
+    ]
+
+
+def run(data: ScenarioData, params: Params) -> ScenarioResult:
+    longest = max(params.horizons)
+    warmup = PRICE_FACTORS[params.factor]
+    panel = load_panel(
+        data,
+        params,
+        fields=("close",),
+        min_sessions={"evaluation_window": warmup + params.evaluation_window},
+    )
+    if len(panel.symbols) < MIN_ASSETS:
+        raise ScenarioInputError(f"a tearsheet needs at least {MIN_ASSETS} assets", "tickers")
+    close = panel["close"]
+    last = close.shape[0] - 1
+    first = last - params.evaluation_window + 1
+    symbols = panel.symbols.tolist()
+    formation = list(range(last - longest, first - 1, -params.rebalance_every))[::-1]
+    exposures = {t: price_factor(params.factor, close, t) for t in formation}
+    columns = columns_for(params.n_quantiles)
+    table: dict[str, list[Any]] = {c.name: [] for c in columns}
+    ic_lines: dict[str, np.ndarray] = {}
+    for h in params.horizons:
+        stats = _horizon_stats(close, exposures, symbols, h, params)
+        ic_lines[f"{h}d"] = stats.pop("rank_ic_series")
+        table["horizon"].append(f"{h}d")
+        for key, value in stats.items():
+            table[key].append(value)
+    rows = build_rows(columns, table, range(len(params.horizons)))
+    dates = panel.dates[formation]
+    quantile_chart = {
+        row["horizon"]: [row[f"q{k}"] for k in range(1, params.n_quantiles + 1)] for row in rows
+    }
+    series = [
+        line_series("Rank IC by formation date", dates, ic_lines),
+        bar_series(
+            "Mean forward return by quantile (1 = highest exposure)",
+            [f"Q{k}" for k in range(1, params.n_quantiles + 1)],
+            quantile_chart,
+        ),
+    ]
+    panel.log.note(f"{len(formation)} formation dates, last {dates[-1].date()}")
+    return assemble(
+        "factor_tearsheet",
+        panel.as_of,
+        columns,
+        rows,
+        series=series,
+        story=_narrative(rows, params),
+        quality=panel.log.freeze(assets_used=len(symbols)),
+    )
+
+
+def _horizon_stats(
+    close: np.ndarray,
+    exposures: dict[int, np.ndarray],
+    symbols: list[str],
+    horizon: int,
+    params: Params,
+) -> dict[str, Any]:
+    ics, rank_ics, quantile_returns, turnovers = [], [], [], []
+    all_rank_ics = []
+    previous_top: set[str] | None = None
+    for t, exposure in exposures.items():
+        forward = close[t + horizon] / close[t] - 1.0
+        ok = np.isfinite(exposure) & np.isfinite(forward)
+        if ok.sum() < MIN_ASSETS:
+            all_rank_ics.append(np.nan)
+            continue
+        x, y = exposure[ok], forward[ok]
+        names = [s for s, keep in zip(symbols, ok, strict=True) if keep]
+        ics.append(_corr(x, y))
+        rank_ic = _corr(_rank(x), _rank(y))
+        rank_ics.append(rank_ic)
+        all_rank_ics.append(rank_ic)
+        bucket = buckets(x, names, params.n_quantiles)
+        quantile_returns.append([y[bucket == k].mean() for k in range(1, params.n_quantiles + 1)])
+        top = {n for n, b in zip(names, bucket, strict=True) if b == 1}
+        if previous_top is not None and previous_top:
+            turnovers.append(len(previous_top - top) / len(previous_top))
+        previous_top = top
+    stats: dict[str, Any] = {
+        "dates": len(ics),
+        "mean_ic": _mean(ics),
+        "ic_t": _tstat(ics),
+        "mean_rank_ic": _mean(rank_ics),
+        "rank_ic_t": _tstat(rank_ics),
+        "hit_rate": _mean([float(v > 0) for v in ics]),
+        "turnover": _mean(turnovers),
+        "rank_ic_series": np.asarray(all_rank_ics),
+    }
+    q = (
+        np.asarray(quantile_returns)
+        if quantile_returns
+        else np.full((1, params.n_quantiles), np.nan)
+    )
+    for k in range(params.n_quantiles):
+        stats[f"q{k + 1}"] = float(np.nanmean(q[:, k])) if np.isfinite(q[:, k]).any() else np.nan
+    stats["spread"] = stats["q1"] - stats[f"q{params.n_quantiles}"]
+    return stats
+
+
+def _rank(x: np.ndarray) -> np.ndarray:
+    """Average ranks (ties share their mean rank), as Spearman needs."""
+    order = np.argsort(x, kind="stable")
+    ranks = np.empty(len(x))
+    ranks[order] = np.arange(len(x), dtype=float)
+    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse, weights=ranks)
+    return sums[inverse] / counts[inverse]  # type: ignore[no-any-return]
+
+
+def _corr(x: np.ndarray, y: np.ndarray) -> float:
+    xc, yc = x - x.mean(), y - y.mean()
+    denom = np.sqrt((xc**2).sum() * (yc**2).sum())
+    return float((xc * yc).sum() / denom) if denom > 0 else float("nan")
+
+
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def _tstat(values: list[float]) -> float:
+    finite = np.asarray([v for v in values if np.isfinite(v)])
+    if len(finite) < 2 or finite.std(ddof=1) == 0:
+        return float("nan")
+    return float(finite.mean() / (finite.std(ddof=1) / np.sqrt(len(finite))))
+
+
+def _narrative(rows: list[dict[str, Any]], params: Params) -> Narrative:
+    story = Narrative()
+    scored = [r for r in rows if r["mean_rank_ic"] is not None]
+    if not scored:
+        story.say(f"Not enough data to evaluate {params.factor}.")
+        return story
+    best = max(scored, key=lambda r: (abs(r["mean_rank_ic"]), r["horizon"]))
+    direction = "predicts higher" if best["mean_rank_ic"] > 0 else "predicts lower"
+    story.about(
+        best,
+        "mean_rank_ic",
+        f"{params.factor} {direction} returns most clearly at {best['horizon']}: mean rank IC "
+        f"{num(best['mean_rank_ic'], 3)} (t {num(best['rank_ic_t'], 1)}) over "
+        f"{best['dates']} formation dates.",
+        key="horizon",
+    )
+    story.about(
+        best,
+        "spread",
+        f"At {best['horizon']} the top quantile returned {pct(best['q1'], 2)} vs "
+        f"{pct(best[f'q{params.n_quantiles}'], 2)} for the bottom: spread "
+        f"{pct(best['spread'], 2)} per period.",
+        key="horizon",
+    )
+    story.about(
+        rows[0],
+        "turnover",
+        f"Top-bucket turnover is {pct(rows[0]['turnover'], 0, signed=False)} per rebalance "
+        f"(every {params.rebalance_every} sessions).",
+        key="horizon",
+    )
+    return story
