@@ -1,0 +1,102 @@
+"""``quantdesk run-scenario``: local CSV in, deliverables out, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from quantdesk.cli import main
+
+
+@pytest.fixture
+def prices_csv(tmp_path, make_data):
+    path = tmp_path / "prices.csv"
+    make_data(n_assets=5).prices.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("scenario_id", "fields"),
+    [
+        ("trend_strength", {"symbol", "adx", "momentum_12_1"}),
+        ("mean_reversion", {"symbol", "rsi", "rsi_2"}),
+        ("volatility_regime", {"realized_vol"}),
+    ],
+)
+def test_json_rows_carry_the_documented_fields(
+    scenario_id: str, fields: set[str], prices_csv, capsys
+) -> None:
+    # When
+    code = main(["run-scenario", scenario_id, "--prices", str(prices_csv), "--format", "json"])
+    # Then
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["scenario_id"] == scenario_id
+    assert len(result["rows"]) == 5
+    assert all(fields <= set(row) for row in result["rows"])
+
+
+def test_table_output_has_table_narrative_and_quality(prices_csv, capsys) -> None:
+    code = main(["run-scenario", "trend_strength", "--prices", str(prices_csv)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "ADX" in out and "12-1 momentum" in out
+    assert "leads with score" in out
+    assert "data quality: 5 of 5 assets used" in out
+
+
+def test_extra_datasets_and_params_file(tmp_path, make_data, prices_csv, capsys) -> None:
+    sectors = tmp_path / "sectors.csv"
+    make_data(n_assets=5).sectors.to_csv(sectors, index=False)
+    params = tmp_path / "params.json"
+    params.write_text('{"min_members": 1}')
+    code = main(
+        [
+            "run-scenario",
+            "sector_rotation",
+            "--prices",
+            str(prices_csv),
+            "--data",
+            f"sectors={sectors}",
+            "--params",
+            f"@{params}",
+            "--format",
+            "json",
+        ]
+    )
+    assert code == 0
+    assert {row["sector"] for row in json.loads(capsys.readouterr().out)["rows"]}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["trend_strength", "--params", '{"tickers": ["NOPE"]}'], "field: tickers"),
+        (["trend_strength", "--params", '{"as_of": "2035-01-01"}'], "field: as_of"),
+        (["trend_strength", "--params", '{"adx_period": 1}'], "adx_period"),
+        (["trend_strength", "--params", "not json"], "invalid --params"),
+        (["no_such_scenario"], "unknown scenario"),
+        (["sector_rotation"], "field: sectors"),
+    ],
+)
+def test_bad_input_is_a_clear_message(argv, message: str, prices_csv, capsys) -> None:
+    code = main(["run-scenario", argv[0], "--prices", str(prices_csv), *argv[1:]])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_negative_and_text_prices_are_reported(tmp_path, make_data, capsys) -> None:
+    # Given a CSV with a negative and a non-numeric close
+    frame = make_data(n_assets=3).prices.copy()
+    frame["close"] = frame["close"].astype(object)
+    frame.loc[10, "close"] = -1.0
+    frame.loc[11, "close"] = "oops"
+    path = tmp_path / "bad.csv"
+    frame.to_csv(path, index=False)
+    # When
+    code = main(["run-scenario", "mean_reversion", "--prices", str(path), "--format", "json"])
+    # Then
+    quality = json.loads(capsys.readouterr().out)["data_quality"]
+    assert code == 0
+    assert quality["rows_dropped"] == 2
