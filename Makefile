@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-8)
 
 FRONTEND_STAMP := frontend/node_modules/.installed
 
-.PHONY: install frontend browser up test test-unit test-integration lint format bench clean
+.PHONY: install frontend browser up test test-unit test-integration lint format bench template clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -50,6 +50,10 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Regenerate the AWS template's resources from infrastructure/resources.py (checked in tests).
+template: install
+	$(BIN)/python -m infrastructure.template
 
 bench: install
 	$(BIN)/python -m tests.benchmarks
