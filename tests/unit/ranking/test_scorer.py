@@ -92,3 +92,25 @@ def test_scoring_is_deterministic(catalogue: Catalogue) -> None:
     again = score(build_index(list(SYNTHETIC)), query_terms(index, prompt), 6)
     assert first == again
     assert build_index(list(SYNTHETIC)).fingerprint == index.fingerprint
+
+
+def test_pruned_top_k_equals_exhaustive_scoring() -> None:
+    # Given a synthetic catalogue with frequent and rare words
+    from quantdesk.ranking.scorer import _accumulate
+    from tests.benchmarks.bench_ranking import synthetic_catalogue
+
+    specs = synthetic_catalogue(400, seed=3)
+    index = build_index(specs)
+    vocab = sorted({w for s in specs for w in s.title.split()})
+    import random
+
+    rng = random.Random(5)
+    for _ in range(60):
+        terms = query_terms(index, " ".join(rng.sample(vocab, rng.randint(1, 7))))
+        for limit in (1, 5):
+            # When ranked with pruning / Then the same top documents and scores as exhaustive
+            full = _accumulate(index, terms)
+            want = sorted(full, key=lambda d: (-round(full[d], 9), index.ids[d]))[:limit]
+            got = score(index, terms, limit)
+            assert [s.position for s in got] == want
+            assert [round(s.base, 9) for s in got] == [round(full[d], 9) for d in want]

@@ -66,6 +66,8 @@ class CatalogueIndex:
     #: one-edit deletion variants of known words -> the words (for typo correction)
     deletions: dict[str, tuple[str, ...]]
     fingerprint: str
+    #: term -> its largest impact (the MaxScore bound)
+    max_impact: dict[str, float]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -158,4 +160,5 @@ def build_index(specs: Sequence[SpecLike]) -> CatalogueIndex:
         surfaces=surfaces,
         deletions=_deletion_index(raw_words),
         fingerprint=digest.hexdigest()[:12],
+        max_impact={key: max(impacts) for key, (_, impacts) in postings.items()},
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -95,7 +96,7 @@ def _explain(index: CatalogueIndex, terms: Sequence[Term], doc: int) -> tuple[Ma
         shares = index.shares.get(term.key, {}).get(doc)
         if posting is None or shares is None:
             continue
-        impact = posting[1][posting[0].index(doc)] * term.weight
+        impact = posting[1][bisect_left(posting[0], doc)] * term.weight
         label = term.surface
         if term.key.startswith(CONCEPT_PREFIX) and term.weight < 1.0:
             label = f"{term.surface} ~ {term.key[len(CONCEPT_PREFIX) :]}"
@@ -112,6 +113,40 @@ def _explain(index: CatalogueIndex, terms: Sequence[Term], doc: int) -> tuple[Ma
     return tuple(sorted(merged.values(), key=lambda m: (-m.contribution, m.term)))
 
 
+def _accumulate_top(index: CatalogueIndex, terms: Sequence[Term], limit: int) -> dict[int, float]:
+    """Exact totals for every document that can still reach the top ``limit`` (MaxScore).
+
+    Terms go in order of their best possible contribution. Once the contributions still to
+    come cannot lift an unseen document past the current ``limit``-th score, the remaining
+    (frequent, low-idf) terms only update the surviving candidates, by binary search in their
+    doc-ordered postings, instead of walking postings that can be as long as the catalogue.
+    """
+    present = [t for t in terms if t.key in index.postings]
+    present.sort(key=lambda t: (-t.weight * index.max_impact[t.key], t.key))
+    bounds = [t.weight * index.max_impact[t.key] for t in present]
+    remaining = sum(bounds)
+    totals: dict[int, float] = {}
+    get = totals.get
+    for i, term in enumerate(present):
+        if i and len(totals) >= limit:
+            theta = heapq.nlargest(limit, totals.values())[-1]
+            if remaining < theta - 1e-9:
+                totals = {d: v for d, v in totals.items() if v + remaining >= theta - 1e-9}
+                for rest in present[i:]:
+                    docs, impacts = index.postings[rest.key]
+                    for doc in totals:
+                        at = bisect_left(docs, doc)
+                        if at < len(docs) and docs[at] == doc:
+                            totals[doc] += rest.weight * impacts[at]
+                return totals
+        docs, impacts = index.postings[term.key]
+        weight = term.weight
+        for doc, impact in zip(docs, impacts, strict=True):
+            totals[doc] = get(doc, 0.0) + weight * impact
+        remaining -= bounds[i]
+    return totals
+
+
 def score(
     index: CatalogueIndex,
     terms: Sequence[Term],
@@ -123,8 +158,12 @@ def score(
     ``boosts`` (profile terms) add to documents the prompt already matched, never to others.
     Ties on score break on scenario id, so the order is total and stable.
     """
-    base = _accumulate(index, terms)
-    shift = _accumulate(index, boosts) if boosts else {}
+    if boosts:
+        base = _accumulate(index, terms)
+        shift = _accumulate(index, boosts)
+    else:
+        base = _accumulate_top(index, terms, limit)
+        shift = {}
     ids = index.ids
     best = heapq.nsmallest(
         limit,
