@@ -1,9 +1,10 @@
 """The SSE app: ``GET /runs/{run_id}/stream`` follows one run's events live.
 
-On AWS it runs under the Lambda Web Adapter (``AWS_LWA_INVOKE_MODE=response_stream``) behind a
-Function URL with ``InvokeMode: RESPONSE_STREAM``; locally uvicorn serves the same ASGI app behind
-the one local origin. It never reads the DynamoDB stream: it tails the projector's ordered event
-items with cheap Queries (``SK > last seq``), so any number of viewers can follow a run.
+On AWS it runs under the Lambda Web Adapter (``AWS_LWA_INVOKE_MODE=response_stream``, see
+``run.sh`` and README.md) behind a Function URL with ``InvokeMode: RESPONSE_STREAM``; locally
+uvicorn serves the same ASGI app behind the one local origin. It never reads the DynamoDB
+stream: a per-run tail (``runstream.tail``) queries the projector's ordered event items
+(``SK > last seq``) and fans each event out to every viewer of that run in this process.
 """
 
 from __future__ import annotations
@@ -14,27 +15,25 @@ import re
 import time
 from collections.abc import AsyncIterator
 
+from runstream import wire
+from runstream.response import EventStreamResponse
+from runstream.settings import StreamSettings
+from runstream.tail import Heartbeat, TailHub, follow
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
 from quantdesk.errors import InvalidRequest, NotFound, QuantdeskError
 from quantdesk.observability import logger
 from quantdesk.runs import tokens
-from quantdesk.runs.models import RUN_ID_PATTERN, TERMINAL, RunEvent
+from quantdesk.runs.models import RUN_ID_PATTERN, Run, RunEvent
 from quantdesk.runs.repository import RunRepository
-from quantdesk.settings import get_settings
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from quantdesk.settings import Settings, get_settings
 
-RETRY_MS = 1000
-POLL_INTERVAL_S = 0.05
-HEARTBEAT_S = 15.0
-#: end cleanly before the Lambda limit (15 min); the browser reconnects with Last-Event-ID
-MAX_STREAM_S = 14 * 60
-
-
-def format_event(event: RunEvent) -> str:
-    data = json.dumps(event.data(), separators=(",", ":"))
-    return f"id: {event.seq}\nevent: {event.event}\ndata: {data}\n\n"
+HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+#: the Lambda Web Adapter forwards the invocation's context (with its deadline, epoch ms)
+LAMBDA_CONTEXT_HEADER = "x-amzn-lambda-context"
 
 
 def last_event_id(request: Request) -> int:
@@ -44,46 +43,112 @@ def last_event_id(request: Request) -> int:
     return int(raw)
 
 
-async def follow(repo: RunRepository, run_id: str, after: int) -> AsyncIterator[str]:
-    yield f"retry: {RETRY_MS}\n\n"
-    started = last_beat = time.monotonic()
-    while time.monotonic() - started < MAX_STREAM_S:
-        events = await asyncio.to_thread(repo.events_after, run_id, after)
-        for event in events:
-            yield format_event(event)
-            after = event.seq
-            if event.event == "status" and event.status in TERMINAL:
-                return
-        now = time.monotonic()
-        if events:
-            last_beat = now
-        elif now - last_beat >= HEARTBEAT_S:
-            yield ": heartbeat\n\n"
-            last_beat = now
-        if not events:
-            await asyncio.sleep(POLL_INTERVAL_S)
+def stream_deadline(request: Request, settings: StreamSettings) -> float:
+    """When (monotonic clock) to end the stream: the configured maximum, or earlier when the
+    invocation's own deadline is nearer, so the stream always ends cleanly before Lambda cuts
+    it and the browser's reconnect resumes with Last-Event-ID."""
+    now_mono, budget = time.monotonic(), settings.max_duration_s
+    raw = request.headers.get(LAMBDA_CONTEXT_HEADER)
+    if raw:
+        try:
+            deadline_ms = float(json.loads(raw)["deadline"])
+        except (ValueError, KeyError, TypeError):
+            deadline_ms = None
+        if deadline_ms is not None:
+            remaining = deadline_ms / 1000 - time.time() - settings.deadline_margin_s
+            budget = max(0.0, min(budget, remaining))
+    return now_mono + budget
 
 
-async def stream(request: Request) -> Response:
-    settings = get_settings()
-    run_id = request.path_params["run_id"]
-    try:
+class StreamApp:
+    def __init__(self, settings: Settings, stream: StreamSettings, repo: RunRepository) -> None:
+        self.settings = settings
+        self.stream_settings = stream
+        self.repo = repo
+        self.hub = TailHub(self._fetch, stream.poll_interval_s, stream.page_size)
+        self.open_streams = 0
+
+    async def _fetch(self, run_id: str, after: int, limit: int) -> list[RunEvent]:
+        return await asyncio.to_thread(self.repo.events_after, run_id, after, limit)
+
+    async def _authorise(self, request: Request) -> tuple[Run, int]:
+        run_id = request.path_params["run_id"]
         if not re.match(RUN_ID_PATTERN, run_id):
             raise NotFound(f"no run {run_id!r}", field="run_id")
-        owner = tokens.verify(settings.stream_secret, run_id, request.query_params.get("token"))
+        token = request.query_params.get("token")
+        owner = tokens.verify(self.settings.stream_secret, run_id, token)
         after = last_event_id(request)
-        repo = RunRepository(settings.table_name)
-        run = await asyncio.to_thread(repo.get, run_id)
+        run = await asyncio.to_thread(self.repo.get, run_id)
         if run is None or run.owner != owner:
             raise NotFound(f"no run {run_id!r}", field="run_id")
-    except QuantdeskError as exc:
-        return JSONResponse(exc.to_body(), status_code=exc.status)
-    logger.info("stream opened", extra={"run_id": run_id, "after": after})
-    return StreamingResponse(
-        follow(repo, run_id, after),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        if after > run.event_seq:
+            raise InvalidRequest("Last-Event-ID is ahead of the run", field="last_event_id")
+        return run, after
+
+    async def stream(self, request: Request) -> Response | EventStreamResponse:
+        try:
+            run, after = await self._authorise(request)
+        except QuantdeskError as exc:
+            return JSONResponse(exc.to_body(), status_code=exc.status)
+        if run.terminal and after >= run.event_seq:
+            # nothing will ever follow: 204 tells EventSource to stop reconnecting
+            return Response(status_code=204, headers=HEADERS)
+        until = stream_deadline(request, self.stream_settings)
+        logger.info("stream opened", extra={"run_id": run.run_id, "after": after})
+        return EventStreamResponse(self._chunks(run.run_id, after, until), HEADERS)
+
+    async def _chunks(self, run_id: str, after: int, until: float) -> AsyncIterator[str]:
+        self.open_streams += 1
+        sent = 0
+        try:
+            yield wire.retry(self.stream_settings.retry_ms)
+            events = follow(
+                self.hub, run_id, after, heartbeat_s=self.stream_settings.heartbeat_s, until=until
+            )
+            async for item in events:
+                if isinstance(item, Heartbeat):
+                    yield wire.HEARTBEAT
+                else:
+                    yield wire.event(item)
+                    sent += 1
+        finally:
+            self.open_streams -= 1
+            logger.info("stream closed", extra={"run_id": run_id, "sent": sent})
+
+    async def stats(self, request: Request) -> Response:
+        if not self.stream_settings.stats:
+            return JSONResponse(NotFound("no such route").to_body(), status_code=404)
+        return JSONResponse(
+            {
+                **self.hub.stats(),
+                "open_streams": self.open_streams,
+                "tasks": len(asyncio.all_tasks()),
+                "poll_interval_ms": self.stream_settings.poll_interval_ms,
+            }
+        )
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+
+def create_app(
+    settings: Settings | None = None,
+    stream: StreamSettings | None = None,
+    repo: RunRepository | None = None,
+) -> Starlette:
+    settings = settings or get_settings()
+    stream = stream or StreamSettings()
+    handler = StreamApp(settings, stream, repo or RunRepository(settings.table_name))
+    app = Starlette(
+        routes=[
+            Route("/runs/_stats", handler.stats, methods=["GET"]),
+            Route("/runs/{run_id}/stream", handler.stream, methods=["GET"]),
+            # the Lambda Web Adapter's readiness check (AWS_LWA_READINESS_CHECK_PATH)
+            Route("/healthz", handler.health, methods=["GET"]),
+        ]
     )
+    app.state.stream = handler
+    return app
 
 
-app = Starlette(routes=[Route("/runs/{run_id}/stream", stream, methods=["GET"])])
+app = create_app()

@@ -1,0 +1,227 @@
+"""One table tail per run per process, fanned out to every subscriber of that run.
+
+A :class:`RunTail` is a single asyncio task that queries the run's event items
+(``SK > cursor``) every poll interval and puts each new event on every subscriber's queue, so
+fifty viewers of one run cost one Query per interval, not fifty. It ends after the terminal
+event, or as soon as its last subscriber leaves (no task outlives its viewers).
+
+A subscriber that resumes from an older id than the tail has reached registers its queue first
+and then catches up from the table; everything the tail publishes after registration is in its
+queue, so catch-up plus queue covers every event exactly once (duplicates are dropped by seq).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+from quantdesk.observability import logger
+from quantdesk.runs.models import TERMINAL, RunEvent
+
+#: ``fetch(run_id, after_seq, limit)``: up to ``limit`` events with ``seq > after_seq``, in order
+Fetch = Callable[[str, int, int], Awaitable[list[RunEvent]]]
+
+MAX_FETCH_FAILURES = 5
+
+
+def is_terminal(event: RunEvent) -> bool:
+    return event.event == "status" and event.status in TERMINAL
+
+
+@dataclass(frozen=True)
+class TailEnded:
+    """Put on every queue when the tail stops publishing."""
+
+    reason: Literal["terminal", "error"]
+
+
+Item: TypeAlias = RunEvent | TailEnded
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """Yielded by :func:`follow` when nothing happened for a heartbeat interval."""
+
+
+class RunTail:
+    def __init__(
+        self, run_id: str, cursor: int, fetch: Fetch, interval_s: float, page_size: int
+    ) -> None:
+        self.run_id = run_id
+        #: the last sequence number published to subscribers
+        self.cursor = cursor
+        self._fetch = fetch
+        self._interval_s = interval_s
+        self._page_size = page_size
+        self._queues: set[asyncio.Queue[Item]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self.ended: TailEnded | None = None
+        self.queries = 0
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._queues)
+
+    def add(self) -> asyncio.Queue[Item]:
+        queue: asyncio.Queue[Item] = asyncio.Queue()
+        self._queues.add(queue)
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"run-tail:{self.run_id}")
+        return queue
+
+    def remove(self, queue: asyncio.Queue[Item]) -> asyncio.Task[None] | None:
+        """Drop a subscriber; the task to await when that stopped the tail."""
+        self._queues.discard(queue)
+        if not self._queues and self._task is not None and not self._task.done():
+            self._task.cancel()
+            return self._task
+        return None
+
+    def _publish(self, item: Item) -> None:
+        for queue in self._queues:
+            queue.put_nowait(item)
+
+    async def _run(self) -> None:
+        failures = 0
+        while self._queues:
+            try:
+                events = await self._fetch(self.run_id, self.cursor, self._page_size)
+            except Exception:
+                failures += 1
+                logger.exception("run tail query failed", extra={"run_id": self.run_id})
+                if failures >= MAX_FETCH_FAILURES:
+                    # subscribers close; browsers reconnect with Last-Event-ID and resume
+                    self._end(TailEnded("error"))
+                    return
+                await asyncio.sleep(min(self._interval_s * 2**failures, 1.0))
+                continue
+            failures = 0
+            self.queries += 1
+            for event in events:
+                if event.seq <= self.cursor:
+                    continue
+                self.cursor = event.seq
+                self._publish(event)
+                if is_terminal(event):
+                    self._end(TailEnded("terminal"))
+                    return
+            if len(events) < self._page_size:
+                await asyncio.sleep(self._interval_s)
+
+    def _end(self, ended: TailEnded) -> None:
+        self.ended = ended
+        self._publish(ended)
+
+
+@dataclass
+class Subscription:
+    tail: RunTail
+    queue: asyncio.Queue[Item]
+    #: the tail's cursor when the queue was registered: the queue holds every event after it
+    joined_at: int
+
+
+@dataclass
+class TailHub:
+    """The process's tails, one per run being watched."""
+
+    fetch: Fetch
+    interval_s: float
+    page_size: int = 100
+    _tails: dict[str, RunTail] = field(default_factory=dict)
+    #: queries made by tails that have already stopped (for the stats endpoint)
+    _retired_queries: int = 0
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, run_id: str, after: int) -> AsyncIterator[Subscription]:
+        tail = self._tails.get(run_id)
+        if tail is None or tail.ended is not None:
+            tail = RunTail(run_id, after, self.fetch, self.interval_s, self.page_size)
+            self._tails[run_id] = tail
+        queue = tail.add()
+        try:
+            yield Subscription(tail, queue, tail.cursor)
+        finally:
+            stopping = tail.remove(queue)
+            if not tail.subscribers:
+                self._retire(tail)
+            if stopping is not None:
+                # shielded: the subscriber may itself be cancelled (client disconnect)
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.shield(_settle(stopping))
+
+    def _retire(self, tail: RunTail) -> None:
+        if self._tails.get(tail.run_id) is tail:
+            del self._tails[tail.run_id]
+        self._retired_queries += tail.queries
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "tails": len(self._tails),
+            "subscribers": sum(t.subscribers for t in self._tails.values()),
+            "queries": self._retired_queries + sum(t.queries for t in self._tails.values()),
+        }
+
+
+async def _settle(task: asyncio.Task[None]) -> None:
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def follow(
+    hub: TailHub,
+    run_id: str,
+    after: int,
+    *,
+    heartbeat_s: float,
+    until: float,
+) -> AsyncIterator[RunEvent | Heartbeat]:
+    """Every event of ``run_id`` after ``after``, in order, exactly once, until the terminal
+    event (or the tail ends, or ``until`` on the monotonic clock passes); heartbeats in idle
+    gaps."""
+    async with hub.subscribe(run_id, after) as sub:
+        sent = after
+        if sub.joined_at > after:
+            async for event in _catch_up(hub, run_id, after, sub.joined_at):
+                yield event
+                sent = event.seq
+                if is_terminal(event):
+                    return
+        beat_at = time.monotonic() + heartbeat_s
+        while True:
+            now = time.monotonic()
+            if now >= until:
+                return
+            try:
+                item = await asyncio.wait_for(sub.queue.get(), min(beat_at, until) - now)
+            except TimeoutError:
+                if time.monotonic() >= beat_at:
+                    yield Heartbeat()
+                    beat_at = time.monotonic() + heartbeat_s
+                continue
+            if isinstance(item, TailEnded):
+                return
+            if item.seq <= sent:
+                continue  # already sent during catch-up
+            yield item
+            sent = item.seq
+            beat_at = time.monotonic() + heartbeat_s
+            if is_terminal(item):
+                return
+
+
+async def _catch_up(hub: TailHub, run_id: str, after: int, target: int) -> AsyncIterator[RunEvent]:
+    """Events after ``after`` from the table, at least up to ``target`` (which the tail has
+    already published, so they are stored)."""
+    cursor = after
+    while cursor < target:
+        page = await hub.fetch(run_id, cursor, hub.page_size)
+        for event in page:
+            yield event
+            cursor = event.seq
+        if len(page) < hub.page_size:
+            return

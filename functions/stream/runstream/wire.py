@@ -1,0 +1,20 @@
+"""The SSE wire format of ``../shared/ARCHITECTURE.md``: ``retry:`` first, then per event
+``id:`` (the run's sequence number), ``event:`` and one ``data:`` line of JSON; heartbeats are
+comments."""
+
+from __future__ import annotations
+
+import json
+
+from quantdesk.runs.models import RunEvent
+
+HEARTBEAT = ": heartbeat\n\n"
+
+
+def retry(ms: int) -> str:
+    return f"retry: {ms}\n\n"
+
+
+def event(item: RunEvent) -> str:
+    data = json.dumps(item.data(), separators=(",", ":"))
+    return f"id: {item.seq}\nevent: {item.event}\ndata: {data}\n\n"
