@@ -161,6 +161,12 @@ const TESTS = {
     if (await runError.isVisible().catch(() => false)) {
       assert.equal(await waitTerminal(page), 'failed');
       reason = await runError.textContent();
+      const runId = new URL(page.url()).searchParams.get('id');
+      await page.locator('[data-testid=run-connection][data-connection=closed]').waitFor({ timeout: 30_000 });
+      const seqs = await timelineSeqs(page);
+      const run = await assertTimelineMatchesServer(page, BASE, runId);
+      const last = run.timeline.at(-1);
+      assert.equal(last.status, 'failed', `the timeline ends with the failure: ${seqs}`);
     } else {
       reason = await fieldError.first().textContent();
     }

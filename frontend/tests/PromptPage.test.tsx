@@ -19,7 +19,7 @@ async function askForCards() {
   await user.type(screen.getByTestId('prompt-input'), 'strongest trends in AAPL and MSFT');
   await user.click(screen.getByTestId('suggest-submit'));
   const card = await screen.findByTestId('scenario-card');
-  await within(card).findByLabelText('Lookback Days');
+  await within(card).findByLabelText('Lookback days');
   return { user, card, navigate, runScenario };
 }
 
@@ -44,7 +44,7 @@ describe('PromptPage', () => {
     expect(within(card).getByRole('heading', { name: 'Trend strength' })).toBeInTheDocument();
     expect(within(card).getByRole('meter', { name: 'Match score' })).toHaveAttribute('aria-valuenow', '87');
     expect(within(card).getByText('trend')).toBeInTheDocument();
-    expect(within(card).getByLabelText('Lookback Days')).toHaveValue('90');
+    expect(within(card).getByLabelText('Lookback days')).toHaveValue('90');
     expect(within(card).getByLabelText('Tickers')).toHaveValue('AAPL, MSFT');
     expect(screen.getByTestId('engine-provenance')).toHaveTextContent('local / bm25f v1');
     expect(screen.getByTestId('engine-provenance')).toHaveTextContent('tickers AAPL, MSFT');
@@ -55,7 +55,7 @@ describe('PromptPage', () => {
 
   it('blocks a run with an out-of-bounds input and says why, on the field', async () => {
     const { user, card, runScenario } = await askForCards();
-    const lookback = within(card).getByLabelText('Lookback Days');
+    const lookback = within(card).getByLabelText('Lookback days');
     await user.clear(lookback);
     await user.type(lookback, '5000');
     await user.click(within(card).getByTestId('run-button'));
@@ -66,7 +66,7 @@ describe('PromptPage', () => {
 
   it('runs with the edited params and provenance, then opens the run page', async () => {
     const { user, card, runScenario, navigate } = await askForCards();
-    const lookback = within(card).getByLabelText('Lookback Days');
+    const lookback = within(card).getByLabelText('Lookback days');
     await user.clear(lookback);
     await user.type(lookback, '60');
     await user.click(within(card).getByTestId('run-button'));
@@ -82,9 +82,9 @@ describe('PromptPage', () => {
   it('shows a server validation error on the field it names', async () => {
     const { user, card, runScenario } = await askForCards();
     runScenario.mockRejectedValueOnce(new ApiError(400, 'invalid_params', 'as_of is before the first data', 'params.as_of'));
-    await user.type(within(card).getByLabelText('As Of'), '1990-01-01');
+    await user.type(within(card).getByLabelText('As of'), '1990-01-01');
     await user.click(within(card).getByTestId('run-button'));
-    const asOf = within(card).getByLabelText('As Of');
+    const asOf = within(card).getByLabelText('As of');
     expect(await within(card).findByText('as_of is before the first data')).toBeInTheDocument();
     expect(asOf).toHaveAttribute('aria-invalid', 'true');
   });

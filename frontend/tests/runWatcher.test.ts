@@ -125,4 +125,38 @@ describe('RunWatcher', () => {
     const { last } = watch(() => Promise.reject(new ApiError(404, 'not_found', 'run r-1 not found')), null);
     await vi.waitFor(() => expect(last().fatal).toBe('run r-1 not found'));
   });
+
+  it('keeps streaming when the run document is terminal before its last event is projected', async () => {
+    // Given a fast failure: the first GET already says failed, but the log lacks the final event
+    const early = makeRun({ status: 'failed', error: { type: 'DataNotReady', message: 'no prices' }, result: null, timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')] });
+    const full = makeRun({ ...early, timeline: [...early.timeline, entry(3, 'status', 'failed')] });
+    const fetchRun = vi.fn<(id: string) => Promise<Run>>().mockResolvedValueOnce(early).mockResolvedValue(full);
+    const { last } = watch(fetchRun);
+    const es = FakeEventSource.latest();
+    await vi.waitFor(() => expect(last().status).toBe('failed'));
+    // Then the stream stays open and delivers the terminal event
+    expect(es.closed).toBe(false);
+    es.send('status', 1, { status: 'queued', at: AT(1) });
+    es.send('status', 2, { status: 'running', at: AT(2) });
+    es.send('status', 3, { status: 'failed', at: AT(3), error: { type: 'DataNotReady', message: 'no prices' } });
+    await vi.waitFor(() => expect(last().connection).toBe('closed'));
+    expect(last().timeline.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(last().error?.message).toBe('no prices');
+  });
+
+  it('settles on a terminal run whose terminal event never shows up', async () => {
+    const stuck = makeRun({ status: 'failed', result: null, timeline: [entry(1, 'status', 'queued')] });
+    const fetchRun = vi.fn<(id: string) => Promise<Run>>().mockResolvedValue(stuck);
+    const { last } = watch(fetchRun, null);
+    await vi.waitFor(() => expect(last().connection).toBe('closed'));
+    expect(fetchRun).toHaveBeenCalledTimes(3);
+  });
+
+  it('reads timeline entries whose payload is inline rather than under data', async () => {
+    const inline = { run_id: 'r-1', seq: 2, event: 'progress', status: 'running', at: AT(2), progress: { step: 'load', percent: 30, message: 'Loading' } };
+    const run = makeRun({ timeline: [entry(1, 'status', 'queued'), inline as never, entry(3, 'status', 'succeeded')] });
+    const { last } = watch(async () => run, null);
+    await vi.waitFor(() => expect(last().connection).toBe('closed'));
+    expect(last().timeline[1].data).toMatchObject({ progress: { percent: 30 } });
+  });
 });

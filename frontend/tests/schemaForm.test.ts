@@ -16,12 +16,13 @@ describe('describeFields', () => {
     expect(byName.universe).toMatchObject({ kind: 'enum', options: ['us_large_cap', 'us_mid_cap', 'us_small_cap', 'us_all'] });
     expect(byName.tickers).toMatchObject({ kind: 'array', itemKind: 'string', nullable: true, minItems: 1, maxItems: 500 });
     expect(byName.as_of).toMatchObject({ kind: 'date', nullable: true });
-    expect(byName.lookback_days).toMatchObject({ kind: 'integer', minimum: 20, maximum: 756, default: 126, label: 'Lookback Days' });
+    expect(byName.lookback_days).toMatchObject({ kind: 'integer', minimum: 20, maximum: 756, default: 126, label: 'Lookback days' });
     expect(byName.top_n).toMatchObject({ exclusiveMinimum: 0, exclusiveMaximum: 101 });
     expect(byName.risk).toMatchObject({ kind: 'enum', options: ['low', 'high'], default: 'low' }); // $ref into $defs
     expect(byName.method).toMatchObject({ kind: 'enum', options: ['a', 'b'] }); // anyOf of consts
     expect(byName.horizons).toMatchObject({ kind: 'array', itemKind: 'integer', minItems: 1 });
-    expect(byName.include_etfs.kind).toBe('boolean');
+    expect(byName.include_etfs).toMatchObject({ kind: 'boolean', label: 'Include ETFs' });
+    expect(byName.as_of.label).toBe('As of');
   });
 });
 

@@ -19,10 +19,40 @@ export function ManifestPanel({ run }: { run: Run }) {
       ) : (
         <>
           <dl className="facts facts-wide">
+            {'params' in manifest && (
+              <div>
+                <dt>params</dt>
+                <dd className="mono">
+                  <ul className="kv">
+                    {Object.entries((manifest.params ?? {}) as Record<string, unknown>).map(([k, v]) => (
+                      <li key={k}>
+                        <span className="muted">{k}</span> {short(v)}
+                      </li>
+                    ))}
+                  </ul>
+                </dd>
+              </div>
+            )}
             {HEADLINE.filter((key) => key in manifest).map((key) => (
               <div key={key}>
                 <dt>{key.replace(/_/g, ' ')}</dt>
-                <dd className="mono">{short(manifest[key])}</dd>
+                <dd className="mono">
+                  {manifest[key] && typeof manifest[key] === 'object' && !Array.isArray(manifest[key]) ? (
+                    Object.keys(manifest[key] as object).length === 0 ? (
+                      '—'
+                    ) : (
+                      <ul className="kv">
+                        {Object.entries(manifest[key] as Record<string, unknown>).map(([k, v]) => (
+                          <li key={k}>
+                            <span className="muted">{k}</span> {short(v)}
+                          </li>
+                        ))}
+                      </ul>
+                    )
+                  ) : (
+                    short(manifest[key])
+                  )}
+                </dd>
               </div>
             ))}
           </dl>

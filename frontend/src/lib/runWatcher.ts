@@ -34,6 +34,8 @@ export interface WatcherOptions {
   maxPollMs?: number;
   /** Connection errors in a row (no event, no open in between) before giving up on the stream. */
   maxStreamErrors?: number;
+  /** Polls of a terminal run whose terminal event has not shown up, before settling anyway. */
+  maxTerminalPolls?: number;
   onChange: (state: WatchState) => void;
 }
 
@@ -53,12 +55,13 @@ export class RunWatcher {
   private pollTimer: ReturnType<typeof setTimeout> | null = null;
   private pollDelay: number;
   private polling = false;
+  private terminalPolls = 0;
   private stopped = false;
   private readonly opts: Required<Omit<WatcherOptions, 'streamUrl' | 'EventSourceImpl'>> &
     Pick<WatcherOptions, 'streamUrl' | 'EventSourceImpl'>;
 
   constructor(options: WatcherOptions) {
-    this.opts = { pollMs: 1000, maxPollMs: 5000, maxStreamErrors: 4, ...options };
+    this.opts = { pollMs: 1000, maxPollMs: 5000, maxStreamErrors: 4, maxTerminalPolls: 3, ...options };
     this.pollDelay = this.opts.pollMs;
     this.state = {
       runId: options.runId,
@@ -176,19 +179,33 @@ export class RunWatcher {
   }
 
   private mergeRun(run: Run): void {
-    this.addEntries(run.timeline ?? []);
+    // Entries may carry their payload under `data` or inline (the event's own fields).
+    this.addEntries(
+      (run.timeline ?? []).map((entry) => ({
+        seq: Number(entry.seq),
+        event: entry.event,
+        status: entry.status,
+        at: entry.at,
+        data: entry.data ?? (entry as unknown as Record<string, unknown>),
+      })),
+    );
     const patch: Partial<WatchState> = { run, fetchError: null };
     if (statusRank(run.status) >= statusRank(this.state.status)) {
       patch.status = run.status;
       patch.progress = run.progress ?? this.state.progress;
     }
     if (run.error) patch.error = run.error;
-    if (isTerminal(run.status)) {
-      // The run document holds every event already: nothing more to stream.
-      this.closeStream();
-      patch.connection = 'closed';
-    }
+    // The run document can lead its event log (events are projected asynchronously), so a
+    // terminal document does not close the stream: the stream's own terminal event does.
     this.emit(patch);
+  }
+
+  /** Done when the run is terminal and its terminal event is in the timeline (or we waited). */
+  private settled(): boolean {
+    const run = this.state.run;
+    if (!run || !isTerminal(run.status) || this.state.fetchError !== null) return false;
+    const hasTerminalEvent = this.state.timeline.some((e) => e.event === 'status' && isTerminal(e.status));
+    return hasTerminalEvent || this.terminalPolls >= this.opts.maxTerminalPolls;
   }
 
   private async fetchOnce(): Promise<boolean> {
@@ -220,8 +237,9 @@ export class RunWatcher {
   private async poll(): Promise<void> {
     const ok = await this.fetchOnce();
     if (this.stopped || !ok) return;
-    const run = this.state.run;
-    if (run && isTerminal(run.status) && this.state.fetchError === null) {
+    if (this.state.run && isTerminal(this.state.run.status)) this.terminalPolls += 1;
+    if (this.settled()) {
+      this.closeStream();
       this.emit({ connection: 'closed' });
       return;
     }

@@ -54,6 +54,20 @@ function titleCase(name: string): string {
   return name.replace(/_/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase());
 }
 
+// pydantic titles are "Adx Period"; finance readers expect "ADX period".
+const ACRONYMS = new Set(['adx', 'ma', 'sma', 'ema', 'rsi', 'macd', 'atr', 'di', 'ic', 'etf', 'etfs', 'id', 'pe', 'eps', 'gics', 'vix', 'bb']);
+
+export function prettyLabel(title: string): string {
+  return title
+    .split(' ')
+    .map((word, i) => {
+      const lower = word.toLowerCase();
+      if (ACRONYMS.has(lower)) return lower === 'etfs' ? 'ETFs' : lower.toUpperCase();
+      return i === 0 ? word : lower;
+    })
+    .join(' ');
+}
+
 function typeOf(node: JsonSchema): string | undefined {
   if (Array.isArray(node.type)) return node.type.find((t) => t !== 'null');
   return node.type;
@@ -89,7 +103,7 @@ function describeField(name: string, raw: JsonSchema, root: JsonSchema, required
 
   const base: FieldSpec = {
     name,
-    label: outer.title ?? node.title ?? titleCase(name),
+    label: prettyLabel(outer.title ?? node.title ?? titleCase(name)),
     description: outer.description ?? node.description ?? '',
     kind: 'string',
     nullable,

@@ -1,0 +1,65 @@
+import { render, screen, within } from '@testing-library/react';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { RunPage } from '@/components/RunPage';
+import { AT, FakeEventSource, entry, makeRun } from './fakes';
+import { mockFetch } from './helpers';
+
+let search = new URLSearchParams('id=r-1');
+vi.mock('next/navigation', () => ({ useSearchParams: () => search, useRouter: () => ({ push: vi.fn() }) }));
+
+describe('RunPage', () => {
+  beforeEach(() => {
+    FakeEventSource.reset();
+    vi.stubGlobal('EventSource', FakeEventSource);
+    search = new URLSearchParams('id=r-1');
+  });
+
+  it('follows the live stream to succeeded, then shows the result table and chart', async () => {
+    let calls = 0;
+    mockFetch((url) => {
+      if (url !== '/analysis/runs/r-1') return undefined;
+      calls += 1;
+      return { body: calls === 1 ? makeRun({ status: 'queued', timeline: [entry(1, 'status', 'queued')], result: null }) : makeRun() };
+    });
+    window.sessionStorage.setItem('qd.stream.r-1', '/runs/r-1/stream?token=t');
+    render(<RunPage />);
+    expect(screen.getByText(/appear here when the run finishes/)).toBeInTheDocument();
+    const es = FakeEventSource.latest();
+    expect(es.url).toBe('/runs/r-1/stream?token=t');
+    es.open();
+    es.send('status', 1, { status: 'queued', at: AT(1) });
+    es.send('status', 2, { status: 'running', at: AT(2) });
+    await vi.waitFor(() => expect(screen.getByTestId('run-status')).toHaveAttribute('data-status', 'running'));
+    es.send('progress', 3, { status: 'running', at: AT(3), progress: { step: 'compute', percent: 50, message: 'Computing' } });
+    await vi.waitFor(() => expect(screen.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '50'));
+    es.send('status', 2, { status: 'running', at: AT(2) }); // a replay after a reconnect
+    es.send('status', 4, { status: 'succeeded', at: AT(4) });
+    await screen.findByTestId('result-table');
+    expect(screen.getByTestId('run-status')).toHaveTextContent('succeeded');
+    expect(screen.getAllByTestId('result-chart')).toHaveLength(1);
+    const items = within(screen.getByTestId('run-timeline')).getAllByRole('listitem');
+    expect(items.map((li) => li.getAttribute('data-seq'))).toEqual(['1', '2', '3', '4']);
+    expect(screen.getByTestId('run-manifest')).toHaveTextContent('1.0.0');
+    expect(screen.queryByTestId('cancel-button')).toBeNull();
+  });
+
+  it('shows the failure reason', async () => {
+    mockFetch(() => ({ body: makeRun({ status: 'failed', result: null, error: { type: 'DataNotReady', message: 'end 1990-01-01 is before the first price date' }, timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'failed')] }) }));
+    render(<RunPage />);
+    expect(await screen.findByTestId('run-error')).toHaveTextContent('DataNotReady');
+    expect(screen.getByTestId('run-error')).toHaveTextContent('before the first price date');
+    expect(screen.getByTestId('run-status')).toHaveAttribute('data-status', 'failed');
+    expect(screen.getByText(/No result: the run failed/)).toBeInTheDocument();
+  });
+
+  it('explains a missing or unknown run', async () => {
+    search = new URLSearchParams('');
+    const { unmount } = render(<RunPage />);
+    expect(screen.getByText(/No run selected/)).toBeInTheDocument();
+    unmount();
+    search = new URLSearchParams('id=nope');
+    mockFetch(() => undefined);
+    render(<RunPage />);
+    expect(await screen.findByRole('alert')).toHaveTextContent('no mock for /analysis/runs/nope');
+  });
+});
