@@ -72,6 +72,19 @@ class _Reasons:
         return self.values != ""
 
 
+def _parse_dates(values: pd.Series) -> pd.Series:
+    """ISO dates fast; anything else parsed leniently; unparseable -> NaT (quarantined)."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(values):  # 20240102 must not become nanoseconds
+        values = values.astype("string").str.removesuffix(".0")
+    parsed = pd.to_datetime(values, errors="coerce", format="ISO8601", utc=True)
+    retry = parsed.isna() & values.notna()
+    if retry.any():
+        parsed[retry] = pd.to_datetime(values[retry], errors="coerce", format="mixed", utc=True)
+    return parsed.dt.tz_localize(None)
+
+
 def _coerce(dataset: str, raw: pd.DataFrame, reasons: _Reasons) -> pd.DataFrame:
     import pandas as pd
 
@@ -82,7 +95,7 @@ def _coerce(dataset: str, raw: pd.DataFrame, reasons: _Reasons) -> pd.DataFrame:
             if pd.api.types.is_datetime64_any_dtype(values):
                 parsed = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) else values
             else:
-                parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+                parsed = _parse_dates(values)
             parsed = parsed.astype("datetime64[ns]")
         elif column in columnar.STRING_COLUMNS:
             parsed = values.where(values.isna(), values.astype(str).str.strip())
@@ -240,7 +253,7 @@ def validate(
         report.rows_quarantined = len(raw)
         report.reasons = {reason: len(raw)} if len(raw) else {}
         return columnar.canonical(dataset, pd.DataFrame(columns=columns)), bad, report
-    extra = [c for c in raw.columns if c not in columns]
+    extra = [c for c in raw.columns if c not in columns and not str(c).startswith("_")]
     if extra:
         report.notes.append(f"ignored extra columns: {', '.join(map(str, extra))}")
     reasons = _Reasons(raw.index)

@@ -1,0 +1,206 @@
+"""``files``: CSV or Parquet files dropped under a landing prefix of the data bucket.
+
+Recognised layouts (headers are case-insensitive; ``.csv``, ``.csv.gz``, ``.txt``, ``.parquet``):
+
+* **generic, one schema per dataset** — exactly the columns of :mod:`scenarios.frames`, e.g.
+  long-format OHLCV ``date,symbol,open,high,low,close,volume``; fundamentals
+  ``symbol,period_end,report_date,revenue,...``; ``sectors`` ``symbol,sector,industry``; and so
+  on. A folder or file name starting with the dataset name (``prices/``, ``earnings_2024.csv``)
+  decides when the columns alone do not.
+* **per-symbol OHLCV** (Yahoo/Stooq downloads) — ``Date,Open,High,Low,Close[,Adj Close],Volume``,
+  the symbol taken from the file name (``AAPL.csv``, ``aapl.us.txt``); with ``Adj Close`` the
+  prices are adjusted by ``adj_close / close`` and the volume inversely.
+* **Stooq bulk** — ``<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>``.
+* **FRED** — ``DATE,VALUE`` (the series named by the file: ``DGS10.csv``, ``rate_10y.csv``) or
+  ``observation_date,<SERIES_ID>``.
+
+Whole-file problems (empty, unreadable, unrecognised columns, malformed lines) become
+:class:`FileIssue` entries; every row read carries ``_file`` and ``_line`` into quarantine.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+from typing import TYPE_CHECKING, Final
+
+from quantdesk.ingestion.errors import SourceConfigError
+from quantdesk.ingestion.sources.base import Batch, FetchRequest, FileIssue
+from quantdesk.ingestion.sources.fred import to_macro
+from scenarios.frames import MACRO_SERIES, SCHEMAS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from quantdesk.datalake.repository import LakeObjectStore
+
+SUFFIXES: Final = (".csv", ".csv.gz", ".txt", ".parquet")
+NA_VALUES: Final = ["", "nan", "NaN", "NULL", "null", "None", "N/A"]
+ALIASES: Final = {
+    "ticker": "symbol",
+    "vol": "volume",
+    "adj close": "adj_close",
+    "adjclose": "adj_close",
+    "adj_close": "adj_close",
+    "observation_date": "date",
+}
+OHLC: Final = ("open", "high", "low", "close")
+MAX_BAD_LINES: Final = 5
+
+
+def _normalise(column: object) -> str:
+    name = str(column).strip().strip("<>").strip().lower()
+    return ALIASES.get(name, name.replace(" ", "_"))
+
+
+def _symbol_from_name(name: str) -> str:
+    stem = posixpath.basename(name).split(".")[0]
+    return stem.upper()
+
+
+def _hint(name: str) -> str | None:
+    """A dataset named by the file's folder or name prefix."""
+    parts = name.lower().split("/")
+    for part in reversed(parts):
+        for dataset in SCHEMAS:
+            if part == dataset or part.startswith((f"{dataset}.", f"{dataset}_", f"{dataset}-")):
+                return dataset
+    return None
+
+
+def read_table(name: str, data: bytes) -> tuple[pd.DataFrame, list[FileIssue]]:
+    """Read one file; malformed CSV lines are skipped and reported, never silently."""
+    import pandas as pd
+
+    if name.endswith(".parquet"):
+        from quantdesk.datalake import columnar
+
+        return columnar.decode(data), []
+    compression = "gzip" if name.endswith(".gz") else None
+    options = {"compression": compression, "keep_default_na": False, "na_values": NA_VALUES}
+    try:
+        return pd.read_csv(io.BytesIO(data), **options), []  # type: ignore[call-overload]
+    except pd.errors.ParserError:
+        pass
+    bad: list[list[str]] = []
+
+    def keep(fields: list[str]) -> None:
+        bad.append(fields)
+
+    frame = pd.read_csv(
+        io.BytesIO(data),
+        engine="python",
+        on_bad_lines=keep,
+        **options,  # type: ignore[arg-type]
+    )
+    shown = "; ".join(",".join(map(str, f)) for f in bad[:MAX_BAD_LINES])
+    issue = FileIssue(
+        file=name,
+        reason="malformed_lines",
+        detail=f"{len(bad)} line(s) with the wrong number of fields skipped: {shown}",
+    )
+    return frame, [issue]
+
+
+def _per_symbol_prices(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    out = frame.copy()
+    out["symbol"] = _symbol_from_name(name)
+    if "volume" not in out.columns:
+        out["volume"] = 0.0
+    if "adj_close" in out.columns:
+        close = pd.to_numeric(out["close"], errors="coerce")
+        factor = pd.to_numeric(out["adj_close"], errors="coerce") / close
+        for column in OHLC:
+            out[column] = pd.to_numeric(out[column], errors="coerce") * factor
+        out["volume"] = pd.to_numeric(out["volume"], errors="coerce") / factor
+    return out
+
+
+def _stooq_bulk(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["symbol"] = out["symbol"].astype(str).str.upper().str.removesuffix(".US")
+    dates = out["date"].astype(str)
+    out["date"] = dates.str[:4] + "-" + dates.str[4:6] + "-" + dates.str[6:8]
+    return out
+
+
+def recognise(name: str, frame: pd.DataFrame) -> tuple[str | None, pd.DataFrame, str]:
+    """(dataset, frame with canonical column names, layout) or (None, frame, why)."""
+    frame = frame.rename(columns=_normalise)
+    columns = set(frame.columns)
+    hint = _hint(name)
+    if {"symbol", "per", "date", "time"} <= columns and set(OHLC) <= columns:
+        return "prices", _stooq_bulk(frame), "stooq-bulk"
+    data_columns = [c for c in frame.columns if not str(c).startswith("_")]
+    if len(data_columns) == 2 and data_columns[0] == "date" and hint in (None, "macro"):
+        named = str(data_columns[1])
+        series = posixpath.basename(name).split(".")[0] if named == "value" else named
+        series = series.lower() if series.lower() in MACRO_SERIES else series.upper()
+        macro, _ = to_macro(series, frame)
+        return "macro", macro, "fred"
+    if hint in (None, "prices") and {"date", *OHLC} <= columns and "symbol" not in columns:
+        return "prices", _per_symbol_prices(name, frame), "per-symbol"
+    return _generic(frame, columns, hint)
+
+
+def _generic(
+    frame: pd.DataFrame, columns: set[str], hint: str | None
+) -> tuple[str | None, pd.DataFrame, str]:
+    candidates = [d for d, schema in SCHEMAS.items() if set(schema) <= columns]
+    if hint in candidates or (hint is not None and not candidates):
+        return hint, frame, "generic"  # a hinted file missing columns is quarantined, named
+    if candidates:
+        return max(candidates, key=lambda d: len(SCHEMAS[d])), frame, "generic"
+    shown = ",".join(str(c) for c in frame.columns if not str(c).startswith("_"))
+    return None, frame, f"columns match no dataset: {shown}"
+
+
+class FilesSource:
+    """Files under ``request.prefix`` in the data bucket (``quantdesk ingest --path`` uploads)."""
+
+    name = "files"
+
+    def fetch(self, request: FetchRequest, landing: LakeObjectStore) -> Batch:
+        import pandas as pd
+
+        if not request.prefix:
+            raise SourceConfigError("the files source needs a landing prefix")
+        keys = [k for k in landing.list_keys(request.prefix) if k.lower().endswith(SUFFIXES)]
+        issues: list[FileIssue] = []
+        parts: dict[str, list[pd.DataFrame]] = {}
+        layouts: dict[str, str] = {}
+        if not keys:
+            issues.append(FileIssue(file=request.prefix, reason="no_files"))
+        for key in keys:
+            name = key.removeprefix(request.prefix).lstrip("/")
+            data = landing.get_bytes(key)
+            if not data.strip():
+                issues.append(FileIssue(file=name, reason="empty_file"))
+                continue
+            try:
+                frame, problems = read_table(name, data)
+            except (ValueError, OSError, UnicodeDecodeError) as exc:
+                issues.append(FileIssue(file=name, reason="unreadable", detail=str(exc)[:300]))
+                continue
+            issues.extend(problems)
+            if frame.empty:
+                issues.append(FileIssue(file=name, reason="no_rows"))
+                continue
+            frame = frame.assign(_file=name, _line=frame.index + 2)
+            dataset, mapped, how = recognise(name, frame)
+            if dataset is None:
+                issues.append(FileIssue(file=name, reason="unrecognised_columns", detail=how))
+                continue
+            if request.datasets and dataset not in request.datasets:
+                continue
+            parts.setdefault(dataset, []).append(mapped)
+            layouts[name] = f"{dataset} ({how})"
+        frames = {d: pd.concat(f, ignore_index=True) for d, f in parts.items()}
+        return Batch(
+            source=self.name,
+            frames=frames,
+            metadata={"prefix": request.prefix, "files": layouts},
+            issues=issues,
+        )

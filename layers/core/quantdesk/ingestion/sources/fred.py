@@ -1,0 +1,120 @@
+"""``fred``: macro series from FRED (Federal Reserve Bank of St. Louis) over HTTP.
+
+Uses the keyless CSV download ``fredgraph.csv?id=<SERIES>`` (answer ``observation_date,<SERIES>``;
+a ``.`` marks a day without an observation). FRED series ids map to our ``MACRO_SERIES``;
+CPI (an index level) becomes year-over-year inflation in percent. Enabled by listing ``fred``
+in the ingestion input (see ``infrastructure/resources.py``); tests replay recorded answers
+through the injectable ``http_get``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
+
+from quantdesk.ingestion.errors import SourceConfigError, SourceUnavailableError
+from quantdesk.ingestion.sources.base import Batch, FetchRequest
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from quantdesk.datalake.repository import LakeObjectStore
+
+BASE_URL: Final = "https://fred.stlouisfed.org/graph/fredgraph.csv"
+TIMEOUT_S: Final = 20
+#: FRED series id -> our macro series name
+FRED_SERIES: Final = {
+    "DGS3MO": "rate_3m",
+    "DGS2": "rate_2y",
+    "DGS10": "rate_10y",
+    "CPIAUCSL": "inflation",
+    "DTWEXBGS": "usd",
+    "DCOILWTICO": "oil",
+}
+#: series published as an index level; we store the year-over-year change in percent
+YOY_SERIES: Final = frozenset({"CPIAUCSL"})
+MISSING: Final = "."
+
+HttpGet = Callable[[str], bytes]
+
+
+def urllib_get(url: str) -> bytes:
+    request = Request(url, headers={"User-Agent": "quantdesk-ingestion/0.1"})
+    try:
+        with urlopen(request, timeout=TIMEOUT_S) as response:
+            body: bytes = response.read()
+    except HTTPError as exc:
+        if exc.code >= 500 or exc.code == 429:
+            raise SourceUnavailableError(f"FRED answered {exc.code} for {url}") from exc
+        raise SourceConfigError(f"FRED answered {exc.code} for {url}") from exc
+    except (URLError, TimeoutError) as exc:
+        raise SourceUnavailableError(f"FRED unreachable: {exc}") from exc
+    return body
+
+
+def to_macro(series_id: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """A FRED frame (date, value[, _file, _line]) as macro rows, and the '.' rows skipped."""
+    import pandas as pd
+
+    date_col, value_col = [c for c in frame.columns if not str(c).startswith("_")][:2]
+    values = frame[value_col].astype(str).str.strip()
+    skipped = int((values == MISSING).sum())
+    kept = frame[values != MISSING]
+    out = pd.DataFrame(
+        {
+            "date": kept[date_col].to_numpy(),
+            "series": FRED_SERIES.get(series_id.upper(), series_id),
+            "value": kept[value_col].to_numpy(),
+        }
+    )
+    for column in frame.columns:
+        if str(column).startswith("_"):  # provenance (file, line) rides along to quarantine
+            out[column] = kept[column].to_numpy()
+    if series_id.upper() in YOY_SERIES:
+        level = pd.to_numeric(out["value"], errors="coerce")
+        out["value"] = ((level / level.shift(12) - 1) * 100).round(3)
+        out = out.iloc[12:]
+    return out.reset_index(drop=True), skipped
+
+
+class FredSource:
+    """FRED over HTTP. ``options``: ``series`` (FRED ids), ``start`` (ISO date)."""
+
+    name = "fred"
+
+    def __init__(self, http_get: HttpGet | None = None, base_url: str = BASE_URL) -> None:
+        self.http_get = http_get or urllib_get
+        self.base_url = base_url
+
+    def fetch(self, request: FetchRequest, landing: LakeObjectStore) -> Batch:
+        import pandas as pd
+
+        if request.datasets and "macro" not in request.datasets:
+            raise SourceConfigError("fred only provides the macro dataset")
+        series = [str(s).upper() for s in request.options.get("series", list(FRED_SERIES))]
+        unknown = [s for s in series if s not in FRED_SERIES]
+        if unknown:
+            raise SourceConfigError(f"fred: no mapping for series {unknown}")
+        frames = []
+        notes = []
+        for series_id in series:
+            params = {"id": series_id}
+            if "start" in request.options:
+                params["cosd"] = str(request.options["start"])
+            body = self.http_get(f"{self.base_url}?{urlencode(params)}")
+            raw = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False)
+            if len(raw.columns) < 2:
+                raise SourceUnavailableError(f"fred: unexpected answer for {series_id}")
+            macro, skipped = to_macro(series_id, raw)
+            if skipped:
+                notes.append(f"{series_id}: {skipped} days without observation ('.') skipped")
+            frames.append(macro)
+        return Batch(
+            source=self.name,
+            frames={"macro": pd.concat(frames, ignore_index=True)},
+            metadata={"vendor": "FRED, Federal Reserve Bank of St. Louis", "notes": notes},
+        )

@@ -1,0 +1,228 @@
+"""The ``files`` source through the whole pipeline: formats, bad input, quarantine, idempotency."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pandas as pd
+import pytest
+
+from quantdesk.datalake import columnar
+from quantdesk.datalake.reader import Lake, read_partitions
+from quantdesk.datalake.writer import load_manifest
+from quantdesk.ingestion.pipeline import IngestionContext, run_ingestion
+from quantdesk.ingestion.sources.base import FetchRequest
+
+PREFIX = "landing/batch-1/"
+SECTORS = "symbol,sector,industry\nAAA,Energy,Oil\nBBB,Utilities,Water\nCCC,Financials,Banks\n"
+LONG = (
+    "date,symbol,open,high,low,close,volume\n"
+    "2024-01-02,AAA,10,11,9.5,10.5,1000\n"
+    "2024-01-03,AAA,10.5,11.2,10.1,11,1200\n"
+    "2024-01-02,BBB,20,21,19,20.5,500\n"
+    "2024-01-03,BBB,20.5,21,20,20.8,700\n"
+)
+
+
+def _drop(ctx: IngestionContext, files: dict[str, str | bytes], prefix: str = PREFIX) -> None:
+    for name, body in files.items():
+        data = body.encode() if isinstance(body, str) else body
+        ctx.store.put_bytes(prefix + name, data)
+
+
+def _ingest(ctx: IngestionContext, prefix: str = PREFIX, **kwargs):
+    return run_ingestion([FetchRequest(source="files", prefix=prefix, **kwargs)], ctx)
+
+
+def _lake_frame(ctx: IngestionContext, dataset: str) -> pd.DataFrame:
+    record = ctx.snapshots.latest(dataset)
+    assert record is not None
+    frame, _ = read_partitions(
+        Lake(ctx.store, ctx.snapshots), dataset, load_manifest(ctx.store, record)
+    )
+    return frame
+
+
+def _quarantine(ctx: IngestionContext, summary, dataset: str) -> pd.DataFrame:
+    key = f"quarantine/{summary.run_id}/files/{dataset}.parquet"
+    return columnar.decode(ctx.store.get_bytes(key))
+
+
+def test_long_format_csv_and_sectors_load_cleanly(ctx: IngestionContext) -> None:
+    _drop(ctx, {"sectors.csv": SECTORS, "prices.csv": LONG})
+    summary = _ingest(ctx)
+    assert summary.status == "succeeded", summary.message
+    assert set(summary.snapshots) == {"prices", "sectors"}
+    prices = _lake_frame(ctx, "prices")
+    assert len(prices) == 4 and list(prices.columns)[:2] == ["date", "symbol"]
+
+
+def test_yahoo_per_symbol_csv_is_adjusted_and_named_by_file(ctx: IngestionContext) -> None:
+    yahoo = (
+        "Date,Open,High,Low,Close,Adj Close,Volume\n"
+        "2024-01-02,100,110,95,105,52.5,1000\n"
+        "2024-01-03,105,112,101,110,55,2000\n"
+    )
+    _drop(ctx, {"sectors.csv": SECTORS, "CCC.csv": yahoo})
+    summary = _ingest(ctx)
+    assert summary.status == "succeeded", summary.message
+    prices = _lake_frame(ctx, "prices")
+    assert prices["symbol"].unique().tolist() == ["CCC"]
+    assert prices["close"].tolist() == [52.5, 55.0]
+    assert prices["volume"].tolist() == [2000.0, 4000.0]
+
+
+def test_stooq_bulk_txt_and_gzip_long_csv(ctx: IngestionContext) -> None:
+    stooq = (
+        "<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>\n"
+        "AAA.US,D,20240104,000000,11,11.5,10.8,11.2,900,0\n"
+    )
+    _drop(
+        ctx,
+        {
+            "sectors.csv": SECTORS,
+            "aaa.us.txt": stooq,
+            "more/prices.csv.gz": gzip.compress(LONG.encode()),
+        },
+    )
+    summary = _ingest(ctx)
+    assert summary.status == "succeeded", summary.message
+    prices = _lake_frame(ctx, "prices")
+    assert len(prices) == 5
+    assert pd.Timestamp("2024-01-04") in set(prices["date"])
+
+
+def test_fred_csv_maps_series_and_skips_missing_marker_with_a_note(ctx: IngestionContext) -> None:
+    fred = "DATE,VALUE\n2024-01-02,3.95\n2024-01-03,.\n2024-01-04,3.99\n"
+    new_style = "observation_date,DCOILWTICO\n2024-01-02,70.4\n2024-01-03,72.7\n"
+    _drop(ctx, {"DGS10.csv": fred, "oil/DCOILWTICO.csv": new_style})
+    summary = _ingest(ctx)
+    assert summary.status == "succeeded", summary.message
+    macro = _lake_frame(ctx, "macro")
+    assert sorted(macro["series"].unique()) == ["oil", "rate_10y"]
+    assert len(macro) == 4
+
+
+def test_parquet_generic_schema(ctx: IngestionContext) -> None:
+    earnings = pd.DataFrame(
+        {
+            "symbol": ["AAA"],
+            "report_date": [pd.Timestamp("2024-02-01")],
+            "fiscal_period": ["2023Q4"],
+            "eps_actual": [1.2],
+            "eps_estimate": [1.1],
+        }
+    )
+    _drop(ctx, {"sectors.csv": SECTORS, "q4.parquet": columnar.encode(earnings)})
+    summary = _ingest(ctx)
+    assert summary.status == "succeeded", summary.message
+    assert len(_lake_frame(ctx, "earnings")) == 1
+
+
+def test_bad_input_loads_good_rows_and_quarantines_bad_ones_with_reasons(
+    ctx: IngestionContext,
+) -> None:
+    bad_prices = (
+        "date,symbol,open,high,low,close,volume\n"
+        "2024-01-02,AAA,10,11,9.5,10.5,1000\n"  # good
+        "2024-01-03,AAA,abc,11,9.5,10.5,1000\n"  # mixed types
+        "2024-01-04,ZZZ,10,11,9.5,10.5,1000\n"  # unknown symbol
+        "2099-01-05,BBB,10,11,9.5,10.5,1000\n"  # future date
+        "2024-01-05,BBB,10,9,9.5,10.5,1000\n"  # high < open/close
+        "2024-01-08,BBB,-1,11,-2,10.5,1000\n"  # non-positive
+        "2024-01-09,BBB,10,11,9.5,10.5,1000,extra\n"  # malformed line
+        "2024-01-10,BBB,10,11,9.5,10.5,1000\n"  # good
+        "2024-01-10,BBB,10,11,9.5,10.5,1000\n"  # exact duplicate
+        "not-a-date,BBB,10,11,9.5,10.5,1000\n"  # bad date
+    )
+    _drop(
+        ctx,
+        {
+            "sectors.csv": SECTORS,
+            "prices.csv": bad_prices,
+            "empty.csv": "",
+            "weird.csv": "foo,bar\n1,2\n",
+        },
+    )
+    summary = _ingest(ctx)
+    assert summary.status == "succeeded_with_warnings"
+    outcome = summary.sources[0]
+    prices = next(d for d in outcome.datasets if d.dataset == "prices")
+    assert prices.rows_loaded == 2 and prices.snapshot_id
+    assert prices.reasons == {
+        "duplicate_row": 1,
+        "future_date": 1,
+        "invalid_date": 1,
+        "invalid_open": 1,
+        "non_positive_price": 1,
+        "ohlc_inconsistent": 1,
+        "unknown_symbol": 1,
+    }
+    issues = {(i.file, i.reason) for i in outcome.issues}
+    assert {
+        ("empty.csv", "empty_file"),
+        ("weird.csv", "unrecognised_columns"),
+        ("prices.csv", "malformed_lines"),
+    } <= issues
+    quarantined = _quarantine(ctx, summary, "prices")
+    by_line = dict(zip(quarantined["_line"], quarantined["reason"], strict=True))
+    assert by_line[3] == "invalid_open"
+    assert by_line[4] == "unknown_symbol"
+    assert by_line[5] == "future_date"
+    assert "ohlc_inconsistent" in by_line[6]
+    assert "non_positive_price" in by_line[7]
+    report = json.loads(ctx.store.get_bytes(outcome.report_key or ""))
+    assert report["datasets"]["prices"]["rows_quarantined"] == len(quarantined)
+    assert "quarantined" in summary.message
+
+
+def test_all_rows_bad_fails_without_a_snapshot(ctx: IngestionContext) -> None:
+    _drop(ctx, {"prices.csv": "date,symbol,open\n2024-01-02,AAA,10\n"})
+    summary = _ingest(ctx)
+    assert summary.status == "failed"
+    assert ctx.snapshots.latest("prices") is None
+    prices = summary.sources[0].datasets[0]
+    assert prices.errors and "missing" in prices.errors[0]
+
+
+def test_no_files_fails_readably(ctx: IngestionContext) -> None:
+    summary = _ingest(ctx, prefix="landing/nothing/")
+    assert summary.status == "failed"
+    assert "no_files" in summary.message
+
+
+def test_same_files_twice_is_idempotent(ctx: IngestionContext) -> None:
+    _drop(ctx, {"sectors.csv": SECTORS, "prices.csv": LONG})
+    _ingest(ctx)
+    history = ctx.snapshots.history("prices")
+    _drop(ctx, {"sectors.csv": SECTORS, "prices.csv": LONG}, prefix="landing/batch-2/")
+    again = _ingest(ctx, prefix="landing/batch-2/")
+    assert again.status == "succeeded" and again.snapshots == {}
+    assert ctx.snapshots.history("prices") == history
+    assert len(_lake_frame(ctx, "prices")) == 4
+
+
+def test_suspicious_split_jump_is_quarantined(ctx: IngestionContext) -> None:
+    rows = ["date,symbol,open,high,low,close,volume"]
+    closes = [100, 101, 102, 51, 51.5]  # an unadjusted 2:1 split on day 4
+    for i, close in enumerate(closes):
+        day = pd.Timestamp("2024-01-02") + pd.offsets.BDay(i)
+        rows.append(f"{day:%Y-%m-%d},AAA,{close},{close},{close},{close},100")
+    _drop(ctx, {"sectors.csv": SECTORS, "prices.csv": "\n".join(rows) + "\n"})
+    summary = _ingest(ctx)
+    prices = next(d for d in summary.sources[0].datasets if d.dataset == "prices")
+    assert prices.rows_loaded == 3
+    assert prices.reasons == {"suspicious_split_jump": 2}
+
+
+@pytest.mark.parametrize("dataset", ["sentiment", "universe"])
+def test_generic_schemas_are_recognised_by_columns(ctx: IngestionContext, dataset: str) -> None:
+    body = {
+        "sentiment": "date,symbol,score,mentions\n2024-01-02,AAA,0.5,10\n",
+        "universe": "universe,symbol,start_date,end_date\nus_all,AAA,2020-01-01,\n",
+    }[dataset]
+    _drop(ctx, {"sectors.csv": SECTORS, "data.csv": body})
+    summary = _ingest(ctx)
+    assert summary.status == "succeeded", summary.message
+    assert dataset in summary.snapshots

@@ -1,0 +1,69 @@
+"""The FRED adapter on recorded answers (no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from quantdesk.ingestion.errors import SourceConfigError, SourceUnavailableError
+from quantdesk.ingestion.pipeline import IngestionContext, run_source
+from quantdesk.ingestion.sources import fred
+from quantdesk.ingestion.sources.base import FetchRequest
+
+RECORDINGS = Path(__file__).parent / "recordings"
+
+
+def replay(url: str) -> bytes:
+    series = parse_qs(urlparse(url).query)["id"][0]
+    return (RECORDINGS / f"fred_{series}.csv").read_bytes()
+
+
+def test_fred_series_become_macro_rows(ctx: IngestionContext, monkeypatch) -> None:
+    monkeypatch.setattr(fred, "urllib_get", replay)
+    request = FetchRequest(source="fred", options={"series": ["DGS10", "CPIAUCSL"]})
+    outcome = run_source(request, "ing-fred", ctx)
+    assert outcome.status == "succeeded", outcome.message
+    macro = outcome.datasets[0]
+    assert macro.dataset == "macro" and macro.rows_loaded == 4 + 2
+    record = ctx.snapshots.latest("macro")
+    assert record is not None and not record.synthetic
+
+
+def test_cpi_level_becomes_year_over_year_percent() -> None:
+    batch = fred.FredSource(http_get=replay).fetch(
+        FetchRequest(source="fred", options={"series": ["CPIAUCSL"]}),
+        landing=None,  # type: ignore[arg-type]
+    )
+    values = batch.frames["macro"]["value"].tolist()
+    assert values == pytest.approx([3.04, 3.04], abs=0.01)
+    assert set(batch.frames["macro"]["series"]) == {"inflation"}
+
+
+def test_missing_observations_are_skipped_with_a_note() -> None:
+    batch = fred.FredSource(http_get=replay).fetch(
+        FetchRequest(source="fred", options={"series": ["DGS10"]}),
+        landing=None,  # type: ignore[arg-type]
+    )
+    assert len(batch.frames["macro"]) == 4
+    assert "1 days without observation" in batch.metadata["notes"][0]
+
+
+def test_unknown_series_is_a_config_error() -> None:
+    with pytest.raises(SourceConfigError):
+        fred.FredSource(http_get=replay).fetch(
+            FetchRequest(source="fred", options={"series": ["NOPE"]}),
+            landing=None,  # type: ignore[arg-type]
+        )
+
+
+def test_server_errors_are_retryable(monkeypatch) -> None:
+    from urllib.error import HTTPError
+
+    def boom(request, timeout):
+        raise HTTPError(request.full_url, 503, "unavailable", hdrs=None, fp=None)
+
+    monkeypatch.setattr(fred, "urlopen", boom)
+    with pytest.raises(SourceUnavailableError):
+        fred.urllib_get("https://example.invalid/x")
