@@ -99,7 +99,10 @@ def select_symbols(
         chosen = [t for t in params.tickers if t in present]
         for ticker in params.tickers:
             if ticker not in present:
-                log.drop(ticker, "no price data up to as_of (unknown ticker or outside universe)")
+                log.drop(
+                    ticker,
+                    "no price data in the analysis window (unknown ticker or outside universe)",
+                )
         if not chosen:
             raise ScenarioInputError(
                 f"none of the tickers has price data: {', '.join(params.tickers)}",
@@ -145,6 +148,7 @@ def load_panel(
     *,
     fields: Sequence[str] = ("close",),
     min_sessions: Mapping[str, int] | None = None,
+    window: int | None = None,
 ) -> Panel:
     """Select, cut at ``as_of``, clean and pivot the prices for a scenario.
 
@@ -155,17 +159,29 @@ def load_panel(
     min_sessions:
         ``{input name: trading sessions needed}``; the largest is required of every asset, and
         the input is named in the error when the data as a whole is too short.
+    window:
+        keep only the last ``window`` trading sessions up to ``as_of`` (all when None). A
+        scenario whose statistics reach back a bounded number of sessions sets it, so results
+        do not depend on how much older history happens to be supplied, and big panels stay
+        cheap.
     """
     prices = data.prices
     check_columns(prices, ("date", "symbol", *fields), "prices")
     log = QualityLog()
-    dates = pd.to_datetime(prices["date"])
+    dates = prices["date"]
+    if not pd.api.types.is_datetime64_any_dtype(dates):
+        dates = pd.to_datetime(dates, errors="coerce")
     as_of = resolve_as_of(dates, params.as_of)
-    in_time = (dates <= as_of).to_numpy()
-    symbols_col = prices["symbol"].astype(str)
-    available = pd.unique(symbols_col[in_time])
-    chosen = select_symbols(list(available), data, params, log)
-    mask = in_time & symbols_col.isin(chosen).to_numpy()
+    in_time = _analysis_rows(dates.to_numpy(), as_of, window)
+    symbols_col = prices["symbol"]
+    if not pd.api.types.is_string_dtype(symbols_col):
+        symbols_col = symbols_col.astype(str)
+    in_window = symbols_col[in_time]
+    available = pd.unique(in_window)
+    chosen = select_symbols([str(s) for s in available], data, params, log)
+    mask = in_time
+    if len(chosen) < len(available):
+        mask = in_time & symbols_col.isin(chosen).to_numpy()
     frame = pd.DataFrame({"date": dates[mask], "symbol": symbols_col[mask]})
     for name in fields:
         column = prices[name][mask]
@@ -200,6 +216,17 @@ def load_panel(
         values = {k: np.ascontiguousarray(v[:, keep]) for k, v in values.items()}
         symbols = symbols[keep]
     return Panel(as_of=as_of, dates=all_dates, symbols=symbols, values=values, log=log)
+
+
+def _analysis_rows(dates: np.ndarray, as_of: pd.Timestamp, window: int | None) -> np.ndarray:
+    """Mask of the rows dated in the last ``window`` sessions up to ``as_of``."""
+    cutoff = np.datetime64(as_of.to_datetime64())
+    mask = dates <= cutoff
+    if window is not None:
+        sessions = np.sort(pd.unique(dates[mask]))
+        if len(sessions) > window:
+            mask &= dates >= sessions[-window]
+    return mask  # type: ignore[no-any-return]
 
 
 def _binding_need(min_sessions: Mapping[str, int] | None) -> tuple[str, int]:

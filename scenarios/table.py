@@ -28,14 +28,14 @@ def round_float(value: float) -> float | None:
 
 def clean(value: Any) -> Any:
     """A JSON-safe scalar: floats rounded to 6 significant digits, NaN/inf -> None."""
+    if isinstance(value, (float, np.floating)):
+        return round_float(float(value))
     if value is None or isinstance(value, str):
         return None if value is None else str(value)
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
-    if isinstance(value, (float, np.floating)):
-        return round_float(float(value))
     if isinstance(value, (pd.Timestamp, dt.date, np.datetime64)):
         return pd.Timestamp(value).date().isoformat()
     return value
@@ -49,16 +49,17 @@ def build_rows(
     integers: Sequence[str] = ("rank",),
 ) -> list[dict[str, Any]]:
     """One dict per asset in ``order``, keys in ``columns`` order, values :func:`clean`-ed."""
-    rows = []
-    for position in order:
-        row: dict[str, Any] = {}
-        for column in columns:
-            value = clean(data[column.name][int(position)])
-            if column.name in integers or column.kind == "integer":
-                value = None if value is None else int(value)
-            row[column.name] = value
-        rows.append(row)
-    return rows
+    positions = [int(p) for p in order]
+    cleaned: list[list[Any]] = []
+    for column in columns:
+        raw = data[column.name]
+        values = raw.tolist() if isinstance(raw, np.ndarray) else list(raw)
+        picked = [clean(values[p]) for p in positions]
+        if column.name in integers or column.kind == "integer":
+            picked = [None if v is None else int(v) for v in picked]
+        cleaned.append(picked)
+    names = [c.name for c in columns]
+    return [dict(zip(names, cells, strict=True)) for cells in zip(*cleaned, strict=True)]
 
 
 def line_series(

@@ -81,7 +81,8 @@ SPEC = ScenarioSpec(
         "percent_b = (C - lower) / (upper - lower). Signal: oversold if RSI(14) <= oversold or "
         "RSI(2) <= 10 with %b < 0; overbought if RSI(14) >= overbought or RSI(2) >= 90 with "
         "%b > 1. Score = mean of winsorised (1%/99%) cross-sectional z-scores of -RSI(14), "
-        "-RSI(2), -reversal and -%b: rank 1 = most oversold (a long candidate)."
+        "-RSI(2), -reversal and -%b: rank 1 = most oversold (a long candidate). Only the last "
+        "sessions the lookbacks need plus a Wilder warm-up (seed weight < 1e-9) are read."
     ),
     datasets=("prices",),
     history_days=200,

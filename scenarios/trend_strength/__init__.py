@@ -93,8 +93,10 @@ SPEC = ScenarioSpec(
         "momentum_12_1 = C[t - momentum_skip] / C[t - momentum_lookback] - 1. Score = mean of the "
         "cross-sectional winsorised (1%/99%) z-scores of momentum_12_1, ma_slope, ma_distance and "
         "signed ADX (ADX x sign(+DI - -DI)); rank 1 = highest score, ties broken by symbol. "
-        "Trending = ADX >= adx_threshold. Everything uses data up to as_of only; Wilder "
-        "smoothing starts at each asset's first session in the supplied history."
+        "Trending = ADX >= adx_threshold. Everything uses data up to as_of only, restricted to "
+        "the sessions the longest lookback needs plus a Wilder warm-up of ceil(ln 1e-9 / ln(1 "
+        "- 1/n)) sessions, so the seed's weight is below 1e-9 and results do not depend on how "
+        "much older history is supplied."
     ),
     datasets=("prices",),
     history_days=450,

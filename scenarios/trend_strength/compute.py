@@ -13,7 +13,7 @@ import numpy as np
 
 from scenarios.base import Column, ScenarioData, ScenarioResult, Series
 from scenarios.crosssection import mean_available, rank_order, ranks, zscore
-from scenarios.indicators import adx
+from scenarios.indicators import adx, warmup_sessions
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import Panel, load_panel
 from scenarios.table import bar_series, build_rows, line_series
@@ -41,15 +41,18 @@ COLUMNS = [
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
+    needs = {
+        "momentum_lookback": params.momentum_lookback + 1,
+        "ma_window": params.ma_window + params.slope_window,
+        "adx_period": 2 * params.adx_period,
+    }
+    warmup = warmup_sessions(1.0 - 1.0 / params.adx_period)
     panel = load_panel(
         data,
         params,
         fields=("high", "low", "close"),
-        min_sessions={
-            "momentum_lookback": params.momentum_lookback + 1,
-            "ma_window": params.ma_window + params.slope_window,
-            "adx_period": 2 * params.adx_period,
-        },
+        min_sessions=needs,
+        window=max(needs.values()) + warmup,
     )
     close = panel["close"]
     adx_panel, plus_di, minus_di = adx(panel["high"], panel["low"], close, params.adx_period)

@@ -83,7 +83,9 @@ SPEC = ScenarioSpec(
         "sessions that are <= today's. Regime: calm below low_percentile, stressed above "
         "high_percentile, normal otherwise. vol_of_vol = std / mean of the daily realised vol "
         "over the last vov_window sessions. vol_change = realized_vol / realized_vol 21 "
-        "sessions earlier - 1. Rank 1 = highest vol_percentile (ties by realised vol, symbol)."
+        "sessions earlier - 1. Rank 1 = highest vol_percentile (ties by realised vol, symbol). "
+        "History read: regime_lookback + vol_window sessions plus an EWMA warm-up of "
+        "ceil(ln 1e-9 / ln lambda) sessions."
     ),
     datasets=("prices",),
     history_days=420,

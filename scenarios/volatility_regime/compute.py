@@ -17,6 +17,7 @@ from scenarios.indicators import (
     log_returns,
     percentile_of_last,
     rolling_std,
+    warmup_sessions,
 )
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import Panel, load_panel
@@ -50,9 +51,8 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
             "vov_window": params.vov_window + params.vol_window,
             "regime_lookback": need,
         },
+        window=need + warmup_sessions(params.ewma_lambda),
     )
-    # only the rows the statistics can reach are used, so extra history changes nothing
-    # except the EWMA seed (documented)
     returns = log_returns(panel["close"])
     tail = returns[-need:]
     realized = rolling_std(tail, params.vol_window) * np.sqrt(TRADING_DAYS)

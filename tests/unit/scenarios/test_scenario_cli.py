@@ -90,8 +90,8 @@ def test_negative_and_text_prices_are_reported(tmp_path, make_data, capsys) -> N
     # Given a CSV with a negative and a non-numeric close
     frame = make_data(n_assets=3).prices.copy()
     frame["close"] = frame["close"].astype(object)
-    frame.loc[10, "close"] = -1.0
-    frame.loc[11, "close"] = "oops"
+    frame.loc[frame.index[-10], "close"] = -1.0
+    frame.loc[frame.index[-11], "close"] = "oops"
     path = tmp_path / "bad.csv"
     frame.to_csv(path, index=False)
     # When

@@ -139,7 +139,7 @@ def test_bad_prices_are_dropped_and_counted(make_data) -> None:
     # Given negative and non-numeric closes for one asset on two days
     prices = make_data().prices.copy()
     prices["close"] = prices["close"].astype(object)
-    hit = prices.index[(prices["symbol"] == "A03")][[100, 101]]
+    hit = prices.index[(prices["symbol"] == "A03")][[-20, -21]]
     prices.loc[hit[0], "close"] = -5.0
     prices.loc[hit[1], "close"] = "n/a"
     # When
