@@ -3,13 +3,19 @@
 // without the UI duplicating timeline entries. Everything else is forwarded unchanged.
 import { request as httpRequest, createServer } from 'node:http';
 
-export async function startDroppingProxy(target, { dropAfterEvents = 1, dropStreams = 1 } = {}) {
+export async function startDroppingProxy(target, { dropAfterEvents = 1, dropStreams = 1, refuseStreams = false } = {}) {
   const upstream = new URL(target);
   const streams = [];
   let drops = 0;
   const server = createServer((req, res) => {
     const isStream = /^\/runs\/[^/]+\/stream/.test(req.url ?? '');
     if (isStream) streams.push({ url: req.url, lastEventId: req.headers['last-event-id'] ?? null });
+    if (isStream && refuseStreams) {
+      // as if the streaming endpoint were down: EventSource gives up on a non-200 answer
+      res.writeHead(503, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ code: 'unavailable', message: 'stream unavailable', field: null }));
+      return;
+    }
     const cut = isStream && drops < dropStreams;
     const proxied = httpRequest(
       { hostname: upstream.hostname, port: upstream.port || 80, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },

@@ -146,6 +146,23 @@ const TESTS = {
     }
   },
 
+  async stream_unavailable_falls_back_to_polling({ context }) {
+    const proxy = await startDroppingProxy(BASE, { refuseStreams: true });
+    try {
+      const page = await context.newPage();
+      const card = await suggest(page, proxy.url, PROMPT);
+      await card.getByTestId('run-button').click();
+      await page.waitForURL(/\/run\/\?id=/, { timeout: 30_000 });
+      const runId = new URL(page.url()).searchParams.get('id');
+      assert.equal(await waitTerminal(page), 'succeeded');
+      await page.getByTestId('result-table').waitFor({ timeout: 30_000 });
+      assert.ok(proxy.streamRequests().length >= 1, 'the UI tried the stream first');
+      await assertTimelineMatchesServer(page, proxy.url, runId);
+    } finally {
+      await proxy.close();
+    }
+  },
+
   async failing_run_shows_reason({ context }) {
     const page = await context.newPage();
     const card = await suggest(page, BASE, 'trend strength with ADX for AAPL and MSFT', 'trend_strength');

@@ -62,4 +62,18 @@ describe('RunPage', () => {
     render(<RunPage />);
     expect(await screen.findByRole('alert')).toHaveTextContent('no mock for /analysis/runs/nope');
   });
+
+  it('cancels a running run', async () => {
+    const calls: string[] = [];
+    mockFetch((url, init) => {
+      calls.push(`${init?.method ?? 'GET'} ${url}`);
+      if (url === '/analysis/runs/r-1/cancel') return { body: { run_id: 'r-1', status: 'cancelled' } };
+      return { body: makeRun({ status: 'running', result: null, timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')] }) };
+    });
+    render(<RunPage />);
+    const cancel = await screen.findByTestId('cancel-button');
+    await vi.waitFor(() => expect(cancel).toBeEnabled());
+    cancel.click();
+    await vi.waitFor(() => expect(calls).toContain('POST /analysis/runs/r-1/cancel'));
+  });
 });

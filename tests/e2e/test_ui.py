@@ -22,7 +22,12 @@ SCRIPT = FRONTEND / "e2e" / "ui.mjs"
 CHROMIUM = os.environ.get("QD_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "ui"
 
-UI_TESTS = ["prompt_to_result", "dropped_connection_resumes", "failing_run_shows_reason"]
+UI_TESTS = [
+    "prompt_to_result",
+    "dropped_connection_resumes",
+    "stream_unavailable_falls_back_to_polling",
+    "failing_run_shows_reason",
+]
 
 
 def _missing() -> str | None:

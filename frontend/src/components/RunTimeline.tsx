@@ -1,3 +1,6 @@
+'use client';
+
+import { useEffect, useRef } from 'react';
 import { elapsedMs, formatDuration, formatTime, statusLabel } from '@/lib/format';
 import type { TimelineEntry } from '@/lib/types';
 
@@ -40,6 +43,14 @@ export function RunTimeline({ entries, status }: { entries: TimelineEntry[]; sta
     return status !== null;
   };
   const last = STEPS.filter(reached).pop();
+  const scroller = useRef<HTMLDivElement>(null);
+  const pinned = useRef(true);
+
+  // Follow new events unless the reader has scrolled up to look at older ones.
+  useEffect(() => {
+    const el = scroller.current;
+    if (el && pinned.current) el.scrollTop = el.scrollHeight;
+  }, [entries.length]);
   return (
     <section className="panel timeline-panel" aria-labelledby="timeline-title">
       <h2 id="timeline-title">Timeline</h2>
@@ -50,7 +61,16 @@ export function RunTimeline({ entries, status }: { entries: TimelineEntry[]; sta
           </li>
         ))}
       </ol>
-      <div className="timeline-scroll" tabIndex={0} aria-label="Run events">
+      <div
+        className="timeline-scroll"
+        tabIndex={0}
+        aria-label="Run events"
+        ref={scroller}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+        }}
+      >
         <ol className="timeline" data-testid="run-timeline" aria-live="polite" aria-relevant="additions">
           {entries.length === 0 && <li className="timeline-empty muted">Waiting for the first event…</li>}
           {entries.map((entry) => (
