@@ -126,7 +126,58 @@ PROJECTOR: Final = Function(
     timeout_s=60,
 )
 
-FUNCTIONS: Final[tuple[Function, ...]] = (WORKER, PROJECTOR)
+
+# -- ingestion (issue 5): one Lambda per step, the workflow, and its schedules ---------------
+def _ingestion_function(step: str, memory_mb: int = 3008, timeout_s: int = 900) -> Function:
+    return Function(
+        name=f"{PREFIX}-ingest-{step}",
+        code_dir="functions/ingestion",
+        handler=f"handler.{step}",
+        memory_mb=memory_mb,
+        timeout_s=timeout_s,
+        layers=("analytics",),
+    )
+
+
+INGESTION_FUNCTIONS: Final = (
+    _ingestion_function("fetch"),
+    _ingestion_function("validate"),
+    _ingestion_function("write"),
+    _ingestion_function("publish", memory_mb=1024, timeout_s=300),
+    _ingestion_function("summarize", memory_mb=256, timeout_s=60),
+)
+INGESTION: Final = StateMachine(
+    name=f"{PREFIX}-ingestion",
+    definition_file="ingestion.asl.json",
+    substitutions={
+        f"{f.handler.removeprefix('handler.').title()}FunctionArn": f"function:{f.name}"
+        for f in INGESTION_FUNCTIONS
+    },
+)
+#: per-dataset cadence: market data daily after the US close, reference data weekly
+INGESTION_SCHEDULES: Final = (
+    Schedule(
+        name=f"{PREFIX}-ingest-daily",
+        expression="cron(30 17 ? * MON-FRI *)",
+        state_machine=INGESTION.name,
+        input={
+            "sources": [
+                {
+                    "source": "sample",
+                    "datasets": ["prices", "sentiment", "macro", "earnings", "fundamentals"],
+                }
+            ]
+        },
+    ),
+    Schedule(
+        name=f"{PREFIX}-ingest-weekly",
+        expression="cron(0 6 ? * SUN *)",
+        state_machine=INGESTION.name,
+        input={"sources": [{"source": "sample", "datasets": ["universe", "sectors"]}]},
+    ),
+)
+
+FUNCTIONS: Final[tuple[Function, ...]] = (WORKER, PROJECTOR, *INGESTION_FUNCTIONS)
 
 STREAM_MAPPINGS: Final = (
     StreamMapping(
@@ -143,9 +194,9 @@ SCENARIO_RUN: Final = StateMachine(
     substitutions={"TableName": "table", "WorkerFunctionArn": f"function:{WORKER.name}"},
 )
 
-STATE_MACHINES: Final[tuple[StateMachine, ...]] = (SCENARIO_RUN,)
+STATE_MACHINES: Final[tuple[StateMachine, ...]] = (SCENARIO_RUN, INGESTION)
 
-SCHEDULES: Final[tuple[Schedule, ...]] = ()
+SCHEDULES: Final[tuple[Schedule, ...]] = INGESTION_SCHEDULES
 
 
 def environment(region: str, account: str) -> dict[str, str]:
@@ -155,7 +206,7 @@ def environment(region: str, account: str) -> dict[str, str]:
         "QD_DATA_BUCKET": DATA_BUCKET,
         "QD_RESULTS_BUCKET": RESULTS_BUCKET,
         "QD_SCENARIO_RUN_ARN": state_machine_arn(SCENARIO_RUN.name, region, account),
-        "QD_INGESTION_ARN": state_machine_arn(f"{PREFIX}-ingestion", region, account),
+        "QD_INGESTION_ARN": state_machine_arn(INGESTION.name, region, account),
         "POWERTOOLS_SERVICE_NAME": PREFIX,
     }
 

@@ -1,0 +1,81 @@
+"""Ingestion Lambdas: one thin handler per step of ``statemachines/ingestion.asl.json``.
+
+Each validates its input with pydantic, calls the matching :mod:`quantdesk.ingestion.pipeline`
+step and returns its JSON. Errors propagate with their own type name so the state machine can
+retry the transient ones (``SourceUnavailableError``, ``LakeStorageError``) and catch the rest
+per source.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from quantdesk.ingestion import pipeline
+from quantdesk.ingestion.models import Fetched, FetchInput, Validated, Written
+from quantdesk.observability import bind_run, logger
+from quantdesk.settings import get_settings
+
+SETTINGS = get_settings()
+_context: pipeline.IngestionContext | None = None
+
+
+def _ctx() -> pipeline.IngestionContext:
+    global _context
+    if _context is None:
+        _context = pipeline.IngestionContext.from_settings(SETTINGS)
+    return _context
+
+
+class SummaryInput(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    run_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    started_at: str | None = None
+    results: list[dict[str, Any]]
+
+
+@logger.inject_lambda_context(clear_state=True)
+def fetch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = FetchInput.model_validate(event)
+    bind_run(step.run_id)
+    logger.info("fetching", extra={"source": step.request.source})
+    return pipeline.fetch(step, _ctx()).model_dump(mode="json")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = Fetched.model_validate(event)
+    bind_run(step.run_id)
+    result = pipeline.validate(step, _ctx())
+    quarantined = {d: v.report.rows_quarantined for d, v in result.datasets.items()}
+    logger.info("validated", extra={"source": step.source, "quarantined": quarantined})
+    return result.model_dump(mode="json")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def write(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = Validated.model_validate(event)
+    bind_run(step.run_id)
+    result = pipeline.write(step, _ctx())
+    logger.info("written", extra={"source": step.source, "skipped": result.skipped})
+    return result.model_dump(mode="json")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def publish(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = Written.model_validate(event)
+    bind_run(step.run_id)
+    outcome = pipeline.publish(step, _ctx())
+    logger.info("published", extra={"source": step.source, "status": outcome.status})
+    return outcome.model_dump(mode="json")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def summarize(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = SummaryInput.model_validate(event)
+    bind_run(step.run_id)
+    summary = pipeline.summarize(step.run_id, step.results, _ctx(), started_at=step.started_at)
+    logger.info("ingestion finished", extra={"status": summary.status})
+    return {"run_id": summary.run_id, "status": summary.status, "message": summary.message}

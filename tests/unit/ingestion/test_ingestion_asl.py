@@ -1,0 +1,112 @@
+"""The ingestion state machine executed by moto, Lambdas dispatched to our real handlers:
+happy path, a failing source caught per source, retry with backoff, all-failed."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from infrastructure import resources
+from infrastructure.local.cloud import ACCOUNT, REGION, _placeholder_zip
+from infrastructure.local.lambda_runtime import LambdaRuntime, install
+from quantdesk import aws
+from quantdesk.datalake.repository import SnapshotRepository
+from quantdesk.ingestion import pipeline
+from quantdesk.ingestion.errors import SourceUnavailableError
+from quantdesk.ingestion.sources import get_source
+from quantdesk.ingestion.sources.base import Batch
+from quantdesk.settings import get_settings
+
+
+@pytest.fixture
+def execute(moto_aws: None) -> Any:
+    iam = aws.client("iam")
+    role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    for function in resources.INGESTION_FUNCTIONS:
+        aws.client("lambda").create_function(
+            FunctionName=function.name,
+            Runtime="python3.12",
+            Role=role,
+            Handler=function.handler,
+            Code={"ZipFile": _placeholder_zip(function.handler)},
+        )
+    install(LambdaRuntime(resources.INGESTION_FUNCTIONS, REGION, ACCOUNT))
+    sfn = aws.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name=resources.INGESTION.name,
+        definition=resources.render_definition(resources.INGESTION, REGION, ACCOUNT),
+        roleArn=role,
+    )["stateMachineArn"]
+
+    def run(sources: list[dict[str, Any]]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        name = f"ing-test-{uuid.uuid4().hex[:8]}"
+        execution = sfn.start_execution(
+            stateMachineArn=arn, name=name, input=json.dumps({"sources": sources})
+        )["executionArn"]
+        deadline = time.monotonic() + 60
+        while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+            assert time.monotonic() < deadline, "execution did not finish"
+            time.sleep(0.05)
+        summary = SnapshotRepository(get_settings().table_name).get_ingestion(name)
+        assert summary is not None, described
+        return described["status"], summary, described
+
+    return run
+
+
+def test_happy_path_publishes_snapshots(execute: Any) -> None:
+    status, summary, described = execute([{"source": "sample", "datasets": ["macro", "sectors"]}])
+    assert status == "SUCCEEDED"
+    assert summary["status"] == "succeeded"
+    assert set(summary["snapshots"]) == {"macro", "sectors"}
+    assert json.loads(described["output"])["status"] == "succeeded"
+
+
+def test_failing_source_is_caught_and_the_others_load(execute: Any) -> None:
+    status, summary, _ = execute([{"source": "nope"}, {"source": "sample", "datasets": ["macro"]}])
+    assert status == "SUCCEEDED"
+    assert summary["status"] == "succeeded_with_warnings"
+    failed = next(s for s in summary["sources"] if s["status"] == "failed")
+    assert failed["source"] == "nope"
+    assert "UnknownSourceError" in failed["error"] and "unknown source" in failed["error"]
+    assert "macro" in summary["snapshots"]
+
+
+def test_all_sources_failing_fails_the_execution_with_a_summary(execute: Any) -> None:
+    status, summary, _ = execute([{"source": "files", "prefix": "landing/empty/"}])
+    assert status == "FAILED"
+    assert summary["status"] == "failed"
+    assert "no_files" in summary["message"]
+
+
+class _Flaky:
+    """Unavailable on the first call, then a tiny macro batch."""
+
+    name = "flaky"
+    calls = 0
+
+    def fetch(self, request: Any, landing: Any) -> Batch:
+        import pandas as pd
+
+        type(self).calls += 1
+        if type(self).calls == 1:
+            raise SourceUnavailableError("vendor answered 503")
+        frame = pd.DataFrame({"date": ["2024-01-02"], "series": ["oil"], "value": [70.0]})
+        return Batch(source="flaky", frames={"macro": frame})
+
+
+def test_transient_source_errors_are_retried_with_backoff(
+    execute: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _Flaky.calls = 0
+    monkeypatch.setattr(
+        pipeline, "get_source", lambda name: _Flaky() if name == "flaky" else get_source(name)
+    )
+    status, summary, _ = execute([{"source": "flaky"}])
+    assert status == "SUCCEEDED", summary
+    assert _Flaky.calls == 2
+    assert summary["status"] == "succeeded"
