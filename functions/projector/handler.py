@@ -1,29 +1,29 @@
 """Projector Lambda: run-item stream records -> ordered, immutable run events.
 
 Fed by the table's DynamoDB Stream through an event-source mapping whose filter lets only run
-items through. Partial batch failures: a failed record (and those after it in its shard) is
-retried; storing is idempotent by sequence number, so retries never duplicate events.
+items through. Partial batch failures keep each run in order (``ordered_batch``): a failed
+record and the later records of its run are reported and redelivered; storing is idempotent by
+sequence number (a conditional put on ``EVT#<seq>``), so a retried batch never duplicates or
+reorders events.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
 )
+from ordered_batch import RunOrderedBatchProcessor
+
 from quantdesk.observability import bind_run, logger
 from quantdesk.runs.events import event_from_image
 from quantdesk.runs.repository import RunRepository
 from quantdesk.settings import get_settings
 
 SETTINGS = get_settings()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+processor = RunOrderedBatchProcessor()
 repository = RunRepository(SETTINGS.table_name)
 
 

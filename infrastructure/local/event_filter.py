@@ -1,9 +1,10 @@
 """Lambda event-filtering patterns (the EventBridge pattern subset Lambda supports).
 
-A pattern is a dict mirroring the record; leaves are lists of allowed values or matchers:
-exact values, ``{"prefix": s}``, ``{"anything-but": [..]}``, ``{"exists": bool}``,
-``{"numeric": [op, n, ...]}``. Every key in the pattern must match (AND); values in a list are
-alternatives (OR).
+A pattern is a dict mirroring the record; every key must match (AND), and a leaf is a list of
+alternatives (OR): exact values (``null`` and ``""`` included), ``{"prefix": s}``,
+``{"suffix": s}``, ``{"equals-ignore-case": s}``, ``{"anything-but": v | [..] | {"prefix": s}}``,
+``{"exists": bool}``, ``{"numeric": [op, n, ...]}``. ``{"$or": [pattern, ...]}`` matches when any
+sub-pattern does. When the record's value is a list, the leaf matches if any element does.
 """
 
 from __future__ import annotations
@@ -23,13 +24,27 @@ _NUMERIC = {
 
 def matches(pattern: dict[str, Any], record: Any) -> bool:
     for key, expected in pattern.items():
+        if key == "$or":
+            if not any(matches(alternative, record) for alternative in expected):
+                return False
+            continue
         value = record.get(key, _MISSING) if isinstance(record, dict) else _MISSING
         if isinstance(expected, dict):
             if value is _MISSING or not matches(expected, value):
                 return False
-        elif not any(_leaf_matches(rule, value) for rule in expected):
+        elif not isinstance(expected, list):
+            raise ValueError(f"filter leaf for {key!r} must be a list, got {expected!r}")
+        elif not any(_leaf_matches_any(rule, value) for rule in expected):
             return False
     return True
+
+
+def _leaf_matches_any(rule: Any, value: Any) -> bool:
+    if isinstance(value, list):
+        if isinstance(rule, dict) and "anything-but" in rule:
+            return all(_leaf_matches(rule, item) for item in value)
+        return any(_leaf_matches(rule, item) for item in value)
+    return _leaf_matches(rule, value)
 
 
 def _leaf_matches(rule: Any, value: Any) -> bool:  # noqa: PLR0911 - one branch per rule kind
@@ -41,16 +56,27 @@ def _leaf_matches(rule: Any, value: Any) -> bool:  # noqa: PLR0911 - one branch 
         return False
     if "prefix" in rule:
         return isinstance(value, str) and value.startswith(rule["prefix"])
+    if "suffix" in rule:
+        return isinstance(value, str) and value.endswith(rule["suffix"])
+    if "equals-ignore-case" in rule:
+        return isinstance(value, str) and value.casefold() == rule["equals-ignore-case"].casefold()
     if "anything-but" in rule:
         excluded = rule["anything-but"]
+        if isinstance(excluded, dict):
+            return not _leaf_matches(excluded, value)
         return value not in (excluded if isinstance(excluded, list) else [excluded])
     if "numeric" in rule:
-        terms = rule["numeric"]
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            return False
-        return all(
-            _NUMERIC[op](number, float(n)) for op, n in zip(terms[::2], terms[1::2], strict=True)
-        )
+        return _numeric(rule["numeric"], value)
     raise ValueError(f"unsupported filter rule {rule!r}")
+
+
+def _numeric(terms: list[Any], value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    return all(
+        _NUMERIC[op](number, float(n)) for op, n in zip(terms[::2], terms[1::2], strict=True)
+    )

@@ -1,13 +1,23 @@
 """A DynamoDB-stream event-source mapping for the local cloud, behaving like Lambda's.
 
 moto's own mappings invoke synchronously inside the table write and then clear the shard, so
-we poll the stream ourselves: per shard, records are read in order, filtered with the mapping's
-filter criteria (non-matching records are dropped, as on AWS), delivered in batches of up to
-``batch_size`` through the Lambda Invoke API (so the handler gets AWS's event shape), and the
-checkpoint advances only past records the function processed. A failed batch is retried,
-bisected when ``bisect_on_error`` is set, and ``batchItemFailures`` resume from the first
-failed record. After ``maximum_retry_attempts`` a record is skipped and logged (AWS would send
-it to the on-failure destination).
+we poll the stream ourselves, per shard and in order:
+
+* **batching**: up to ``batch_size`` records per invocation; with ``max_batching_window_s``
+  the poller keeps reading until the batch is full or the window has passed;
+* **filter criteria**: records matching none of the patterns are dropped (never delivered, but
+  checkpointed), as on AWS;
+* **delivery** through the Lambda Invoke API, so the handler gets AWS's event shape
+  (``eventSourceARN``, epoch-second ``ApproximateCreationDateTime``);
+* **checkpointing**: ``checkpoints[shard]`` advances only past records the function processed
+  (or that were filtered out or discarded); the shard blocks until then, so order holds;
+* **partial batch responses**: with ``report_batch_item_failures`` the function's
+  ``batchItemFailures`` checkpoint just before the lowest reported record, and delivery resumes
+  from it;
+* **retries**: a failed batch is retried with backoff; a function error is **bisected** when
+  ``bisect_on_error`` is set (halving does not count as a retry); after
+  ``maximum_retry_attempts`` the failing record (or, for an unbisected function error, the
+  batch) is discarded and logged, where AWS would send it to the on-failure destination.
 """
 
 from __future__ import annotations
@@ -16,12 +26,26 @@ import json
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from infrastructure.local.event_filter import matches
 from infrastructure.resources import StreamMapping
 
 log = logging.getLogger("quantdesk.local.stream")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What one delivery attempt sent and got back (kept for tests and diagnostics)."""
+
+    sequence_numbers: tuple[str, ...]
+    function_error: bool
+    failed_at: int | None
+
+
+def sequence_number(record: dict[str, Any]) -> str:
+    return str(record["dynamodb"]["SequenceNumber"])
 
 
 class StreamPoller:
@@ -31,101 +55,171 @@ class StreamPoller:
         stream_arn: str,
         streams: Any,
         lambda_client: Any,
+        *,
         interval_s: float = 0.02,
+        retry_backoff_s: float = 0.02,
+        history: int = 1000,
     ) -> None:
         self.mapping = mapping
         self.stream_arn = stream_arn
         self._streams = streams
         self._lambda = lambda_client
         self.interval_s = interval_s
+        self.retry_backoff_s = retry_backoff_s
+        self._history = history
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="stream-poller", daemon=True)
         self._iterators: dict[str, str] = {}
+        #: shard id -> sequence number of the last record done with (processed/filtered/skipped)
+        self.checkpoints: dict[str, str] = {}
         self.delivered = 0
         self.dropped_by_filter = 0
+        #: sequence numbers discarded after retries (AWS: the on-failure destination)
         self.skipped: list[str] = []
+        #: the latest delivery attempts, oldest first (bounded by ``history``)
+        self.invocations: list[Invocation] = []
 
-    def start(self) -> None:
-        for shard in self._streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"][
-            "Shards"
-        ]:
-            self._iterators[shard["ShardId"]] = self._streams.get_shard_iterator(
-                StreamArn=self.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
-            )["ShardIterator"]
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self, iterator_type: str = "LATEST") -> None:
+        self.open_shards(iterator_type)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def open_shards(self, iterator_type: str = "LATEST") -> None:
+        description = self._streams.describe_stream(StreamArn=self.stream_arn)
+        for shard in description["StreamDescription"]["Shards"]:
+            shard_id = shard["ShardId"]
+            if shard_id not in self._iterators:
+                self._iterators[shard_id] = self._streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=iterator_type
+                )["ShardIterator"]
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            busy = False
-            for shard_id in list(self._iterators):
-                try:
-                    busy |= self._poll_shard(shard_id)
-                except Exception:  # keep polling, as the managed service does
-                    log.exception("stream poll failed")
-                    time.sleep(0.5)
+            try:
+                busy = self.poll_once()
+            except Exception:  # keep polling, as the managed service does
+                log.exception("stream poll failed")
+                self._stop.wait(0.5)
+                continue
             if not busy:
                 self._stop.wait(self.interval_s)
 
-    def _poll_shard(self, shard_id: str) -> bool:
-        response = self._streams.get_records(
-            ShardIterator=self._iterators[shard_id], Limit=self.mapping.batch_size
-        )
-        records = response["Records"]
-        if records:
-            self._deliver(records)
-        self._iterators[shard_id] = response["NextShardIterator"]
-        return bool(records)
+    # -- polling ------------------------------------------------------------------------------
 
-    def _deliver(self, records: list[dict[str, Any]]) -> None:
+    def poll_once(self) -> int:
+        """Read and deliver what every shard has now; the number of records read."""
+        total = 0
+        for shard_id in list(self._iterators):
+            records = self._read_batch(shard_id)
+            if records:
+                self._process(shard_id, records)
+                total += len(records)
+        return total
+
+    def _read_batch(self, shard_id: str) -> list[dict[str, Any]]:
+        records = self._read(shard_id, self.mapping.batch_size)
+        window = self.mapping.max_batching_window_s
+        if not records or window <= 0:
+            return records
+        deadline = time.monotonic() + window
+        while len(records) < self.mapping.batch_size and shard_id in self._iterators:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._stop.wait(min(self.interval_s, remaining)):
+                break
+            records += self._read(shard_id, self.mapping.batch_size - len(records))
+        return records
+
+    def _read(self, shard_id: str, limit: int) -> list[dict[str, Any]]:
+        response = self._streams.get_records(ShardIterator=self._iterators[shard_id], Limit=limit)
+        following = response.get("NextShardIterator")
+        if following:
+            self._iterators[shard_id] = following
+        else:  # the shard was closed and is fully read
+            del self._iterators[shard_id]
+        return list(response["Records"])
+
+    def _process(self, shard_id: str, records: list[dict[str, Any]]) -> None:
         patterns = self.mapping.filter_patterns
         selected = [r for r in records if not patterns or any(matches(p, r) for p in patterns)]
         self.dropped_by_filter += len(records) - len(selected)
-        pending = [self._as_lambda_record(r) for r in selected]
+        if selected:
+            self._deliver(shard_id, [self._as_lambda_record(r) for r in selected])
+        if not self._stop.is_set():
+            self.checkpoints[shard_id] = sequence_number(records[-1])
+
+    # -- delivery -----------------------------------------------------------------------------
+
+    def _deliver(self, shard_id: str, pending: list[dict[str, Any]]) -> None:
+        size = len(pending)
         attempts = 0
-        while pending:
-            failed_from = self._invoke(pending)
-            if failed_from is None:
-                self.delivered += len(pending)
-                return
-            self.delivered += failed_from
-            pending = pending[failed_from:]
+        while pending and not self._stop.is_set():
+            batch = pending[:size]
+            failed_at, function_error = self._invoke(batch)
+            if failed_at is None:
+                self._done(shard_id, batch)
+                pending, size, attempts = pending[len(batch) :], self.mapping.batch_size, 0
+                continue
+            if failed_at > 0:  # progress: checkpoint before the first failure
+                self._done(shard_id, batch[:failed_at])
+                pending, attempts = pending[failed_at:], 0
+            if function_error and self.mapping.bisect_on_error and len(batch) > 1:
+                size = (len(batch) + 1) // 2
+                continue
             attempts += 1
             if attempts > self.mapping.maximum_retry_attempts:
-                self.skipped.append(pending[0]["dynamodb"]["SequenceNumber"])
-                log.error("skipping stream record after retries: %s", self.skipped[-1])
-                pending = pending[1:]
-                attempts = 0
-            elif self.mapping.bisect_on_error and failed_from == 0 and len(pending) > 1:
-                # deliver the first half alone; the rest follows once it succeeds
-                half = len(pending) // 2
-                first_failed = self._invoke(pending[:half])
-                if first_failed is None:
-                    self.delivered += half
-                    pending = pending[half:]
-            time.sleep(min(0.05 * attempts, 0.5))
+                # an unbisected function error discards its whole batch, else the one record
+                count = len(batch) if function_error and not self.mapping.bisect_on_error else 1
+                dropped = pending[:count]
+                self.skipped += [sequence_number(r) for r in dropped]
+                log.error("discarding stream records after retries: %s", self.skipped[-1])
+                self.checkpoints[shard_id] = sequence_number(dropped[-1])
+                pending, size, attempts = pending[len(dropped) :], self.mapping.batch_size, 0
+                continue
+            self._stop.wait(min(self.retry_backoff_s * 2 ** (attempts - 1), 1.0))
 
-    def _invoke(self, batch: list[dict[str, Any]]) -> int | None:
-        """Deliver a batch; None when all succeeded, else the index of the first failure."""
+    def _done(self, shard_id: str, batch: list[dict[str, Any]]) -> None:
+        self.delivered += len(batch)
+        self.checkpoints[shard_id] = sequence_number(batch[-1])
+
+    def _invoke(self, batch: list[dict[str, Any]]) -> tuple[int | None, bool]:
+        """Deliver a batch: (index of the first failed record or None, was it a function
+        error)."""
         response = self._lambda.invoke(
             FunctionName=self.mapping.function,
             Payload=json.dumps({"Records": batch}, default=str).encode(),
         )
         payload = json.loads(response["Payload"].read() or b"null")
-        if response.get("FunctionError"):
+        failed_at: int | None = None
+        function_error = bool(response.get("FunctionError"))
+        if function_error:
             log.warning("stream batch failed: %s", payload)
-            return 0
-        failures = (payload or {}).get("batchItemFailures") if isinstance(payload, dict) else None
-        if not failures or not self.mapping.report_batch_item_failures:
+            failed_at = 0
+        elif self.mapping.report_batch_item_failures and isinstance(payload, dict):
+            failed_at = self._first_failure(batch, payload.get("batchItemFailures") or [])
+        self._record(batch, function_error, failed_at)
+        return failed_at, function_error
+
+    @staticmethod
+    def _first_failure(batch: list[dict[str, Any]], failures: list[dict[str, Any]]) -> int | None:
+        """Lambda resumes at the lowest reported sequence number; an identifier that is empty
+        or not in the batch fails the whole batch."""
+        if not failures:
             return None
-        failed_ids = {f["itemIdentifier"] for f in failures}
-        for index, record in enumerate(batch):
-            if record["dynamodb"]["SequenceNumber"] in failed_ids:
-                return index
-        return None
+        positions = {sequence_number(r): i for i, r in enumerate(batch)}
+        indexes = [positions.get(str(f.get("itemIdentifier") or ""), 0) for f in failures]
+        return min(indexes)
+
+    def _record(self, batch: list[dict[str, Any]], error: bool, failed_at: int | None) -> None:
+        self.invocations.append(
+            Invocation(tuple(sequence_number(r) for r in batch), error, failed_at)
+        )
+        del self.invocations[: -self._history]
 
     def _as_lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
         """Lambda adds ``eventSourceARN`` and epoch-second creation times to stream records."""
