@@ -86,6 +86,7 @@ const TESTS = {
     await page.waitForURL(/\/run\/\?id=/, { timeout: 30_000 });
     const runId = new URL(page.url()).searchParams.get('id');
     await page.locator('[data-testid=run-timeline] li[data-seq]').first().waitFor({ timeout: 30_000 });
+    const boxAtStart = await page.locator('.timeline-panel').boundingBox();
     await shot(page, '03-run-live');
     const status = await waitTerminal(page);
     const reason = status === 'succeeded' ? '' : await page.getByTestId('run-error').textContent().catch(() => '');
@@ -95,6 +96,9 @@ const TESTS = {
     await page.getByTestId('result-chart').first().waitFor();
     await page.locator('[data-testid=result-chart] canvas').first().waitFor({ timeout: 15_000 });
     const run = await assertTimelineMatchesServer(page, BASE, runId);
+    // No layout jump: the timeline panel neither moved nor grew while events and the result arrived.
+    const boxAtEnd = await page.locator('.timeline-panel').boundingBox();
+    assert.deepEqual([boxAtEnd.y, boxAtEnd.height], [boxAtStart.y, boxAtStart.height], 'the timeline panel kept its place');
     const statuses = run.timeline.filter((e) => e.event === 'status').map((e) => e.status);
     assert.deepEqual([statuses[0], statuses.at(-1)], ['queued', 'succeeded'], `lifecycle ${statuses}`);
     assert.ok(statuses.includes('running'), `lifecycle passes through running: ${statuses}`);
