@@ -9,18 +9,13 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
-import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.stack import ROOT, Stack, free_port, running_stack
+
+__all__ = ["ROOT", "Stack", "free_port"]
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -54,59 +49,7 @@ def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class Stack:
-    base_url: str
-    aws_endpoint: str
-    log: Path
-
-
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    port, aws_port = free_port(), free_port()
-    log = tmp_path_factory.mktemp("stack") / "stack.log"
-    env = {k: v for k, v in os.environ.items() if k != "LOCALSTACK_HOST"}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "infrastructure.local",
-                "up",
-                "--port",
-                str(port),
-                "--aws-port",
-                str(aws_port),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"stack exited early:\n{log.read_text()[-4000:]}")
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"stack not ready:\n{log.read_text()[-4000:]}")
-            time.sleep(0.2)
-        yield Stack(base_url=base_url, aws_endpoint=f"127.0.0.1:{aws_port}", log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with running_stack(tmp_path_factory.mktemp("stack") / "stack.log") as running:
+        yield running

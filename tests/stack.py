@@ -1,0 +1,70 @@
+"""Start the real local stack (``python -m infrastructure.local up``, exactly what ``make up``
+runs) in a subprocess on free ports: used by the ``stack`` test fixture and by benchmarks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+#: extra environment for test stacks: the SSE app's process-local counters (GET /runs/_stats)
+TEST_ENV = {"QD_STREAM_STATS": "1"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Stack:
+    base_url: str
+    #: host:port of the LocalStack-compatible endpoint (for ``LOCALSTACK_HOST``)
+    aws_endpoint: str
+    log: Path
+
+
+@contextlib.contextmanager
+def running_stack(
+    log: Path, *, extra_env: dict[str, str] | None = None, timeout_s: float = 120
+) -> Iterator[Stack]:
+    """The stack, ready (``/healthz`` answers); terminated on exit."""
+    port, aws_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k != "LOCALSTACK_HOST"}
+    env.update(TEST_ENV if extra_env is None else extra_env)
+    command = [sys.executable, "-m", "infrastructure.local", "up"]
+    command += ["--port", str(port), "--aws-port", str(aws_port)]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"stack exited early:\n{log.read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"stack not ready:\n{log.read_text()[-4000:]}")
+            time.sleep(0.2)
+        yield Stack(base_url=base_url, aws_endpoint=f"127.0.0.1:{aws_port}", log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
