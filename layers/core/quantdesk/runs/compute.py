@@ -48,12 +48,15 @@ def execute(
 
     from quantdesk.datalake.reader import check_readiness, load_scenario_data
 
+    datasets = spec.datasets
+    if params.sector and "sectors" not in datasets:
+        datasets = (*datasets, "sectors")  # a sector filter needs the classification
     universe = ", ".join(params.tickers) if params.tickers else params.universe
-    progress("checking_data", 5, f"Checking {', '.join(spec.datasets)} for {universe}")
+    progress("checking_data", 5, f"Checking {', '.join(datasets)} for {universe}")
     history = dt.timedelta(days=spec.history_days)
     end = params.as_of
     readiness = check_readiness(
-        spec.datasets,
+        datasets,
         universe=params.universe,
         tickers=params.tickers,
         start=(end or dt.date.today()) - history,
@@ -67,7 +70,7 @@ def execute(
 
     started = time.perf_counter()
     data, snapshots = load_scenario_data(
-        spec.datasets,
+        datasets,
         universe=params.universe,
         tickers=params.tickers,
         start=last_date - history,
