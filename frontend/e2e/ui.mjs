@@ -5,6 +5,7 @@
 // Exits non-zero when any test fails; prints `N passed, N failed` last.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -107,6 +108,11 @@ const TESTS = {
     const rows = await page.locator('[data-testid=result-table] tbody tr').count();
     await page.locator('[data-testid=result-table] thead th.num button').first().click().catch(() => undefined);
     assert.equal(await page.locator('[data-testid=result-table] tbody tr').count(), rows);
+    // CSV export: a header of column names and one line per row.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+    assert.match(download.suggestedFilename(), new RegExp(`${runId}\\.csv$`));
+    const csv = await readFile(await download.path(), 'utf8');
+    assert.equal(csv.trim().split('\r\n').length, rows + 1, 'CSV has a header and every row');
     await page.waitForTimeout(300); // let the chart paint
     await shot(page, '04-run-succeeded');
     // Dark theme and a half-laptop-wide window.
