@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chalice import Chalice, ConvertToMiddleware
+
 from chalicelib.routes import catalogue, runs, suggest
 from quantdesk.observability import logger
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from quantdesk.observability import bind_run, logger
 from quantdesk.runs.compute import execute
 from quantdesk.runs.models import ID_PATTERN, RUN_ID_PATTERN

@@ -17,12 +17,11 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from quantdesk import aws
-
 from infrastructure import resources
 from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from infrastructure.local.scheduler import Scheduler
 from infrastructure.local.stream_poller import StreamPoller
+from quantdesk import aws
 
 log = logging.getLogger("quantdesk.local")
 

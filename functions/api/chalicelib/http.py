@@ -11,12 +11,16 @@ from typing import Any, TypeVar
 from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
+
 from quantdesk.errors import InvalidRequest, QuantdeskError, from_validation_error
 from quantdesk.observability import logger
 
 M = TypeVar("M", bound=BaseModel)
 
-JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+JSON_HEADERS: dict[str, str | list[str]] = {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+}
 
 
 def error_response(error: QuantdeskError) -> Response:

@@ -1,14 +1,14 @@
 """The single-table key design. Every PK/SK is built here; the template and moto tables are
 created from the same constants (``infrastructure.resources``).
 
-| item               | PK                 | SK                 | GSI1PK            | GSI1SK              |
-|--------------------|--------------------|--------------------|-------------------|---------------------|
-| run                | RUN#<run_id>       | RUN                | OWNER#<owner>     | <created_at>#<id>   |
-| run event          | RUN#<run_id>       | EVT#<seq:010d>     |                   |                     |
-| dataset snapshot   | DATASET#<name>     | SNAP#<snapshot_id> |                   |                     |
-| latest snapshot    | DATASET#<name>     | LATEST             |                   |                     |
-| applied batch      | DATASET#<name>     | BATCH#<sha256>     |                   |                     |
-| ingestion run      | INGEST#<run_id>    | INGEST             | INGESTS           | <created_at>#<id>   |
+| item             | PK              | SK                 | GSI1PK        | GSI1SK            |
+|------------------|-----------------|--------------------|---------------|-------------------|
+| run              | RUN#<run_id>    | RUN                | OWNER#<owner> | <created_at>#<id> |
+| run event        | RUN#<run_id>    | EVT#<seq:010d>     |               |                   |
+| dataset snapshot | DATASET#<name>  | SNAP#<snapshot_id> |               |                   |
+| latest snapshot  | DATASET#<name>  | LATEST             |               |                   |
+| applied batch    | DATASET#<name>  | BATCH#<sha256>     |               |                   |
+| ingestion run    | INGEST#<run_id> | INGEST             | INGESTS       | <created_at>#<id> |
 """
 
 from __future__ import annotations

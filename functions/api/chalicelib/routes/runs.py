@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from quantdesk.errors import NotFound
-from quantdesk.observability import bind_run, logger
-from quantdesk.runs.models import RUN_ID_PATTERN, RunRequest
 
 from chalicelib.http import ApiBlueprint, json_response, parse_body, parse_query
 from chalicelib.identity import caller
 from chalicelib.services import run_service
+from quantdesk.errors import NotFound
+from quantdesk.observability import bind_run, logger
+from quantdesk.runs.models import RUN_ID_PATTERN, RunRequest
 
 routes = ApiBlueprint(__name__)
 
