@@ -1,0 +1,164 @@
+"""``quantdesk ingest --source sample|files|fred [--path DIR] [--dataset NAME]``.
+
+Starts the ``ingestion`` state machine on the running stack (the local cloud by default, or AWS
+with ``--aws``) and follows it live: one line per step as it happens, then the summary (rows
+loaded, quarantined with reasons, new snapshots). ``--path`` uploads a directory of CSV/Parquet
+files to the landing prefix first. Exit code 0 when data loaded (with or without warnings),
+1 when the ingestion failed, 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+LOCAL_ENDPOINT: Final = "127.0.0.1:4566"
+SOURCES: Final = ("sample", "files", "fred")
+POLL_S: Final = 0.2
+TIMEOUT_S: Final = 1800
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("ingest", help="run the ingestion workflow and follow it")
+    parser.add_argument("--source", choices=SOURCES, default="sample")
+    parser.add_argument("--path", type=Path, help="directory of files to ingest (files source)")
+    parser.add_argument(
+        "--dataset", action="append", dest="datasets", help="only this dataset (repeatable)"
+    )
+    parser.add_argument(
+        "--endpoint",
+        default=os.environ.get("LOCALSTACK_HOST") or LOCAL_ENDPOINT,
+        help=f"local cloud host:port (default {LOCAL_ENDPOINT})",
+    )
+    parser.add_argument("--aws", action="store_true", help="use real AWS, not the local cloud")
+    parser.set_defaults(func=ingest)
+
+
+def upload(directory: Path, prefix: str) -> int:
+    """Upload every file under ``directory`` to ``prefix`` in the data bucket."""
+    from quantdesk.datalake.repository import LakeObjectStore
+    from quantdesk.settings import get_settings
+
+    store = LakeObjectStore(get_settings().data_bucket)
+    count = 0
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        store.put_bytes(prefix + path.relative_to(directory).as_posix(), path.read_bytes())
+        count += 1
+    return count
+
+
+def _describe(event: dict[str, Any]) -> str | None:
+    kind = event["type"]
+    at = event["timestamp"].strftime("%H:%M:%S.%f")[:-3]
+    if kind in ("TaskStateEntered", "PassStateEntered"):
+        details = event.get("stateEnteredEventDetails", {})
+        name = details.get("name", "?")
+        source = ""
+        try:
+            payload = json.loads(details.get("input") or "{}")
+            source = payload.get("source") or (payload.get("request") or {}).get("source") or ""
+        except (TypeError, ValueError):
+            pass
+        return f"{at}  {name:<14} {source}".rstrip()
+    if kind in ("TaskFailed", "LambdaFunctionFailed"):
+        details = event.get("taskFailedEventDetails") or event.get(
+            "lambdaFunctionFailedEventDetails", {}
+        )
+        return f"{at}  ! {details.get('error', 'error')}: {str(details.get('cause', ''))[:160]}"
+    if kind in ("MapStateEntered", "ExecutionSucceeded", "ExecutionFailed"):
+        return f"{at}  {kind}"
+    return None
+
+
+def start_and_follow(
+    sources: list[dict[str, Any]], run_id: str, out: TextIO = sys.stdout
+) -> dict[str, Any]:
+    """Start the execution named ``run_id`` and print its steps until it ends."""
+    from quantdesk import aws
+    from quantdesk.datalake.repository import SnapshotRepository
+    from quantdesk.settings import get_settings
+
+    settings = get_settings()
+    sfn = aws.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=settings.ingestion_arn, name=run_id, input=json.dumps({"sources": sources})
+    )["executionArn"]
+    print(f"ingestion {run_id} started ({', '.join(s['source'] for s in sources)})", file=out)
+    seen = 0
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:
+        status = sfn.describe_execution(executionArn=arn)["status"]
+        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        for event in events[seen:]:
+            line = _describe(event)
+            if line:
+                print(line, file=out, flush=True)
+        seen = len(events)
+        if status != "RUNNING" or time.monotonic() > deadline:
+            break
+        time.sleep(POLL_S)
+    summary = SnapshotRepository(settings.table_name).get_ingestion(run_id)
+    return summary or {"run_id": run_id, "status": "failed", "message": f"execution {status}"}
+
+
+def print_summary(summary: dict[str, Any], out: TextIO = sys.stdout) -> None:
+    print(f"\n{summary.get('status', '?').upper()}  {summary.get('run_id', '')}", file=out)
+    for source in summary.get("sources", []):
+        label = " (SYNTHETIC)" if source.get("synthetic") else ""
+        print(f"  {source['source']}{label}: {source['status']}", file=out)
+        if source.get("error"):
+            print(f"    error: {source['error']}", file=out)
+        for d in source.get("datasets", []):
+            state = f"new snapshot {d['snapshot_id']}" if d.get("snapshot_id") else "unchanged"
+            counts = f"{d['rows_loaded']:,}/{d['rows_in']:,}"
+            line = f"    {d['dataset']:<13} {counts:>21} rows  {state}"
+            print(line, file=out)
+            if d.get("rows_quarantined"):
+                reasons = ", ".join(f"{k}={v}" for k, v in d.get("reasons", {}).items())
+                print(f"      quarantined {d['rows_quarantined']:,}: {reasons}", file=out)
+            for error in d.get("errors", []):
+                print(f"      error: {error}", file=out)
+        for issue in source.get("issues", []):
+            detail = f" ({issue['detail']})" if issue.get("detail") else ""
+            print(f"    file {issue['file']}: {issue['reason']}{detail}", file=out)
+        if source.get("report_key"):
+            print(f"    report: s3://<data bucket>/{source['report_key']}", file=out)
+    if not summary.get("sources"):
+        print(f"  {summary.get('message', '')}", file=out)
+
+
+def ingest(args: argparse.Namespace) -> int:
+    if args.source == "files" and args.path is None:
+        print("error: --source files needs --path DIR", file=sys.stderr)
+        return 2
+    if args.path is not None and not args.path.is_dir():
+        print(f"error: {args.path} is not a directory", file=sys.stderr)
+        return 2
+    if not args.aws:
+        # the CLI is an entry point: it configures where the AWS clients go
+        os.environ["LOCALSTACK_HOST"] = args.endpoint
+    from quantdesk.datalake.layout import LANDING_PREFIX
+    from quantdesk.ingestion.pipeline import new_run_id
+
+    run_id = new_run_id()
+    request: dict[str, Any] = {"source": args.source}
+    if args.datasets:
+        request["datasets"] = args.datasets
+    try:
+        if args.path is not None:
+            prefix = f"{LANDING_PREFIX}/{run_id}/"
+            count = upload(args.path, prefix)
+            print(f"uploaded {count} file(s) to {prefix}")
+            request["prefix"] = prefix
+        summary = start_and_follow([request], run_id)
+    except Exception as exc:  # an unreachable stack is the common case: say so plainly
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("is the stack running? start it with `make up`", file=sys.stderr)
+        return 1
+    print_summary(summary)
+    return 1 if summary.get("status") == "failed" else 0

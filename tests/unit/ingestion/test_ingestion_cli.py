@@ -1,0 +1,80 @@
+"""``quantdesk ingest`` against moto: starts the workflow, follows it, prints the summary."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infrastructure import resources
+from infrastructure.local.cloud import ACCOUNT, REGION, _placeholder_zip
+from infrastructure.local.lambda_runtime import LambdaRuntime, install
+from quantdesk import aws
+from quantdesk.cli import build_parser, main
+from quantdesk.cli.ingest import print_summary, start_and_follow, upload
+
+
+@pytest.fixture
+def workflow(moto_aws: None) -> None:
+    role = aws.client("iam").create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]
+    for function in resources.INGESTION_FUNCTIONS:
+        aws.client("lambda").create_function(
+            FunctionName=function.name,
+            Runtime="python3.12",
+            Role=role["Arn"],
+            Handler=function.handler,
+            Code={"ZipFile": _placeholder_zip(function.handler)},
+        )
+    install(LambdaRuntime(resources.INGESTION_FUNCTIONS, REGION, ACCOUNT))
+    aws.client("stepfunctions").create_state_machine(
+        name=resources.INGESTION.name,
+        definition=resources.render_definition(resources.INGESTION, REGION, ACCOUNT),
+        roleArn=role["Arn"],
+    )
+
+
+def test_follows_a_files_ingestion_and_prints_the_summary(workflow: None, tmp_path: Path) -> None:
+    (tmp_path / "sectors.csv").write_text("symbol,sector,industry\nAAA,Energy,Oil\n")
+    (tmp_path / "prices.csv").write_text(
+        "date,symbol,open,high,low,close,volume\n"
+        "2024-01-02,AAA,10,11,9,10.5,100\n"
+        "2024-01-03,BBB,10,11,9,10.5,100\n"
+    )
+    assert upload(tmp_path, "landing/cli-1/") == 2
+    out = io.StringIO()
+    summary = start_and_follow([{"source": "files", "prefix": "landing/cli-1/"}], "cli-1", out)
+    print_summary(summary, out)
+    text = out.getvalue()
+    assert summary["status"] == "succeeded_with_warnings"
+    for step in ("Fetch", "Validate", "Write", "Publish", "Summarize"):
+        assert step in text
+    assert "quarantined 1: unknown_symbol=1" in text
+    assert "SUCCEEDED_WITH_WARNINGS" in text
+
+
+def test_files_source_needs_a_path(capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> None:
+    monkeypatch.delenv("LOCALSTACK_HOST", raising=False)
+    assert main(["ingest", "--source", "files"]) == 2
+    assert "--path" in capsys.readouterr().err
+
+
+def test_registered_with_the_documented_options() -> None:
+    args = build_parser().parse_args(
+        ["ingest", "--source", "files", "--path", "/tmp", "--dataset", "prices"]
+    )
+    assert (args.source, args.datasets, str(args.path)) == ("files", ["prices"], "/tmp")
+
+
+def test_unreachable_stack_is_reported_plainly(
+    capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    monkeypatch.delenv("LOCALSTACK_HOST", raising=False)  # restored after the CLI sets it
+    monkeypatch.setattr("quantdesk.cli.ingest.start_and_follow", _boom)
+    assert main(["ingest", "--source", "sample"]) == 1
+    assert "make up" in capsys.readouterr().err
+
+
+def _boom(*_: Any, **__: Any) -> Any:
+    raise ConnectionError("connection refused")
