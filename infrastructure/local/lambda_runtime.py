@@ -93,9 +93,20 @@ class LambdaRuntime:
         return json.dumps(result, default=str), False
 
 
+_loaded: dict[tuple[str, str], Handler] = {}
+
+
 def load_handler(function: Function) -> Handler:
     """Import ``handler`` from ``code_dir`` as Lambda does (code dir first on the path), under
-    a module name unique to the function so two ``handler.py`` files never collide."""
+    a module name unique to the function so two ``handler.py`` files never collide. Loaded once
+    per process, like a warm container: a second load returns the same object."""
+    key = (function.code_dir, function.handler)
+    if key not in _loaded:
+        _loaded[key] = _import_handler(function)
+    return _loaded[key]
+
+
+def _import_handler(function: Function) -> Handler:
     code_dir = ROOT / function.code_dir
     module_file, _, attr = function.handler.rpartition(".")
     path = Path(code_dir, *module_file.split(".")).with_suffix(".py")

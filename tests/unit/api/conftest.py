@@ -1,28 +1,25 @@
-"""Route tests import the Chalice app the way Lambda does: ``functions/api`` on ``sys.path``,
-then ``import app``."""
+"""Route tests use the Chalice app loaded exactly as Lambda and the local origin load it
+(``infrastructure.local.lambda_runtime.load_handler``: its code dir on the path, under a module
+name of its own, so it never collides with another function's ``app.py``)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 from chalice.test import Client
 
-API_DIR = Path(__file__).resolve().parents[3] / "functions" / "api"
-if str(API_DIR) not in sys.path:
-    sys.path.insert(0, str(API_DIR))
+from infrastructure.local.lambda_runtime import load_handler
+from infrastructure.local.origin import API
 
 
 @pytest.fixture(scope="session")
-def api_app():  # type: ignore[no-untyped-def]
-    import app
-
-    return app.app
+def api_app() -> Any:
+    return load_handler(API)
 
 
 @pytest.fixture
-def client(api_app) -> Iterator[Client]:  # type: ignore[no-untyped-def]
+def client(api_app: Any) -> Iterator[Client]:
     with Client(api_app) as test_client:
         yield test_client

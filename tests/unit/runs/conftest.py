@@ -12,7 +12,7 @@ from infrastructure.local.origin import API
 @pytest.fixture(scope="session")
 def chalice_app() -> Any:
     """The API app loaded exactly as Lambda (and the local origin) load it."""
-    return load_handler(API)
+    return load_handler(API)  # same loader as tests/unit/api
 
 
 @pytest.fixture
