@@ -155,7 +155,7 @@ def test_disconnects_leave_no_leaked_tasks(
 ) -> None:
     from quantdesk.runs.repository import RunRepository
     from quantdesk.settings import get_settings
-    from tests.unit.stream.conftest import RunWriter, token_for
+    from tests.unit.stream.run_writer import RunWriter, token_for
 
     # Given a run that stays open (written as the state machine would, never finished)
     run = RunWriter(RunRepository(get_settings().table_name), _run_id(), owner=LOCAL_OWNER)
@@ -205,7 +205,7 @@ def test_writes_reach_a_live_subscriber_in_order_through_the_projector(
     from quantdesk.runs.models import Progress
     from quantdesk.runs.repository import RunRepository
     from quantdesk.settings import get_settings
-    from tests.unit.stream.conftest import RunWriter, token_for
+    from tests.unit.stream.run_writer import RunWriter, token_for
 
     repo = RunRepository(get_settings().table_name)
     run = RunWriter(repo, _run_id(), owner=LOCAL_OWNER)

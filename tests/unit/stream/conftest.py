@@ -4,11 +4,10 @@ as on the wire, and ``httpx-sse`` is the independent client."""
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -17,98 +16,18 @@ import uvicorn
 
 from infrastructure.local.lambda_runtime import load_handler
 from infrastructure.resources import Function
-from quantdesk import aws, keys
-from quantdesk.runs import tokens
-from quantdesk.runs.models import Manifest, Progress, Run, RunEvent
 from quantdesk.runs.repository import RunRepository
 from quantdesk.settings import get_settings
 from tests.conftest import free_port
+from tests.unit.stream.run_writer import OWNER, RunWriter, token_for
 
-OWNER = "alice"
 STREAM = Function(name="quantdesk-stream", code_dir="functions/stream", handler="app.create_app")
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @pytest.fixture(scope="session")
 def create_app() -> Callable[..., Any]:
     """``create_app`` from the SSE function, loaded exactly as Lambda and the origin load it."""
     return load_handler(STREAM)
-
-
-@dataclass
-class RunWriter:
-    """Writes a run and its events as the state machine + projector would (seq by seq)."""
-
-    repo: RunRepository
-    run_id: str
-    owner: str = OWNER
-    seq: int = 0
-    status: str = "queued"
-    events: list[RunEvent] = field(default_factory=list)
-
-    def create(self) -> RunWriter:
-        now = now_iso()
-        self.repo.create(
-            Run(
-                run_id=self.run_id,
-                owner=self.owner,
-                scenario_id="trend_strength",
-                status="queued",
-                created_at=now,
-                updated_at=now,
-                event_seq=1,
-                manifest=Manifest(
-                    scenario_id="trend_strength",
-                    scenario_version="1",
-                    params={},
-                    code_version="test",
-                ),
-            )
-        )
-        self.seq = 1
-        self._put("status", "queued")
-        return self
-
-    def emit(self, kind: str, status: str | None = None, percent: float | None = None) -> RunEvent:
-        """One more run write (status/progress) and its projected event."""
-        self.seq += 1
-        self.status = status or self.status
-        aws.client("dynamodb").update_item(
-            TableName=self.repo.table,
-            Key={k: {"S": v} for k, v in keys.run_key(self.run_id).items()},
-            UpdateExpression="SET #s = :s, event_seq = :n",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": {"S": self.status}, ":n": {"N": str(self.seq)}},
-        )
-        return self._put(kind, self.status, percent)
-
-    def _put(self, kind: str, status: str, percent: float | None = None) -> RunEvent:
-        progress = (
-            Progress(step="computing", percent=percent, message="") if percent is not None else None
-        )
-        event = RunEvent(
-            run_id=self.run_id,
-            seq=self.seq,
-            event=kind,  # type: ignore[arg-type]
-            status=status,  # type: ignore[arg-type]
-            at=now_iso(),
-            progress=progress,
-        )
-        assert self.repo.put_event(event)
-        self.events.append(event)
-        return event
-
-    def lifecycle(self, progress_steps: int = 3) -> RunWriter:
-        """queued (already) -> running -> progress x n -> result -> succeeded."""
-        self.emit("status", "running")
-        for step in range(progress_steps):
-            self.emit("progress", percent=10.0 * (step + 1))
-        self.emit("result")
-        self.emit("status", "succeeded")
-        return self
 
 
 _counter = iter(range(10**6))
@@ -129,10 +48,6 @@ def new_run(repo: RunRepository) -> Callable[..., RunWriter]:
         return RunWriter(repo, new_run_id(), owner=owner).create()
 
     return make
-
-
-def token_for(run: RunWriter, owner: str | None = None, ttl_s: int = 600) -> str:
-    return tokens.issue(get_settings().stream_secret, run.run_id, owner or run.owner, ttl_s)
 
 
 @dataclass

@@ -13,7 +13,8 @@ import httpx
 import pytest
 from httpx_sse import ServerSentEvent, aconnect_sse, connect_sse
 
-from tests.unit.stream.conftest import RunWriter, Served, token_for
+from tests.unit.stream.conftest import Served
+from tests.unit.stream.run_writer import RunWriter, token_for
 
 
 def read_all(url: str, headers: dict[str, str] | None = None) -> list[ServerSentEvent]:
