@@ -8,7 +8,11 @@ import pandas as pd
 import pytest
 
 from quantdesk.datalake import reader
-from quantdesk.datalake.errors import DatasetNotFoundError, SnapshotConflictError
+from quantdesk.datalake.errors import (
+    DatasetNotFoundError,
+    LakeStorageError,
+    SnapshotConflictError,
+)
 from quantdesk.datalake.layout import symbol_bucket
 from quantdesk.datalake.reader import Lake, check_readiness, load_scenario_data
 from quantdesk.datalake.writer import publish_snapshot, stage_snapshot
@@ -65,7 +69,7 @@ def test_publish_then_read_round_trips_canonical_frame(ctx: IngestionContext, la
         lake=lake,
     )
     # Then the frame is the input, canonical, and the snapshots read are reported
-    expected = frame.sort_values(["symbol", "date"]).reset_index(drop=True)
+    expected = frame.sort_values(["date", "symbol"]).reset_index(drop=True)
     expected["date"] = expected["date"].astype("datetime64[ns]")
     pd.testing.assert_frame_equal(data.prices, expected, check_dtype=False)
     assert data.prices["date"].dtype == "datetime64[ns]"
@@ -235,3 +239,32 @@ def test_readiness_ok_but_stale_is_reported_not_blocking(ctx: IngestionContext, 
     assert report.ready
     assert report.datasets[0].status == "stale"
     assert "days old" in report.message
+
+
+def test_a_failed_publish_leaves_readers_on_the_previous_snapshot(
+    ctx: IngestionContext, lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a published snapshot and a staged change
+    first = _ingest(ctx, "prices", _prices(["AAA"], "2024-01-02", 3))
+    staged = stage_snapshot(
+        ctx.store, ctx.snapshots, "prices", _prices(["BBB"], "2024-01-02", 3), sources=["t"]
+    )
+
+    # When the DynamoDB transaction fails after the files and manifest were written
+    def refuse(*_: object) -> None:
+        raise LakeStorageError("throttled")
+
+    monkeypatch.setattr(ctx.snapshots, "publish", refuse)
+    with pytest.raises(LakeStorageError):
+        publish_snapshot(ctx.store, ctx.snapshots, staged, run_id="r", now=ctx.clock())
+    # Then nothing half-written is visible: readers still get the first snapshot, whole
+    data, snapshots = load_scenario_data(
+        ["prices"],
+        universe="us_all",
+        tickers=["AAA", "BBB"],
+        start=dt.date(2024, 1, 1),
+        end=None,
+        lake=lake,
+    )
+    assert snapshots["prices"] == first
+    assert set(data.prices["symbol"]) == {"AAA"}

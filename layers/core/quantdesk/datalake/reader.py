@@ -139,7 +139,9 @@ def _restrict(
     if window is not None:
         mask = window if mask is None else mask & window
     out = frame if mask is None else frame[mask]
-    return out.sort_values(list(spec.keys), kind="stable").reset_index(drop=True)
+    # the canonical panel order of scenarios.frames: date-major for daily per-symbol data
+    order = ["date", "symbol"] if spec.keys == ("symbol", "date") else list(spec.keys)
+    return out.sort_values(order, kind="stable").reset_index(drop=True)
 
 
 def resolve_symbols(

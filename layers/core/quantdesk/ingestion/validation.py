@@ -137,10 +137,14 @@ def _common_checks(
             reasons.add(symbol.notna() & ~symbol.isin(known_symbols), "unknown_symbol")
     keys = list(layout(dataset).keys)
     clean = ~reasons.bad
-    exact = frame.duplicated(keep="first") & clean
-    reasons.add(exact, "duplicate_row")
-    distinct = clean & ~exact
-    conflicting = frame[distinct].duplicated(subset=keys, keep=False)
+    # hashing the keys is cheap; whole rows are compared only where keys repeat
+    repeated = frame[clean].duplicated(subset=keys, keep=False)
+    if not repeated.any():
+        return
+    candidates = frame[clean][repeated]
+    exact = candidates.duplicated(keep="first")
+    reasons.add(exact.reindex(frame.index, fill_value=False), "duplicate_row")
+    conflicting = candidates[~exact].duplicated(subset=keys, keep=False)
     reasons.add(conflicting.reindex(frame.index, fill_value=False), "conflicting_duplicate")
 
 
