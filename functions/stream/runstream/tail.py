@@ -26,6 +26,9 @@ from quantdesk.runs.models import TERMINAL, RunEvent
 Fetch = Callable[[str, int, int], Awaitable[list[RunEvent]]]
 
 MAX_FETCH_FAILURES = 5
+#: a viewer this many events behind is dropped (its stream ends; the browser reconnects with
+#: Last-Event-ID and catches up from the table) so one stalled client cannot hoard memory
+MAX_BACKLOG = 1000
 
 
 def is_terminal(event: RunEvent) -> bool:
@@ -36,7 +39,7 @@ def is_terminal(event: RunEvent) -> bool:
 class TailEnded:
     """Put on every queue when the tail stops publishing."""
 
-    reason: Literal["terminal", "error"]
+    reason: Literal["terminal", "error", "lagging"]
 
 
 Item: TypeAlias = RunEvent | TailEnded
@@ -82,8 +85,13 @@ class RunTail:
         return None
 
     def _publish(self, item: Item) -> None:
-        for queue in self._queues:
-            queue.put_nowait(item)
+        for queue in list(self._queues):
+            if queue.qsize() >= MAX_BACKLOG:
+                self._queues.discard(queue)
+                queue.put_nowait(TailEnded("lagging"))
+                logger.warning("dropping a lagging viewer", extra={"run_id": self.run_id})
+            else:
+                queue.put_nowait(item)
 
     async def _run(self) -> None:
         failures = 0

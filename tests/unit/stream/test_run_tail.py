@@ -148,3 +148,28 @@ def test_heartbeats_and_the_time_limit() -> None:
     items = asyncio.run(scenario())
     assert isinstance(items[0], RunEvent)
     assert 2 <= sum(isinstance(i, Heartbeat) for i in items) <= 4
+
+
+def test_a_stalled_viewer_is_dropped_instead_of_buffering_without_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from runstream import tail
+
+    monkeypatch.setattr(tail, "MAX_BACKLOG", 5)
+
+    async def scenario() -> None:
+        log = EventLog()
+        log.append("status", "queued")
+        # one event per query, so a healthy reader drains between publications
+        hub = TailHub(log.fetch, interval_s=0.002, page_size=1)
+        async with hub.subscribe(RUN, 0) as stalled:  # never reads its queue
+            for _ in range(10):
+                log.append()
+            reader = asyncio.create_task(collect(hub, 0))
+            await asyncio.sleep(0.05)
+            log.append("status", "succeeded")
+            assert await asyncio.wait_for(reader, 5) == list(range(1, 13))
+            items = [stalled.queue.get_nowait() for _ in range(stalled.queue.qsize())]
+            assert items[-1] == tail.TailEnded("lagging") and len(items) == 6
+
+    asyncio.run(scenario())
