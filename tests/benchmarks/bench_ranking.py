@@ -12,6 +12,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,32 +104,43 @@ def latency() -> None:
     queries = [rng.choice(labelled) for _ in range(N_QUERIES // 2)] + [
         " ".join(rng.sample(words, rng.randint(2, 6))) for _ in range(N_QUERIES - N_QUERIES // 2)
     ]
-    ours: list[float] = []
-    for query in queries:
-        t0 = time.perf_counter()
-        score(index, query_terms(index, query), 5)
-        ours.append((time.perf_counter() - t0) * 1000)
+    ours = _timed(queries, lambda query: score(index, query_terms(index, query), 5))
 
     corpus = [[t.key for f in spec_fields(s).values() for t in analyse(f)] for s in specs]
     bm25 = BM25Okapi(corpus)
-    theirs: list[float] = []
-    for query in queries:
-        t0 = time.perf_counter()
-        tokens = [t.key for t in query_terms(index, query)]
-        scores = bm25.get_scores(tokens)
-        np.argsort(-scores, kind="stable")[:5]
-        theirs.append((time.perf_counter() - t0) * 1000)
 
-    p50, p95 = statistics.median(ours), _percentile(ours, 0.95)
-    b50, b95 = statistics.median(theirs), _percentile(theirs, 0.95)
+    def rank_bm25(query: str) -> None:
+        scores = bm25.get_scores([t.key for t in query_terms(index, query)])
+        np.argsort(-scores, kind="stable")[:5]
+
+    theirs = _timed(queries, rank_bm25)
     print(f"synthetic catalogue: {N_SCENARIOS} scenarios, index built in {build_s:.1f} s")
-    print(
-        f"quantdesk BM25F  p50 {p50:.3f} ms  p95 {p95:.3f} ms  (budget p95 <= {P95_BUDGET_MS} ms)"
-    )
-    print(f"rank_bm25 Okapi  p50 {b50:.3f} ms  p95 {b95:.3f} ms  (same corpus, same queries)")
-    print(f"ratio rank_bm25 / quantdesk: p50 x{b50 / p50:.1f}  p95 x{b95 / p95:.1f}")
-    if p95 > P95_BUDGET_MS:
-        print(f"WARNING: p95 {p95:.3f} ms is over the {P95_BUDGET_MS} ms budget")
+    for name, (wall, cpu) in (("quantdesk BM25F", ours), ("rank_bm25 Okapi", theirs)):
+        print(
+            f"{name}  wall p50 {statistics.median(wall):.3f} ms  p95 {_percentile(wall, 0.95):.3f}"
+            f" ms | cpu p50 {statistics.median(cpu):.3f} ms  p95 {_percentile(cpu, 0.95):.3f} ms"
+        )
+    print(f"(same corpus, same {len(queries)} queries; budget p95 <= {P95_BUDGET_MS} ms)")
+    for clock, a, b in (("wall", ours[0], theirs[0]), ("cpu", ours[1], theirs[1])):
+        p50 = statistics.median(b) / statistics.median(a)
+        p95 = _percentile(b, 0.95) / _percentile(a, 0.95)
+        print(f"ratio rank_bm25 / quantdesk ({clock}): p50 x{p50:.1f}  p95 x{p95:.1f}")
+    for clock, samples in (("wall", ours[0]), ("cpu", ours[1])):
+        if (p95 := _percentile(samples, 0.95)) > P95_BUDGET_MS:
+            print(f"WARNING: {clock} p95 {p95:.3f} ms is over the {P95_BUDGET_MS} ms budget")
+
+
+def _timed(queries: list[str], run: Callable[[str], object]) -> tuple[list[float], list[float]]:
+    """Wall and CPU ms per query. On a shared, loaded machine the wall clock also counts the
+    time other processes hold the CPU; CPU time is the cost of the query itself."""
+    wall: list[float] = []
+    cpu: list[float] = []
+    for query in queries:
+        t0, c0 = time.perf_counter(), time.process_time()
+        run(query)
+        cpu.append((time.process_time() - c0) * 1000)
+        wall.append((time.perf_counter() - t0) * 1000)
+    return wall, cpu
 
 
 _IMPORT_PROBE = """

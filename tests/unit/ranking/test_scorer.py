@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 import math
+import random
+from collections.abc import Sequence
+from dataclasses import replace
 
-from quantdesk.ranking.engine import Catalogue
-from quantdesk.ranking.index import FIELDS, build_index
-from quantdesk.ranking.scorer import correct, query_terms, score
+import pytest
+
+from quantdesk.ranking.engine import Catalogue, profile_terms
+from quantdesk.ranking.index import FIELDS, CatalogueIndex, build_index
+from quantdesk.ranking.models import Profile
+from quantdesk.ranking.scorer import Scored, _explain, correct, query_terms, score
+from quantdesk.ranking.text import Term
+from tests.benchmarks.bench_ranking import synthetic_catalogue
 from tests.unit.ranking.conftest import SYNTHETIC, make_spec
+from tests.unit.ranking.labelled import load
 
 
 def top_ids(catalogue: Catalogue, prompt: str, limit: int = 3) -> list[str]:
@@ -94,23 +103,56 @@ def test_scoring_is_deterministic(catalogue: Catalogue) -> None:
     assert build_index(list(SYNTHETIC)).fingerprint == index.fingerprint
 
 
-def test_pruned_top_k_equals_exhaustive_scoring() -> None:
-    # Given a synthetic catalogue with frequent and rare words
-    from quantdesk.ranking.scorer import _accumulate
-    from tests.benchmarks.bench_ranking import synthetic_catalogue
+def exhaustive(
+    index: CatalogueIndex, terms: Sequence[Term], limit: int, boosts: Sequence[Term] = ()
+) -> list[Scored]:
+    """The reference: walk every posting of every term, sort every matched document."""
 
-    specs = synthetic_catalogue(400, seed=3)
-    index = build_index(specs)
-    vocab = sorted({w for s in specs for w in s.title.split()})
-    import random
+    def accumulate(query: Sequence[Term]) -> dict[int, float]:
+        totals: dict[int, float] = {}
+        for term in query:
+            docs, impacts = index.postings.get(term.key, ((), ()))
+            for doc, impact in zip(docs, impacts, strict=True):
+                totals[doc] = totals.get(doc, 0.0) + term.weight * impact
+        return totals
 
+    base, shift = accumulate(terms), accumulate(boosts)
+    ranked = sorted(base, key=lambda d: (-round(base[d] + shift.get(d, 0.0), 9), index.ids[d]))
+    return [
+        Scored(index.ids[d], d, base[d], shift.get(d, 0.0), _explain(index, terms, d))
+        for d in ranked[:limit]
+    ]
+
+
+@pytest.fixture(scope="module")
+def large() -> tuple[CatalogueIndex, list[str]]:
+    """A synthetic catalogue with Zipf-distributed words: long and short postings, and twins
+    (the same text under other ids) so that exact ties must break on the id under pruning."""
+    specs = synthetic_catalogue(600, seed=3)
+    twins = [replace(s, scenario_id=f"twin_{i:03d}_{s.scenario_id}") for i, s in enumerate(specs)]
+    specs += twins[::7] + twins[::7][::-1][:20]
+    vocab = sorted({w for s in specs for w in f"{s.title} {s.description}".split()})
+    return build_index(specs), vocab
+
+
+def test_pruned_top_k_equals_exhaustive_scoring(large: tuple[CatalogueIndex, list[str]]) -> None:
+    # Given random prompts of frequent and rare words, labelled prompts and profile boosts
+    index, vocab = large
     rng = random.Random(5)
-    for _ in range(60):
-        terms = query_terms(index, " ".join(rng.sample(vocab, rng.randint(1, 7))))
-        for limit in (1, 5):
-            # When ranked with pruning / Then the same top documents and scores as exhaustive
-            full = _accumulate(index, terms)
-            want = sorted(full, key=lambda d: (-round(full[d], 9), index.ids[d]))[:limit]
-            got = score(index, terms, limit)
-            assert [s.position for s in got] == want
-            assert [round(s.base, 9) for s in got] == [round(full[d], 9) for d in want]
+    labelled = [p["prompt"] for p in load()]
+    profiles = [
+        Profile(risk_appetite="low"),
+        Profile(horizon_days=10, interests=["sentiment", "pairs trading"]),
+        Profile(horizon_days=365, risk_appetite="high"),
+    ]
+    for i in range(300):
+        if i % 4 == 0:
+            prompt = rng.choice(labelled)
+        else:
+            prompt = " ".join(rng.choices(vocab, k=rng.randint(1, 9)))
+        terms = query_terms(index, prompt)
+        boosts = profile_terms(rng.choice(profiles))[0] if i % 3 == 0 else []
+        for limit in (1, 3, 5, 8, 20):
+            # When ranked with pruning / Then exactly the exhaustive top: ids, order, scores
+            # to the last bit, matched terms and contributions
+            assert score(index, terms, limit, boosts) == exhaustive(index, terms, limit, boosts)

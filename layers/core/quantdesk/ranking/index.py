@@ -6,9 +6,10 @@ deliverables, methodology), BM25F pools the length-normalised term frequencies f
     tf~(t, d) = sum_f  w_f * tf(t, d, f) / (1 - b_f + b_f * len(d, f) / avglen(f))
     s(t, d)   = idf(t) * tf~ / (k1 + tf~),   idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))
 
-``s(t, d)`` does not depend on the query, so it is precomputed into impact-ordered postings;
-a query is a weighted sum over the postings of its terms (cost ~ matching postings, not ~ N).
-Each posting keeps the share of every field in ``tf~``, which is how a match is explained.
+``s(t, d)`` does not depend on the query, so it is precomputed into postings sorted by impact,
+best first (the scorer stops walking a list once its remaining impacts cannot change the top
+results), plus a doc -> impact map per term for the candidates it still has to complete. Each
+posting keeps the share of every field in ``tf~``, which is how a match is explained.
 """
 
 from __future__ import annotations
@@ -57,8 +58,11 @@ FieldShares = tuple[tuple[str, float], ...]
 @dataclass
 class CatalogueIndex:
     ids: list[str]
-    #: term -> (doc positions, impacts), parallel tuples (the hot loop of every query)
+    #: term -> (doc positions, impacts), parallel tuples sorted by impact, largest first (ties by
+    #: position): the hot loop of every query walks a prefix of them
     postings: dict[str, tuple[tuple[int, ...], tuple[float, ...]]]
+    #: term -> doc position -> impact (random access for candidates found through other terms)
+    impacts: dict[str, dict[int, float]]
     #: term -> doc position -> field shares (read only to explain the top results)
     shares: dict[str, dict[int, FieldShares]]
     #: term -> readable form (the first word that produced it)
@@ -66,7 +70,7 @@ class CatalogueIndex:
     #: one-edit deletion variants of known words -> the words (for typo correction)
     deletions: dict[str, tuple[str, ...]]
     fingerprint: str
-    #: term -> its largest impact (the MaxScore bound)
+    #: term -> its largest impact (the bound on what it can add to any document)
     max_impact: dict[str, float]
 
     def __len__(self) -> int:
@@ -146,7 +150,8 @@ def build_index(specs: Sequence[SpecLike]) -> CatalogueIndex:
             term_shares[doc_id] = tuple(
                 sorted(((n, p / pooled) for n, p in parts.items()), key=lambda x: (-x[1], x[0]))
             )
-        postings[key] = (tuple(positions), tuple(impacts))
+        ranked = sorted(range(len(positions)), key=lambda j: (-impacts[j], positions[j]))
+        postings[key] = (tuple(positions[j] for j in ranked), tuple(impacts[j] for j in ranked))
         shares[key] = term_shares
     digest = hashlib.sha256()
     for spec in specs:
@@ -156,9 +161,10 @@ def build_index(specs: Sequence[SpecLike]) -> CatalogueIndex:
     return CatalogueIndex(
         ids=[spec.scenario_id for spec in specs],
         postings=postings,
+        impacts={key: dict(zip(*posting, strict=True)) for key, posting in postings.items()},
         shares=shares,
         surfaces=surfaces,
         deletions=_deletion_index(raw_words),
         fingerprint=digest.hexdigest()[:12],
-        max_impact={key: max(impacts) for key, (_, impacts) in postings.items()},
+        max_impact={key: impacts[0] for key, (_, impacts) in postings.items()},
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
-from collections.abc import Sequence
+import math
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -75,28 +76,15 @@ def query_terms(index: CatalogueIndex, text: str) -> list[Term]:
     return analyse_query([correct(index, w) for w in words(text)])
 
 
-def _accumulate(index: CatalogueIndex, terms: Sequence[Term]) -> dict[int, float]:
-    totals: dict[int, float] = {}
-    get = totals.get
-    for term in terms:
-        posting = index.postings.get(term.key)
-        if posting is None:
-            continue
-        weight = term.weight
-        for doc, impact in zip(*posting, strict=True):
-            totals[doc] = get(doc, 0.0) + weight * impact
-    return totals
-
-
 def _explain(index: CatalogueIndex, terms: Sequence[Term], doc: int) -> tuple[Match, ...]:
     """One match per prompt term: its whole contribution, labelled with its strongest field."""
     matches = []
     for term in terms:
-        posting = index.postings.get(term.key)
+        impact = index.impacts.get(term.key, {}).get(doc)
         shares = index.shares.get(term.key, {}).get(doc)
-        if posting is None or shares is None:
+        if impact is None or shares is None:
             continue
-        impact = posting[1][bisect_left(posting[0], doc)] * term.weight
+        impact *= term.weight
         label = term.surface
         if term.key.startswith(CONCEPT_PREFIX) and term.weight < 1.0:
             label = f"{term.surface} ~ {term.key[len(CONCEPT_PREFIX) :]}"
@@ -113,37 +101,98 @@ def _explain(index: CatalogueIndex, terms: Sequence[Term], doc: int) -> tuple[Ma
     return tuple(sorted(merged.values(), key=lambda m: (-m.contribution, m.term)))
 
 
-def _accumulate_top(index: CatalogueIndex, terms: Sequence[Term], limit: int) -> dict[int, float]:
-    """Exact totals for every document that can still reach the top ``limit`` (MaxScore).
+#: slack of every pruning test: far above the rounding error of a sum of impacts (~1e-15) and
+#: above the 1e-9 at which scores are compared, far below any meaningful score difference
+_SLACK: Final = 1e-7
 
-    Terms go in order of their best possible contribution. Once the contributions still to
-    come cannot lift an unseen document past the current ``limit``-th score, the remaining
-    (frequent, low-idf) terms only update the surviving candidates, by binary search in their
-    doc-ordered postings, instead of walking postings that can be as long as the catalogue.
+#: (weight, doc -> impact) of each query term present in the index, in query order
+_Lookups = list[tuple[float, dict[int, float]]]
+
+
+def _lookups(index: CatalogueIndex, terms: Sequence[Term]) -> _Lookups:
+    return [(t.weight, index.impacts[t.key]) for t in terms if t.key in index.impacts]
+
+
+def _total(lookups: _Lookups, doc: int) -> float:
+    """A document's exact score: the same additions, in the same order, as exhaustive scoring."""
+    total = 0.0
+    for weight, impacts in lookups:
+        impact = impacts.get(doc)
+        if impact is not None:
+            total = total + weight * impact
+    return total
+
+
+def _kth_largest(values: Iterable[float], k: int) -> float:
+    best = heapq.nlargest(k, values)
+    return best[-1] if len(best) == k else -math.inf
+
+
+def _complete(
+    totals: dict[int, float], index: CatalogueIndex, term: Term, n: int, floor: float
+) -> None:
+    """Add what the postings after the ``n``-th (impacts below ``floor``) give to ``totals``:
+    by lookup when the candidates are fewer than those postings, else by walking them."""
+    weight = term.weight
+    docs, impacts = index.postings[term.key]
+    if len(totals) < len(docs) - n:
+        by_doc = index.impacts[term.key]
+        for doc, total in totals.items():
+            impact = by_doc.get(doc)
+            if impact is not None and impact < floor:
+                totals[doc] = total + weight * impact
+    else:
+        for doc, impact in zip(docs[n:], impacts[n:], strict=True):
+            if doc in totals:
+                totals[doc] += weight * impact
+
+
+def _candidates(
+    index: CatalogueIndex, terms: Sequence[Term], limit: int, boost_bound: float
+) -> dict[int, float]:
+    """Every document that can still reach the top ``limit``, with its score up to rounding.
+
+    Postings are sorted by impact, so a document first met in the list of term ``t`` can only
+    score ``w_t * impact + (bounds of the terms after t) + boost_bound``: once that falls below
+    ``theta`` (a lower bound of the ``limit``-th best score), the rest of the list can no longer
+    bring new candidates and only completes the ones already found, by lookup when they are
+    fewer than the postings left. Terms go by decreasing bound, so the long lists of frequent,
+    low-idf words come last, when ``theta`` is high and little remains to be added. Candidates
+    that cannot catch up with ``theta`` any more are dropped on the way.
     """
-    present = [t for t in terms if t.key in index.postings]
-    present.sort(key=lambda t: (-t.weight * index.max_impact[t.key], t.key))
+    present = sorted(
+        (t for t in terms if t.key in index.postings),
+        key=lambda t: -t.weight * index.max_impact[t.key],
+    )
     bounds = [t.weight * index.max_impact[t.key] for t in present]
-    remaining = sum(bounds)
+    # the top impacts of every list are strong candidates: their exact scores seed theta
+    lookups = _lookups(index, terms)
+    seeds = {doc for t in present for doc in index.postings[t.key][0][:limit]}
+    theta = _kth_largest((_total(lookups, doc) for doc in seeds), limit)
+    remaining = sum(bounds) + boost_bound
+    seen = 0.0  # bounds of the terms walked so far: no partial total can exceed it
     totals: dict[int, float] = {}
-    get = totals.get
-    for i, term in enumerate(present):
-        if i and len(totals) >= limit:
-            theta = heapq.nlargest(limit, totals.values())[-1]
-            if remaining < theta - 1e-9:
-                totals = {d: v for d, v in totals.items() if v + remaining >= theta - 1e-9}
-                for rest in present[i:]:
-                    docs, impacts = index.postings[rest.key]
-                    for doc in totals:
-                        at = bisect_left(docs, doc)
-                        if at < len(docs) and docs[at] == doc:
-                            totals[doc] += rest.weight * impacts[at]
-                return totals
-        docs, impacts = index.postings[term.key]
+    for term, bound in zip(present, bounds, strict=True):
+        remaining -= bound
+        seen += bound
         weight = term.weight
-        for doc, impact in zip(docs, impacts, strict=True):
-            totals[doc] = get(doc, 0.0) + weight * impact
-        remaining -= bounds[i]
+        docs, impacts = index.postings[term.key]
+        floor = (theta - remaining - _SLACK) / weight
+        # the prefix whose impacts can still make a new document: impacts[:n] >= floor
+        n = bisect_right(impacts, -floor, key=float.__neg__)
+        if totals:
+            get = totals.get
+            for doc, impact in zip(docs[:n], impacts[:n], strict=True):
+                totals[doc] = get(doc, 0.0) + weight * impact
+        else:
+            totals = dict(zip(docs[:n], [weight * impact for impact in impacts[:n]], strict=True))
+        if n < len(docs):
+            _complete(totals, index, term, n, floor)
+        if seen > theta:  # else no partial total can raise theta: skip the scan
+            theta = max(theta, _kth_largest(totals.values(), limit))
+        if remaining < theta:
+            cut = theta - remaining - _SLACK
+            totals = {doc: total for doc, total in totals.items() if total >= cut}
     return totals
 
 
@@ -156,27 +205,31 @@ def score(
     """The best ``limit`` documents matching ``terms``, best first.
 
     ``boosts`` (profile terms) add to documents the prompt already matched, never to others.
-    Ties on score break on scenario id, so the order is total and stable.
+    Ties on score break on scenario id, so the order is total and stable. Exact: the same
+    documents, scores and order as scoring every document (see :func:`_candidates`).
     """
-    if boosts:
-        base = _accumulate(index, terms)
-        shift = _accumulate(index, boosts)
-    else:
-        base = _accumulate_top(index, terms, limit)
-        shift = {}
+    boost_lookups = _lookups(index, boosts)
+    boost_bound = sum(b.weight * index.max_impact[b.key] for b in boosts if b.key in index.impacts)
+    totals = _candidates(index, terms, limit, boost_bound)
+    if boost_lookups:
+        totals = {doc: total + _total(boost_lookups, doc) for doc, total in totals.items()}
+    # the exact sums, recomputed in query order, decide among the few that can be in the top
+    cut = _kth_largest(totals.values(), limit) - _SLACK
+    lookups = _lookups(index, terms)
+    finalists = [
+        (doc, _total(lookups, doc), _total(boost_lookups, doc))
+        for doc, total in totals.items()
+        if total >= cut
+    ]
     ids = index.ids
-    best = heapq.nsmallest(
-        limit,
-        base,
-        key=lambda d: (-round(base[d] + shift.get(d, 0.0), 9), ids[d]),
-    )
+    finalists.sort(key=lambda f: (-round(f[1] + f[2], 9), ids[f[0]]))
     return [
         Scored(
-            scenario_id=ids[d],
-            position=d,
-            base=base[d],
-            profile_shift=shift.get(d, 0.0),
-            matches=_explain(index, terms, d),
+            scenario_id=ids[doc],
+            position=doc,
+            base=base,
+            profile_shift=shift,
+            matches=_explain(index, terms, doc),
         )
-        for d in best
+        for doc, base, shift in finalists[:limit]
     ]
