@@ -21,9 +21,15 @@ $(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json
 	npm --prefix frontend ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The static web UI (Next.js export in frontend/out), served by the local origin.
-frontend: $(FRONTEND_STAMP)
+FRONTEND_SOURCES := $(shell find frontend/src frontend/next.config.mjs frontend/tsconfig.json -type f 2>/dev/null)
+
+# The static web UI (Next.js export in frontend/out), served by the local origin; rebuilt only
+# when its sources change.
+frontend/out/index.html: $(FRONTEND_STAMP) $(FRONTEND_SOURCES)
 	npm --prefix frontend run build
+	touch $@
+
+frontend: frontend/out/index.html
 
 # Headless Chromium for the UI's end-to-end tests (Debian's package; no browser downloads).
 browser:
