@@ -1,27 +1,26 @@
-"""First-start sample data for the local cloud: the synthetic ``sample`` vendor loaded into the
-lake so the first prompt already returns results (labelled synthetic in every snapshot)."""
+"""First-start sample data for the local cloud: the ingestion workflow (the real state machine
+and Lambdas) runs the synthetic ``sample`` vendor, so the first prompt already returns results.
+Every snapshot it publishes is labelled synthetic."""
 
 from __future__ import annotations
 
-import datetime as dt
+import io
 
 
 def ensure_sample_data() -> str:
-    from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
-    from quantdesk.datalake.writer import publish_snapshot, stage_snapshot
-    from quantdesk.ingestion.sources.sample import generate
+    from quantdesk.cli.ingest import start_and_follow
+    from quantdesk.datalake.repository import SnapshotRepository
+    from quantdesk.ingestion.pipeline import new_run_id
     from quantdesk.settings import get_settings
 
-    settings = get_settings()
-    store = LakeObjectStore(settings.data_bucket)
-    snapshots = SnapshotRepository(settings.table_name)
-    if snapshots.latest("prices") is not None:
+    if SnapshotRepository(get_settings().table_name).latest("prices") is not None:
         return "sample data  already loaded"
-    frames, _ = generate()
-    for dataset, frame in frames.items():
-        staged = stage_snapshot(
-            store, snapshots, dataset, frame, sources=["sample"], synthetic=True
-        )
-        publish_snapshot(store, snapshots, staged, run_id=None, now=dt.datetime.now(dt.UTC))
-    rows = sum(len(f) for f in frames.values())
-    return f"sample data  loaded {rows:,} synthetic rows into the lake"
+    run_id = new_run_id()
+    summary = start_and_follow([{"source": "sample"}], run_id, out=io.StringIO())
+    rows = sum(
+        d.get("rows_loaded", 0) for s in summary.get("sources", []) for d in s.get("datasets", [])
+    )
+    return (
+        f"sample data  ingestion {run_id} {summary.get('status')}: "
+        f"{rows:,} synthetic rows loaded through the ingestion workflow"
+    )
