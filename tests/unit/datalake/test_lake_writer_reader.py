@@ -268,3 +268,17 @@ def test_a_failed_publish_leaves_readers_on_the_previous_snapshot(
     )
     assert snapshots["prices"] == first
     assert set(data.prices["symbol"]) == {"AAA"}
+
+
+def test_a_warm_reader_reuses_immutable_partition_files(
+    ctx: IngestionContext, lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ingest(ctx, "prices", _prices(["AAA", "BBB"], "2024-01-02", 5))
+    args = {"universe": "us_all", "tickers": ["AAA"], "start": dt.date(2024, 1, 1), "end": None}
+    first, _ = load_scenario_data(["prices"], **args, lake=lake)
+    fetched: list[str] = []
+    original = ctx.store.get_bytes
+    monkeypatch.setattr(ctx.store, "get_bytes", lambda key: fetched.append(key) or original(key))
+    second, _ = load_scenario_data(["prices"], **args, lake=lake)
+    assert not [k for k in fetched if k.startswith("lake/")]
+    pd.testing.assert_frame_equal(first.prices, second.prices)

@@ -106,7 +106,9 @@ def start_and_follow(
     return summary or {"run_id": run_id, "status": "failed", "message": f"execution {status}"}
 
 
-def print_summary(summary: dict[str, Any], out: TextIO = sys.stdout) -> None:
+def print_summary(
+    summary: dict[str, Any], out: TextIO = sys.stdout, bucket: str = "<data bucket>"
+) -> None:
     print(f"\n{summary.get('status', '?').upper()}  {summary.get('run_id', '')}", file=out)
     for source in summary.get("sources", []):
         label = " (SYNTHETIC)" if source.get("synthetic") else ""
@@ -123,11 +125,13 @@ def print_summary(summary: dict[str, Any], out: TextIO = sys.stdout) -> None:
                 print(f"      quarantined {d['rows_quarantined']:,}: {reasons}", file=out)
             for error in d.get("errors", []):
                 print(f"      error: {error}", file=out)
+            for note in filter(None, d.get("notes", [])):
+                print(f"      note: {note}", file=out)
         for issue in source.get("issues", []):
             detail = f" ({issue['detail']})" if issue.get("detail") else ""
             print(f"    file {issue['file']}: {issue['reason']}{detail}", file=out)
         if source.get("report_key"):
-            print(f"    report: s3://<data bucket>/{source['report_key']}", file=out)
+            print(f"    report: s3://{bucket}/{source['report_key']}", file=out)
     if not summary.get("sources"):
         print(f"  {summary.get('message', '')}", file=out)
 
@@ -160,5 +164,7 @@ def ingest(args: argparse.Namespace) -> int:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print("is the stack running? start it with `make up`", file=sys.stderr)
         return 1
-    print_summary(summary)
+    from quantdesk.settings import get_settings
+
+    print_summary(summary, bucket=get_settings().data_bucket)
     return 1 if summary.get("status") == "failed" else 0

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel
 
@@ -65,8 +67,55 @@ def _load_manifest(store: LakeObjectStore, key: str) -> Manifest:
     return manifest
 
 
+class _FrameCache:
+    """Decoded partition files of this process, newest last, bounded by total rows.
+
+    Partition files are content-addressed and never change, so a warm Lambda can keep them;
+    pandas' copy-on-write protects the cached frames from callers' edits.
+    """
+
+    def __init__(self, max_rows: int) -> None:
+        self.max_rows = max_rows
+        self._frames: OrderedDict[str, pd.DataFrame] = OrderedDict()
+        self._rows = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> pd.DataFrame | None:
+        with self._lock:
+            frame = self._frames.get(key)
+            if frame is not None:
+                self._frames.move_to_end(key)
+            return frame
+
+    def put(self, key: str, frame: pd.DataFrame) -> None:
+        if len(frame) > self.max_rows:
+            return
+        with self._lock:
+            if key in self._frames:
+                return
+            self._frames[key] = frame
+            self._rows += len(frame)
+            while self._rows > self.max_rows:
+                _, evicted = self._frames.popitem(last=False)
+                self._rows -= len(evicted)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._frames.clear()
+            self._rows = 0
+
+
+#: ~2M rows of the widest dataset is ~200 MB: a fraction of the worker's memory
+FRAME_CACHE: Final = _FrameCache(max_rows=2_000_000)
+
+
 def read_file(store: LakeObjectStore, dataset: str, file: PartitionFile) -> pd.DataFrame:
-    return columnar.canonical(dataset, columnar.decode(store.get_bytes(file.key)))
+    cache_key = f"{store.bucket}/{file.key}"
+    frame = FRAME_CACHE.get(cache_key)
+    if frame is None:
+        frame = columnar.canonical(dataset, columnar.decode(store.get_bytes(file.key)))
+        FRAME_CACHE.put(cache_key, frame)
+    return frame
 
 
 def _date_range(dataset: str, frame: pd.DataFrame) -> tuple[dt.date | None, dt.date | None]:
