@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 
 import pytest
 
@@ -114,6 +115,7 @@ def test_hostile_text_is_ranked_and_escaped(catalogue: Catalogue, prompt: str) -
         .replace("&amp;", "&")
         == prompt
     )
+    assert response.prompt == html.escape(prompt, quote=True)
 
 
 def test_same_request_same_ranking(catalogue: Catalogue) -> None:

@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import ANY, Stubber
 
+from quantdesk.ranking.bedrock import BedrockProvider, converse_request
 from quantdesk.ranking.engine import Catalogue, make_provider, suggest
 from quantdesk.ranking.exceptions import (
     ProviderMalformedOutput,
@@ -19,12 +20,7 @@ from quantdesk.ranking.exceptions import (
     ProviderUnavailable,
 )
 from quantdesk.ranking.models import SuggestRequest
-from quantdesk.ranking.providers import (
-    BedrockProvider,
-    Candidate,
-    LocalProvider,
-    converse_request,
-)
+from quantdesk.ranking.providers import Candidate, LocalProvider
 from quantdesk.ranking.settings import RankingSettings
 from tests.unit.ranking.conftest import TODAY
 

@@ -9,7 +9,6 @@ no I/O except the optional provider call.
 from __future__ import annotations
 
 import hashlib
-import html
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,13 +29,7 @@ from quantdesk.ranking.models import (
     Understood,
 )
 from quantdesk.ranking.params import prefill
-from quantdesk.ranking.providers import (
-    BedrockProvider,
-    Candidate,
-    LocalProvider,
-    PromptProvider,
-    Rerank,
-)
+from quantdesk.ranking.providers import Candidate, LocalProvider, PromptProvider, Rerank
 from quantdesk.ranking.scorer import Match, Scored, query_terms, score
 from quantdesk.ranking.settings import RankingSettings
 from quantdesk.ranking.text import Term, analyse_query, words
@@ -53,6 +46,12 @@ PROFILE_WEIGHT: Final = 0.35
 MAX_MATCHED_TERMS: Final = 8
 SHORT_HORIZON_DAYS: Final = 30
 LONG_HORIZON_DAYS: Final = 180
+
+#: what ``html.escape(text, quote=True)`` replaces, without importing ``html`` and its entity
+#: tables at cold start
+_HTML_ESCAPES: Final = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+)
 
 _RISK_CONCEPTS: Final = {
     "low": ("risk", "lowvol", "volatility"),
@@ -82,6 +81,8 @@ def registry_catalogue() -> Catalogue:
 
 def make_provider(settings: RankingSettings) -> PromptProvider:
     if settings.provider == "bedrock":
+        from quantdesk.ranking.bedrock import BedrockProvider  # only when configured
+
         return BedrockProvider(settings.bedrock_model_id, settings.bedrock_timeout_ms)
     return LocalProvider()
 
@@ -223,7 +224,7 @@ def suggest(
             )
         )
     return SuggestResponse(
-        prompt=html.escape(request.prompt, quote=True),
+        prompt=request.prompt.translate(_HTML_ESCAPES),
         suggestions=suggestions,
         understood=Understood(
             tickers=list(found.tickers),

@@ -13,6 +13,7 @@ Adding jargon: append a surface form to a concept (or a new concept); tests in
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Final
 
 from quantdesk.ranking.stemmer import stem
@@ -491,7 +492,13 @@ RELATED: Final[dict[str, tuple[tuple[str, float], ...]]] = {
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def _phrase_index() -> dict[str, tuple[tuple[tuple[str, ...], str], ...]]:
+@cache
+def phrases() -> dict[str, tuple[tuple[tuple[str, ...], str], ...]]:
+    """First stem -> (phrase stems, concept) for every surface form.
+
+    Built on first use, with the catalogue index, rather than at import: stemming every form
+    is a noticeable share of the suggest function's cold start.
+    """
     by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     for concept, forms in CONCEPTS.items():
         for form in forms:
@@ -501,9 +508,6 @@ def _phrase_index() -> dict[str, tuple[tuple[tuple[str, ...], str], ...]]:
     return {first: tuple(entries) for first, entries in by_first.items()}
 
 
-#: first stem -> (phrase stems, concept) for every surface form
-PHRASES: Final = _phrase_index()
-
 #: concept term -> ((related concept term, query weight), ...)
 QUERY_SYNONYMS: Final[dict[str, tuple[tuple[str, float], ...]]] = {
     CONCEPT_PREFIX + name: tuple((CONCEPT_PREFIX + other, w) for other, w in related)
@@ -511,6 +515,7 @@ QUERY_SYNONYMS: Final[dict[str, tuple[tuple[str, float], ...]]] = {
 }
 
 
+@cache
 def concept_words() -> frozenset[str]:
     """Every word of every surface form (the vocabulary typo correction may land on)."""
     return frozenset(w for forms in CONCEPTS.values() for f in forms for w in _WORD.findall(f))

@@ -14,7 +14,6 @@ from quantdesk.ranking.lexicon import CONCEPT_PREFIX, concept_words
 from quantdesk.ranking.stemmer import stem
 from quantdesk.ranking.text import STOP_WORDS, Term, analyse_query, words
 
-_CONCEPT_WORDS: Final = concept_words()
 #: typo correction only for words at least this long (short words collide too easily)
 _MIN_TYPO_LEN: Final = 5
 _MIN_SUBSTITUTION_LEN: Final = 7
@@ -53,7 +52,7 @@ def correct(index: CatalogueIndex, word: str) -> str:
     if (
         len(word) < _MIN_TYPO_LEN
         or word in STOP_WORDS
-        or word in _CONCEPT_WORDS
+        or word in concept_words()
         or not word.isalpha()
         or stem(word) in index.postings
     ):

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
-from quantdesk.ranking.lexicon import CONCEPT_PREFIX, PHRASES, QUERY_SYNONYMS
+from quantdesk.ranking.lexicon import CONCEPT_PREFIX, QUERY_SYNONYMS, phrases
 from quantdesk.ranking.stemmer import stem
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -61,10 +61,11 @@ def words(text: str) -> list[str]:
 def _concepts(stems: list[str], raw: list[str]) -> list[Term]:
     """Concept terms for every lexicon phrase found in the stem sequence (longest match wins)."""
     found: list[Term] = []
+    by_first = phrases()
     i = 0
     while i < len(stems):
         best: tuple[int, str] = (0, "")
-        for phrase, concept in PHRASES.get(stems[i], ()):
+        for phrase, concept in by_first.get(stems[i], ()):
             n = len(phrase)
             # a one-word form never fires on a stop word ("new" is not "news")
             if n == 1 and raw[i] in STOP_WORDS:
