@@ -226,3 +226,11 @@ def test_generic_schemas_are_recognised_by_columns(ctx: IngestionContext, datase
     summary = _ingest(ctx)
     assert summary.status == "succeeded", summary.message
     assert dataset in summary.snapshots
+
+
+def test_many_bad_files_are_counted_not_listed_without_bound(ctx: IngestionContext) -> None:
+    _drop(ctx, {f"empty-{i:03d}.csv": "" for i in range(105)})
+    summary = _ingest(ctx)
+    issues = summary.sources[0].issues
+    assert len(issues) == 101
+    assert issues[-1].reason == "more_issues" and issues[-1].file == "(+5 more files)"

@@ -46,6 +46,7 @@ ALIASES: Final = {
 }
 OHLC: Final = ("open", "high", "low", "close")
 MAX_BAD_LINES: Final = 5
+MAX_ISSUES: Final = 100
 
 
 def _normalise(column: object) -> str:
@@ -201,6 +202,26 @@ class FilesSource:
         return Batch(
             source=self.name,
             frames=frames,
-            metadata={"prefix": request.prefix, "files": layouts},
-            issues=issues,
+            metadata={"prefix": request.prefix, "files": _layout_counts(layouts)},
+            issues=_capped(issues),
         )
+
+
+def _layout_counts(layouts: dict[str, str]) -> dict[str, int]:
+    """How many files were read as which layout (names would overflow step payloads)."""
+    counts: dict[str, int] = {}
+    for how in layouts.values():
+        counts[how] = counts.get(how, 0) + 1
+    return counts
+
+
+def _capped(issues: list[FileIssue]) -> list[FileIssue]:
+    """At most MAX_ISSUES entries travel through the workflow; the rest are counted."""
+    if len(issues) <= MAX_ISSUES:
+        return issues
+    rest = len(issues) - MAX_ISSUES
+    reasons = sorted({i.reason for i in issues[MAX_ISSUES:]})
+    summary = FileIssue(
+        file=f"(+{rest} more files)", reason="more_issues", detail=", ".join(reasons)
+    )
+    return [*issues[:MAX_ISSUES], summary]
