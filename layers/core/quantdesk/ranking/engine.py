@@ -11,9 +11,8 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from quantdesk.ranking.entities import Entities, extract
 from quantdesk.ranking.exceptions import ProviderError
@@ -59,8 +58,7 @@ _RISK_CONCEPTS: Final = {
 }
 
 
-@dataclass(frozen=True)
-class Catalogue:
+class Catalogue(NamedTuple):
     """Specs by id plus their index: built once per process for the registry."""
 
     specs: Mapping[str, ScenarioSpec]

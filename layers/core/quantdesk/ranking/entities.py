@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from quantdesk.ranking.lexicon import concept_words
 from scenarios.frames import SECTOR_NAMES, UNIVERSES
@@ -159,8 +158,7 @@ _NOT_TICKERS: Final = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Entities:
+class Entities(NamedTuple):
     tickers: tuple[str, ...] = ()
     universe: str | None = None
     sector: str | None = None

@@ -6,8 +6,7 @@ import heapq
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from quantdesk.ranking.index import CatalogueIndex
 from quantdesk.ranking.lexicon import CONCEPT_PREFIX, concept_words
@@ -19,15 +18,13 @@ _MIN_TYPO_LEN: Final = 5
 _MIN_SUBSTITUTION_LEN: Final = 7
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     term: str
     field: str
     contribution: float
 
 
-@dataclass(frozen=True, slots=True)
-class Scored:
+class Scored(NamedTuple):
     scenario_id: str
     position: int
     #: BM25F score of the prompt alone

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from quantdesk.ranking.lexicon import CONCEPT_PREFIX, QUERY_SYNONYMS, phrases
 from quantdesk.ranking.stemmer import stem
@@ -38,8 +37,7 @@ STOP_WORDS: Final = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Term:
+class Term(NamedTuple):
     """One analysed term: the index key, its weight in the query and the words behind it."""
 
     key: str
