@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.http import ApiBlueprint, json_response
 from quantdesk.errors import NotFound
-from scenarios.base import ScenarioSpec
-from scenarios.registry import get_spec, specs
 
+if TYPE_CHECKING:
+    from scenarios.base import ScenarioSpec
+
+# The catalogue (scenario specs) is imported on first use, not at cold start: a suggest-only
+# container never pays for it.
 routes = ApiBlueprint(__name__)
 
 
@@ -21,11 +24,15 @@ def spec_card(spec: ScenarioSpec) -> dict[str, Any]:
 
 @routes.route("/analysis/scenarios", methods=["GET"], cors=True)
 def list_scenarios() -> Any:
+    from scenarios.registry import specs
+
     return json_response({"scenarios": [spec_card(spec) for spec in specs().values()]})
 
 
 @routes.route("/analysis/scenarios/{scenario_id}", methods=["GET"], cors=True)
 def get_scenario(scenario_id: str) -> Any:
+    from scenarios.registry import get_spec
+
     spec = get_spec(scenario_id)
     if spec is None:
         # escaped: the id comes from the URL and must not be reflected raw

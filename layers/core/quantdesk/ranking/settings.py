@@ -6,16 +6,15 @@ A plain pydantic model rather than ``pydantic_settings``: importing pydantic-set
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-ENV_PREFIX = "QD_RANKING_"
+from quantdesk.settings import EnvSettings
 
 
-class RankingSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class RankingSettings(EnvSettings):
+    env_prefix: ClassVar[str] = "QD_RANKING_"
 
     provider: Literal["local", "bedrock"] = Field("local", description="prompt engine")
     bedrock_model_id: str = Field(
@@ -27,13 +26,3 @@ class RankingSettings(BaseModel):
         1.4, ge=0.0, description="raw score below which the best match is not confident"
     )
     score_half: float = Field(2.5, gt=0.0, description="raw score that maps to score 0.5")
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> RankingSettings:
-        """Settings from ``QD_RANKING_<FIELD>`` variables (invalid values raise at cold start)."""
-        values = {
-            name: environ[ENV_PREFIX + name.upper()]
-            for name in cls.model_fields
-            if ENV_PREFIX + name.upper() in environ
-        }
-        return cls.model_validate(values)
