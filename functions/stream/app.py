@@ -137,7 +137,7 @@ def create_app(
     repo: RunRepository | None = None,
 ) -> Starlette:
     settings = settings or get_settings()
-    stream = stream or StreamSettings()
+    stream = stream or StreamSettings.from_env()
     handler = StreamApp(settings, stream, repo or RunRepository(settings.table_name))
     app = Starlette(
         routes=[

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from quantdesk.settings import EnvSettings
 
 
-class StreamSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="QD_STREAM_", extra="ignore", frozen=True)
+class StreamSettings(EnvSettings):
+    env_prefix: ClassVar[str] = "QD_STREAM_"
 
     poll_interval_ms: int = Field(
         50, ge=5, le=5000, description="how often a run's tail queries for new events"
