@@ -234,3 +234,18 @@ def test_many_bad_files_are_counted_not_listed_without_bound(ctx: IngestionConte
     issues = summary.sources[0].issues
     assert len(issues) == 101
     assert issues[-1].reason == "more_issues" and issues[-1].file == "(+5 more files)"
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [
+        ("AAPL.csv", "AAPL"),
+        ("x/aapl.us.txt", "AAPL"),
+        ("BRK.B.csv", "BRK.B"),
+        ("msft.csv.gz", "MSFT"),
+    ],
+)
+def test_per_symbol_files_are_named_by_their_file(name: str, symbol: str) -> None:
+    from quantdesk.ingestion.sources.files import _symbol_from_name
+
+    assert _symbol_from_name(name) == symbol

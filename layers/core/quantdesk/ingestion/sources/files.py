@@ -55,8 +55,14 @@ def _normalise(column: object) -> str:
 
 
 def _symbol_from_name(name: str) -> str:
-    stem = posixpath.basename(name).split(".")[0]
-    return stem.upper()
+    """``AAPL.csv`` -> AAPL, ``aapl.us.txt`` -> AAPL (Stooq), ``BRK.B.csv`` -> BRK.B."""
+    base = posixpath.basename(name)
+    for suffix in SUFFIXES:
+        if base.lower().endswith(suffix):
+            base = base[: -len(suffix)]
+            break
+    base = base.removesuffix(".us").removesuffix(".US")
+    return base.upper()
 
 
 def _hint(name: str) -> str | None:
