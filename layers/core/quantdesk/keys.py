@@ -9,6 +9,7 @@ created from the same constants (``infrastructure.resources``).
 | latest snapshot  | DATASET#<name>  | LATEST             |               |                   |
 | applied batch    | DATASET#<name>  | BATCH#<sha256>     |               |                   |
 | ingestion run    | INGEST#<run_id> | INGEST             | INGESTS       | <created_at>#<id> |
+| ingested batch   | SOURCE#<source> | BATCH#<fingerprint>|               |                   |
 """
 
 from __future__ import annotations
@@ -70,3 +71,8 @@ def batch_sk(batch_sha: str) -> str:
 
 def ingest_key(run_id: str) -> dict[str, str]:
     return {PK: f"INGEST#{run_id}", SK: INGEST_SK}
+
+
+def source_batch_key(source: str, fingerprint: str) -> dict[str, str]:
+    """A source batch already ingested (same files / same generator input): re-runs skip it."""
+    return {PK: f"SOURCE#{source}", SK: batch_sk(fingerprint)}

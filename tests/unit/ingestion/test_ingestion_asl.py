@@ -89,6 +89,9 @@ class _Flaky:
     name = "flaky"
     calls = 0
 
+    def fingerprint(self, request: Any, landing: Any) -> None:
+        return None
+
     def fetch(self, request: Any, landing: Any) -> Batch:
         import pandas as pd
 

@@ -199,6 +199,7 @@ def test_same_files_twice_is_idempotent(ctx: IngestionContext) -> None:
     _drop(ctx, {"sectors.csv": SECTORS, "prices.csv": LONG}, prefix="landing/batch-2/")
     again = _ingest(ctx, prefix="landing/batch-2/")
     assert again.status == "succeeded" and again.snapshots == {}
+    assert again.sources[0].already_applied  # same names, ETags and sizes: skipped outright
     assert ctx.snapshots.history("prices") == history
     assert len(_lake_frame(ctx, "prices")) == 4
 
@@ -249,3 +250,26 @@ def test_per_symbol_files_are_named_by_their_file(name: str, symbol: str) -> Non
     from quantdesk.ingestion.sources.files import _symbol_from_name
 
     assert _symbol_from_name(name) == symbol
+
+
+def test_same_rows_in_differently_named_files_add_nothing(ctx: IngestionContext) -> None:
+    # a different file name is a different batch fingerprint, but the rows are the same:
+    # the per-dataset batch marker and the content hashes keep the lake unchanged
+    _drop(ctx, {"sectors.csv": SECTORS, "prices.csv": LONG})
+    _ingest(ctx)
+    history = ctx.snapshots.history("prices")
+    _drop(ctx, {"sectors.csv": SECTORS, "renamed_prices.csv": LONG}, prefix="landing/b3/")
+    again = _ingest(ctx, prefix="landing/b3/")
+    assert again.status == "succeeded" and again.snapshots == {}
+    assert not again.sources[0].already_applied
+    assert all(d.unchanged for d in again.sources[0].datasets)
+    assert ctx.snapshots.history("prices") == history
+
+
+def test_a_changed_file_is_a_new_batch(ctx: IngestionContext) -> None:
+    _drop(ctx, {"sectors.csv": SECTORS, "prices.csv": LONG})
+    _ingest(ctx)
+    _drop(ctx, {"prices.csv": LONG + "2024-01-04,AAA,11,12,10.5,11.5,900\n"})
+    again = _ingest(ctx)
+    assert again.snapshots.keys() == {"prices"}
+    assert len(_lake_frame(ctx, "prices")) == 5

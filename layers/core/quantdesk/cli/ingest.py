@@ -115,6 +115,8 @@ def print_summary(
         print(f"  {source['source']}{label}: {source['status']}", file=out)
         if source.get("error"):
             print(f"    error: {source['error']}", file=out)
+        if source.get("already_applied"):
+            print(f"    same batch as run {source['already_applied']}: nothing to do", file=out)
         for d in source.get("datasets", []):
             state = f"new snapshot {d['snapshot_id']}" if d.get("snapshot_id") else "unchanged"
             counts = f"{d['rows_loaded']:,}/{d['rows_in']:,}"

@@ -62,17 +62,24 @@ class LakeObjectStore:
     def get_json(self, key: str) -> Any:
         return json.loads(self.get_bytes(key))
 
-    def list_keys(self, prefix: str) -> list[str]:
-        found: list[str] = []
+    def list_objects(self, prefix: str) -> list[tuple[str, str, int]]:
+        """``(key, etag, size)`` of every object under ``prefix``, sorted by key."""
+        found: list[tuple[str, str, int]] = []
         try:
             pages = self.s3.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=prefix
             )
             for page in pages:
-                found.extend(item["Key"] for item in page.get("Contents", []))
+                found.extend(
+                    (item["Key"], str(item.get("ETag", "")), int(item.get("Size", 0)))
+                    for item in page.get("Contents", [])
+                )
         except ClientError as exc:
             raise LakeStorageError(f"cannot list s3://{self.bucket}/{prefix}") from exc
         return sorted(found)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        return [key for key, _, _ in self.list_objects(prefix)]
 
 
 def _serialize(item: dict[str, Any]) -> dict[str, Any]:
@@ -224,6 +231,22 @@ class SnapshotRepository:
             self.ddb.put_item(TableName=self.table_name, Item=_serialize(item))
         except ClientError as exc:
             raise LakeStorageError(f"cannot mark batch of {dataset}") from exc
+
+    def applied_source_batch(self, source: str, fingerprint: str) -> dict[str, Any] | None:
+        key = keys.source_batch_key(source, fingerprint)
+        return self._get(key[keys.PK], key[keys.SK])
+
+    def mark_source_batch(self, source: str, fingerprint: str, run_id: str, at: str) -> None:
+        item = {
+            **keys.source_batch_key(source, fingerprint),
+            "kind": "source_batch",
+            "run_id": run_id,
+            "applied_at": at,
+        }
+        try:
+            self.ddb.put_item(TableName=self.table_name, Item=_serialize(item))
+        except ClientError as exc:
+            raise LakeStorageError(f"cannot mark batch of {source}") from exc
 
     def put_ingestion(self, run_id: str, created_at: str, summary: dict[str, Any]) -> None:
         """Store an ingestion run's summary (JSON body, listable newest first via GSI1)."""

@@ -36,6 +36,8 @@ class Fetched(StepInput):
     synthetic: bool = False
     metadata: dict[str, Any] = Field(default_factory=dict)
     issues: list[FileIssue] = Field(default_factory=list)
+    fingerprint: str | None = Field(None, description="identity of the source batch")
+    already_applied: str | None = Field(None, description="run that ingested this batch")
 
 
 class ValidatedDataset(BaseModel):
@@ -50,6 +52,8 @@ class Validated(StepInput):
     datasets: dict[str, ValidatedDataset]
     issues: list[FileIssue] = Field(default_factory=list)
     report_key: str | None = None
+    fingerprint: str | None = None
+    already_applied: str | None = None
 
 
 class Written(StepInput):
@@ -84,6 +88,7 @@ class SourceOutcome(BaseModel):
     issues: list[FileIssue] = Field(default_factory=list)
     report_key: str | None = None
     error: str | None = Field(None, description="why the source failed, when it did")
+    already_applied: str | None = Field(None, description="run that ingested this batch")
     message: str = ""
 
 

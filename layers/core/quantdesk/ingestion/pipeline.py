@@ -94,6 +94,17 @@ def fetch(step: FetchInput, ctx: IngestionContext) -> Fetched:
     """Fetch from the source and keep what it returned in the raw zone."""
     request = step.request
     source = get_source(request.source)
+    fingerprint = source.fingerprint(request, ctx.store)
+    seen = ctx.snapshots.applied_source_batch(source.name, fingerprint) if fingerprint else None
+    if seen is not None:
+        # the very same batch was ingested before: nothing to fetch, validate or write
+        return Fetched(
+            run_id=step.run_id,
+            source=source.name,
+            staged={},
+            fingerprint=fingerprint,
+            already_applied=str(seen.get("run_id")),
+        )
     batch = source.fetch(request, ctx.store)
     staged: dict[str, str] = {}
     rows: dict[str, int] = {}
@@ -113,6 +124,7 @@ def fetch(step: FetchInput, ctx: IngestionContext) -> Fetched:
         synthetic=batch.synthetic,
         metadata=batch.metadata,
         issues=batch.issues,
+        fingerprint=fingerprint,
     )
 
 
@@ -137,6 +149,14 @@ def quarantine(
 
 def validate(fetched: Fetched, ctx: IngestionContext) -> Validated:
     """Validate every fetched dataset, quarantine bad rows, stage the good ones."""
+    if fetched.already_applied:
+        return Validated(
+            run_id=fetched.run_id,
+            source=fetched.source,
+            datasets={},
+            fingerprint=fetched.fingerprint,
+            already_applied=fetched.already_applied,
+        )
     today = ctx.clock().date()
     known = _known_symbols(ctx)
     order = sorted(
@@ -177,6 +197,8 @@ def validate(fetched: Fetched, ctx: IngestionContext) -> Validated:
         datasets=results,
         issues=fetched.issues,
         report_key=report_key,
+        fingerprint=fetched.fingerprint,
+        already_applied=fetched.already_applied,
     )
 
 
@@ -277,6 +299,18 @@ def _source_message(outcome: SourceOutcome) -> str:
 
 def publish(written: Written, ctx: IngestionContext) -> SourceOutcome:
     """Publish every staged snapshot (atomic pointer swap) and describe the source's outcome."""
+    validated = written.validated
+    if validated.already_applied:
+        return SourceOutcome(
+            run_id=written.run_id,
+            source=written.source,
+            status="succeeded",
+            already_applied=validated.already_applied,
+            message=(
+                f"{written.source} succeeded: same batch as run {validated.already_applied}, "
+                "nothing to do"
+            ),
+        )
     outcomes: list[DatasetOutcome] = []
     for dataset, entry in written.validated.datasets.items():
         if dataset in written.staged:
@@ -308,6 +342,10 @@ def publish(written: Written, ctx: IngestionContext) -> SourceOutcome:
         report_key=written.validated.report_key,
     )
     outcome.message = _source_message(outcome)
+    if validated.fingerprint and outcome.status != "failed":
+        ctx.snapshots.mark_source_batch(
+            written.source, validated.fingerprint, written.run_id, ctx.clock().isoformat()
+        )
     return outcome
 
 

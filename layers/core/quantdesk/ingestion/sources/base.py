@@ -55,3 +55,15 @@ class Source(Protocol):
     def fetch(self, request: FetchRequest, landing: LakeObjectStore) -> Batch:
         """Fetch the datasets asked for (``landing`` gives the files source its inputs)."""
         ...
+
+    def fingerprint(self, request: FetchRequest, landing: LakeObjectStore) -> str | None:
+        """A cheap identity of what ``fetch`` would return, or None when it cannot be known
+        without fetching (online vendors). Equal fingerprints let re-runs skip the work."""
+        ...
+
+
+def fingerprint_of(*parts: object) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()

@@ -25,7 +25,7 @@ import posixpath
 from typing import TYPE_CHECKING, Final
 
 from quantdesk.ingestion.errors import SourceConfigError
-from quantdesk.ingestion.sources.base import Batch, FetchRequest, FileIssue
+from quantdesk.ingestion.sources.base import Batch, FetchRequest, FileIssue, fingerprint_of
 from quantdesk.ingestion.sources.fred import to_macro
 from scenarios.frames import MACRO_SERIES, SCHEMAS
 
@@ -168,6 +168,20 @@ class FilesSource:
     """Files under ``request.prefix`` in the data bucket (``quantdesk ingest --path`` uploads)."""
 
     name = "files"
+
+    def fingerprint(self, request: FetchRequest, landing: LakeObjectStore) -> str | None:
+        """Names (relative to the prefix), ETags and sizes: the same files dropped again under
+        another prefix are the same batch."""
+        if not request.prefix:
+            return None
+        listed = [
+            (key.removeprefix(request.prefix).lstrip("/"), etag, size)
+            for key, etag, size in landing.list_objects(request.prefix)
+            if key.lower().endswith(SUFFIXES)
+        ]
+        if not listed:
+            return None
+        return fingerprint_of(listed, sorted(request.datasets or []))
 
     def fetch(self, request: FetchRequest, landing: LakeObjectStore) -> Batch:
         import pandas as pd

@@ -90,6 +90,9 @@ class FredSource:
         self.http_get = http_get or urllib_get
         self.base_url = base_url
 
+    def fingerprint(self, request: FetchRequest, landing: LakeObjectStore) -> str | None:
+        return None  # FRED revises and appends: always fetch
+
     def fetch(self, request: FetchRequest, landing: LakeObjectStore) -> Batch:
         import pandas as pd
 

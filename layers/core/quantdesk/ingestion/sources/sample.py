@@ -23,7 +23,7 @@ import string
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from quantdesk.ingestion.sources.base import Batch, FetchRequest
+from quantdesk.ingestion.sources.base import Batch, FetchRequest, fingerprint_of
 from scenarios.frames import MACRO_SERIES, SCHEMAS, SECTOR_NAMES
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from quantdesk.datalake.repository import LakeObjectStore
 
 SEED: Final = 20261030
+#: bump when the generator's output changes, so re-runs do not skip the new data
+GENERATOR_VERSION: Final = 1
 END_DATE: Final = dt.date(2026, 10, 30)
 YEARS: Final = 6
 TIERS: Final = ("us_large_cap", "us_mid_cap", "us_small_cap")
@@ -414,6 +416,11 @@ class SampleSource:
     """The synthetic vendor. ``options``: ``seed`` (int), ``end`` (ISO date)."""
 
     name = "sample"
+
+    def fingerprint(self, request: FetchRequest, landing: LakeObjectStore) -> str | None:
+        return fingerprint_of(
+            GENERATOR_VERSION, request.options, sorted(request.datasets or SCHEMAS)
+        )
 
     def fetch(self, request: FetchRequest, landing: LakeObjectStore) -> Batch:
         seed = int(request.options.get("seed", SEED))
