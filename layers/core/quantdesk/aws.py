@@ -42,7 +42,13 @@ def client(service: str) -> Any:
     """A cached boto3 client for ``service`` (thread-safe creation)."""
     from botocore.config import Config
 
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, tcp_keepalive=True)
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 3},
+        tcp_keepalive=True,
+        # checksums only where an API requires them: wrapping large lake uploads costs seconds
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
     with _lock:
         return _session().client(service, config=config)
 
