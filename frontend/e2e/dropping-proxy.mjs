@@ -3,11 +3,18 @@
 // without the UI duplicating timeline entries. Everything else is forwarded unchanged.
 import { request as httpRequest, createServer } from 'node:http';
 
-export async function startDroppingProxy(target, { dropAfterEvents = 1, dropStreams = 1, refuseStreams = false } = {}) {
+// holdRunReads: answer GET /analysis/runs/{id} only once the browser has reconnected the stream
+// (or after 5 s). Local runs finish in under a second; without this, the page's first read of the
+// run may already hold the whole timeline, and the UI rightly has nothing left to resume.
+export async function startDroppingProxy(target, { dropAfterEvents = 1, dropStreams = 1, refuseStreams = false, holdRunReads = false } = {}) {
   const upstream = new URL(target);
   const streams = [];
   let drops = 0;
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
+    if (holdRunReads && /^\/analysis\/runs\/[^/?]+/.test(req.url ?? '')) {
+      const until = Date.now() + 5000;
+      while (streams.length < 2 && Date.now() < until) await new Promise((ok) => setTimeout(ok, 50));
+    }
     const isStream = /^\/runs\/[^/]+\/stream/.test(req.url ?? '');
     if (isStream) streams.push({ url: req.url, lastEventId: req.headers['last-event-id'] ?? null });
     if (isStream && refuseStreams) {

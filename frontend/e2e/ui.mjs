@@ -66,6 +66,9 @@ async function waitTerminal(page) {
 }
 
 async function assertTimelineMatchesServer(page, base, runId) {
+  // the run document can say "succeeded" a moment before its last event is projected: compare
+  // once the UI has settled (its watcher closed), as a person would read it
+  await page.locator('[data-testid=run-connection][data-connection=closed]').waitFor({ timeout: 30_000 });
   const seqs = await timelineSeqs(page);
   assert.equal(new Set(seqs).size, seqs.length, `no duplicated timeline entries: ${seqs}`);
   const run = await (await page.request.get(`${base}/analysis/runs/${runId}`)).json();
@@ -133,7 +136,7 @@ const TESTS = {
   async dropped_connection_resumes({ context }) {
     // A proxy in front of the origin cuts the first stream right after its first event, as a
     // network blip or a Lambda ending its response would; EventSource must resume by itself.
-    const proxy = await startDroppingProxy(BASE, { dropAfterEvents: 1 });
+    const proxy = await startDroppingProxy(BASE, { dropAfterEvents: 1, holdRunReads: true });
     try {
       const page = await context.newPage();
       const card = await suggest(page, proxy.url, PROMPT);
