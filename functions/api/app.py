@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+# No pydantic plugins are used: skip the installed-packages scan at import (cold start).
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib.routes import catalogue, runs, suggest

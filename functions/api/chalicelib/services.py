@@ -5,8 +5,6 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from quantdesk.settings import get_settings
-
 if TYPE_CHECKING:
     from quantdesk.runs.service import RunService
 
@@ -15,5 +13,6 @@ if TYPE_CHECKING:
 def run_service() -> RunService:
     """Imported on first use so a cold start serving only suggest never loads the run code."""
     from quantdesk.runs.service import RunService
+    from quantdesk.settings import get_settings
 
     return RunService(get_settings())

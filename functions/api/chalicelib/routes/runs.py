@@ -1,4 +1,7 @@
-"""Run routes: start, read (polling fallback), list, cancel."""
+"""Run routes: start, read (polling fallback), list, cancel.
+
+The run models and service are imported on first use: a container answering only suggest
+requests never pays for them at cold start."""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from chalicelib.identity import caller
 from chalicelib.services import run_service
 from quantdesk.errors import NotFound
 from quantdesk.observability import bind_run, logger
-from quantdesk.runs.models import RUN_ID_PATTERN, RunRequest
 
 routes = ApiBlueprint(__name__)
 
@@ -25,6 +27,8 @@ class ListQuery(BaseModel):
 def _check_run_id(run_id: str) -> None:
     import re
 
+    from quantdesk.runs.models import RUN_ID_PATTERN
+
     if not re.match(RUN_ID_PATTERN, run_id):
         raise NotFound(f"no run {run_id!r}", field="run_id")
     bind_run(run_id)
@@ -32,6 +36,8 @@ def _check_run_id(run_id: str) -> None:
 
 @routes.route("/analysis/run", methods=["POST"], cors=True)
 def start_run() -> Any:
+    from quantdesk.runs.models import RunRequest
+
     request = parse_body(routes.current_request, RunRequest)
     accepted = run_service().start(request, caller(routes.current_request))
     bind_run(accepted.run_id)
