@@ -2,8 +2,8 @@
 
 Prints the best and the median over fresh processes of the process's CPU time (on a shared,
 noisy machine the best run is the cost of the code; the median shows the noise), whether
-pandas/numpy were imported (they must not be), and the ratio against importing boto3 alone in the same run (the floor any handler
-pays). Bytecode is compiled first, as a Lambda layer ships it.
+pandas/numpy were imported (they must not be), and the ratio against importing boto3 alone in
+the same run (the floor any handler pays). Bytecode is compiled first, as a Lambda layer ships it.
 """
 
 from __future__ import annotations
