@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import httpx
@@ -116,3 +117,30 @@ def test_stream_refuses_missing_or_forged_tokens(client: httpx.Client) -> None:
     assert client.get(bare).status_code == 401
     assert client.get(bare + "?token=1.2.3").status_code == 401
     assert client.get(accepted["status_url"] + "x").status_code == 404
+
+
+def test_cancel_is_final_and_streams_to_every_viewer(client: httpx.Client) -> None:
+    # Given a run cancelled right after it was accepted (runs take about a second here)
+    for _ in range(5):
+        accepted = client.post("/analysis/run", json={"scenario_id": "trend_strength"}).json()
+        response = client.post(f"{accepted['status_url']}/cancel")
+        if response.status_code == 200:
+            break
+        # it finished first: cancelling a finished run is a conflict, and changes nothing
+        assert response.status_code == 409
+        assert client.get(accepted["status_url"]).json()["status"] == "succeeded"
+    else:
+        pytest.skip("every run finished before it could be cancelled")
+    assert response.json() == {"run_id": accepted["run_id"], "status": "cancelled"}
+    # Then the stream ends with the cancelled status, and nothing follows it
+    events = stream_events(client, accepted["stream_url"])
+    statuses = [data["status"] for _, kind, data in events if kind == "status"]
+    assert statuses[-1] == "cancelled"
+    assert "succeeded" not in statuses and "failed" not in statuses
+    # And the workflow, finishing later (the worker was already computing), never overwrites it
+    time.sleep(2)
+    run = client.get(accepted["status_url"]).json()
+    assert [e["status"] for e in run["timeline"]][-1] == "cancelled"
+    assert run["status"] == "cancelled"
+    assert run["result"] is None
+    assert client.post(f"{accepted['status_url']}/cancel").status_code == 409
