@@ -14,6 +14,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from quantdesk import keys
+from quantdesk.datalake.layout import (
+    LANDING_PREFIX,
+    QUARANTINE_PREFIX,
+    RAW_PREFIX,
+    VALIDATED_PREFIX,
+)
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 STATEMACHINES: Final = ROOT / "statemachines"
@@ -109,6 +115,27 @@ TABLE: Final = Table(name=f"{PREFIX}")
 DATA_BUCKET: Final = f"{PREFIX}-data"
 RESULTS_BUCKET: Final = f"{PREFIX}-results"
 BUCKETS: Final = (DATA_BUCKET, RESULTS_BUCKET)
+#: working zones of the data lake expire; ``lake/`` and ``snapshots/`` (what runs read) never do
+DATA_RETENTION_DAYS: Final[dict[str, int]] = {
+    f"{LANDING_PREFIX}/": 30,
+    f"{VALIDATED_PREFIX}/": 30,
+    f"{RAW_PREFIX}/": 180,
+    f"{QUARANTINE_PREFIX}/": 180,
+}
+
+
+def lifecycle_rules() -> list[dict[str, Any]]:
+    """The data bucket's expiry rules (S3 API shape; the template's differs only in case)."""
+    return [
+        {
+            "ID": f"expire-{prefix.rstrip('/')}",
+            "Filter": {"Prefix": prefix},
+            "Status": "Enabled",
+            "Expiration": {"Days": days},
+        }
+        for prefix, days in DATA_RETENTION_DAYS.items()
+    ]
+
 
 WORKER: Final = Function(
     name=f"{PREFIX}-worker",

@@ -64,8 +64,8 @@ def _table() -> dict[str, Any]:
     }
 
 
-def _bucket() -> dict[str, Any]:
-    return {
+def _bucket(lifecycle: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    bucket: dict[str, Any] = {
         "Type": "AWS::S3::Bucket",
         "Properties": {
             "PublicAccessBlockConfiguration": {
@@ -81,6 +81,19 @@ def _bucket() -> dict[str, Any]:
             },
         },
     }
+    if lifecycle:
+        bucket["Properties"]["LifecycleConfiguration"] = {
+            "Rules": [
+                {
+                    "Id": rule["ID"],
+                    "Prefix": rule["Filter"]["Prefix"],
+                    "Status": rule["Status"],
+                    "ExpirationInDays": rule["Expiration"]["Days"],
+                }
+                for rule in lifecycle
+            ]
+        }
+    return bucket
 
 
 def _function(function: Function) -> dict[str, Any]:
@@ -135,7 +148,7 @@ def render() -> dict[str, Any]:
         },
         "Resources": {
             "RunsTable": _table(),
-            "DataBucket": _bucket(),
+            "DataBucket": _bucket(resources.lifecycle_rules()),
             "ResultsBucket": _bucket(),
             "CoreLayer": {
                 "Type": "AWS::Lambda::LayerVersion",

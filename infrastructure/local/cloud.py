@@ -102,6 +102,10 @@ class LocalCloud:
         for bucket in resources.BUCKETS:
             if bucket not in existing:
                 s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=resources.DATA_BUCKET,
+            LifecycleConfiguration={"Rules": resources.lifecycle_rules()},
+        )
         role_arn = self._ensure_role()
         lambda_client = aws.client("lambda")
         deployed = {f["FunctionName"] for f in lambda_client.list_functions()["Functions"]}

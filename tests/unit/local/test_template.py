@@ -36,6 +36,17 @@ def test_local_cloud_deploys_what_the_template_declares(moto_aws: None) -> None:
         table["StreamSpecification"]["StreamViewType"]
         == (cfn_table["StreamSpecification"]["StreamViewType"])
     )
+    # And the data lake's working zones expire alike
+    rules = aws.client("s3").get_bucket_lifecycle_configuration(Bucket=resources.DATA_BUCKET)
+    cfn_rules = template.render()["Resources"]["DataBucket"]["Properties"]
+    assert sorted(
+        (r["Filter"]["Prefix"], r["Expiration"]["Days"]) for r in rules["Rules"]
+    ) == sorted(
+        (r["Prefix"], r["ExpirationInDays"]) for r in cfn_rules["LifecycleConfiguration"]["Rules"]
+    )
+    assert not any(
+        r["Filter"]["Prefix"].startswith(("lake/", "snapshots/")) for r in rules["Rules"]
+    )
     # And every state machine runs the template's definition, substitutions resolved alike
     sfn = aws.client("stepfunctions")
     deployed = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
