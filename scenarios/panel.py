@@ -14,6 +14,8 @@ anything else and records what it skipped in a :class:`~scenarios.quality.Qualit
 Cleaning rules (reported, never silent):
 
 * rows dated after ``as_of`` are discarded first, so later data cannot influence anything;
+* rows with a missing or unparseable date (of a selected asset) and rows without a symbol (in
+  the analysis window) are dropped and counted: they cannot be placed on the panel;
 * rows with a missing, non-numeric or non-positive price (or negative volume) are dropped;
 * duplicate ``(date, symbol)`` rows keep the last one;
 * gaps inside an asset's history (halts, missing rows) are forward-filled from the last close
@@ -171,24 +173,33 @@ def load_panel(
     dates = prices["date"]
     if not pd.api.types.is_datetime64_any_dtype(dates):
         dates = pd.to_datetime(dates, errors="coerce")
-    as_of = resolve_as_of(dates, params.as_of)
+    undated = dates.isna().to_numpy()
+    if len(dates) and undated.all():
+        raise ScenarioInputError("no price row has a parseable date", field="prices")
+    as_of = resolve_as_of(dates[~undated] if undated.any() else dates, params.as_of)
     in_time = _analysis_rows(dates.to_numpy(), as_of, window)
     symbols_col = prices["symbol"]
+    # a row without a symbol cannot be attributed (pivoting it would overwrite another asset)
+    unnamed = symbols_col.isna().to_numpy()
+    named_in_time = in_time & ~unnamed if unnamed.any() else in_time
     if not pd.api.types.is_string_dtype(symbols_col):
         symbols_col = symbols_col.astype(str)
-    in_window = symbols_col[in_time]
+    in_window = symbols_col[named_in_time]
     available = pd.unique(in_window)
     chosen = select_symbols([str(s) for s in available], data, params, log)
-    mask = in_time
+    mask = named_in_time
     if len(chosen) < len(available):
-        mask = in_time & symbols_col.isin(chosen).to_numpy()
+        mask = named_in_time & symbols_col.isin(chosen).to_numpy()
+    _count_unusable_rows(
+        symbols_col, chosen, undated=undated, unnamed=unnamed, in_time=in_time, log=log
+    )
     frame = pd.DataFrame({"date": dates[mask], "symbol": symbols_col[mask]})
     for name in fields:
         column = prices[name][mask]
         if column.dtype != np.float64:
             column = pd.to_numeric(column, errors="coerce").astype("float64")
         frame[name] = column.to_numpy()
-    log.rows_in = len(frame)
+    log.rows_in += len(frame)
     frame = _drop_bad_rows(frame, fields, log)
     values, all_dates, symbols = _pivot(frame, fields, log)
     for symbol in sorted(set(chosen) - set(symbols)):
@@ -227,6 +238,42 @@ def _analysis_rows(dates: np.ndarray, as_of: pd.Timestamp, window: int | None) -
         if len(sessions) > window:
             mask &= dates >= sessions[-window]
     return mask  # type: ignore[no-any-return]
+
+
+def _count_unusable_rows(
+    symbols: pd.Series,
+    chosen: Sequence[str],
+    *,
+    undated: np.ndarray,
+    unnamed: np.ndarray,
+    in_time: np.ndarray,
+    log: QualityLog,
+) -> None:
+    """Count rows that cannot be placed on the panel: no parseable date, or no symbol.
+
+    A row without a date cannot be placed relative to ``as_of``; it is counted (in ``rows_in``
+    and ``rows_dropped``) when its asset is selected, so the tally is the same whatever the
+    date would have been. A row without a symbol is counted when it lies in the analysis
+    window (or has no date either).
+    """
+    undated_symbols = symbols[undated & ~unnamed]
+    undated_symbols = undated_symbols[undated_symbols.isin(chosen).to_numpy()]
+    n_dates = len(undated_symbols)
+    if n_dates:
+        counts = undated_symbols.value_counts()
+        log.rows_in += n_dates
+        log.rows_dropped += n_dates
+        log.note(
+            f"{n_dates} rows with a missing or unparseable date dropped "
+            f"({symbol_list({str(k): int(v) for k, v in counts.items()})})"
+        )
+    if not unnamed.any():
+        return
+    n_names = int((unnamed & (in_time | undated)).sum())
+    if n_names:
+        log.rows_in += n_names
+        log.rows_dropped += n_names
+        log.note(f"{n_names} rows without a symbol dropped")
 
 
 def _binding_need(min_sessions: Mapping[str, int] | None) -> tuple[str, int]:
