@@ -59,7 +59,6 @@ SPEC = ScenarioSpec(
         "ladder",
         "composite score",
         "sector neutral",
-        "fama french",
         "screen",
         "ranking",
     ),
