@@ -211,7 +211,12 @@ STREAM_MAPPINGS: Final = (
         function=PROJECTOR.name,
         batch_size=100,
         # only run items reach the projector (not events, snapshots, limits)
-        filter_patterns=({"dynamodb": {"Keys": {keys.SK: {"S": [keys.RUN_SK]}}}},),
+        filter_patterns=(
+            {
+                "eventName": ["INSERT", "MODIFY"],
+                "dynamodb": {"Keys": {keys.SK: {"S": [keys.RUN_SK]}}},
+            },
+        ),
     ),
 )
 
