@@ -51,6 +51,35 @@ def zscore(values: np.ndarray, limit: float = WINSOR_LIMIT) -> np.ndarray:
     return out
 
 
+def zscore_rows(values: np.ndarray, limit: float = WINSOR_LIMIT) -> np.ndarray:
+    """:func:`zscore` applied to every row of a ``(T, N)`` array at once (dates x assets).
+
+    Row ``t`` equals ``zscore(values[t], limit)`` up to float rounding; non-finite entries are
+    "no value" and stay NaN.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(x)
+    x = np.where(finite, x, np.nan)
+    count = finite.sum(axis=1)
+    out = np.full_like(x, np.nan)
+    rows = count > 0
+    if not rows.any():
+        return out
+    w = x[rows]
+    clip = count[rows] >= 2
+    if limit > 0 and clip.any():
+        low, high = np.nanquantile(w[clip], [limit, 1.0 - limit], axis=1)
+        w[clip] = np.clip(w[clip], low[:, None], high[:, None])
+    centred = w - np.nanmean(w, axis=1, keepdims=True)
+    scale = np.sqrt(np.nanmean(centred**2, axis=1))
+    spread = np.nanmax(np.abs(w), axis=1)
+    flat = (count[rows] < 2) | (scale <= 1e-12 * np.maximum(spread, 1e-300))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(flat[:, None], 0.0, centred / scale[:, None])
+    out[rows] = np.where(np.isfinite(w), z, np.nan)
+    return out
+
+
 def neutralize(
     values: np.ndarray, groups: Sequence[str] | np.ndarray, limit: float = WINSOR_LIMIT
 ) -> np.ndarray:

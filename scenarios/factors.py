@@ -8,11 +8,13 @@ per asset, oriented so that *higher is better* for the factor's premium.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
+from scenarios.crosssection import WINSOR_LIMIT, zscore_rows
 from scenarios.indicators import TRADING_DAYS
 
 #: price-only factors and the sessions of history each needs before the formation row
@@ -77,18 +79,61 @@ def fundamental_factors(snapshot: pd.DataFrame, price: np.ndarray) -> dict[str, 
     -debt/assets; size = -log(market cap) (small caps score high). Returns raw sub-scores;
     the caller standardises.
     """
+    items = {name: snapshot[name].to_numpy(dtype=float) for name in FUNDAMENTAL_ITEMS}
+    return fundamental_subscores(items, price)
+
+
+#: snapshot items the fundamental sub-scores read
+FUNDAMENTAL_ITEMS: Final = (
+    "shares_outstanding",
+    "book_equity",
+    "net_income",
+    "total_assets",
+    "total_debt",
+)
+#: fundamental factor -> the sub-scores whose z-scores it averages
+FUNDAMENTAL_SUBSCORES: Final = {
+    "value": ("book_to_price", "earnings_yield"),
+    "quality": ("roe", "low_leverage"),
+    "size": ("size",),
+}
+
+
+def fundamental_subscores(
+    items: Mapping[str, np.ndarray], price: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The raw sub-scores of :func:`fundamental_factors` from arrays of any matching shape.
+
+    ``items`` maps each of :data:`FUNDAMENTAL_ITEMS` to an array shaped like ``price``: one
+    value per asset, or a ``(T, N)`` history (dates x assets) to score every date at once.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
-        market_cap = price * snapshot["shares_outstanding"].to_numpy(dtype=float)
+        market_cap = price * items["shares_outstanding"]
         market_cap = np.where(market_cap > 0, market_cap, np.nan)
-        book = snapshot["book_equity"].to_numpy(dtype=float)
-        income = snapshot["net_income"].to_numpy(dtype=float)
-        assets = snapshot["total_assets"].to_numpy(dtype=float)
-        assets = np.where(assets > 0, assets, np.nan)
+        book = items["book_equity"]
+        income = items["net_income"]
+        assets = np.where(items["total_assets"] > 0, items["total_assets"], np.nan)
         return {
             "book_to_price": book / market_cap,
             "earnings_yield": income / market_cap,
             "roe": np.where(book > 0, income / book, np.nan),
-            "low_leverage": -snapshot["total_debt"].to_numpy(dtype=float) / assets,
+            "low_leverage": -items["total_debt"] / assets,
             "size": -np.log(market_cap),
             "market_cap": market_cap,
         }
+
+
+def fundamental_exposures(
+    name: str, subscores: Mapping[str, np.ndarray], limit: float = WINSOR_LIMIT
+) -> np.ndarray:
+    """``(T, N)`` exposure to a fundamental factor: per date (row), the mean of its sub-scores'
+    winsorised cross-sectional z-scores over the sub-scores available for each asset.
+
+    The same construction as ``factor_ladder`` without sector neutrality.
+    """
+    z = np.stack([zscore_rows(subscores[s], limit) for s in FUNDAMENTAL_SUBSCORES[name]])
+    finite = np.isfinite(z)
+    count = finite.sum(axis=0)
+    total = np.where(finite, z, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)

@@ -70,6 +70,93 @@ def fundamentals_as_of(
     return out
 
 
+def fundamentals_history(
+    fundamentals: pd.DataFrame,
+    symbols: Sequence[str],
+    dates: pd.DatetimeIndex,
+    log: QualityLog,
+) -> dict[str, np.ndarray]:
+    """Each item of :func:`fundamentals_as_of` known at every date, as ``(T, N)`` arrays.
+
+    ``T = len(dates)`` (ascending), ``N = len(symbols)``; keys are :data:`STOCK_ITEMS` and
+    :data:`FLOW_ITEMS`. Row ``t`` equals ``fundamentals_as_of(..., dates[t], ...)``: a report
+    counts only from its ``report_date``, a restated period keeps its latest report known at
+    that date, flows are TTM over the last four periods known then. Vectorised: the snapshot is
+    rebuilt once per report event (a symbol's distinct report dates), not once per date, and
+    dates pick their latest event with an as-of join. Reports after ``dates[-1]`` are ignored.
+    """
+    check_columns(fundamentals, FUNDAMENTALS, "fundamentals")
+    items = (*STOCK_ITEMS, *FLOW_ITEMS)
+    out = {name: np.full((len(dates), len(symbols)), np.nan) for name in items}
+    if not len(dates):
+        return out
+    unreported = fundamentals["report_date"].isna() & fundamentals["symbol"].isin(list(symbols))
+    if unreported.any():
+        log.note(f"{int(unreported.sum())} fundamentals rows without a report date ignored")
+    known = visible(fundamentals, "report_date", dates[-1])
+    known = known[known["symbol"].isin(list(symbols))]
+    known = known.assign(
+        **{name: pd.to_numeric(known[name], errors="coerce") for name in items},
+        period_end=pd.to_datetime(known["period_end"]),
+    )
+    undated = known["period_end"].isna()
+    if undated.any():
+        log.note(f"{int(undated.sum())} fundamentals rows without a period end ignored")
+        known = known[~undated]
+    if known.empty:
+        log.note("no fundamentals reported by the last formation date")
+        return out
+    state = _snapshots_at_events(known)
+    grid = pd.DataFrame(
+        {
+            "date": np.repeat(dates.to_numpy(), len(symbols)),
+            "symbol": np.tile(np.asarray(symbols, dtype=object), len(dates)),
+        }
+    ).astype({"symbol": state["symbol"].dtype})
+    picked = pd.merge_asof(
+        grid.sort_values("date", kind="stable"),
+        state.sort_values("report_date", kind="stable"),
+        left_on="date",
+        right_on="report_date",
+        by="symbol",
+        direction="backward",
+    )
+    position = pd.Index(list(symbols)).get_indexer(picked["symbol"])
+    row = dates.get_indexer(picked["date"])
+    for name in items:
+        out[name][row, position] = picked[name].to_numpy(dtype=float)
+    return out
+
+
+def _snapshots_at_events(known: pd.DataFrame) -> pd.DataFrame:
+    """One row per (symbol, report date): the :func:`fundamentals_as_of` snapshot just then.
+
+    Each event is paired with every report of its symbol known by then (a triangle per
+    symbol, quarters^2 / 2 rows), and the as-of rules are applied per event in one groupby.
+    """
+    records = known.reset_index(drop=True)
+    records["order"] = np.arange(len(records))
+    events = (
+        records[["symbol", "report_date"]]
+        .drop_duplicates()
+        .rename(columns={"report_date": "event"})
+    )
+    pairs = events.merge(records, on="symbol")
+    pairs = pairs[(pairs["report_date"] <= pairs["event"]).to_numpy()]
+    pairs = pairs.sort_values(
+        ["symbol", "event", "period_end", "report_date", "order"], kind="stable"
+    )
+    pairs = pairs.drop_duplicates(["symbol", "event", "period_end"], keep="last")
+    keys = ["symbol", "event"]
+    grouped = pairs.groupby(keys, sort=True)
+    latest = grouped[list(STOCK_ITEMS)].last()
+    tail = grouped.tail(QUARTERS_PER_YEAR).groupby(keys, sort=True)
+    ttm = tail[list(FLOW_ITEMS)].sum(min_count=QUARTERS_PER_YEAR)
+    ttm[tail["period_end"].count() < QUARTERS_PER_YEAR] = np.nan
+    state = latest.join(ttm).reset_index().rename(columns={"event": "report_date"})
+    return state
+
+
 def earnings_as_of(
     earnings: pd.DataFrame, symbols: Sequence[str], as_of: pd.Timestamp
 ) -> pd.DataFrame:

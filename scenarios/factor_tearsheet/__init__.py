@@ -8,15 +8,31 @@ from pydantic import Field, field_validator
 
 from scenarios.base import ScenarioParams, ScenarioSpec
 
+#: kept equal to ``scenarios.factors.ALL_FACTORS`` (spelt out here: this module must not import
+#: numpy); the JSON Schema publishes it as an enum
 FactorName = Literal[
-    "momentum_12_1", "momentum_6_1", "reversal_1m", "low_volatility", "trend_ma200"
+    "momentum_12_1",
+    "momentum_6_1",
+    "reversal_1m",
+    "low_volatility",
+    "trend_ma200",
+    "value",
+    "quality",
+    "size",
 ]
 
 
 class Params(ScenarioParams):
     """Inputs of ``factor_tearsheet`` (horizons and windows in trading sessions)."""
 
-    factor: FactorName = Field("momentum_12_1", description="Factor to evaluate")
+    factor: FactorName = Field(
+        "momentum_12_1",
+        description=(
+            "Factor to evaluate: price factors (momentum_12_1, momentum_6_1, reversal_1m, "
+            "low_volatility, trend_ma200) or fundamental factors rebuilt point-in-time at each "
+            "formation date (value, quality, size; need fundamentals data)"
+        ),
+    )
     horizons: list[int] = Field(
         default_factory=lambda: [1, 5, 21],
         min_length=1,
@@ -39,12 +55,14 @@ class Params(ScenarioParams):
 
 SPEC = ScenarioSpec(
     scenario_id="factor_tearsheet",
-    version="1.0.0",
+    version="1.1.0",
     title="Factor tearsheet (IC, rank IC, quantile returns, turnover)",
     description=(
         "Evaluates how well a factor predicted returns: information coefficient and rank IC "
         "by horizon, their t-statistics and hit rates, mean forward returns per quantile, the "
-        "top-minus-bottom spread and top-quantile turnover."
+        "top-minus-bottom spread and top-quantile turnover. Price factors (momentum, "
+        "reversal, low volatility, trend) and fundamental factors (value, quality, size) "
+        "rebuilt point-in-time at every formation date."
     ),
     keywords=(
         "factor tearsheet",
@@ -68,6 +86,11 @@ SPEC = ScenarioSpec(
         "forward returns",
         "horizon",
         "hit rate",
+        "value factor",
+        "quality factor",
+        "size factor",
+        "fundamental factor",
+        "point in time",
     ),
     deliverables=(
         "Table: one row per horizon with mean IC, IC t-stat, rank IC, hit rate, mean forward "
@@ -79,13 +102,20 @@ SPEC = ScenarioSpec(
         "Formation dates: every rebalance_every sessions over the last evaluation_window "
         "sessions, keeping only dates whose forward return ends on or before as_of (so no "
         "future data is used). At each date t, factor exposures use data up to t; forward "
-        "return R_h = C[t+h] / C[t] - 1. IC = Pearson correlation of exposure and R_h across "
-        "assets; rank IC = Spearman (Pearson of ranks). mean IC, t = mean / (std / sqrt(n)), "
-        "hit rate = share of dates with IC > 0. Quantiles: equal-count buckets by exposure (1 = "
-        "highest); q_k = mean R_h of bucket k averaged over dates; spread = q_1 - q_n. Turnover "
-        "= average share of the top bucket replaced between consecutive formation dates."
+        "return R_h = C[t+h] / C[t] - 1. Fundamental factors are rebuilt at every formation "
+        "date t from the reports with report_date <= t (a restated quarter keeps its latest "
+        "report known at t; balance-sheet items from the latest quarter, net income summed "
+        "over the last four quarters, NaN with fewer): market cap = C[t] x shares; value = "
+        "mean of the cross-sectional winsorised (1%/99%) z-scores of book/market cap and TTM "
+        "earnings/market cap; quality = mean z of TTM ROE (book > 0) and -debt/assets; size = "
+        "z of -log(market cap) (small caps high). IC = Pearson correlation of exposure and R_h "
+        "across assets; rank IC = Spearman (Pearson of ranks). mean IC, t = mean / (std / "
+        "sqrt(n)), hit rate = share of dates with IC > 0. Quantiles: equal-count buckets by "
+        "exposure (1 = highest); q_k = mean R_h of bucket k averaged over dates; spread = q_1 - "
+        "q_n. Turnover = average share of the top bucket replaced between consecutive "
+        "formation dates."
     ),
-    datasets=("prices",),
+    datasets=("prices", "fundamentals"),
     history_days=800,
     params_model=Params,
 )

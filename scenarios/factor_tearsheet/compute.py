@@ -1,6 +1,7 @@
 """``factor_tearsheet``: alphalens-style evaluation of one factor, point-in-time.
 
-Input: prices (``close``). Output: one row per horizon (row key ``horizon`` = ``"5d"``).
+Input: prices (``close``); fundamentals (point-in-time, from ``report_date``) for the value,
+quality and size factors. Output: one row per horizon (row key ``horizon`` = ``"5d"``).
 """
 
 from __future__ import annotations
@@ -8,13 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioInputError, ScenarioResult
 from scenarios.crosssection import buckets
 from scenarios.factor_tearsheet import Params
-from scenarios.factors import PRICE_FACTORS, price_factor
+from scenarios.factors import (
+    FUNDAMENTAL_FACTORS,
+    PRICE_FACTORS,
+    fundamental_exposures,
+    fundamental_subscores,
+    price_factor,
+)
 from scenarios.narrative import Narrative, num, pct
-from scenarios.panel import load_panel
+from scenarios.panel import Panel, load_panel
+from scenarios.pointintime import fundamentals_history, require
 from scenarios.table import assemble, bar_series, build_rows, line_series
 
 MIN_ASSETS = 3
@@ -40,7 +49,10 @@ def columns_for(n_quantiles: int) -> list[Column]:
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
     longest = max(params.horizons)
-    warmup = PRICE_FACTORS[params.factor]
+    fundamental = params.factor in FUNDAMENTAL_FACTORS
+    fundamentals = require(data, "fundamentals") if fundamental else None
+    # fundamental factors read only the close at the formation date
+    warmup = PRICE_FACTORS.get(params.factor, 1)
     panel = load_panel(
         data,
         params,
@@ -54,7 +66,10 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
     first = last - params.evaluation_window + 1
     symbols = panel.symbols.tolist()
     formation = list(range(last - longest, first - 1, -params.rebalance_every))[::-1]
-    exposures = {t: price_factor(params.factor, close, t) for t in formation}
+    if fundamentals is not None:
+        exposures = _fundamental_exposures(fundamentals, panel, formation, params.factor)
+    else:
+        exposures = {t: price_factor(params.factor, close, t) for t in formation}
     columns = columns_for(params.n_quantiles)
     table: dict[str, list[Any]] = {c.name: [] for c in columns}
     ic_lines: dict[str, np.ndarray] = {}
@@ -87,6 +102,27 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
         story=_narrative(rows, params),
         quality=panel.log.freeze(assets_used=len(symbols)),
     )
+
+
+def _fundamental_exposures(
+    fundamentals: pd.DataFrame, panel: Panel, formation: list[int], factor: str
+) -> dict[int, np.ndarray]:
+    """Exposure at each formation row, from the fundamentals known on that row's date.
+
+    The point-in-time snapshots for all formation dates are rebuilt in one pass
+    (:func:`~scenarios.pointintime.fundamentals_history`) and scored row-wise.
+    """
+    symbols = panel.symbols.tolist()
+    history = fundamentals_history(fundamentals, symbols, panel.dates[formation], panel.log)
+    subscores = fundamental_subscores(history, panel["close"][formation])
+    exposure = fundamental_exposures(factor, subscores)
+    unscored = ~np.isfinite(exposure).any(axis=0)
+    if unscored.any():
+        panel.log.note(
+            f"{int(unscored.sum())} assets never had the fundamentals {factor} needs at a "
+            "formation date: " + ", ".join(np.asarray(symbols)[unscored][:5].tolist())
+        )
+    return {t: exposure[k] for k, t in enumerate(formation)}
 
 
 def _horizon_stats(
