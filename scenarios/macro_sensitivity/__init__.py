@@ -70,8 +70,9 @@ SPEC = ScenarioSpec(
         "last `window` sessions, OLS r = a + b_rates d_rates + b_inflation d_inflation + b_usd "
         "d_usd + b_oil d_oil + e, solved for all assets at once; t = b / se(b) with se from "
         "s^2 (X'X)^-1, s^2 = RSS / (n - 5). R-squared = 1 - RSS / TSS. Dominant factor = largest "
-        "|t|. Rolling betas repeat the fit on windows ending every `step` sessions. Rank 1 = "
-        "highest R-squared."
+        "|t|. A factor that does not move over the window (a rate pinned at zero) is left out "
+        "of the fit: its beta and t are empty and the data quality notes it. Rolling betas "
+        "repeat the fit on windows ending every `step` sessions. Rank 1 = highest R-squared."
     ),
     datasets=("prices", "macro"),
     history_days=420,

@@ -47,6 +47,12 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
             f"macro series do not cover the last {params.window} sessions", field="window"
         )
     fit = _ols(changes[-params.window :], returns[-params.window :])
+    for k, factor in enumerate(FACTORS):
+        if np.ptp(changes[-params.window :, k]) == 0:
+            panel.log.note(
+                f"{sources[factor]} does not move over the last {params.window} sessions: "
+                f"the {factor} beta is not estimated"
+            )
     rows = ranked_rows(COLUMNS, _metrics(panel.symbols.tolist(), fit))
     return assemble(
         "macro_sensitivity",
@@ -74,9 +80,15 @@ def _change(level: np.ndarray, factor: str) -> np.ndarray:
 
 
 def _ols(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
-    """OLS of every column of ``y`` (n, N) on ``x`` (n, k) plus a constant, NaN-safe per asset."""
+    """OLS of every column of ``y`` (n, N) on ``x`` (n, k) plus a constant, NaN-safe per asset.
+
+    A factor that does not move over the window (e.g. a policy rate pinned at zero) cannot be
+    estimated: it is left out of the design and its beta and t are NaN (keeping it would give
+    a spurious t from the pseudo-inverse of a singular X'X).
+    """
     n, k = x.shape
-    design = np.column_stack([np.ones(n), x])
+    moving = np.concatenate([[True], np.ptp(x, axis=0) > 0])
+    design = np.column_stack([np.ones(n), x])[:, moving]
     finite = np.isfinite(y).all(axis=0)
     coef = np.full((k + 1, y.shape[1]), np.nan)
     tstat = np.full((k + 1, y.shape[1]), np.nan)
@@ -87,12 +99,12 @@ def _ols(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
         resid = yy - design @ solution
         rss = (resid**2).sum(axis=0)
         tss = ((yy - yy.mean(axis=0)) ** 2).sum(axis=0)
-        dof = max(n - (k + 1), 1)
+        dof = max(n - design.shape[1], 1)
         xtx_inv = np.linalg.pinv(design.T @ design)
-        se = np.sqrt(np.outer(np.diag(xtx_inv), rss / dof))
-        coef[:, finite] = solution
         with np.errstate(invalid="ignore", divide="ignore"):
-            tstat[:, finite] = solution / se
+            se = np.sqrt(np.outer(np.diag(xtx_inv), rss / dof))
+            coef[np.ix_(moving, finite)] = solution
+            tstat[np.ix_(moving, finite)] = solution / se
             r_squared[finite] = np.where(tss > 0, 1.0 - rss / tss, np.nan)
     return {"coef": coef[1:], "t": tstat[1:], "r_squared": r_squared}
 
@@ -131,12 +143,7 @@ def _charts(
         fit = _ols(changes[end - params.window : end], returns[end - params.window : end][:, index])
         for k, s in enumerate(top):
             betas[s].append(float(fit["coef"][0, k]))
-    averages = {
-        f"beta_{f}": [
-            float(np.nanmean([r[f"beta_{f}"] for r in rows if r[f"beta_{f}"] is not None]))
-        ]
-        for f in FACTORS
-    }
+    averages = {f"beta_{f}": [_mean([r[f"beta_{f}"] for r in rows])] for f in FACTORS}
     return [
         line_series(
             f"Rolling {params.rate_series} beta of the most sensitive names",
@@ -145,6 +152,12 @@ def _charts(
         ),
         bar_series("Average beta across assets", ["all assets"], averages),
     ]
+
+
+def _mean(values: list[Any]) -> float:
+    """Mean of the non-empty cells (NaN when there are none)."""
+    present = [float(v) for v in values if v is not None]
+    return float(np.mean(present)) if present else float("nan")
 
 
 def _narrative(rows: list[dict[str, Any]]) -> Narrative:
