@@ -5,6 +5,7 @@
 // Exits non-zero when any test fails; prints `N passed, N failed` last.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,9 @@ const CHROMIUM = process.env.QD_CHROMIUM ?? '/usr/bin/chromium';
 const RUN_TIMEOUT = Number(process.env.QD_RUN_TIMEOUT_MS ?? 120_000);
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PROMPT = 'Which large caps have the strongest trends right now?';
+// axe-core from node_modules, injected into the page (nothing is loaded from the network).
+const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const BLOCKING_IMPACTS = new Set(['serious', 'critical']);
 
 mkdirSync(ARTIFACTS, { recursive: true });
 
@@ -25,6 +29,8 @@ const shot = async (page, name, opts = {}) => {
   await page.evaluate(() => window.scrollTo(0, 0)).catch(() => undefined); // sticky header at the top
   return page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true, ...opts });
 };
+/** The viewport as it is (no scroll to the top): where the keyboard focus is. */
+const shotHere = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 const timelineSeqs = (page) =>
   page.locator('[data-testid=run-timeline] li[data-seq]').evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
 
@@ -75,6 +81,82 @@ async function assertTimelineMatchesServer(page, base, runId) {
   const serverSeqs = run.timeline.map((e) => e.seq).sort((a, b) => a - b);
   assert.deepEqual(seqs, serverSeqs, 'the UI timeline has exactly the server timeline');
   return run;
+}
+
+/** Runs axe-core on the page as it is now; returns its violations as plain objects. */
+async function axeAudit(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE_SCRIPT });
+  return page.evaluate(async () => {
+    const { violations } = await window.axe.run(document, { resultTypes: ['violations'] });
+    return violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: (n.failureSummary ?? '').replace(/\s+/g, ' ').trim() })),
+    }));
+  });
+}
+
+/** One line per violated rule and up to five of its elements, for a readable failure. */
+function describeViolations(where, violations) {
+  return violations
+    .map((v) => {
+      const nodes = v.nodes.slice(0, 5).map((n) => `      ${n.target}: ${n.summary}`);
+      if (v.nodes.length > 5) nodes.push(`      … and ${v.nodes.length - 5} more`);
+      return [`  [${where}] ${v.impact} ${v.id}: ${v.help} (${v.nodes.length} element${v.nodes.length === 1 ? '' : 's'})`, ...nodes].join('\n');
+    })
+    .join('\n');
+}
+
+/** Whether the focused element shows a focus indicator: a non-`none` outline or a box-shadow. */
+async function focusState(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return { tag: 'body', visible: false, indicator: false, label: '(nothing focused)' };
+    const style = getComputedStyle(el);
+    const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+    const shadow = style.boxShadow !== 'none' && style.boxShadow !== '';
+    const rect = el.getBoundingClientRect();
+    // not hidden off screen, and not under the sticky header: the element is on top at its centre
+    const cx = Math.min(window.innerWidth - 1, Math.max(0, rect.left + rect.width / 2));
+    const cy = Math.min(window.innerHeight - 1, Math.max(0, rect.top + Math.min(rect.height / 2, 8)));
+    const top = document.elementFromPoint(cx, cy);
+    const visible = rect.width > 0 && rect.height > 0 && rect.bottom > 0 && rect.top < window.innerHeight && (top === el || el.contains(top));
+    const text = (el.getAttribute('aria-label') || el.textContent || el.getAttribute('placeholder') || '').trim().replace(/\s+/g, ' ').slice(0, 60);
+    return {
+      tag: el.tagName.toLowerCase(),
+      id: el.id,
+      testid: el.dataset?.testid ?? null,
+      indicator: outline || shadow,
+      visible,
+      label: `<${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.split(' ').join('.')}` : ''}> "${text}"`,
+      covering: top && top !== el && !el.contains(top) ? `<${top.tagName.toLowerCase()}.${String(top.className)}>` : null,
+    };
+  });
+}
+
+/** Asserts that the focused element is on screen with a visible focus indicator; returns its state. */
+async function assertVisibleFocus(page, step) {
+  const f = await focusState(page);
+  assert.ok(f.tag !== 'body', `${step}: something has focus`);
+  assert.ok(f.indicator, `${step}: ${f.label} shows a focus outline or box-shadow`);
+  assert.ok(f.visible, `${step}: ${f.label} is on screen and not covered${f.covering ? ` (covered by ${f.covering})` : ''}`);
+  return f;
+}
+
+/** Presses `key` until `predicate(focusState)` holds, asserting visible focus at every stop. */
+async function tabUntil(page, predicate, what, { key = 'Tab', max = 80 } = {}) {
+  const path = [];
+  for (let i = 0; i < max; i += 1) {
+    await page.keyboard.press(key);
+    const f = await assertVisibleFocus(page, `${key} #${i + 1} towards ${what}`);
+    path.push(f.label);
+    if (predicate(f)) {
+      if (process.env.QD_UI_VERBOSE) console.log(`  ${what} after ${i + 1} × ${key}:\n    ${path.join('\n    ')}`);
+      return f;
+    }
+  }
+  throw new assert.AssertionError({ message: `${what} not reached within ${max} presses of ${key}` });
 }
 
 const TESTS = {
@@ -203,6 +285,151 @@ const TESTS = {
     assert.ok(reason && reason.trim().length > 10, `a reason is shown: ${reason}`);
     await shot(page, '09-run-failed');
     console.log(`  reason shown: ${reason.trim()}`);
+  },
+
+  async accessibility_audit({ context }) {
+    // axe-core on every page state a researcher sees; serious and critical violations fail the test.
+    const page = await context.newPage();
+    const blocking = [];
+    const minor = [];
+    const audit = async (where) => {
+      const violations = await axeAudit(page);
+      const bad = violations.filter((v) => BLOCKING_IMPACTS.has(v.impact));
+      if (bad.length > 0) blocking.push(describeViolations(where, bad));
+      const rest = violations.filter((v) => !BLOCKING_IMPACTS.has(v.impact));
+      if (rest.length > 0) minor.push(describeViolations(where, rest));
+      console.log(`  audited ${where}: ${bad.length} serious/critical, ${rest.length} moderate/minor rule(s) violated`);
+    };
+    const inBothThemes = async (where, name) => {
+      await audit(`${where}, light`);
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.waitForTimeout(200);
+      await audit(`${where}, dark`);
+      await shot(page, `${name}-dark`);
+      await page.emulateMedia({ colorScheme: 'light' });
+      await page.waitForTimeout(200);
+    };
+
+    await page.goto(`${BASE}/`);
+    await page.getByTestId('prompt-input').waitFor();
+    await audit('prompt, empty');
+    const card = await suggest(page, BASE, PROMPT);
+    await inBothThemes('prompt with cards', '10-a11y-prompt-cards');
+    // A client-side validation error on a field (its message and aria-invalid state).
+    const field = card.locator('input[inputmode=numeric][data-field]').first();
+    const original = await field.inputValue();
+    await field.fill('not a number');
+    await field.blur();
+    await card.getByTestId('field-error').first().waitFor();
+    await inBothThemes('prompt with a field error', '11-a11y-field-error');
+    await field.fill(original);
+    await field.blur();
+
+    await card.getByTestId('run-button').click();
+    await page.waitForURL(/\/run\/\?id=/, { timeout: 30_000 });
+    assert.equal(await waitTerminal(page), 'succeeded');
+    await page.getByTestId('result-table').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid=result-chart] canvas').first().waitFor({ timeout: 15_000 });
+    await page.locator('[data-testid=run-connection][data-connection=closed]').waitFor({ timeout: 30_000 });
+    await inBothThemes('run succeeded', '12-a11y-run');
+
+    // The live and failed states pass too fast on the local stack to audit as they happen: the
+    // same page is shown the run held mid-way (stream down, polls answered running) and failed.
+    const runUrl = page.url();
+    const runId = new URL(runUrl).searchParams.get('id');
+    const real = await (await page.request.get(`${BASE}/analysis/runs/${runId}`)).json();
+    const early = real.timeline.filter((e) => e.status === 'queued' || e.status === 'running').slice(0, 3);
+    const held = {
+      running: { ...real, status: 'running', result: null, error: null, timeline: early, progress: { step: 'compute', percent: 40, message: 'scoring 51 assets' } },
+      failed: {
+        ...real,
+        status: 'failed',
+        result: null,
+        progress: null,
+        error: { type: 'DataNotReady', message: 'end 1990-01-01 is before the first price date' },
+        timeline: [...early, { ...early.at(-1), seq: 99, event: 'status', status: 'failed', data: { error: { type: 'DataNotReady', message: 'end 1990-01-01 is before the first price date' } } }],
+      },
+    };
+    for (const [state, body] of Object.entries(held)) {
+      await page.route(`**/analysis/runs/${runId}`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) }));
+      await page.route(`**/runs/${runId}/stream**`, (route) => route.fulfill({ status: 503, contentType: 'application/json', body: '{}' }));
+      await page.goto(runUrl);
+      await page.locator(`[data-testid=run-status][data-status=${state}]`).waitFor({ timeout: 15_000 });
+      if (state === 'running') await page.getByTestId('cancel-button').waitFor();
+      else await page.getByTestId('run-error').waitFor();
+      await inBothThemes(`run ${state}`, `12-a11y-run-${state}`);
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+    }
+
+    await page.goto(`${BASE}/history/`);
+    await page.locator('[data-testid=history-table] tbody tr').first().waitFor({ timeout: 15_000 });
+    await inBothThemes('history', '13-a11y-history');
+
+    if (minor.length > 0) console.log(`  moderate/minor findings (not failing):\n${minor.join('\n')}`);
+    assert.equal(blocking.length, 0, `axe-core found serious/critical accessibility violations:\n${blocking.join('\n')}`);
+  },
+
+  async keyboard_only_flow({ context }) {
+    // Only the keyboard, from an empty prompt to a sorted result table; focus is visible at every stop.
+    const page = await context.newPage();
+    await page.goto(`${BASE}/`);
+    await page.getByTestId('prompt-input').waitFor();
+
+    // The first Tab stop is a visible skip link; Enter on it moves focus to the main content.
+    const skip = await tabUntil(page, () => true, 'the first Tab stop');
+    assert.match(skip.label, /Skip to content/, `the first Tab stop is the skip link, not ${skip.label}`);
+    await shotHere(page, '14-keyboard-skip-link');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'main', 'the skip link moved focus to <main>');
+
+    // Type the prompt and submit it with the button.
+    await tabUntil(page, (f) => f.testid === 'prompt-input', 'the prompt box');
+    await page.keyboard.type(PROMPT);
+    await tabUntil(page, (f) => f.testid === 'suggest-submit', 'the Suggest button');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('scenario-card').first().waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => document.activeElement?.id === 'suggestions-title', null, { timeout: 5_000 });
+
+    // Tab to the first card's Run button; Shift+Tab leaves it and Tab comes back.
+    await tabUntil(page, (f) => f.testid === 'run-button', "the first card's Run button");
+    await page.keyboard.press('Shift+Tab');
+    const before = await assertVisibleFocus(page, 'Shift+Tab from the Run button');
+    assert.notEqual(before.testid, 'run-button', 'Shift+Tab moved focus back');
+    await page.keyboard.press('Tab');
+    assert.equal((await assertVisibleFocus(page, 'Tab back to the Run button')).testid, 'run-button');
+    const firstCard = await page.getByTestId('scenario-card').first().getAttribute('data-scenario-id');
+    assert.equal(await page.evaluate(() => document.activeElement?.closest('[data-testid=scenario-card]') === document.querySelector('[data-testid=scenario-card]')), true, `the Run button of the first card (${firstCard})`);
+    await shotHere(page, '15-keyboard-run-button');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/run\/\?id=/, { timeout: 30_000 });
+    // Focus starts on the new page (its heading, or <main> while it loads), not on body or a
+    // control of the page left behind: the next Tab goes to the run page's first control.
+    await page.waitForFunction(() => document.activeElement?.matches('#main, #main h1'), null, { timeout: 5_000 });
+    assert.equal(await waitTerminal(page), 'succeeded');
+    await page.getByTestId('result-table').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid=run-connection][data-connection=closed]').waitFor({ timeout: 30_000 });
+    assert.equal(await page.evaluate(() => document.activeElement?.matches('#main, #main h1')), true, 'focus stayed at the top of the run page while events arrived');
+
+    // Tab to the result table's first numeric column header and sort it with Enter, then Space.
+    const header = page.locator('[data-testid=result-table] thead th.num').first();
+    const headerText = (await header.textContent()).trim();
+    await tabUntil(page, (f) => f.tag === 'button' && f.label.includes(headerText.replace(/[▲▼↕]/g, '').trim()), `the "${headerText}" sort button`);
+    assert.equal(await page.evaluate(() => Boolean(document.activeElement?.closest('[data-testid=result-table] thead'))), true, 'focus is in the table header');
+    const rows = await page.locator('[data-testid=result-table] tbody tr').count();
+    assert.equal(await header.getAttribute('aria-sort'), 'none');
+    await page.keyboard.press('Enter');
+    const first = await header.getAttribute('aria-sort');
+    assert.ok(['ascending', 'descending'].includes(first), `Enter sorted the column (aria-sort=${first})`);
+    await page.keyboard.press('Space');
+    const second = await header.getAttribute('aria-sort');
+    assert.equal(second, first === 'ascending' ? 'descending' : 'ascending', 'Space reversed the sort');
+    await assertVisibleFocus(page, 'the sort button after sorting');
+    assert.equal(await page.locator('[data-testid=result-table] tbody tr').count(), rows, 'sorting keeps every row');
+    const values = await page.locator('[data-testid=result-table] tbody tr').evaluateAll((trs, col) => trs.map((tr) => tr.children[col]?.textContent ?? ''), await header.evaluate((th) => th.cellIndex));
+    const nums = values.map((v) => Number(v.replace(/[^0-9.+-]/g, ''))).filter((n) => Number.isFinite(n) && !Number.isNaN(n));
+    const ordered = nums.every((n, i) => i === 0 || (second === 'ascending' ? nums[i - 1] <= n : nums[i - 1] >= n));
+    assert.ok(ordered, `rows are ${second} by ${headerText}: ${values.join(', ')}`);
+    await shotHere(page, '16-keyboard-sorted');
   },
 };
 

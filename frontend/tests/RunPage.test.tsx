@@ -75,5 +75,67 @@ describe('RunPage', () => {
     await vi.waitFor(() => expect(cancel).toBeEnabled());
     cancel.click();
     await vi.waitFor(() => expect(calls).toContain('POST /analysis/runs/r-1/cancel'));
+    // no second click while the cancel is on its way
+    await vi.waitFor(() => expect(cancel).toBeDisabled());
+    expect(cancel).toHaveTextContent('Cancelling');
+  });
+
+  it('hides Cancel once the run is terminal', async () => {
+    mockFetch(() => ({ body: makeRun({ status: 'running', result: null, timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')] }) }));
+    window.sessionStorage.setItem('qd.stream.r-1', '/runs/r-1/stream?token=t');
+    render(<RunPage />);
+    const es = FakeEventSource.latest();
+    es.open();
+    es.send('status', 1, { status: 'queued', at: AT(1) });
+    es.send('status', 2, { status: 'running', at: AT(2) });
+    await vi.waitFor(() => expect(screen.getByTestId('cancel-button')).toBeEnabled());
+    es.send('status', 3, { status: 'succeeded', at: AT(3) });
+    await vi.waitFor(() => expect(screen.getByTestId('run-status')).toHaveAttribute('data-status', 'succeeded'));
+    expect(screen.queryByTestId('cancel-button')).toBeNull();
+    expect(screen.queryByRole('button', { name: /cancel/i })).toBeNull();
+  });
+
+  it('explains a 409 from cancel (the run already finished) without an error page', async () => {
+    const calls: string[] = [];
+    mockFetch((url, init) => {
+      calls.push(`${init?.method ?? 'GET'} ${url}`);
+      if (url === '/analysis/runs/r-1/cancel') return { status: 409, body: { code: 'conflict', message: 'run already succeeded', field: 'run_id' } };
+      return { body: makeRun({ status: 'running', result: null, timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')] }) };
+    });
+    window.sessionStorage.setItem('qd.stream.r-1', '/runs/r-1/stream?token=t');
+    render(<RunPage />);
+    const es = FakeEventSource.latest();
+    es.open();
+    es.send('status', 2, { status: 'running', at: AT(2) });
+    const cancel = await screen.findByTestId('cancel-button');
+    await vi.waitFor(() => expect(cancel).toBeEnabled());
+    cancel.click();
+    const note = await screen.findByTestId('cancel-note');
+    expect(calls).toContain('POST /analysis/runs/r-1/cancel');
+    expect(note).toHaveAttribute('role', 'status');
+    expect(note).toHaveTextContent('Nothing to cancel: the run had already finished (run already succeeded).');
+    // readable, not an error: no alert, no failure, the page keeps its run header and timeline
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(screen.queryByTestId('run-error')).toBeNull();
+    expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('trend_strength');
+    expect(screen.getByTestId('run-timeline')).toBeInTheDocument();
+    // the button is gone at once, and the run's own terminal event still arrives
+    expect(screen.queryByTestId('cancel-button')).toBeNull();
+    es.send('status', 3, { status: 'succeeded', at: AT(3) });
+    await vi.waitFor(() => expect(screen.getByTestId('run-status')).toHaveAttribute('data-status', 'succeeded'));
+    expect(screen.queryByTestId('cancel-button')).toBeNull();
+  });
+
+  it('shows any other cancel failure as an alert and lets the user retry', async () => {
+    mockFetch((url) => {
+      if (url === '/analysis/runs/r-1/cancel') return { status: 503, body: { code: 'unavailable', message: 'try again later', field: null } };
+      return { body: makeRun({ status: 'running', result: null, timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')] }) };
+    });
+    render(<RunPage />);
+    const cancel = await screen.findByTestId('cancel-button');
+    await vi.waitFor(() => expect(cancel).toBeEnabled());
+    cancel.click();
+    expect(await screen.findByRole('alert')).toHaveTextContent('Cancel failed: try again later');
+    await vi.waitFor(() => expect(screen.getByTestId('cancel-button')).toBeEnabled());
   });
 });

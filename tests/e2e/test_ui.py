@@ -1,8 +1,10 @@
 """The web UI end to end: headless Chromium (Debian's) drives the exported UI on the running stack.
 
 Each case runs one test of ``frontend/e2e/ui.mjs`` (playwright-core) against ``stack.base_url``;
-screenshots land in ``test-artifacts/ui/``. ``make test`` installs Chromium (``make browser``)
-and builds the UI (``make frontend``) first.
+screenshots land in ``test-artifacts/ui/``. ``accessibility_audit`` injects axe-core (a dev
+dependency, from ``node_modules``) into the pages; ``keyboard_only_flow`` drives them by keyboard
+alone. ``make test`` installs Chromium (``make browser``) and builds the UI (``make frontend``)
+first.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ UI_TESTS = [
     "dropped_connection_resumes",
     "stream_unavailable_falls_back_to_polling",
     "failing_run_shows_reason",
+    "accessibility_audit",
+    "keyboard_only_flow",
 ]
 
 
@@ -35,7 +39,8 @@ def _missing() -> str | None:
         return "node is not installed"
     if not Path(CHROMIUM).exists():
         return f"{CHROMIUM} is missing: run `make browser`"
-    if not (FRONTEND / "node_modules" / "playwright-core").is_dir():
+    modules = FRONTEND / "node_modules"
+    if not all((modules / name).is_dir() for name in ("playwright-core", "axe-core")):
         return "frontend dependencies are missing: run `make frontend`"
     if not (FRONTEND / "out" / "index.html").is_file():
         return "the web UI is not built: run `make frontend`"

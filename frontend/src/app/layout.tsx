@@ -1,5 +1,6 @@
 import type { Metadata, Viewport } from 'next';
 import type { ReactNode } from 'react';
+import { RouteFocus } from '@/components/RouteFocus';
 import { SiteHeader } from '@/components/SiteHeader';
 import 'uplot/dist/uPlot.min.css';
 import './globals.css';
@@ -29,6 +30,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           Skip to content
         </a>
         <SiteHeader />
+        <RouteFocus />
         <main id="main" tabIndex={-1}>
           {children}
         </main>

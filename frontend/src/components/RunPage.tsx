@@ -3,7 +3,7 @@
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
-import { api } from '@/lib/api';
+import { api, ApiError } from '@/lib/api';
 import { formatDateTime, statusLabel } from '@/lib/format';
 import { isTerminal } from '@/lib/types';
 import { useRunWatcher } from '@/lib/useRunWatcher';
@@ -24,6 +24,7 @@ export function RunPage() {
   const state = useRunWatcher(id);
   const [cancelling, setCancelling] = useState(false);
   const [cancelError, setCancelError] = useState<string | null>(null);
+  const [cancelNote, setCancelNote] = useState<string | null>(null);
   const statusRef = useRef<HTMLDivElement>(null);
   const announcedTerminal = useRef(false);
 
@@ -69,8 +70,14 @@ export function RunPage() {
     try {
       await api.cancel(id);
     } catch (exc) {
-      setCancelError((exc as Error).message);
-      setCancelling(false);
+      if (exc instanceof ApiError && exc.status === 409) {
+        // The run finished between the last event and the click: nothing went wrong, and the
+        // stream (or the next poll) brings its final state.
+        setCancelNote(`Nothing to cancel: the run had already finished (${exc.message}).`);
+      } else {
+        setCancelError((exc as Error).message);
+        setCancelling(false);
+      }
     }
   }
 
@@ -92,7 +99,7 @@ export function RunPage() {
           <span className={`conn conn-${state?.connection ?? 'connecting'}`} data-testid="run-connection" data-connection={state?.connection ?? 'connecting'}>
             {CONNECTION_TEXT[state?.connection ?? 'connecting']}
           </span>
-          {!terminal && (
+          {!terminal && !cancelNote && (
             <button type="button" className="btn btn-danger" onClick={cancel} disabled={cancelling || !status} data-testid="cancel-button">
               {cancelling ? 'Cancelling…' : 'Cancel'}
             </button>
@@ -123,6 +130,11 @@ export function RunPage() {
       {cancelError && (
         <p className="notice notice-error" role="alert">
           Cancel failed: {cancelError}
+        </p>
+      )}
+      {cancelNote && (
+        <p className="notice notice-info" role="status" data-testid="cancel-note">
+          {cancelNote}
         </p>
       )}
       {state?.fetchError && !terminal && (
