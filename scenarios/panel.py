@@ -361,7 +361,9 @@ def _fill_and_screen(
             f"only {int(history[j])} sessions of history, {needed_field} needs {needed}",
         )
     keep &= ~short
-    filled = int(gaps[:, keep].sum())
+    # only kept assets are filled: a dropped asset's cells stay its real rows, as counted
+    gaps &= keep[None, :]
+    filled = int(gaps.sum())
     if filled:
         log.note(f"{filled} missing sessions (halts, missing rows) forward-filled from last close")
         source = np.where(listed, last_seen, 0)

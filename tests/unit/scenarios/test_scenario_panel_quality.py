@@ -119,3 +119,25 @@ def test_all_dates_unparseable_names_the_prices() -> None:
         load_panel(ScenarioData(prices=prices), ScenarioParams())
     assert err.value.field == "prices"
     assert "parseable date" in str(err.value)
+
+
+def test_a_delisted_asset_counts_its_real_rows_only() -> None:
+    # Given DEAD trading 9 of the first 10 sessions of 20, and a one-day gap in AAA
+    dates = pd.bdate_range("2024-01-01", periods=20)
+    prices = pd.concat(
+        [
+            pd.DataFrame({"date": dates.delete(5), "symbol": "AAA", "close": 1.0}),
+            pd.DataFrame({"date": dates[:10].delete(3), "symbol": "DEAD", "close": 2.0}),
+        ],
+        ignore_index=True,
+    )
+    # When
+    panel = load_panel(ScenarioData(prices=prices), ScenarioParams())
+    # Then DEAD's 9 rows are dropped (not the 20 sessions its filled column used to span)
+    assert panel.symbols.tolist() == ["AAA"]
+    assert panel.log.dropped == {"DEAD": "halted or delisted: last price 2024-01-12"}
+    assert (panel.log.rows_in, panel.log.rows_dropped) == (28, 9)
+    assert "1 missing sessions (halts, missing rows) forward-filled from last close" in (
+        panel.log.notes
+    )
+    assert panel["close"][5, 0] == 1.0
