@@ -14,7 +14,7 @@ import pandas as pd
 from scenarios.base import ScenarioData, ScenarioInputError
 from scenarios.frames import EARNINGS, FUNDAMENTALS, MACRO, SENTIMENT
 from scenarios.panel import check_columns
-from scenarios.quality import QualityLog
+from scenarios.quality import QualityLog, symbol_list
 
 #: flow items summed over the last four reported quarters (trailing twelve months)
 FLOW_ITEMS = ("revenue", "net_income")
@@ -158,15 +158,26 @@ def _snapshots_at_events(known: pd.DataFrame) -> pd.DataFrame:
 
 
 def earnings_as_of(
-    earnings: pd.DataFrame, symbols: Sequence[str], as_of: pd.Timestamp
+    earnings: pd.DataFrame,
+    symbols: Sequence[str],
+    as_of: pd.Timestamp,
+    log: QualityLog | None = None,
 ) -> pd.DataFrame:
-    """Announcements known at ``as_of`` for ``symbols``, sorted by symbol then report date."""
+    """Announcements known at ``as_of`` for ``symbols``, sorted by symbol then report date.
+
+    Announcements without a numeric actual or estimate are dropped (counted in ``log``).
+    """
     check_columns(earnings, EARNINGS, "earnings")
     known = visible(earnings, "report_date", as_of)
     known = known[known["symbol"].isin(list(symbols))]
     for column in ("eps_actual", "eps_estimate"):
         known[column] = pd.to_numeric(known[column], errors="coerce")
-    known = known.dropna(subset=["eps_actual", "eps_estimate"])
+    usable = known[["eps_actual", "eps_estimate"]].notna().all(axis=1)
+    if log is not None and not usable.all():
+        log.note(
+            _dropped_note(known[~usable], "announcements without a numeric EPS actual/estimate")
+        )
+    known = known[usable]
     return known.sort_values(["symbol", "report_date", "fiscal_period"], kind="stable")
 
 
@@ -181,16 +192,26 @@ def macro_panel(macro: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
 
 
 def sentiment_panel(
-    sentiment: pd.DataFrame, dates: pd.DatetimeIndex, symbols: Sequence[str]
+    sentiment: pd.DataFrame,
+    dates: pd.DatetimeIndex,
+    symbols: Sequence[str],
+    log: QualityLog | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(T, N)`` daily mention-weighted score and mention counts (0 where nothing was said)."""
+    """``(T, N)`` daily mention-weighted score and mention counts (0 where nothing was said).
+
+    Rows without a numeric score or mention count are dropped (counted in ``log``).
+    """
     check_columns(sentiment, SENTIMENT, "sentiment")
     known = visible(sentiment, "date", dates[-1])
     known = known[known["symbol"].isin(list(symbols)) & (known["date"] >= dates[0])]
     known = known.assign(
         score=pd.to_numeric(known["score"], errors="coerce").clip(-1, 1),
         mentions=pd.to_numeric(known["mentions"], errors="coerce").clip(lower=0),
-    ).dropna(subset=["score", "mentions"])
+    )
+    usable = known[["score", "mentions"]].notna().all(axis=1)
+    if log is not None and not usable.all():
+        log.note(_dropped_note(known[~usable], "sentiment rows without a numeric score/mentions"))
+    known = known[usable]
     # a day without a trading session is credited to the next session
     position = np.searchsorted(dates.to_numpy(), known["date"].to_numpy(), side="left")
     column = pd.Index(list(symbols)).get_indexer(known["symbol"])
@@ -199,3 +220,9 @@ def sentiment_panel(
     np.add.at(weighted, (position, column), (known["score"] * known["mentions"]).to_numpy())
     np.add.at(mentions, (position, column), known["mentions"].to_numpy())
     return weighted, mentions
+
+
+def _dropped_note(rows: pd.DataFrame, what: str) -> str:
+    counts = rows["symbol"].astype(str).value_counts()
+    listing = symbol_list({str(k): int(v) for k, v in counts.items()})
+    return f"{len(rows)} {what} dropped ({listing})"

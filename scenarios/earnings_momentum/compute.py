@@ -42,7 +42,7 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
     earnings = require(data, "earnings")
     panel = load_panel(data, params, fields=("close",), min_sessions={"drift_window": 2})
     symbols = panel.symbols.tolist()
-    known = earnings_as_of(earnings, symbols, panel.as_of)
+    known = earnings_as_of(earnings, symbols, panel.as_of, panel.log)
     stats = _surprise_stats(known, symbols, params)
     drift, abnormal = _drift(panel, stats["report_date"], params)
     age = (panel.as_of - pd.to_datetime(stats["report_date"])).dt.days.to_numpy(dtype=float)

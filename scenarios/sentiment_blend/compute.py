@@ -47,7 +47,7 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
     )
     symbols = panel.symbols.tolist()
     dates = panel.dates[-params.sentiment_window :]
-    weighted, mentions = sentiment_panel(sentiment, dates, symbols)
+    weighted, mentions = sentiment_panel(sentiment, dates, symbols, panel.log)
     age = np.arange(len(dates))[::-1].astype(float)
     decay = 0.5 ** (age / params.half_life)
     total_mentions = mentions.sum(axis=0)

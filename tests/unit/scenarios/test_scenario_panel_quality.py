@@ -8,6 +8,8 @@ import pytest
 
 from scenarios.base import ScenarioData, ScenarioInputError, ScenarioParams
 from scenarios.panel import load_panel
+from scenarios.pointintime import earnings_as_of, sentiment_panel
+from scenarios.quality import QualityLog
 
 DATES = pd.bdate_range("2024-01-01", periods=5)
 
@@ -141,3 +143,43 @@ def test_a_delisted_asset_counts_its_real_rows_only() -> None:
         panel.log.notes
     )
     assert panel["close"][5, 0] == 1.0
+
+
+def test_unusable_sentiment_rows_are_counted() -> None:
+    # Given one numeric row per symbol and two unusable AAA rows (text score, no mentions)
+    sentiment = pd.DataFrame(
+        {
+            "date": [DATES[1], DATES[2], DATES[3], DATES[3]],
+            "symbol": ["AAA", "AAA", "AAA", "BBB"],
+            "score": [0.5, "bullish", 0.2, -0.4],
+            "mentions": [2.0, 3.0, None, 1.0],
+        }
+    )
+    log = QualityLog()
+    # When
+    weighted, mentions = sentiment_panel(sentiment, DATES, ["AAA", "BBB"], log)
+    # Then the usable rows are placed, the others counted and named
+    np.testing.assert_array_equal(mentions.sum(axis=0), [2.0, 1.0])
+    np.testing.assert_array_equal(weighted.sum(axis=0), [1.0, -0.4])
+    assert log.notes == ["2 sentiment rows without a numeric score/mentions dropped (AAA: 2)"]
+
+
+def test_unusable_earnings_rows_are_counted() -> None:
+    # Given an announcement without an estimate
+    earnings = pd.DataFrame(
+        {
+            "symbol": ["AAA", "AAA", "BBB"],
+            "report_date": [DATES[0], DATES[1], DATES[1]],
+            "fiscal_period": ["Q1", "Q2", "Q2"],
+            "eps_actual": [1.0, 1.1, 2.0],
+            "eps_estimate": [1.0, None, "n/a"],
+        }
+    )
+    log = QualityLog()
+    # When
+    known = earnings_as_of(earnings, ["AAA", "BBB"], DATES[-1], log)
+    # Then
+    assert known["fiscal_period"].tolist() == ["Q1"]
+    assert log.notes == [
+        "2 announcements without a numeric EPS actual/estimate dropped (AAA: 1, BBB: 1)"
+    ]
