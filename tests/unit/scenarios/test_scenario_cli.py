@@ -100,3 +100,27 @@ def test_negative_and_text_prices_are_reported(tmp_path, make_data, capsys) -> N
     quality = json.loads(capsys.readouterr().out)["data_quality"]
     assert code == 0
     assert quality["rows_dropped"] == 2
+
+
+def test_fundamental_factor_tearsheet_from_csv(tmp_path, make_data, capsys) -> None:
+    # Given prices and fundamentals CSVs, and one price row with a garbled date
+    data = make_data(n_assets=6, n_days=420)
+    prices = data.prices.copy()
+    prices["date"] = prices["date"].dt.strftime("%Y-%m-%d")
+    prices.loc[prices.index[50], "date"] = "2021-02-30"
+    prices_path, fundamentals_path = tmp_path / "prices.csv", tmp_path / "fundamentals.csv"
+    prices.to_csv(prices_path, index=False)
+    data.fundamentals.to_csv(fundamentals_path, index=False)
+    argv = ["run-scenario", "factor_tearsheet", "--prices", str(prices_path)]
+    params = ["--params", '{"factor": "value", "evaluation_window": 100}', "--format", "json"]
+    # When
+    code = main([*argv, "--data", f"fundamentals={fundamentals_path}", *params])
+    # Then
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [row["horizon"] for row in result["rows"]] == ["1d", "5d", "21d"]
+    assert result["rows"][0]["mean_rank_ic"] is not None
+    assert any("unparseable date" in note for note in result["data_quality"]["notes"])
+    # And without the fundamentals the message names the dataset
+    assert main([*argv, *params]) == 2
+    assert "field: fundamentals" in capsys.readouterr().err
