@@ -7,6 +7,9 @@ from typing import get_args
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from scenarios.base import ScenarioData, ScenarioInputError
 from scenarios.crosssection import zscore, zscore_rows
@@ -244,3 +247,19 @@ def test_reports_without_dates_are_noted_not_used(make_data) -> None:
     # Then
     assert "1 fundamentals rows without a report date ignored" in log.notes
     assert "1 fundamentals rows without a period end ignored" in log.notes
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 5), st.integers(1, 12)),
+        elements=st.one_of(st.floats(-1e6, 1e6), st.just(np.nan)),
+    ),
+    st.sampled_from([0.0, 0.01, 0.1]),
+)
+def test_zscore_rows_property(values: np.ndarray, limit: float) -> None:
+    # Given any dates x assets array; When standardised row-wise; Then each row is zscore's
+    rows = zscore_rows(values, limit)
+    for t, row in enumerate(values):
+        np.testing.assert_allclose(rows[t], zscore(row, limit), rtol=1e-9, atol=1e-9)
