@@ -127,6 +127,7 @@ async function focusState(page) {
       tag: el.tagName.toLowerCase(),
       id: el.id,
       testid: el.dataset?.testid ?? null,
+      legend: Boolean(el.closest('.u-legend')) && el.getAttribute('role') === 'button',
       indicator: outline || shadow,
       visible,
       label: `<${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.split(' ').join('.')}` : ''}> "${text}"`,
@@ -410,6 +411,16 @@ const TESTS = {
     await page.locator('[data-testid=run-connection][data-connection=closed]').waitFor({ timeout: 30_000 });
     assert.equal(await page.evaluate(() => document.activeElement?.matches('#main, #main h1')), true, 'focus stayed at the top of the run page while events arrived');
 
+    // A chart's legend entry is a toggle button: Space hides its series, Enter shows it again.
+    const entry = await tabUntil(page, (f) => f.legend, 'a chart legend entry');
+    const pressed = () => page.evaluate(() => document.activeElement?.getAttribute('aria-pressed'));
+    assert.equal(await pressed(), 'true', `${entry.label} starts shown`);
+    await page.keyboard.press('Space');
+    assert.equal(await pressed(), 'false', `Space hid ${entry.label}`);
+    await shotHere(page, '16-keyboard-legend-toggled');
+    await page.keyboard.press('Enter');
+    assert.equal(await pressed(), 'true', `Enter showed ${entry.label} again`);
+
     // Tab to the result table's first numeric column header and sort it with Enter, then Space.
     const header = page.locator('[data-testid=result-table] thead th.num').first();
     const headerText = (await header.textContent()).trim();
@@ -429,7 +440,7 @@ const TESTS = {
     const nums = values.map((v) => Number(v.replace(/[^0-9.+-]/g, ''))).filter((n) => Number.isFinite(n) && !Number.isNaN(n));
     const ordered = nums.every((n, i) => i === 0 || (second === 'ascending' ? nums[i - 1] <= n : nums[i - 1] >= n));
     assert.ok(ordered, `rows are ${second} by ${headerText}: ${values.join(', ')}`);
-    await shotHere(page, '16-keyboard-sorted');
+    await shotHere(page, '17-keyboard-sorted');
   },
 };
 

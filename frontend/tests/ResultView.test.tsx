@@ -2,7 +2,7 @@ import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { ResultView } from '@/components/ResultView';
-import { toAligned, xMode } from '@/components/ResultChart';
+import { enhanceLegend, toAligned, xMode } from '@/components/ResultChart';
 import { toCsv } from '@/lib/exportData';
 import { RESULT, makeRun } from './fakes';
 import { created } from './uplotMock';
@@ -60,6 +60,43 @@ describe('chart data', () => {
     expect(aligned.data[0]).toEqual([1704153600, 1704240000]);
     expect(aligned.data[1]).toEqual([1, null]);
     expect(toAligned({ name: 'q', kind: 'bar', x: ['Q1', 'Q2'], y: { r: [0.1, Number.NaN] } }).data).toEqual([[0, 1], [0.1, null]]);
+  });
+});
+
+describe('chart legend', () => {
+  // uPlot's legend markup: a table with one row per series, the label cell toggles on click.
+  function legend(labels: string[]) {
+    const root = document.createElement('div');
+    root.innerHTML = `<table class="u-legend"><tbody>${labels
+      .map((l) => `<tr class="u-series"><th><div class="u-marker"></div><div class="u-label">${l}</div></th><td class="u-value">--</td></tr>`)
+      .join('')}</tbody></table>`;
+    document.body.appendChild(root);
+    const series = labels.map((label) => ({ label, show: true }));
+    const u = { root, series } as unknown as Parameters<typeof enhanceLegend>[0];
+    const cells = Array.from(root.querySelectorAll('th'));
+    cells.forEach((th, i) => th.addEventListener('click', () => (series[i].show = !series[i].show)));
+    return { root, u, series, cells };
+  }
+
+  it('makes each series a keyboard toggle button that tells whether it is shown', async () => {
+    const { root, u, series, cells } = legend(['date', 'adx', 'momentum']);
+    enhanceLegend(u);
+    expect(root.querySelector('table')).toHaveAttribute('role', 'presentation');
+    expect(cells[0].closest('tr')).toHaveAttribute('aria-hidden', 'true');
+    const buttons = within(root).getAllByRole('button');
+    expect(buttons.map((b) => b.textContent)).toEqual(['adx', 'momentum']);
+    expect(buttons[0]).toHaveAttribute('aria-pressed', 'true');
+    buttons[0].focus();
+    await userEvent.keyboard('{Enter}');
+    expect(series[1].show).toBe(false);
+    enhanceLegend(u); // uPlot's setSeries hook runs it again
+    expect(buttons[0]).toHaveAttribute('aria-pressed', 'false');
+    await userEvent.keyboard(' ');
+    expect(series[1].show).toBe(true);
+    enhanceLegend(u);
+    expect(buttons[0]).toHaveAttribute('aria-pressed', 'true');
+    expect(buttons[0].tabIndex).toBe(0);
+    root.remove();
   });
 });
 

@@ -51,6 +51,42 @@ function useThemeVersion(): number {
   return version;
 }
 
+/**
+ * uPlot's legend shows or hides a series on click only. Make each entry a toggle button that the
+ * keyboard reaches (Enter/Space) and that says whether its series is shown; the legend table
+ * becomes a plain container and the live values (which follow the mouse) stay out of the way.
+ */
+export function enhanceLegend(u: Pick<uPlot, 'root' | 'series'>): void {
+  const table = u.root.querySelector<HTMLElement>('.u-legend');
+  if (!table) return;
+  table.setAttribute('role', 'presentation');
+  const rows = Array.from(table.querySelectorAll<HTMLElement>('tr.u-series'));
+  const offset = u.series.length - rows.length;
+  rows.forEach((row, r) => {
+    const i = r + offset;
+    row.setAttribute('role', 'presentation');
+    row.querySelectorAll('td').forEach((cell) => cell.setAttribute('aria-hidden', 'true'));
+    const label = row.querySelector<HTMLElement>('th');
+    if (!label) return;
+    if (i === 0) {
+      row.setAttribute('aria-hidden', 'true'); // the x series: nothing to toggle
+      return;
+    }
+    label.setAttribute('role', 'button');
+    label.setAttribute('aria-pressed', String(u.series[i]?.show !== false));
+    label.title = 'Show or hide this series';
+    if (label.tabIndex !== 0) {
+      label.tabIndex = 0;
+      label.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault();
+          label.click();
+        }
+      });
+    }
+  });
+}
+
 function buildOptions(UPlot: typeof uPlot, series: Series, aligned: ReturnType<typeof toAligned>, width: number): uPlot.Options {
   const { mode, labels, keys } = aligned;
   const axisColor = cssVar('--muted', '#64748b');
@@ -65,6 +101,7 @@ function buildOptions(UPlot: typeof uPlot, series: Series, aligned: ReturnType<t
     height: HEIGHT,
     tzDate: (ts) => UPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     legend: { show: true, live: true },
+    hooks: { setSeries: [(u: uPlot) => enhanceLegend(u)] },
     cursor: { drag: { x: !bars, y: false } },
     scales: {
       // bars grow from zero, so the baseline must be in view
@@ -131,6 +168,11 @@ export function ResultChart({ series }: { series: Series }) {
         if (disposed) return;
         const width = Math.max(240, el.clientWidth);
         plot.current = new UPlot(buildOptions(UPlot, series, toAligned(series), width), toAligned(series).data, el);
+        if (plot.current.root) {
+          enhanceLegend(plot.current);
+          // the canvas says nothing to assistive tech: the summary above describes it
+          plot.current.root.querySelector('.u-wrap')?.setAttribute('aria-hidden', 'true');
+        }
         observer = new ResizeObserver(() => {
           const w = Math.max(240, el.clientWidth);
           if (plot.current && Math.abs(plot.current.width - w) > 1) plot.current.setSize({ width: w, height: HEIGHT });
@@ -157,7 +199,10 @@ export function ResultChart({ series }: { series: Series }) {
       ) : failed ? (
         <p className="empty chart-empty">The chart could not be drawn.</p>
       ) : (
-        <div className="chart-canvas" ref={holder} role="img" aria-label={summary} />
+        <>
+          <p className="sr-only">{summary}</p>
+          <div className="chart-canvas" ref={holder} />
+        </>
       )}
     </figure>
   );
