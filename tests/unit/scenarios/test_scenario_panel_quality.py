@@ -113,6 +113,7 @@ def test_accounting_adds_up_across_every_rule() -> None:
     assert panel["close"][2, 1] == 12.5  # the duplicate keeps the last row
 
 
+@pytest.mark.filterwarnings("ignore:Could not infer format")
 def test_all_dates_unparseable_names_the_prices() -> None:
     # Given
     prices = two_assets().assign(date="n/a")
