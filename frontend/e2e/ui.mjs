@@ -333,6 +333,10 @@ const TESTS = {
     await page.locator('[data-testid=result-chart] canvas').first().waitFor({ timeout: 15_000 });
     await page.locator('[data-testid=run-connection][data-connection=closed]').waitFor({ timeout: 30_000 });
     await inBothThemes('run succeeded', '12-a11y-run');
+    await page.setViewportSize({ width: 720, height: 900 }); // half a laptop screen
+    await page.waitForTimeout(300);
+    await audit('run succeeded, 720 px wide');
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // The live and failed states pass too fast on the local stack to audit as they happen: the
     // same page is shown the run held mid-way (stream down, polls answered running) and failed.

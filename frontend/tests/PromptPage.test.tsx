@@ -39,6 +39,16 @@ describe('PromptPage', () => {
     expect(screen.getByRole('button', { name: /strongest trends right now/ })).toBeInTheDocument();
   });
 
+  it('asks for a question when the prompt is empty, and ties the message to the prompt box', async () => {
+    const user = userEvent.setup();
+    render(<PromptPage navigate={vi.fn()} />);
+    await user.click(screen.getByTestId('suggest-submit'));
+    const input = screen.getByRole('textbox', { name: 'Research question' });
+    expect(screen.getByRole('alert')).toHaveTextContent('Type a question first');
+    expect(input).toHaveAttribute('aria-invalid', 'true');
+    expect(input).toHaveAccessibleDescription(/Type a question first/);
+  });
+
   it('shows ranked cards with score, terms, provenance and a pre-filled form', async () => {
     const { card } = await askForCards();
     expect(within(card).getByRole('heading', { name: 'Trend strength' })).toBeInTheDocument();

@@ -103,13 +103,15 @@ export function HistoryPage({ navigate }: Props) {
                   </td>
                   <td className="num">{formatDuration(run.duration_ms)}</td>
                   <td className="txt actions">
-                    <Link href={`/run/?id=${encodeURIComponent(run.run_id)}`} className="btn btn-small">
-                      Open<span className="sr-only"> run {run.run_id}</span>
-                    </Link>
-                    <button type="button" className="btn btn-small" onClick={() => void rerun(run)} disabled={rerunning !== null}>
-                      {rerunning === run.run_id ? 'Starting…' : 'Rerun'}
-                      <span className="sr-only"> {run.scenario_id}</span>
-                    </button>
+                    <div className="row-actions">
+                      <Link href={`/run/?id=${encodeURIComponent(run.run_id)}`} className="btn btn-small">
+                        Open<span className="sr-only"> run {run.run_id}</span>
+                      </Link>
+                      <button type="button" className="btn btn-small" onClick={() => void rerun(run)} disabled={rerunning !== null}>
+                        {rerunning === run.run_id ? 'Starting…' : 'Rerun'}
+                        <span className="sr-only"> {run.scenario_id}</span>
+                      </button>
+                    </div>
                   </td>
                 </tr>
               ))}

@@ -95,7 +95,7 @@ export function PromptPage({ navigate, runScenario = api.run }: Props) {
             rows={3}
             value={prompt}
             placeholder="e.g. Which large caps have the strongest trends right now?"
-            aria-describedby="prompt-hint"
+            aria-describedby={error ? 'prompt-error prompt-hint' : 'prompt-hint'}
             aria-invalid={error ? true : undefined}
             onChange={(e) => setPrompt(e.target.value)}
             onKeyDown={(e) => {
@@ -114,7 +114,7 @@ export function PromptPage({ navigate, runScenario = api.run }: Props) {
             </button>
           </div>
           {error && (
-            <p className="form-error" role="alert">
+            <p id="prompt-error" className="form-error" role="alert">
               {error}
             </p>
           )}
