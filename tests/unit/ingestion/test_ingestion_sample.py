@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pandas as pd
@@ -25,14 +24,12 @@ def test_generates_all_seven_datasets_with_exact_columns(sample) -> None:
         assert len(frame) > 0
 
 
-def test_is_deterministic_and_fast() -> None:
-    started = time.perf_counter()
+def test_is_deterministic() -> None:
+    # (its speed is measured by `make bench`, not asserted here)
     first, _ = generate()
-    elapsed = time.perf_counter() - started
     second, _ = generate()
     for name in first:
         pd.testing.assert_frame_equal(first[name], second[name])
-    assert elapsed < 5.0
 
 
 def test_universe_sector_and_calendar_shape(sample) -> None:
