@@ -101,3 +101,18 @@ def test_listing_pages_newest_first(service: RunService) -> None:
     assert first.next_cursor
     second = service.list("alice", 2, first.next_cursor)
     assert [r.run_id for r in second.runs] == ids[:1]
+
+
+def test_a_page_cursor_never_reaches_another_owners_runs(service: RunService) -> None:
+    alice = [service.start(RunRequest(scenario_id="trend_strength"), "alice") for _ in range(2)]
+    alices_cursor = service.list("alice", 1, None).next_cursor
+    assert alices_cursor
+    # Given bob replays alice's cursor / When he lists / Then it is a 400 on the cursor
+    with pytest.raises(InvalidRequest) as caught:
+        service.list("bob", 10, alices_cursor)
+    assert caught.value.field == "cursor"
+    # and alice's own cursor still pages on to her older run
+    assert [r.run_id for r in service.list("alice", 10, alices_cursor).runs] == [alice[0].run_id]
+    for garbage in ("%%%", "bm90LWEtcnVuLWlk", "x" * 40):
+        with pytest.raises(InvalidRequest):
+            service.list("alice", 10, garbage)

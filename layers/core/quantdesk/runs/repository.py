@@ -132,8 +132,11 @@ class RunRepository:
         return run_from_item(item) if item else None
 
     def list_for_owner(
-        self, owner: str, limit: int, cursor: dict[str, Any] | None
-    ) -> tuple[list[RunSummary], dict[str, Any] | None]:
+        self, owner: str, limit: int, after: str | None
+    ) -> tuple[list[RunSummary], str | None]:
+        """The owner's runs, newest first. ``after`` is the run id of the previous page's last
+        run (the page cursor); the index key is rebuilt from it and the caller's own partition,
+        so a cursor can never reach another owner's runs."""
         query: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": keys.GSI1,
@@ -142,14 +145,22 @@ class RunRepository:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if cursor:
-            query["ExclusiveStartKey"] = cursor
+        if after:
+            last = self.get(after)
+            if last is None or last.owner != owner:
+                raise NotActive(after)
+            query["ExclusiveStartKey"] = {
+                **{k: _s(v) for k, v in keys.run_key(after).items()},
+                keys.GSI1PK: _s(keys.owner_pk(owner)),
+                keys.GSI1SK: _s(keys.owner_sk(last.created_at, after)),
+            }
         try:
             response = self._db.query(**query)
         except ClientError as exc:
             raise ServiceUnavailable("could not list runs") from exc
         runs = [summary_from_item(item) for item in response.get("Items", [])]
-        return runs, response.get("LastEvaluatedKey")
+        more = response.get("LastEvaluatedKey") and runs
+        return runs, runs[-1].run_id if more else None
 
     def _transition(self, run_id: str, update: str, values: dict[str, Any], condition: str) -> None:
         try:

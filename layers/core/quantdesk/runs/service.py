@@ -4,7 +4,7 @@ scenario's own input model, so every client gets the same 4xx for the same mista
 from __future__ import annotations
 
 import base64
-import json
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,7 +20,15 @@ from quantdesk.errors import (
 from quantdesk.runs import tokens
 from quantdesk.runs.executions import Executions
 from quantdesk.runs.ids import idempotent_run_id, new_run_id
-from quantdesk.runs.models import Manifest, Run, RunAccepted, RunError, RunPage, RunRequest
+from quantdesk.runs.models import (
+    RUN_ID_PATTERN,
+    Manifest,
+    Run,
+    RunAccepted,
+    RunError,
+    RunPage,
+    RunRequest,
+)
 from quantdesk.runs.repository import NotActive, RunExists, RunRepository
 from quantdesk.runs.results import ResultStore
 from quantdesk.settings import Settings
@@ -120,8 +128,11 @@ class RunService:
         return body
 
     def list(self, owner: str, limit: int, cursor: str | None) -> RunPage:
-        start = _decode_cursor(cursor) if cursor else None
-        runs, last = self.repo.list_for_owner(owner, limit, start)
+        after = _decode_cursor(cursor) if cursor else None
+        try:
+            runs, last = self.repo.list_for_owner(owner, limit, after)
+        except NotActive as exc:
+            raise InvalidRequest("invalid cursor", field="cursor") from exc
         return RunPage(runs=runs, next_cursor=_encode_cursor(last) if last else None)
 
     def cancel(self, run_id: str, owner: str) -> Run:
@@ -141,13 +152,16 @@ class RunService:
         return self._owned(run_id, owner)
 
 
-def _encode_cursor(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+def _encode_cursor(run_id: str) -> str:
+    """An opaque page cursor: the last run id of the page."""
+    return base64.urlsafe_b64encode(run_id.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> dict[str, Any]:
+def _decode_cursor(cursor: str) -> str:
     try:
-        decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError as exc:
+        run_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
         raise InvalidRequest("invalid cursor", field="cursor") from exc
-    return decoded
+    if not re.fullmatch(RUN_ID_PATTERN, run_id):
+        raise InvalidRequest("invalid cursor", field="cursor")
+    return run_id
