@@ -17,6 +17,9 @@ from quantdesk.observability import logger
 
 M = TypeVar("M", bound=BaseModel)
 
+#: every API body is a small JSON object; anything larger is a mistake or an attack
+MAX_BODY_BYTES = 64 * 1024
+
 JSON_HEADERS: dict[str, str | list[str]] = {
     "Content-Type": "application/json",
     "Cache-Control": "no-store",
@@ -34,9 +37,11 @@ def json_response(body: Any, status: int = 200) -> Response:
 def parse_body(request: Request, model: type[M]) -> M:
     """Parse the request's JSON body into ``model``; any problem is a 400 naming the field."""
     raw = request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidRequest(f"request body is over {MAX_BODY_BYTES} bytes", field="body")
     try:
         payload = json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested arrays
         raise InvalidRequest("request body is not valid JSON", field="body") from exc
     if not isinstance(payload, dict):
         raise InvalidRequest("request body must be a JSON object", field="body")

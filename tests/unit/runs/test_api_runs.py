@@ -22,6 +22,8 @@ def post(api: Any, path: str, body: Any) -> Any:
     ("body", "status", "field"),
     [
         ("{not json", 400, "body"),
+        ("[" * 5000 + "]" * 5000, 400, "body"),
+        ('{"scenario_id": "' + "a" * 70_000 + '"}', 400, "body"),
         ("[1, 2]", 400, "body"),
         ("", 400, "body"),
         ({}, 400, "scenario_id"),
