@@ -204,6 +204,15 @@ INGESTION_SCHEDULES: Final = (
     ),
 )
 
+#: the REST API: Chalice packages and deploys it; locally the origin serves ``app.app``
+API: Final = Function(name=f"{PREFIX}-api", code_dir="functions/api", handler="app.app")
+#: the SSE app behind a streaming Function URL. On AWS the Lambda Web Adapter runs ``run.sh``
+#: (uvicorn); the ASGI application it serves, which the local origin mounts, is ``STREAM_ASGI``.
+STREAM: Final = Function(
+    name=f"{PREFIX}-stream", code_dir="functions/stream", handler="run.sh", timeout_s=900
+)
+STREAM_ASGI: Final = "app.app"
+
 FUNCTIONS: Final[tuple[Function, ...]] = (WORKER, PROJECTOR, *INGESTION_FUNCTIONS)
 
 STREAM_MAPPINGS: Final = (

@@ -186,9 +186,7 @@ def render() -> dict[str, Any]:
                 },
             },
         }
-    stream = _function(
-        Function(name=f"{resources.PREFIX}-stream", code_dir="functions/stream", handler="run.sh")
-    )
+    stream = _function(resources.STREAM)
     stream["Properties"]["Layers"].insert(0, {"Fn::Sub": LWA_LAYER})
     stream["Properties"]["Environment"]["Variables"] |= {
         "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",

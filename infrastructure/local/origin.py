@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from infrastructure.local.lambda_runtime import load_handler
-from infrastructure.resources import ROOT, Function
+from infrastructure.resources import API, ROOT, STREAM, STREAM_ASGI
 
-API = Function(name="quantdesk-api", code_dir="functions/api", handler="app.app")
-STREAM = Function(name="quantdesk-stream", code_dir="functions/stream", handler="app.app")
 WEB_ROOT = ROOT / "frontend" / "out"
 API_PREFIXES = ("/analysis", "/predict")
 
@@ -38,7 +37,7 @@ def api_gateway(chalice_app: Any) -> Any:
 
 def build_origin(web_root: Path = WEB_ROOT) -> Starlette:
     gateway = api_gateway(load_handler(API))
-    stream_app: ASGIApp = load_handler(STREAM)  # type: ignore[assignment]
+    stream_app: ASGIApp = load_handler(replace(STREAM, handler=STREAM_ASGI))  # type: ignore[assignment]
 
     async def api(request: Request) -> Response:
         from chalice.local import LocalGatewayException

@@ -8,9 +8,9 @@ import io
 
 
 def ensure_sample_data() -> str:
-    from quantdesk.cli.ingest import start_and_follow
     from quantdesk.datalake.repository import SnapshotRepository
     from quantdesk.ingestion.pipeline import new_run_id
+    from quantdesk.ingestion.workflow import start_and_follow
     from quantdesk.settings import get_settings
 
     if SnapshotRepository(get_settings().table_name).latest("prices") is not None:

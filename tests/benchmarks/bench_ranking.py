@@ -20,9 +20,9 @@ from quantdesk.ranking.index import build_index, spec_fields
 from quantdesk.ranking.lexicon import concept_words
 from quantdesk.ranking.scorer import query_terms, score
 from quantdesk.ranking.text import analyse
+from tests.stack import ROOT
 from tests.unit.ranking.labelled import evaluate, load, registered_catalogue
 
-ROOT = Path(__file__).resolve().parents[2]
 N_SCENARIOS = 10_000
 N_QUERIES = 300
 P95_BUDGET_MS = 5.0

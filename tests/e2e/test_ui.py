@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.stack import ROOT
+
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
 SCRIPT = FRONTEND / "e2e" / "ui.mjs"
 CHROMIUM = os.environ.get("QD_CHROMIUM", "/usr/bin/chromium")

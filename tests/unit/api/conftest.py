@@ -11,7 +11,7 @@ import pytest
 from chalice.test import Client
 
 from infrastructure.local.lambda_runtime import load_handler
-from infrastructure.local.origin import API
+from infrastructure.resources import API
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from infrastructure.local.lambda_runtime import load_handler
-from infrastructure.local.origin import API
+from infrastructure.resources import API
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -15,19 +15,19 @@ import pytest
 import uvicorn
 
 from infrastructure.local.lambda_runtime import load_handler
-from infrastructure.resources import Function
+from infrastructure.resources import STREAM
 from quantdesk.runs.repository import RunRepository
 from quantdesk.settings import get_settings
 from tests.conftest import free_port
 from tests.unit.stream.run_writer import OWNER, RunWriter, token_for
 
-STREAM = Function(name="quantdesk-stream", code_dir="functions/stream", handler="app.create_app")
+CREATE_APP = replace(STREAM, handler="app.create_app")
 
 
 @pytest.fixture(scope="session")
 def create_app() -> Callable[..., Any]:
     """``create_app`` from the SSE function, loaded exactly as Lambda and the origin load it."""
-    return load_handler(STREAM)
+    return load_handler(CREATE_APP)
 
 
 _counter = iter(range(10**6))

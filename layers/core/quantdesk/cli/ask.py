@@ -12,9 +12,9 @@ import sys
 from typing import Any
 
 from quantdesk.cli.render import render_table
+from quantdesk.runs.models import TERMINAL
 
 DEFAULT_URL = os.environ.get("QUANTDESK_URL", "http://127.0.0.1:8080")
-TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
 
 
 def register(subparsers: Any) -> None:
