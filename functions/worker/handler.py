@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from quantdesk.observability import bind_run, logger
-from quantdesk.runs.compute import execute
 from quantdesk.runs.models import ID_PATTERN, RUN_ID_PATTERN
+from quantdesk.runs.worker_job import execute
 from quantdesk.settings import get_settings
 
 SETTINGS = get_settings()

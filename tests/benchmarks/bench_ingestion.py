@@ -121,7 +121,7 @@ def _ingest_and_read() -> None:
     from quantdesk import aws
     from quantdesk.datalake.reader import Lake, load_scenario_data
     from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
-    from quantdesk.datalake.writer import FRAME_CACHE
+    from quantdesk.datalake.snapshot_files import FRAME_CACHE
     from quantdesk.ingestion import pipeline
     from quantdesk.ingestion.models import FetchInput
     from quantdesk.ingestion.sources.base import FetchRequest

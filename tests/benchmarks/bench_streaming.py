@@ -62,14 +62,14 @@ def open_run(run_id: str) -> tuple[Any, str]:
     path with a token."""
     from quantdesk import aws, keys
     from quantdesk.runs import tokens
-    from quantdesk.runs.models import Manifest, Run
+    from quantdesk.runs.models import Run, RunManifest
     from quantdesk.runs.repository import RunRepository
     from quantdesk.settings import get_settings
 
     settings = get_settings()
     repo = RunRepository(settings.table_name)
     now = "2026-01-01T00:00:00Z"
-    manifest = Manifest(scenario_id="bench", scenario_version="1", params={}, code_version="b")
+    manifest = RunManifest(scenario_id="bench", scenario_version="1", params={}, code_version="b")
     repo.create(
         Run(
             run_id=run_id,

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from infrastructure import resources
-from quantdesk.datalake import writer
+from quantdesk.datalake import snapshot_files
 from quantdesk.datalake.reader import Lake
 from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
 from quantdesk.ingestion.pipeline import IngestionContext
@@ -19,8 +19,8 @@ NOW = dt.datetime(2026, 11, 2, 22, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def ctx(moto_aws: None) -> IngestionContext:
-    writer.FRAME_CACHE.clear()  # each test starts cold: moto buckets are new
-    writer._MANIFESTS.clear()
+    snapshot_files.FRAME_CACHE.clear()  # each test starts cold: moto buckets are new
+    snapshot_files._MANIFESTS.clear()
     clock = iter(NOW + dt.timedelta(seconds=i) for i in range(100_000))
     return IngestionContext(
         LakeObjectStore(resources.DATA_BUCKET),

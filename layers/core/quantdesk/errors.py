@@ -30,6 +30,13 @@ class InvalidRequest(QuantdeskError):
     code = "invalid_request"
 
 
+class InvalidCursor(InvalidRequest):
+    """A page cursor this caller was never given (garbled, forged or another owner's)."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid cursor", field="cursor")
+
+
 class Unauthorized(QuantdeskError):
     """Missing, expired or forged credentials or stream token."""
 
@@ -49,13 +56,6 @@ class Conflict(QuantdeskError):
 
     status = 409
     code = "conflict"
-
-
-class UnprocessableInput(QuantdeskError):
-    """Well-formed input the data cannot answer (unknown tickers, as-of outside the data)."""
-
-    status = 422
-    code = "unprocessable"
 
 
 class TooManyRequests(QuantdeskError):

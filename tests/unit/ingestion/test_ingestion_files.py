@@ -10,7 +10,7 @@ import pytest
 
 from quantdesk.datalake import columnar
 from quantdesk.datalake.reader import Lake, read_partitions
-from quantdesk.datalake.writer import load_manifest
+from quantdesk.datalake.snapshot_files import load_manifest
 from quantdesk.ingestion.pipeline import IngestionContext, run_ingestion
 from quantdesk.ingestion.sources.base import FetchRequest
 

@@ -14,7 +14,7 @@ from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from quantdesk import aws
 from quantdesk.clock import now_iso
 from quantdesk.runs.ids import new_run_id
-from quantdesk.runs.models import Manifest, Run, RunError
+from quantdesk.runs.models import Run, RunError, RunManifest
 from quantdesk.runs.repository import RunRepository
 from quantdesk.settings import get_settings
 
@@ -61,7 +61,7 @@ def machine(moto_aws: None) -> Any:
                 created_at=now,
                 updated_at=now,
                 event_seq=1,
-                manifest=Manifest(
+                manifest=RunManifest(
                     scenario_id="trend_strength",
                     scenario_version="1",
                     params={},

@@ -16,7 +16,7 @@ from infrastructure.local.cloud import ACCOUNT, REGION
 from infrastructure.local.lambda_runtime import LambdaRuntime
 from infrastructure.local.stream_poller import StreamPoller
 from quantdesk import aws, keys
-from quantdesk.runs.models import Manifest, Progress, Run, RunEvent
+from quantdesk.runs.models import Progress, Run, RunEvent, RunManifest
 from quantdesk.runs.repository import RunRepository
 from quantdesk.settings import get_settings
 
@@ -77,7 +77,7 @@ def start_run(repo: RunRepository, run_id: str) -> None:
             created_at=NOW,
             updated_at=NOW,
             event_seq=1,
-            manifest=Manifest(
+            manifest=RunManifest(
                 scenario_id="trend_strength", scenario_version="1", params={}, code_version="t"
             ),
         )

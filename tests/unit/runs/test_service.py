@@ -79,8 +79,8 @@ def test_runs_are_private_to_their_owner(service: RunService) -> None:
         service.describe(accepted.run_id, "mallory")
     with pytest.raises(NotFound):
         service.cancel(accepted.run_id, "mallory")
-    assert service.list("mallory", 10, None).runs == []
-    assert [r.run_id for r in service.list("alice", 10, None).runs] == [accepted.run_id]
+    assert service.list_runs("mallory", 10, None).runs == []
+    assert [r.run_id for r in service.list_runs("alice", 10, None).runs] == [accepted.run_id]
 
 
 def test_cancel_is_final(service: RunService) -> None:
@@ -96,23 +96,25 @@ def test_listing_pages_newest_first(service: RunService) -> None:
     ids = [
         service.start(RunRequest(scenario_id="trend_strength"), "alice").run_id for _ in range(3)
     ]
-    first = service.list("alice", 2, None)
+    first = service.list_runs("alice", 2, None)
     assert [r.run_id for r in first.runs] == ids[::-1][:2]
     assert first.next_cursor
-    second = service.list("alice", 2, first.next_cursor)
+    second = service.list_runs("alice", 2, first.next_cursor)
     assert [r.run_id for r in second.runs] == ids[:1]
 
 
 def test_a_page_cursor_never_reaches_another_owners_runs(service: RunService) -> None:
     alice = [service.start(RunRequest(scenario_id="trend_strength"), "alice") for _ in range(2)]
-    alices_cursor = service.list("alice", 1, None).next_cursor
+    alices_cursor = service.list_runs("alice", 1, None).next_cursor
     assert alices_cursor
     # Given bob replays alice's cursor / When he lists / Then it is a 400 on the cursor
     with pytest.raises(InvalidRequest) as caught:
-        service.list("bob", 10, alices_cursor)
+        service.list_runs("bob", 10, alices_cursor)
     assert caught.value.field == "cursor"
     # and alice's own cursor still pages on to her older run
-    assert [r.run_id for r in service.list("alice", 10, alices_cursor).runs] == [alice[0].run_id]
+    assert [r.run_id for r in service.list_runs("alice", 10, alices_cursor).runs] == [
+        alice[0].run_id
+    ]
     for garbage in ("%%%", "bm90LWEtcnVuLWlk", "x" * 40):
         with pytest.raises(InvalidRequest):
-            service.list("alice", 10, garbage)
+            service.list_runs("alice", 10, garbage)

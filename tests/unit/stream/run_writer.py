@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from quantdesk import aws, keys
 from quantdesk.runs import tokens
-from quantdesk.runs.models import Manifest, Progress, Run, RunEvent
+from quantdesk.runs.models import Progress, Run, RunEvent, RunManifest
 from quantdesk.runs.repository import RunRepository
 from quantdesk.settings import get_settings
 
@@ -41,7 +41,7 @@ class RunWriter:
                 created_at=now,
                 updated_at=now,
                 event_seq=1,
-                manifest=Manifest(
+                manifest=RunManifest(
                     scenario_id="trend_strength",
                     scenario_version="1",
                     params={},

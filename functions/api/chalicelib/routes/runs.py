@@ -48,7 +48,7 @@ def start_run() -> Any:
 @routes.route("/analysis/runs", methods=["GET"], cors=True)
 def list_runs() -> Any:
     query = parse_query(routes.current_request, ListQuery)
-    page = run_service().list(caller(routes.current_request), query.limit, query.cursor)
+    page = run_service().list_runs(caller(routes.current_request), query.limit, query.cursor)
     return json_response(page.model_dump(mode="json"))
 
 

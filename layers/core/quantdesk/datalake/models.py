@@ -31,7 +31,7 @@ class Coverage(BaseModel):
     symbols: int = 0
 
 
-class Manifest(BaseModel):
+class SnapshotManifest(BaseModel):
     """The complete list of files making up one snapshot of a dataset (JSON in S3)."""
 
     dataset: str

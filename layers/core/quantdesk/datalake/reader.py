@@ -17,11 +17,11 @@ from quantdesk.datalake.errors import DatasetNotFoundError
 from quantdesk.datalake.layout import layout, symbol_bucket, wanted_partition
 from quantdesk.datalake.models import (
     DatasetReadiness,
-    Manifest,
     ReadinessReport,
+    SnapshotManifest,
     SnapshotRecord,
 )
-from quantdesk.datalake.writer import load_manifest, read_file
+from quantdesk.datalake.snapshot_files import load_manifest, read_file
 from scenarios.base import ScenarioData
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class Lake:
 @dataclass(frozen=True)
 class _Snapshot:
     record: SnapshotRecord
-    manifest: Manifest
+    manifest: SnapshotManifest
 
 
 def _snapshot(lake: Lake, dataset: str) -> _Snapshot | None:
@@ -77,7 +77,7 @@ def _require(lake: Lake, dataset: str) -> _Snapshot:
 def read_partitions(
     lake: Lake,
     dataset: str,
-    manifest: Manifest,
+    manifest: SnapshotManifest,
     *,
     start: dt.date | None = None,
     end: dt.date | None = None,

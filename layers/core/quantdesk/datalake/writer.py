@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import threading
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from quantdesk.datalake import columnar
 from quantdesk.datalake.layout import SNAPSHOT_PREFIX, lake_key, layout, manifest_key
-from quantdesk.datalake.models import Coverage, Manifest, PartitionFile, SnapshotRecord
+from quantdesk.datalake.models import Coverage, PartitionFile, SnapshotManifest, SnapshotRecord
+from quantdesk.datalake.snapshot_files import load_manifest, load_manifest_at, read_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,76 +45,6 @@ class StagedSnapshot(BaseModel):
     rows_added: int = 0
     rows_replaced: int = 0
     partitions_written: int = 0
-
-
-def load_manifest(store: LakeObjectStore, record: SnapshotRecord) -> Manifest:
-    return _load_manifest(store, record.manifest_key)
-
-
-_MANIFESTS: dict[str, Manifest] = {}
-
-
-def _load_manifest(store: LakeObjectStore, key: str) -> Manifest:
-    # Manifests are immutable: cache them for warm Lambdas (bounded by the number of snapshots).
-    cache_key = f"{store.bucket}/{key}"
-    manifest = _MANIFESTS.get(cache_key)
-    if manifest is None:
-        manifest = Manifest.model_validate(store.get_json(key))
-        if len(_MANIFESTS) > 256:
-            _MANIFESTS.clear()
-        _MANIFESTS[cache_key] = manifest
-    return manifest
-
-
-class _FrameCache:
-    """Decoded partition files of this process, newest last, bounded by total rows.
-
-    Partition files are content-addressed and never change, so a warm Lambda can keep them;
-    pandas' copy-on-write protects the cached frames from callers' edits.
-    """
-
-    def __init__(self, max_rows: int) -> None:
-        self.max_rows = max_rows
-        self._frames: OrderedDict[str, pd.DataFrame] = OrderedDict()
-        self._rows = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> pd.DataFrame | None:
-        with self._lock:
-            frame = self._frames.get(key)
-            if frame is not None:
-                self._frames.move_to_end(key)
-            return frame
-
-    def put(self, key: str, frame: pd.DataFrame) -> None:
-        if len(frame) > self.max_rows:
-            return
-        with self._lock:
-            if key in self._frames:
-                return
-            self._frames[key] = frame
-            self._rows += len(frame)
-            while self._rows > self.max_rows:
-                _, evicted = self._frames.popitem(last=False)
-                self._rows -= len(evicted)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._frames.clear()
-            self._rows = 0
-
-
-#: ~2M rows of the widest dataset is ~200 MB: a fraction of the worker's memory
-FRAME_CACHE: Final = _FrameCache(max_rows=2_000_000)
-
-
-def read_file(store: LakeObjectStore, dataset: str, file: PartitionFile) -> pd.DataFrame:
-    cache_key = f"{store.bucket}/{file.key}"
-    frame = FRAME_CACHE.get(cache_key)
-    if frame is None:
-        frame = columnar.canonical(dataset, columnar.decode(store.get_bytes(file.key)))
-        FRAME_CACHE.put(cache_key, frame)
-    return frame
 
 
 def _date_range(dataset: str, frame: pd.DataFrame) -> tuple[dt.date | None, dt.date | None]:
@@ -225,7 +154,7 @@ def stage_snapshot(
     if "symbol" in frame.columns:
         symbols.update(frame["symbol"].unique().tolist())
     checksum = _checksum(files)
-    manifest = Manifest(
+    manifest = SnapshotManifest(
         dataset=dataset,
         files=files,
         checksum=checksum,
@@ -266,7 +195,7 @@ def publish_snapshot(
     """Make a staged snapshot visible (``LATEST``); None when nothing changed."""
     if not staged.changed or staged.pending_manifest_key is None:
         return None
-    manifest = _load_manifest(store, staged.pending_manifest_key)
+    manifest = load_manifest_at(store, staged.pending_manifest_key)
     snapshot_id = new_snapshot_id(now, manifest.checksum)
     key = manifest_key(staged.dataset, snapshot_id)
     store.put_json(key, manifest.model_dump(mode="json"))

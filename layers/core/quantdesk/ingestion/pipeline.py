@@ -24,7 +24,8 @@ from quantdesk.datalake.layout import (
     raw_key,
     validated_key,
 )
-from quantdesk.datalake.writer import load_manifest, publish_snapshot, stage_snapshot
+from quantdesk.datalake.snapshot_files import load_manifest
+from quantdesk.datalake.writer import publish_snapshot, stage_snapshot
 from quantdesk.ingestion import validation
 from quantdesk.ingestion.models import (
     DatasetOutcome,

@@ -50,7 +50,7 @@ class RunError(BaseModel):
     message: str
 
 
-class Manifest(BaseModel):
+class RunManifest(BaseModel):
     """Everything needed to reproduce a run: same manifest + same data => same result."""
 
     scenario_id: str
@@ -72,7 +72,7 @@ class Run(BaseModel):
     started_at: str | None = None
     finished_at: str | None = None
     event_seq: int
-    manifest: Manifest
+    manifest: RunManifest
     progress: Progress | None = None
     error: RunError | None = None
     result_key: str | None = None
@@ -108,6 +108,6 @@ class RunSummary(BaseModel):
     duration_ms: int | None = None
 
 
-class RunPage(BaseModel):
+class RunSummaryPage(BaseModel):
     runs: list[RunSummary]
     next_cursor: str | None = None

@@ -12,8 +12,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from quantdesk import aws, keys
-from quantdesk.errors import ServiceUnavailable
-from quantdesk.runs.models import Manifest, Progress, Run, RunError, RunEvent, RunSummary
+from quantdesk.errors import InvalidCursor, ServiceUnavailable
+from quantdesk.runs.models import Progress, Run, RunError, RunEvent, RunManifest, RunSummary
 
 _JSON_FIELDS = ("manifest", "progress", "result_summary", "data_snapshots", "timings")
 
@@ -64,7 +64,7 @@ def run_from_item(item: dict[str, Any]) -> Run:
         started_at=plain.get("started_at"),
         finished_at=plain.get("finished_at"),
         event_seq=plain["event_seq"],
-        manifest=Manifest.model_validate(manifest),
+        manifest=RunManifest.model_validate(manifest),
         progress=Progress.model_validate(plain["progress"]) if plain.get("progress") else None,
         error=error,
         result_key=plain.get("result_key"),
@@ -148,7 +148,7 @@ class RunRepository:
         if after:
             last = self.get(after)
             if last is None or last.owner != owner:
-                raise NotActive(after)
+                raise InvalidCursor
             query["ExclusiveStartKey"] = {
                 **{k: _s(v) for k, v in keys.run_key(after).items()},
                 keys.GSI1PK: _s(keys.owner_pk(owner)),

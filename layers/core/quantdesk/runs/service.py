@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from quantdesk.clock import now_iso
 from quantdesk.errors import (
     Conflict,
-    InvalidRequest,
+    InvalidCursor,
     NotFound,
     ServiceUnavailable,
     from_validation_error,
@@ -22,12 +22,12 @@ from quantdesk.runs.executions import Executions
 from quantdesk.runs.ids import idempotent_run_id, new_run_id
 from quantdesk.runs.models import (
     RUN_ID_PATTERN,
-    Manifest,
     Run,
     RunAccepted,
     RunError,
-    RunPage,
+    RunManifest,
     RunRequest,
+    RunSummaryPage,
 )
 from quantdesk.runs.repository import NotActive, RunExists, RunRepository
 from quantdesk.runs.results import ResultStore
@@ -63,7 +63,7 @@ class RunService:
             created_at=now,
             updated_at=now,
             event_seq=1,
-            manifest=Manifest(
+            manifest=RunManifest(
                 scenario_id=spec.scenario_id,
                 scenario_version=spec.version,
                 params=params.model_dump(mode="json"),
@@ -127,13 +127,10 @@ class RunService:
         body["result"] = result
         return body
 
-    def list(self, owner: str, limit: int, cursor: str | None) -> RunPage:
+    def list_runs(self, owner: str, limit: int, cursor: str | None) -> RunSummaryPage:
         after = _decode_cursor(cursor) if cursor else None
-        try:
-            runs, last = self.repo.list_for_owner(owner, limit, after)
-        except NotActive as exc:
-            raise InvalidRequest("invalid cursor", field="cursor") from exc
-        return RunPage(runs=runs, next_cursor=_encode_cursor(last) if last else None)
+        runs, last = self.repo.list_for_owner(owner, limit, after)
+        return RunSummaryPage(runs=runs, next_cursor=_encode_cursor(last) if last else None)
 
     def cancel(self, run_id: str, owner: str) -> Run:
         run = self._owned(run_id, owner)
@@ -161,7 +158,7 @@ def _decode_cursor(cursor: str) -> str:
     try:
         run_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
-        raise InvalidRequest("invalid cursor", field="cursor") from exc
+        raise InvalidCursor from exc
     if not re.fullmatch(RUN_ID_PATTERN, run_id):
-        raise InvalidRequest("invalid cursor", field="cursor")
+        raise InvalidCursor
     return run_id
