@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quantdesk.ingestion import pipeline
+from quantdesk.ingestion import outcomes, pipeline
 from quantdesk.ingestion.models import Fetched, FetchInput, Validated, Written
 from quantdesk.observability import bind_run, logger
 from quantdesk.settings import get_settings
@@ -76,6 +76,6 @@ def publish(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def summarize(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = SummaryInput.model_validate(event)
     bind_run(step.run_id)
-    summary = pipeline.summarize(step.run_id, step.results, _ctx(), started_at=step.started_at)
+    summary = outcomes.summarize(step.run_id, step.results, _ctx(), started_at=step.started_at)
     logger.info("ingestion finished", extra={"status": summary.status})
     return {"run_id": summary.run_id, "status": summary.status, "message": summary.message}

@@ -125,6 +125,7 @@ def _ingest_and_read() -> None:
     from quantdesk.ingestion import pipeline
     from quantdesk.ingestion.models import FetchInput
     from quantdesk.ingestion.sources.base import FetchRequest
+    from tests.unit.in_process_ingestion import run_source
 
     symbols = _tickers(SYMBOLS)
     files, _ = _timed(f"prepare {SYMBOLS} x {YEARS}y CSV.gz files", synthetic_files, symbols, YEARS)
@@ -157,7 +158,7 @@ def _ingest_and_read() -> None:
     )
 
     again = time.perf_counter()
-    rerun = pipeline.run_source(request, "bench-2", ctx)
+    rerun = run_source(request, "bench-2", ctx)
     print(
         f"  re-run of the same batch: {time.perf_counter() - again:.1f} s, "
         f"new snapshots: {[d.dataset for d in rerun.datasets if d.snapshot_id] or 'none'}"

@@ -11,8 +11,9 @@ import pytest
 from quantdesk.datalake import columnar
 from quantdesk.datalake.reader import Lake, read_partitions
 from quantdesk.datalake.snapshot_files import load_manifest
-from quantdesk.ingestion.pipeline import IngestionContext, run_ingestion
+from quantdesk.ingestion.pipeline import IngestionContext
 from quantdesk.ingestion.sources.base import FetchRequest
+from tests.unit.in_process_ingestion import run_ingestion
 
 PREFIX = "landing/batch-1/"
 SECTORS = "symbol,sector,industry\nAAA,Energy,Oil\nBBB,Utilities,Water\nCCC,Financials,Banks\n"

@@ -8,9 +8,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from quantdesk.ingestion.errors import SourceConfigError, SourceUnavailableError
-from quantdesk.ingestion.pipeline import IngestionContext, run_source
+from quantdesk.ingestion.pipeline import IngestionContext
 from quantdesk.ingestion.sources import fred
 from quantdesk.ingestion.sources.base import FetchRequest
+from tests.unit.in_process_ingestion import run_source
 
 RECORDINGS = Path(__file__).parent / "recordings"
 

@@ -7,9 +7,10 @@ import datetime as dt
 import pandas as pd
 
 from quantdesk.datalake.reader import Lake, check_readiness, load_scenario_data
-from quantdesk.ingestion.pipeline import IngestionContext, run_ingestion
+from quantdesk.ingestion.pipeline import IngestionContext
 from quantdesk.ingestion.sources.base import FetchRequest
 from quantdesk.ingestion.sources.sample import END_DATE, sample_symbols
+from tests.unit.in_process_ingestion import run_ingestion
 
 
 def test_sample_ingestion_publishes_every_dataset_labelled_synthetic(ctx: IngestionContext) -> None:

@@ -1,17 +1,15 @@
-"""The ingestion pipeline as plain functions: fetch -> validate -> quarantine -> write ->
-publish -> summarize.
+"""The ingestion steps as plain functions: fetch -> validate (+ quarantine) -> write -> publish,
+then :func:`quantdesk.ingestion.outcomes.summarize`.
 
-Each Lambda of the ``ingestion`` state machine wraps exactly one of these; tests and the CLI's
-in-process mode run the same code through :func:`run_ingestion`. Steps exchange the small
-models of :mod:`quantdesk.ingestion.models`; frames travel through the data bucket.
+Each Lambda of the ``ingestion`` state machine wraps exactly one of these. Steps exchange the
+small models of :mod:`quantdesk.ingestion.models`; frames travel through the data bucket.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -31,15 +29,13 @@ from quantdesk.ingestion.models import (
     DatasetOutcome,
     Fetched,
     FetchInput,
-    IngestionSummary,
     SourceOutcome,
-    Status,
     Validated,
     ValidatedDataset,
     Written,
 )
+from quantdesk.ingestion.outcomes import source_message, source_status
 from quantdesk.ingestion.sources import get_source
-from quantdesk.ingestion.sources.base import FetchRequest
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -271,33 +267,6 @@ def _publish_one(ctx: IngestionContext, written: Written, dataset: str) -> Datas
     )
 
 
-def _status(outcomes: list[DatasetOutcome], issues: int) -> Status:
-    loaded = sum(o.rows_loaded for o in outcomes)
-    quarantined = sum(o.rows_quarantined for o in outcomes)
-    errors = issues + sum(len(o.errors) for o in outcomes)
-    if loaded == 0 and (errors or quarantined or not outcomes):
-        return "failed"
-    if errors or quarantined:
-        return "succeeded_with_warnings"
-    return "succeeded"
-
-
-def _source_message(outcome: SourceOutcome) -> str:
-    parts = []
-    for o in outcome.datasets:
-        state = f"snapshot {o.snapshot_id}" if o.snapshot_id else "unchanged"
-        text = f"{o.dataset}: {o.rows_loaded}/{o.rows_in} rows loaded ({state})"
-        if o.rows_quarantined:
-            top = ", ".join(f"{k}={v}" for k, v in list(o.reasons.items())[:4])
-            text += f", {o.rows_quarantined} quarantined [{top}]"
-        parts.append(text)
-    parts.extend(f"{i.file}: {i.reason}" for i in outcome.issues)
-    if not parts:
-        parts.append("nothing fetched")
-    label = " (SYNTHETIC)" if outcome.synthetic else ""
-    return f"{outcome.source}{label} {outcome.status}: " + "; ".join(parts)
-
-
 def publish(written: Written, ctx: IngestionContext) -> SourceOutcome:
     """Publish every staged snapshot (atomic pointer swap) and describe the source's outcome."""
     validated = written.validated
@@ -336,112 +305,15 @@ def publish(written: Written, ctx: IngestionContext) -> SourceOutcome:
     outcome = SourceOutcome(
         run_id=written.run_id,
         source=written.source,
-        status=_status(outcomes, len(issues)),
+        status=source_status(outcomes, len(issues)),
         synthetic=written.synthetic,
         datasets=outcomes,
         issues=issues,
         report_key=written.validated.report_key,
     )
-    outcome.message = _source_message(outcome)
+    outcome.message = source_message(outcome)
     if validated.fingerprint and outcome.status != "failed":
         ctx.snapshots.mark_source_batch(
             written.source, validated.fingerprint, written.run_id, ctx.clock().isoformat()
         )
     return outcome
-
-
-# -- summary ------------------------------------------------------------------------------------
-def _failure_text(error: Any) -> str:
-    """A readable reason from a Step Functions Catch output (``{"Error", "Cause"}``)."""
-    if not isinstance(error, dict):
-        return str(error)
-    name = str(error.get("Error", "Error"))
-    cause = error.get("Cause", "")
-    try:
-        parsed = json.loads(cause)
-        cause = parsed.get("errorMessage", cause) if isinstance(parsed, dict) else cause
-    except (TypeError, ValueError):
-        pass
-    return f"{name}: {cause}" if cause else name
-
-
-def failed_outcome(run_id: str, source: str, error: Any) -> SourceOutcome:
-    outcome = SourceOutcome(run_id=run_id, source=source, status="failed")
-    outcome.error = _failure_text(error)
-    outcome.message = f"{source} failed: {outcome.error}"
-    return outcome
-
-
-def _as_outcome(run_id: str, item: Any) -> SourceOutcome:
-    if isinstance(item, SourceOutcome):
-        return item
-    if isinstance(item, dict) and "status" in item:
-        return SourceOutcome.model_validate(item)
-    source = "unknown"
-    if isinstance(item, dict):
-        request = item.get("request") or {}
-        source = str(request.get("source") or item.get("source") or source)
-        return failed_outcome(run_id, source, item.get("error"))
-    return failed_outcome(run_id, source, item)
-
-
-def summarize(
-    run_id: str,
-    results: Iterable[Any],
-    ctx: IngestionContext,
-    *,
-    started_at: str | None = None,
-) -> IngestionSummary:
-    """Overall status over all sources, stored as the ingestion run's item."""
-    outcomes = [_as_outcome(run_id, item) for item in results]
-    statuses = {o.status for o in outcomes}
-    status: Status
-    if not outcomes or statuses == {"failed"}:
-        status = "failed"
-    elif statuses == {"succeeded"}:
-        status = "succeeded"
-    else:
-        status = "succeeded_with_warnings"
-    snapshots = {d.dataset: d.snapshot_id for o in outcomes for d in o.datasets if d.snapshot_id}
-    message = f"ingestion {status}. " + " | ".join(o.message for o in outcomes)
-    summary = IngestionSummary(
-        run_id=run_id,
-        status=status,
-        started_at=started_at,
-        finished_at=ctx.clock().isoformat(),
-        sources=outcomes,
-        snapshots=snapshots,
-        message=message,
-    )
-    ctx.snapshots.put_ingestion(
-        run_id, started_at or summary.finished_at, summary.model_dump(mode="json")
-    )
-    return summary
-
-
-# -- all in one process -------------------------------------------------------------------------
-def run_source(request: FetchRequest, run_id: str, ctx: IngestionContext) -> SourceOutcome:
-    fetched = fetch(FetchInput(run_id=run_id, request=request), ctx)
-    return publish(write(validate(fetched, ctx), ctx), ctx)
-
-
-def run_ingestion(
-    requests: Iterable[FetchRequest],
-    ctx: IngestionContext,
-    *,
-    run_id: str | None = None,
-) -> IngestionSummary:
-    """Run every source in turn (a failing source does not stop the others) and summarize."""
-    started = ctx.clock()
-    run_id = run_id or new_run_id(started)
-    results: list[Any] = []
-    for request in requests:
-        try:
-            results.append(run_source(request, run_id, ctx))
-        except Exception as exc:  # mirrors the state machine's per-source Catch
-            results.append(
-                failed_outcome(
-                    run_id, request.source, {"Error": type(exc).__name__, "Cause": str(exc)}
-                )
-            )
-    return summarize(run_id, results, ctx, started_at=started.isoformat())

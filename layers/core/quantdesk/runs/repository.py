@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from quantdesk import aws, keys
 from quantdesk.errors import InvalidCursor, ServiceUnavailable
 from quantdesk.runs.models import Progress, Run, RunError, RunEvent, RunManifest, RunSummary
+from quantdesk.step_function_errors import readable_cause
 
 _JSON_FIELDS = ("manifest", "progress", "result_summary", "data_snapshots", "timings")
 
@@ -70,19 +71,6 @@ def run_from_item(item: dict[str, Any]) -> Run:
         result_key=plain.get("result_key"),
         result_summary=plain.get("result_summary"),
     )
-
-
-def readable_cause(cause: str | None) -> str:
-    """Step Functions passes a Lambda error as its JSON payload; keep only the message."""
-    if not cause:
-        return ""
-    try:
-        payload = json.loads(cause)
-    except ValueError:
-        return cause
-    if isinstance(payload, dict):
-        return str(payload.get("errorMessage") or payload.get("message") or cause)
-    return cause
 
 
 class RunRepository:
