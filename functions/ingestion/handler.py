@@ -8,6 +8,7 @@ per source.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,14 +19,11 @@ from quantdesk.observability import bind_run, logger
 from quantdesk.settings import get_settings
 
 SETTINGS = get_settings()
-_context: pipeline.IngestionContext | None = None
 
 
+@functools.cache
 def _ctx() -> pipeline.IngestionContext:
-    global _context
-    if _context is None:
-        _context = pipeline.IngestionContext.from_settings(SETTINGS)
-    return _context
+    return pipeline.IngestionContext.from_settings(SETTINGS)
 
 
 class SummaryInput(BaseModel):

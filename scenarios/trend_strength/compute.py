@@ -12,11 +12,18 @@ from typing import Any
 import numpy as np
 
 from scenarios.base import Column, ScenarioData, ScenarioResult, Series
-from scenarios.crosssection import mean_available, rank_order, ranks, zscore
+from scenarios.crosssection import mean_available, zscore
 from scenarios.indicators import adx, warmup_sessions
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import Panel, load_panel
-from scenarios.table import bar_series, build_rows, line_series
+from scenarios.table import (
+    assemble,
+    bar_series,
+    column_values,
+    extreme,
+    line_series,
+    ranked_rows,
+)
 from scenarios.trend_strength import Params
 
 #: sessions shown in the time-series charts (about six months)
@@ -57,21 +64,16 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
     close = panel["close"]
     adx_panel, plus_di, minus_di = adx(panel["high"], panel["low"], close, params.adx_period)
     metrics = _latest_metrics(panel, params, adx_panel[-1], plus_di[-1], minus_di[-1])
-    symbols = panel.symbols.to_numpy()
-    order = rank_order(metrics["score"], symbols)
-    metrics["rank"] = ranks(metrics["score"], symbols)
-    rows = build_rows(COLUMNS, metrics, order)
-    leaders = [int(i) for i in order[: min(params.top_n, CHART_LINES)]]
-    return ScenarioResult(
-        scenario_id="trend_strength",
-        as_of=panel.as_of.date(),
-        summary="",
-        columns=COLUMNS,
-        rows=rows,
-        series=_charts(panel, params, adx_panel, leaders, rows),
-        narrative=[],
-        data_quality=panel.log.freeze(assets_used=len(symbols)),
-    ).model_copy(update=_narrative(rows, params))
+    rows = ranked_rows(COLUMNS, metrics)
+    return assemble(
+        "trend_strength",
+        panel.as_of,
+        COLUMNS,
+        rows,
+        series=_charts(panel, params, adx_panel, rows),
+        story=_narrative(rows, params),
+        quality=panel.log.freeze(assets_used=len(panel.symbols)),
+    )
 
 
 def _latest_metrics(
@@ -112,9 +114,11 @@ def _charts(
     panel: Panel,
     params: Params,
     adx_panel: np.ndarray,
-    leaders: list[int],
     rows: list[dict[str, Any]],
 ) -> list[Series]:
+    index = {str(s): i for i, s in enumerate(panel.symbols)}
+    names = [str(r["symbol"]) for r in rows[: min(params.top_n, CHART_LINES)]]
+    leaders = [index[name] for name in names]
     top = rows[: params.top_n]
     window = slice(max(0, panel.n_dates - CHART_SESSIONS), panel.n_dates)
     close = panel["close"][:, leaders]
@@ -122,7 +126,6 @@ def _charts(
     for t in range(window.start, window.stop):
         if t + 1 >= params.ma_window:
             ma[t] = close[t + 1 - params.ma_window : t + 1].mean(axis=0)
-    names = [str(panel.symbols[i]) for i in leaders]
     return [
         bar_series(
             "Composite trend score (leaders)",
@@ -142,7 +145,7 @@ def _charts(
     ]
 
 
-def _narrative(rows: list[dict[str, Any]], params: Params) -> dict[str, Any]:
+def _narrative(rows: list[dict[str, Any]], params: Params) -> Narrative:
     story = Narrative()
     trending = [r for r in rows if r["trending"] == "yes"]
     rising = [r for r in trending if r["direction"] == "up"]
@@ -159,19 +162,21 @@ def _narrative(rows: list[dict[str, Any]], params: Params) -> dict[str, Any]:
         f"({best['direction']}trend), 12-1 momentum {pct(best['momentum_12_1'])}, "
         f"{pct(best['ma_distance'])} from its {params.ma_window}-session average.",
     )
-    strongest = max(rows, key=lambda r: (_value(r["adx"]), _neg_symbol(r)))
-    story.about(
-        strongest,
-        "adx",
-        f"The strongest trend by ADX is {strongest['symbol']} at {num(strongest['adx'])} "
-        f"({strongest['direction']}).",
-    )
-    fastest = max(rows, key=lambda r: (_value(r["momentum_12_1"]), _neg_symbol(r)))
-    story.about(
-        fastest,
-        "momentum_12_1",
-        f"Highest 12-1 momentum: {fastest['symbol']} at {pct(fastest['momentum_12_1'])}.",
-    )
+    strongest = extreme(rows, "adx")
+    if strongest:
+        story.about(
+            strongest,
+            "adx",
+            f"The strongest trend by ADX is {strongest['symbol']} at {num(strongest['adx'])} "
+            f"({strongest['direction']}).",
+        )
+    fastest = extreme(rows, "momentum_12_1")
+    if fastest:
+        story.about(
+            fastest,
+            "momentum_12_1",
+            f"Highest 12-1 momentum: {fastest['symbol']} at {pct(fastest['momentum_12_1'])}.",
+        )
     if len(rows) > 1:
         worst = rows[-1]
         story.about(
@@ -180,19 +185,10 @@ def _narrative(rows: list[dict[str, Any]], params: Params) -> dict[str, Any]:
             f"{worst['symbol']} ranks last with score {num(worst['score'], 2)} and 12-1 "
             f"momentum {pct(worst['momentum_12_1'])}.",
         )
-    moms = [float(r["momentum_12_1"]) for r in rows if r["momentum_12_1"] is not None]
+    moms = column_values(rows, "momentum_12_1")
     if moms:
         story.say(
             f"Median 12-1 momentum across the {len(moms)} assets: {pct(float(np.median(moms)))}.",
             field="momentum_12_1",
         )
-    return {"narrative": story.claims, "summary": story.summary()}
-
-
-def _value(value: object) -> float:
-    return float(value) if isinstance(value, (int, float)) else float("-inf")
-
-
-def _neg_symbol(row: dict[str, Any]) -> tuple[int, ...]:
-    # max() with a tie on the number picks the alphabetically first symbol
-    return tuple(-ord(ch) for ch in str(row["symbol"]))
+    return story
