@@ -60,39 +60,15 @@ def pointed_at(stack: Stack) -> Iterator[None]:
 def open_run(run_id: str) -> tuple[Any, str]:
     """A run written as the API and the state machine write it, left running; its stream URL
     path with a token."""
-    from quantdesk import aws, keys
     from quantdesk.runs import tokens
-    from quantdesk.runs.models import Run, RunManifest
     from quantdesk.runs.repository import RunRepository
     from quantdesk.settings import get_settings
+    from tests.unit.stream.run_writer import mark_running, queued_run
 
     settings = get_settings()
     repo = RunRepository(settings.table_name)
-    now = "2026-01-01T00:00:00Z"
-    manifest = RunManifest(scenario_id="bench", scenario_version="1", params={}, code_version="b")
-    repo.create(
-        Run(
-            run_id=run_id,
-            owner=LOCAL_OWNER,
-            scenario_id="bench",
-            status="queued",
-            created_at=now,
-            updated_at=now,
-            event_seq=1,
-            manifest=manifest,
-        )
-    )
-    aws.client("dynamodb").update_item(
-        TableName=repo.table,
-        Key={k: {"S": v} for k, v in keys.run_key(run_id).items()},
-        UpdateExpression="SET #s = :r, last_event = :e ADD event_seq :one",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={
-            ":r": {"S": "running"},
-            ":e": {"S": "status"},
-            ":one": {"N": "1"},
-        },
-    )
+    repo.create(queued_run(run_id, LOCAL_OWNER, scenario_id="bench", now="2026-01-01T00:00:00Z"))
+    mark_running(repo, run_id)
     token = tokens.issue(settings.stream_secret, run_id, LOCAL_OWNER)
     return repo, f"/runs/{run_id}/stream?token={token}"
 

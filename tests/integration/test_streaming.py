@@ -205,12 +205,12 @@ def test_writes_reach_a_live_subscriber_in_order_through_the_projector(
     from quantdesk.runs.models import Progress
     from quantdesk.runs.repository import RunRepository
     from quantdesk.settings import get_settings
-    from tests.unit.stream.run_writer import RunWriter, token_for
+    from tests.unit.stream.run_writer import RunWriter, mark_running, token_for
 
     repo = RunRepository(get_settings().table_name)
     run = RunWriter(repo, _run_id(), owner=LOCAL_OWNER)
     run.create()
-    _mark_running(repo, run.run_id)
+    mark_running(repo, run.run_id)
     url = f"{stack.base_url}/runs/{run.run_id}/stream?token={token_for(run)}"
     received: list[ServerSentEvent] = []
 
@@ -272,19 +272,3 @@ _ids = iter(range(10**6))
 
 def _run_id() -> str:
     return f"z{time.time_ns() % 10**15:015d}{next(_ids):010d}"
-
-
-def _mark_running(repo: Any, run_id: str) -> None:
-    from quantdesk import aws, keys
-
-    aws.client("dynamodb").update_item(
-        TableName=repo.table,
-        Key={k: {"S": v} for k, v in keys.run_key(run_id).items()},
-        UpdateExpression="SET #s = :r, last_event = :e ADD event_seq :one",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={
-            ":r": {"S": "running"},
-            ":e": {"S": "status"},
-            ":one": {"N": "1"},
-        },
-    )

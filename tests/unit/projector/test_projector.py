@@ -15,10 +15,11 @@ from infrastructure import resources
 from infrastructure.local.cloud import ACCOUNT, REGION
 from infrastructure.local.lambda_runtime import LambdaRuntime
 from infrastructure.local.stream_poller import StreamPoller
-from quantdesk import aws, keys
-from quantdesk.runs.models import Progress, Run, RunEvent, RunManifest
+from quantdesk import aws
+from quantdesk.runs.models import Progress, RunEvent
 from quantdesk.runs.repository import RunRepository
 from quantdesk.settings import get_settings
+from tests.unit.stream.run_writer import mark_running, queued_run
 
 NOW = "2026-11-27T12:00:00.000Z"
 
@@ -68,32 +69,8 @@ def drain(poller: StreamPoller) -> None:
 
 
 def start_run(repo: RunRepository, run_id: str) -> None:
-    repo.create(
-        Run(
-            run_id=run_id,
-            owner="alice",
-            scenario_id="trend_strength",
-            status="queued",
-            created_at=NOW,
-            updated_at=NOW,
-            event_seq=1,
-            manifest=RunManifest(
-                scenario_id="trend_strength", scenario_version="1", params={}, code_version="t"
-            ),
-        )
-    )
-    # what the state machine's MarkRunning does
-    aws.client("dynamodb").update_item(
-        TableName=repo.table,
-        Key={k: {"S": v} for k, v in keys.run_key(run_id).items()},
-        UpdateExpression="SET #s = :r, last_event = :e ADD event_seq :one",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={
-            ":r": {"S": "running"},
-            ":e": {"S": "status"},
-            ":one": {"N": "1"},
-        },
-    )
+    repo.create(queued_run(run_id, now=NOW))
+    mark_running(repo, run_id)
 
 
 def progress(repo: RunRepository, run_id: str, percent: float) -> None:

@@ -1,5 +1,6 @@
-"""A run and its events written straight to the table, seq by seq, as the state machine,
-worker and projector would write them (shared by the stream unit and integration tests)."""
+"""A run and its events written straight to the table, seq by seq, as the API, the state machine,
+worker and projector would write them (shared by the stream, projector and integration tests and
+the streaming benchmark)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,40 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def queued_run(
+    run_id: str, owner: str = OWNER, scenario_id: str = "trend_strength", now: str | None = None
+) -> Run:
+    """A run as the API stores it when it accepts the request."""
+    now = now or now_iso()
+    return Run(
+        run_id=run_id,
+        owner=owner,
+        scenario_id=scenario_id,
+        status="queued",
+        created_at=now,
+        updated_at=now,
+        event_seq=1,
+        manifest=RunManifest(
+            scenario_id=scenario_id, scenario_version="1", params={}, code_version="test"
+        ),
+    )
+
+
+def mark_running(repo: RunRepository, run_id: str) -> None:
+    """What the state machine's MarkRunning state writes."""
+    aws.client("dynamodb").update_item(
+        TableName=repo.table,
+        Key={k: {"S": v} for k, v in keys.run_key(run_id).items()},
+        UpdateExpression="SET #s = :r, last_event = :e ADD event_seq :one",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={
+            ":r": {"S": "running"},
+            ":e": {"S": "status"},
+            ":one": {"N": "1"},
+        },
+    )
+
+
 @dataclass
 class RunWriter:
     """Writes a run and its events as the state machine + projector would (seq by seq)."""
@@ -31,24 +66,7 @@ class RunWriter:
     events: list[RunEvent] = field(default_factory=list)
 
     def create(self) -> RunWriter:
-        now = now_iso()
-        self.repo.create(
-            Run(
-                run_id=self.run_id,
-                owner=self.owner,
-                scenario_id="trend_strength",
-                status="queued",
-                created_at=now,
-                updated_at=now,
-                event_seq=1,
-                manifest=RunManifest(
-                    scenario_id="trend_strength",
-                    scenario_version="1",
-                    params={},
-                    code_version="test",
-                ),
-            )
-        )
+        self.repo.create(queued_run(self.run_id, self.owner))
         self.seq = 1
         self._put("status", "queued")
         return self
