@@ -179,30 +179,10 @@ def rsi(close: np.ndarray, period: int = 14) -> np.ndarray:
     return _like(value, close)
 
 
-def sma(x: np.ndarray, window: int) -> np.ndarray:
-    """Simple moving average over ``window`` rows (NaN until the window is full)."""
-    data = as_2d(x)
-    csum = np.cumsum(np.nan_to_num(data), axis=0)
-    count = np.cumsum(np.isfinite(data), axis=0)
-    total = csum - shift(csum, window)
-    total[window - 1] = csum[window - 1] if window <= len(data) else np.nan
-    counted = count - shift(count.astype(np.float64), window)
-    if window <= len(data):
-        counted[window - 1] = count[window - 1]
-    out = np.where(counted == window, total / window, np.nan)
-    out[: window - 1] = np.nan
-    return _like(out, x)
-
-
 def momentum(close: np.ndarray, lookback: int, skip: int = 0) -> np.ndarray:
     """Time-series momentum ``close[t - skip] / close[t - lookback] - 1``."""
     c = as_2d(close)
     return _like(shift(c, skip) / shift(c, lookback) - 1.0, close)
-
-
-def simple_returns(close: np.ndarray) -> np.ndarray:
-    c = as_2d(close)
-    return _like(c / shift(c, 1) - 1.0, close)
 
 
 def log_returns(close: np.ndarray) -> np.ndarray:
@@ -229,11 +209,6 @@ def rolling_std(x: np.ndarray, window: int, ddof: int = 1) -> np.ndarray:
     frame = pd.DataFrame(as_2d(x))
     out = frame.rolling(window, min_periods=window).std(ddof=ddof).to_numpy()
     return _like(out, x)
-
-
-def last_window_std(x: np.ndarray, window: int, ddof: int = 1) -> np.ndarray:
-    """Per column standard deviation of the last ``window`` rows."""
-    return np.std(as_2d(x)[-window:], axis=0, ddof=ddof)
 
 
 def percentile_of_last(history: np.ndarray) -> np.ndarray:

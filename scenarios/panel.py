@@ -35,7 +35,6 @@ import pandas as pd
 from scenarios.base import ScenarioData, ScenarioInputError, ScenarioParams
 from scenarios.quality import QualityLog, symbol_list
 
-PRICE_FIELDS = ("open", "high", "low", "close")
 #: trailing sessions an asset may miss before it is treated as halted/delisted
 MAX_STALE_SESSIONS = 5
 

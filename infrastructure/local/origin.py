@@ -25,7 +25,6 @@ from infrastructure.local.lambda_runtime import load_handler
 from infrastructure.resources import API, ROOT, STREAM, STREAM_ASGI
 
 WEB_ROOT = ROOT / "frontend" / "out"
-API_PREFIXES = ("/analysis", "/predict")
 
 
 def api_gateway(chalice_app: Any) -> Any:

@@ -58,13 +58,6 @@ class Conflict(QuantdeskError):
     code = "conflict"
 
 
-class TooManyRequests(QuantdeskError):
-    """A rate limit was hit."""
-
-    status = 429
-    code = "rate_limited"
-
-
 class ServiceUnavailable(QuantdeskError):
     """A dependency (AWS service, LLM provider) failed; the request may be retried."""
 

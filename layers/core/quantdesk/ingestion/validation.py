@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel, Field
 
@@ -284,11 +284,3 @@ def validate(
         if total:
             report.notes.append(f"{total} gap(s) of more than {GAP_DAYS} trading days")
     return good, bad, report
-
-
-def summary_counts(reports: list[DatasetReport]) -> dict[str, Any]:
-    return {
-        "rows_in": sum(r.rows_in for r in reports),
-        "rows_valid": sum(r.rows_valid for r in reports),
-        "rows_quarantined": sum(r.rows_quarantined for r in reports),
-    }
