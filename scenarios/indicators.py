@@ -9,6 +9,7 @@ smoothing seeded with a simple average), and the unit tests compare against it.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 #: trading sessions per year, used to annualise daily statistics
 TRADING_DAYS = 252
@@ -204,7 +205,6 @@ def ewma(x: np.ndarray, decay: float, seed_window: int) -> np.ndarray:
 
 def rolling_std(x: np.ndarray, window: int, ddof: int = 1) -> np.ndarray:
     """Rolling standard deviation over ``window`` rows (NaN until the window is full)."""
-    import pandas as pd
 
     frame = pd.DataFrame(as_2d(x))
     out = frame.rolling(window, min_periods=window).std(ddof=ddof).to_numpy()

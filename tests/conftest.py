@@ -13,6 +13,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from infrastructure import resources
+from infrastructure.local.cloud import ACCOUNT, REGION
+from quantdesk import aws
+from quantdesk.settings import get_settings
 from tests.stack import ROOT, Stack, free_port, running_stack
 
 __all__ = ["ROOT", "Stack", "free_port"]
@@ -27,12 +31,7 @@ os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ.get("POWERTOOLS_LOG_LEVEL", "WAR
 
 @pytest.fixture
 def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from moto import mock_aws
-
-    from infrastructure import resources
-    from infrastructure.local.cloud import ACCOUNT, REGION
-    from quantdesk import aws
-    from quantdesk.settings import get_settings
+    from moto import mock_aws  # noqa: PLC0415 - only the unit tests need moto
 
     monkeypatch.delenv("LOCALSTACK_HOST", raising=False)
     for name, value in resources.environment(REGION, ACCOUNT).items():

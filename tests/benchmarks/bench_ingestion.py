@@ -18,6 +18,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from moto import mock_aws
+
+from infrastructure import resources
+from quantdesk import aws
+from quantdesk.datalake.reader import Lake, load_scenario_data
+from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
+from quantdesk.datalake.snapshot_files import FRAME_CACHE
+from quantdesk.ingestion import pipeline
+from quantdesk.ingestion.models import FetchInput
+from quantdesk.ingestion.sources.base import FetchRequest
+from tests.unit.in_process_ingestion import run_source
 
 SYMBOLS = int(os.environ.get("BENCH_SYMBOLS", "3000"))
 YEARS = int(os.environ.get("BENCH_YEARS", "10"))
@@ -78,8 +89,9 @@ def synthetic_files(symbols: list[str], years: int) -> dict[str, bytes]:
 
 def _csv(frame: pd.DataFrame) -> bytes:
     try:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
+        # optional: the CSV falls back to pandas without it
+        import pyarrow as pa  # noqa: PLC0415
+        import pyarrow.csv as pacsv  # noqa: PLC0415
 
         buffer = io.BytesIO()
         pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), buffer)
@@ -117,16 +129,6 @@ def _timed(label: str, func: Any, *args: Any, **kwargs: Any) -> tuple[Any, float
 
 
 def _ingest_and_read() -> None:
-    from infrastructure import resources
-    from quantdesk import aws
-    from quantdesk.datalake.reader import Lake, load_scenario_data
-    from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
-    from quantdesk.datalake.snapshot_files import FRAME_CACHE
-    from quantdesk.ingestion import pipeline
-    from quantdesk.ingestion.models import FetchInput
-    from quantdesk.ingestion.sources.base import FetchRequest
-    from tests.unit.in_process_ingestion import run_source
-
     symbols = _tickers(SYMBOLS)
     files, _ = _timed(f"prepare {SYMBOLS} x {YEARS}y CSV.gz files", synthetic_files, symbols, YEARS)
     size_mb = sum(len(b) for b in files.values()) / 1e6
@@ -250,8 +252,6 @@ def _layer_size() -> None:
 
 
 def main() -> None:
-    from moto import mock_aws
-
     for name, value in {
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",

@@ -16,6 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from rank_bm25 import BM25Okapi
+
 from quantdesk.ranking.index import build_index, spec_fields
 from quantdesk.ranking.lexicon import concept_words
 from quantdesk.ranking.scorer import query_terms, score
@@ -91,9 +94,6 @@ def accuracy() -> None:
 
 
 def latency() -> None:
-    import numpy as np  # the benchmark only; never on the suggest path
-    from rank_bm25 import BM25Okapi
-
     specs = synthetic_catalogue(N_SCENARIOS)
     started = time.perf_counter()
     index = build_index(specs)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import tempfile
 import threading
 import time
@@ -23,7 +24,13 @@ from typing import Any
 import httpx
 from httpx_sse import aconnect_sse
 
+from quantdesk import aws
+from quantdesk.runs import tokens
+from quantdesk.runs.models import Progress
+from quantdesk.runs.repository import RunRepository
+from quantdesk.settings import get_settings
 from tests.stack import Stack, running_stack
+from tests.unit.stream.run_writer import mark_running, queued_run
 
 SUBSCRIBERS = 50
 WRITES = 30
@@ -44,10 +51,6 @@ def summary(values: list[float]) -> str:
 
 @contextmanager
 def pointed_at(stack: Stack) -> Iterator[None]:
-    import os
-
-    from quantdesk import aws
-
     os.environ["LOCALSTACK_HOST"] = stack.aws_endpoint
     aws.reset()
     try:
@@ -60,10 +63,6 @@ def pointed_at(stack: Stack) -> Iterator[None]:
 def open_run(run_id: str) -> tuple[Any, str]:
     """A run written as the API and the state machine write it, left running; its stream URL
     path with a token."""
-    from quantdesk.runs import tokens
-    from quantdesk.runs.repository import RunRepository
-    from quantdesk.settings import get_settings
-    from tests.unit.stream.run_writer import mark_running, queued_run
 
     settings = get_settings()
     repo = RunRepository(settings.table_name)
@@ -74,8 +73,6 @@ def open_run(run_id: str) -> tuple[Any, str]:
 
 
 def write_progress(repo: Any, run_id: str, step: int) -> None:
-    from quantdesk.runs.models import Progress
-
     progress = Progress(step="bench", percent=min(99.0, step), message=str(step))
     repo.record_progress(run_id, progress, "2026-01-01T00:00:00Z")
 

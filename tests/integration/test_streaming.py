@@ -20,7 +20,13 @@ import httpx
 import pytest
 from httpx_sse import ServerSentEvent, aconnect_sse, connect_sse
 
+from quantdesk import aws
+from quantdesk.runs import tokens
+from quantdesk.runs.models import Progress
+from quantdesk.runs.repository import RunRepository
+from quantdesk.settings import get_settings
 from tests.conftest import Stack
+from tests.unit.stream.run_writer import RunWriter, mark_running, token_for
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +42,6 @@ def client(stack: Stack) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def stack_aws(stack: Stack) -> Iterator[None]:
     """This process's AWS clients pointed at the stack's endpoint (restored afterwards)."""
-    from quantdesk import aws
 
     previous = os.environ.get("LOCALSTACK_HOST")
     os.environ["LOCALSTACK_HOST"] = stack.aws_endpoint
@@ -153,10 +158,6 @@ def stats(client: httpx.Client) -> dict[str, Any]:
 def test_disconnects_leave_no_leaked_tasks(
     client: httpx.Client, stack: Stack, stack_aws: None
 ) -> None:
-    from quantdesk.runs.repository import RunRepository
-    from quantdesk.settings import get_settings
-    from tests.unit.stream.run_writer import RunWriter, token_for
-
     # Given a run that stays open (written as the state machine would, never finished)
     run = RunWriter(RunRepository(get_settings().table_name), _run_id(), owner=LOCAL_OWNER)
     run.create()
@@ -202,11 +203,6 @@ def _settled(client: httpx.Client, tasks_at_most: int | None = None) -> dict[str
 def test_writes_reach_a_live_subscriber_in_order_through_the_projector(
     client: httpx.Client, stack: Stack, stack_aws: None
 ) -> None:
-    from quantdesk.runs.models import Progress
-    from quantdesk.runs.repository import RunRepository
-    from quantdesk.settings import get_settings
-    from tests.unit.stream.run_writer import RunWriter, mark_running, token_for
-
     repo = RunRepository(get_settings().table_name)
     run = RunWriter(repo, _run_id(), owner=LOCAL_OWNER)
     run.create()
@@ -248,9 +244,6 @@ def test_bad_tokens_get_401_or_404_and_no_data(
     case: str,
     status: int,
 ) -> None:
-    from quantdesk.runs import tokens
-    from quantdesk.settings import get_settings
-
     accepted, _ = finished
     run_id = accepted["run_id"]
     secret = get_settings().stream_secret

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
+from quantdesk.settings import get_settings
+
 if TYPE_CHECKING:
     from quantdesk.runs.service import RunService
 
@@ -12,7 +14,6 @@ if TYPE_CHECKING:
 @cache
 def run_service() -> RunService:
     """Imported on first use so a cold start serving only suggest never loads the run code."""
-    from quantdesk.runs.service import RunService
-    from quantdesk.settings import get_settings
+    from quantdesk.runs.service import RunService  # noqa: PLC0415 - cold start (see the docstring)
 
     return RunService(get_settings())

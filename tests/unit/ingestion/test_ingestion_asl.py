@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from infrastructure import resources
@@ -93,8 +94,6 @@ class _Flaky:
         return None
 
     def fetch(self, request: Any, landing: Any) -> Batch:
-        import pandas as pd
-
         type(self).calls += 1
         if type(self).calls == 1:
             raise SourceUnavailableError("vendor answered 503")

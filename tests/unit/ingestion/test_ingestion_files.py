@@ -13,6 +13,7 @@ from quantdesk.datalake.reader import Lake, read_partitions
 from quantdesk.datalake.snapshot_files import load_manifest
 from quantdesk.ingestion.pipeline import IngestionContext
 from quantdesk.ingestion.sources.base import FetchRequest
+from quantdesk.ingestion.sources.files import _symbol_from_name
 from tests.unit.in_process_ingestion import run_ingestion
 
 PREFIX = "landing/batch-1/"
@@ -248,8 +249,6 @@ def test_many_bad_files_are_counted_not_listed_without_bound(ctx: IngestionConte
     ],
 )
 def test_per_symbol_files_are_named_by_their_file(name: str, symbol: str) -> None:
-    from quantdesk.ingestion.sources.files import _symbol_from_name
-
     assert _symbol_from_name(name) == symbol
 
 

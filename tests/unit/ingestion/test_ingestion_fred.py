@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.error import HTTPError
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -60,8 +61,6 @@ def test_unknown_series_is_a_config_error() -> None:
 
 
 def test_server_errors_are_retryable(monkeypatch) -> None:
-    from urllib.error import HTTPError
-
     def boom(request, timeout):
         raise HTTPError(request.full_url, 503, "unavailable", hdrs=None, fp=None)
 

@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 
 from infrastructure import resources
@@ -55,7 +56,6 @@ def streams_client() -> Any:
     """botocore routes calls with a ``StreamArn`` to an account-based endpoint that moto's
     in-process mock does not match; the regional endpoint works (the local cloud's server mode
     sets an endpoint explicitly anyway)."""
-    import boto3
 
     return boto3.client(
         "dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com"

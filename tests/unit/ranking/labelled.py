@@ -6,6 +6,7 @@ the catalogue instead of failing while scenarios land; off-topic prompts always 
 
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 from quantdesk.ranking.engine import Catalogue, suggest
 from quantdesk.ranking.models import SuggestRequest
 from quantdesk.ranking.settings import RankingSettings
+from scenarios.registry import SCENARIO_IDS
 
 PROMPTS = Path(__file__).with_name("prompts.json")
 
@@ -25,9 +27,6 @@ def load() -> list[dict[str, Any]]:
 
 def registered_catalogue() -> Catalogue:
     """The registered scenarios that import (a scenario still being written is skipped)."""
-    import importlib
-
-    from scenarios.registry import SCENARIO_IDS
 
     specs = []
     for scenario_id in SCENARIO_IDS:

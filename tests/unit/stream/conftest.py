@@ -79,7 +79,8 @@ class Served:
 @pytest.fixture
 def serve(moto_aws: None, create_app: Callable[..., Any]) -> Iterator[Callable[..., Served]]:
     """``serve(**stream_settings)`` runs the SSE app under uvicorn on a free port."""
-    from runstream.settings import StreamSettings
+    # on sys.path once the stream app is loaded
+    from runstream.settings import StreamSettings  # noqa: PLC0415
 
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from quantdesk.ingestion.workflow import start_and_follow
+from quantdesk.settings import get_settings
 
 LOCAL_ENDPOINT: Final = "127.0.0.1:4566"
 SOURCES: Final = ("sample", "files", "fred")
@@ -39,8 +40,8 @@ def register(subparsers: Any) -> None:
 
 def upload(directory: Path, prefix: str) -> int:
     """Upload every file under ``directory`` to ``prefix`` in the data bucket."""
-    from quantdesk.datalake.repository import LakeObjectStore
-    from quantdesk.settings import get_settings
+    # CLI start-up: boto3 waits for the command
+    from quantdesk.datalake.repository import LakeObjectStore  # noqa: PLC0415
 
     store = LakeObjectStore(get_settings().data_bucket)
     count = 0
@@ -92,8 +93,9 @@ def ingest(args: argparse.Namespace) -> int:
     if not args.aws:
         # the CLI is an entry point: it configures where the AWS clients go
         os.environ["LOCALSTACK_HOST"] = args.endpoint
-    from quantdesk.datalake.layout import LANDING_PREFIX
-    from quantdesk.ingestion.pipeline import new_run_id
+    # CLI start-up: numpy and pandas wait for the command
+    from quantdesk.datalake.layout import LANDING_PREFIX  # noqa: PLC0415
+    from quantdesk.ingestion.pipeline import new_run_id  # noqa: PLC0415
 
     run_id = new_run_id()
     request: dict[str, Any] = {"source": args.source}
@@ -110,7 +112,6 @@ def ingest(args: argparse.Namespace) -> int:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print("is the stack running? start it with `make up`", file=sys.stderr)
         return 1
-    from quantdesk.settings import get_settings
 
     print_summary(summary, bucket=get_settings().data_bucket)
     return 1 if summary.get("status") == "failed" else 0

@@ -59,7 +59,8 @@ def _fail(message: str) -> int:
 
 
 def _read_csv(path: Path, dataset: str) -> Any:
-    import pandas as pd
+    # CLI start-up: every command module is imported to build the parser
+    import pandas as pd  # noqa: PLC0415
 
     frame = pd.read_csv(path)
     for column in DATE_COLUMNS.get(dataset, []):

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
+
+import pandas as pd
 
 from quantdesk.datalake.layout import DATE_COLUMNS, layout
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 #: fastparquet (+ cramjam) is ~16 MB installed against pyarrow's ~170 MB: it is what lets the
 #: worker layer (pandas + numpy + this) fit Lambda's 250 MB unzipped limit.
@@ -33,7 +32,7 @@ class _Buffer(io.BytesIO):
 def _fastparquet() -> Any:
     """fastparquet, or None where only pyarrow is installed (a dev venv without the pin)."""
     try:
-        import fastparquet
+        import fastparquet  # noqa: PLC0415 - optional: absent where only pyarrow is installed
     except ImportError:
         return None
     return fastparquet
@@ -41,7 +40,6 @@ def _fastparquet() -> Any:
 
 def encode(frame: pd.DataFrame) -> bytes:
     """Parquet bytes of ``frame`` (index dropped). Same frame, same bytes."""
-    import pandas as pd
 
     # one time unit everywhere: fastparquet mis-reads second-resolution columns
     times = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
@@ -65,8 +63,6 @@ def encode(frame: pd.DataFrame) -> bytes:
 def decode(data: bytes, columns: list[str] | None = None) -> pd.DataFrame:
     fastparquet = _fastparquet()
     if fastparquet is None:
-        import pandas as pd
-
         return pd.read_parquet(io.BytesIO(data), engine="pyarrow", columns=columns)
     frame: pd.DataFrame = fastparquet.ParquetFile(io.BytesIO(data)).to_pandas(columns=columns)
     return frame
@@ -82,7 +78,6 @@ def canonical(dataset: str, frame: pd.DataFrame) -> pd.DataFrame:
     Dates are naive ``datetime64[ns]``, identifiers strings, numbers float64.
     Raises ``KeyError`` naming missing columns.
     """
-    import pandas as pd
 
     columns = list(layout(dataset).columns)
     missing = [c for c in columns if c not in frame.columns]

@@ -11,6 +11,8 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+import numpy as np
+
 from scenarios.frames import SCHEMAS
 
 if TYPE_CHECKING:
@@ -109,7 +111,6 @@ def parse_partition(name: str) -> tuple[int | None, int | None]:
 
 def split_partitions(dataset: str, frame: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
     """``(partition name, rows)`` for every partition ``frame`` (canonical) touches."""
-    import numpy as np
 
     spec = layout(dataset)
     if not spec.by_year or spec.date_column is None:

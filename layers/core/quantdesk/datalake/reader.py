@@ -11,8 +11,11 @@ import datetime as dt
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
+import pandas as pd
+
+from quantdesk.datalake.columnar import canonical
 from quantdesk.datalake.errors import DatasetNotFoundError
 from quantdesk.datalake.layout import layout, symbol_bucket, wanted_partition
 from quantdesk.datalake.models import (
@@ -21,14 +24,10 @@ from quantdesk.datalake.models import (
     SnapshotManifest,
     SnapshotRecord,
 )
+from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
 from quantdesk.datalake.snapshot_files import load_manifest, read_file
+from quantdesk.settings import Settings, get_settings
 from scenarios.base import ScenarioData
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
-    from quantdesk.settings import Settings
 
 #: fundamentals reported up to this many days before ``start`` are included (as-of values)
 FUNDAMENTALS_LOOKBACK_DAYS: Final = 400
@@ -47,9 +46,6 @@ class Lake:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Lake:
-        from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
-        from quantdesk.settings import get_settings
-
         settings = settings or get_settings()
         return cls(LakeObjectStore(settings.data_bucket), SnapshotRepository(settings.table_name))
 
@@ -87,7 +83,6 @@ def read_partitions(
 
     Only pruning by partition happens here; callers filter rows.
     """
-    import pandas as pd
 
     buckets = {symbol_bucket(s) for s in symbols} if symbols is not None else None
     files = [
@@ -98,8 +93,6 @@ def read_partitions(
     with ThreadPoolExecutor(max_workers=IO_THREADS) as pool:
         frames = list(pool.map(lambda f: read_file(lake.store, dataset, f), files))
     if not frames:
-        from quantdesk.datalake.columnar import canonical
-
         empty = pd.DataFrame({c: [] for c in layout(dataset).columns})
         return canonical(dataset, empty), 0
     return pd.concat(frames, ignore_index=True), len(files)
@@ -107,7 +100,6 @@ def read_partitions(
 
 def universe_members(universe_frame: pd.DataFrame, universe: str, as_of: dt.date) -> list[str]:
     """Symbols that belong to ``universe`` on ``as_of`` (membership intervals, end exclusive)."""
-    import pandas as pd
 
     day = pd.Timestamp(as_of)
     rows = universe_frame[universe_frame["universe"] == universe]
@@ -116,8 +108,6 @@ def universe_members(universe_frame: pd.DataFrame, universe: str, as_of: dt.date
 
 
 def _between(frame: pd.DataFrame, column: str, start: dt.date | None, end: dt.date) -> pd.Series:
-    import pandas as pd
-
     mask = frame[column] <= pd.Timestamp(end)
     if start is not None:
         mask &= frame[column] >= pd.Timestamp(start)

@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from quantdesk import aws, keys
@@ -83,15 +84,11 @@ class LakeObjectStore:
 
 
 def _serialize(item: dict[str, Any]) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeSerializer
-
     serializer = TypeSerializer()
     return {k: serializer.serialize(v) for k, v in item.items() if v is not None and v != []}
 
 
 def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeDeserializer
-
     deserializer = TypeDeserializer()
     out = {k: deserializer.deserialize(v) for k, v in item.items()}
     return {k: int(v) if isinstance(v, Decimal) else v for k, v in out.items()}

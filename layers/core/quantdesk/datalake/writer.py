@@ -18,16 +18,21 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+import pandas as pd
 from pydantic import BaseModel
 
 from quantdesk.datalake import columnar
-from quantdesk.datalake.layout import SNAPSHOT_PREFIX, lake_key, layout, manifest_key
+from quantdesk.datalake.layout import (
+    SNAPSHOT_PREFIX,
+    lake_key,
+    layout,
+    manifest_key,
+    split_partitions,
+)
 from quantdesk.datalake.models import Coverage, PartitionFile, SnapshotManifest, SnapshotRecord
 from quantdesk.datalake.snapshot_files import load_manifest, load_manifest_at, read_file
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
 
 IO_THREADS = 8
@@ -65,7 +70,6 @@ def _merge_partition(
     existing: PartitionFile | None,
 ) -> tuple[PartitionFile | None, int, int]:
     """Merge ``rows`` into one partition: (new file, or None if unchanged; added; replaced)."""
-    import pandas as pd
 
     keys = list(layout(dataset).keys)
     old = read_file(store, dataset, existing) if existing else None
@@ -122,7 +126,6 @@ def stage_snapshot(
     synthetic: bool = False,
 ) -> StagedSnapshot:
     """Merge ``frame`` (validated, canonical rows of ``dataset``) into new partition files."""
-    from quantdesk.datalake.layout import split_partitions
 
     frame = columnar.canonical(dataset, frame)
     parent = snapshots.latest(dataset)

@@ -22,6 +22,7 @@ from quantdesk.datalake.layout import (
     raw_key,
     validated_key,
 )
+from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
 from quantdesk.datalake.snapshot_files import load_manifest
 from quantdesk.datalake.writer import publish_snapshot, stage_snapshot
 from quantdesk.ingestion import validation
@@ -36,12 +37,10 @@ from quantdesk.ingestion.models import (
 )
 from quantdesk.ingestion.outcomes import source_message, source_status
 from quantdesk.ingestion.sources import get_source
+from quantdesk.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
-    from quantdesk.settings import Settings
 
 #: symbol-reference datasets are validated (and loaded) first: they define known symbols
 REFERENCE_FIRST: Final = ("sectors", "universe")
@@ -67,9 +66,6 @@ class IngestionContext:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> IngestionContext:
-        from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
-        from quantdesk.settings import get_settings
-
         settings = settings or get_settings()
         return cls(LakeObjectStore(settings.data_bucket), SnapshotRepository(settings.table_name))
 

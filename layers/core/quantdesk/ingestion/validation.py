@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
+import numpy as np
+import pandas as pd
 from pydantic import BaseModel, Field
 
 from quantdesk.datalake import columnar
 from quantdesk.datalake.layout import DATE_COLUMNS, layout
 from scenarios.base import TICKER_PATTERN
 from scenarios.frames import MACRO_SERIES, SECTOR_NAMES, UNIVERSES
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 #: close-to-close ratios that look like an unadjusted split (and their inverses)
 SPLIT_RATIOS: Final = (2.0, 3.0, 4.0, 5.0, 8.0, 10.0, 1.5, 20.0)
@@ -58,8 +57,6 @@ class _Reasons:
     """Accumulates ``;``-joined reasons per row, vectorised."""
 
     def __init__(self, index: pd.Index) -> None:
-        import pandas as pd
-
         self.values = pd.Series("", index=index, dtype=object)
 
     def add(self, mask: pd.Series, reason: str) -> None:
@@ -74,7 +71,6 @@ class _Reasons:
 
 def _parse_dates(values: pd.Series) -> pd.Series:
     """ISO dates fast; anything else parsed leniently; unparseable -> NaT (quarantined)."""
-    import pandas as pd
 
     if pd.api.types.is_numeric_dtype(values):  # 20240102 must not become nanoseconds
         values = values.astype("string").str.removesuffix(".0")
@@ -86,8 +82,6 @@ def _parse_dates(values: pd.Series) -> pd.Series:
 
 
 def _coerce(dataset: str, raw: pd.DataFrame, reasons: _Reasons) -> pd.DataFrame:
-    import pandas as pd
-
     out = pd.DataFrame(index=raw.index)
     for column in layout(dataset).columns:
         values = raw[column]
@@ -124,8 +118,6 @@ def _common_checks(
     today: dt.date,
     known_symbols: set[str] | None,
 ) -> None:
-    import pandas as pd
-
     horizon = pd.Timestamp(today) + pd.Timedelta(days=1)
     for column in layout(dataset).date_columns:
         if column not in ("start_date", "end_date"):
@@ -150,8 +142,6 @@ def _common_checks(
 
 def _split_jumps(frame: pd.DataFrame, ok: pd.Series) -> pd.Series:
     """Rows from a suspicious split-like jump to the end of that symbol's batch."""
-    import numpy as np
-    import pandas as pd
 
     rows = frame.loc[ok, ["symbol", "date", "close"]].sort_values(["symbol", "date"])
     ratio = rows["close"] / rows.groupby("symbol")["close"].shift(1)
@@ -180,8 +170,6 @@ def _price_checks(frame: pd.DataFrame, reasons: _Reasons) -> None:
 
 def _gaps(frame: pd.DataFrame) -> tuple[int, list[Gap]]:
     """Runs of more than GAP_DAYS missing trading days inside a symbol's history."""
-    import numpy as np
-    import pandas as pd
 
     if frame.empty:
         return 0, []
@@ -244,7 +232,6 @@ def validate(
     known_symbols: set[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, DatasetReport]:
     """Split ``raw`` into (good canonical rows, quarantined rows, report)."""
-    import pandas as pd
 
     report = DatasetReport(dataset=dataset, rows_in=len(raw))
     raw = raw.reset_index(drop=True)

@@ -8,6 +8,9 @@ import sys
 import time
 from typing import Any, Final, TextIO
 
+from quantdesk import aws
+from quantdesk.settings import get_settings
+
 POLL_S: Final = 0.2
 TIMEOUT_S: Final = 1800
 
@@ -39,9 +42,8 @@ def start_and_follow(
     sources: list[dict[str, Any]], run_id: str, out: TextIO = sys.stdout
 ) -> dict[str, Any]:
     """Start the execution named ``run_id`` and print its steps until it ends."""
-    from quantdesk import aws
-    from quantdesk.datalake.repository import SnapshotRepository
-    from quantdesk.settings import get_settings
+    # the CLI imports this module to build its parser: boto3 waits
+    from quantdesk.datalake.repository import SnapshotRepository  # noqa: PLC0415
 
     settings = get_settings()
     sfn = aws.client("stepfunctions")

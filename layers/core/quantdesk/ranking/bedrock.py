@@ -19,8 +19,10 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
+from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from quantdesk import aws
 from quantdesk.ranking.exceptions import (
     ProviderError,
     ProviderMalformedOutput,
@@ -111,8 +113,6 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
 
 
 def _default_client() -> Any:
-    from quantdesk import aws
-
     return aws.client("bedrock-runtime")
 
 
@@ -152,7 +152,6 @@ class BedrockProvider:
 
 def _classify(exc: Exception) -> ProviderError:
     """botocore's timeouts are timeouts; every other failure means the provider is unavailable."""
-    from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
     if isinstance(exc, ReadTimeoutError | ConnectTimeoutError | TimeoutError):
         return ProviderTimeout(type(exc).__name__)

@@ -72,14 +72,16 @@ class Catalogue(NamedTuple):
 @cache
 def registry_catalogue() -> Catalogue:
     """The registered scenarios, indexed on first use (not at import: cold start)."""
-    from scenarios.registry import specs
+    # cold start: the API indexes the catalogue on first use
+    from scenarios.registry import specs  # noqa: PLC0415
 
     return Catalogue.from_specs(list(specs().values()))
 
 
 def make_provider(settings: RankingSettings) -> PromptProvider:
     if settings.provider == "bedrock":
-        from quantdesk.ranking.bedrock import BedrockProvider  # only when configured
+        # only when configured
+        from quantdesk.ranking.bedrock import BedrockProvider  # noqa: PLC0415
 
         return BedrockProvider(settings.bedrock_model_id, settings.bedrock_timeout_ms)
     return LocalProvider()

@@ -7,6 +7,7 @@ Complex fields (manifest, progress, result summary) are stored as JSON strings s
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -259,8 +260,6 @@ def summary_from_item(item: dict[str, Any]) -> RunSummary:
     plain = decode_item(item)
     duration = None
     if plain.get("started_at") and plain.get("finished_at"):
-        from datetime import datetime
-
         started = datetime.fromisoformat(plain["started_at"].replace("Z", "+00:00"))
         finished = datetime.fromisoformat(plain["finished_at"].replace("Z", "+00:00"))
         duration = int((finished - started).total_seconds() * 1000)

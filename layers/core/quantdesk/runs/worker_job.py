@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from quantdesk.clock import now_iso
+from quantdesk.datalake.reader import check_readiness, load_scenario_data
 from quantdesk.observability import logger
 from quantdesk.runs.models import Progress
 from quantdesk.runs.repository import NotActive, RunRepository
@@ -26,6 +27,10 @@ class RunCancelled(Exception):
 
 class UnknownScenario(Exception):
     """The execution names a scenario this code version does not know."""
+
+
+class DataNotReady(Exception):
+    """The data the scenario needs is missing or stale."""
 
 
 def execute(
@@ -45,8 +50,6 @@ def execute(
             )
         except NotActive as exc:
             raise RunCancelled(f"run {run_id} is no longer running") from exc
-
-    from quantdesk.datalake.reader import check_readiness, load_scenario_data
 
     datasets = spec.datasets
     if params.sector and "sectors" not in datasets:
@@ -103,7 +106,3 @@ def execute(
         raise RunCancelled(f"run {run_id} is no longer running") from exc
     logger.info("run computed", extra={"rows": len(result.rows), **timings})
     return {"result_key": key, "rows": len(result.rows)}
-
-
-class DataNotReady(Exception):
-    """The data the scenario needs is missing or stale."""

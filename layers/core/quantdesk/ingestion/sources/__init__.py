@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Final
 
 from quantdesk.ingestion.errors import UnknownSourceError
@@ -21,8 +22,6 @@ SOURCES: Final = {
 
 
 def get_source(name: str) -> Source:
-    import importlib
-
     try:
         target = SOURCES[name]
     except KeyError:

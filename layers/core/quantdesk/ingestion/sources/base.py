@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -63,7 +65,4 @@ class Source(Protocol):
 
 
 def fingerprint_of(*parts: object) -> str:
-    import hashlib
-    import json
-
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()

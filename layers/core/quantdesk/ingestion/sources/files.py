@@ -24,14 +24,15 @@ import io
 import posixpath
 from typing import TYPE_CHECKING, Final
 
+import pandas as pd
+
+from quantdesk.datalake import columnar
 from quantdesk.ingestion.errors import SourceConfigError
 from quantdesk.ingestion.sources.base import Batch, FetchRequest, FileIssue, fingerprint_of
 from quantdesk.ingestion.sources.fred import to_macro
 from scenarios.frames import MACRO_SERIES, SCHEMAS
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from quantdesk.datalake.repository import LakeObjectStore
 
 SUFFIXES: Final = (".csv", ".csv.gz", ".txt", ".parquet")
@@ -77,11 +78,8 @@ def _hint(name: str) -> str | None:
 
 def read_table(name: str, data: bytes) -> tuple[pd.DataFrame, list[FileIssue]]:
     """Read one file; malformed CSV lines are skipped and reported, never silently."""
-    import pandas as pd
 
     if name.endswith(".parquet"):
-        from quantdesk.datalake import columnar
-
         return columnar.decode(data), []
     compression = "gzip" if name.endswith(".gz") else None
     options = {"compression": compression, "keep_default_na": False, "na_values": NA_VALUES}
@@ -110,8 +108,6 @@ def read_table(name: str, data: bytes) -> tuple[pd.DataFrame, list[FileIssue]]:
 
 
 def _per_symbol_prices(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    import pandas as pd
-
     out = frame.copy()
     out["symbol"] = _symbol_from_name(name)
     if "volume" not in out.columns:
@@ -184,8 +180,6 @@ class FilesSource:
         return fingerprint_of(listed, sorted(request.datasets or []))
 
     def fetch(self, request: FetchRequest, landing: LakeObjectStore) -> Batch:
-        import pandas as pd
-
         if not request.prefix:
             raise SourceConfigError("the files source needs a landing prefix")
         keys = [k for k in landing.list_keys(request.prefix) if k.lower().endswith(SUFFIXES)]

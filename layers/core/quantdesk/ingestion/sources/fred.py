@@ -16,12 +16,12 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
+import pandas as pd
+
 from quantdesk.ingestion.errors import SourceConfigError, SourceUnavailableError
 from quantdesk.ingestion.sources.base import Batch, FetchRequest
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from quantdesk.datalake.repository import LakeObjectStore
 
 BASE_URL: Final = "https://fred.stlouisfed.org/graph/fredgraph.csv"
@@ -58,7 +58,6 @@ def urllib_get(url: str) -> bytes:
 
 def to_macro(series_id: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """A FRED frame (date, value[, _file, _line]) as macro rows, and the '.' rows skipped."""
-    import pandas as pd
 
     date_col, value_col = [c for c in frame.columns if not str(c).startswith("_")][:2]
     values = frame[value_col].astype(str).str.strip()
@@ -94,8 +93,6 @@ class FredSource:
         return None  # FRED revises and appends: always fetch
 
     def fetch(self, request: FetchRequest, landing: LakeObjectStore) -> Batch:
-        import pandas as pd
-
         if request.datasets and "macro" not in request.datasets:
             raise SourceConfigError("fred only provides the macro dataset")
         series = [str(s).upper() for s in request.options.get("series", list(FRED_SERIES))]

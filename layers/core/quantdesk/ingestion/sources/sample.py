@@ -23,13 +23,13 @@ import string
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+import numpy as np
+import pandas as pd
+
 from quantdesk.ingestion.sources.base import Batch, FetchRequest, fingerprint_of
 from scenarios.frames import MACRO_SERIES, SCHEMAS, SECTOR_NAMES
 
 if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
-
     from quantdesk.datalake.repository import LakeObjectStore
 
 SEED: Final = 20261030
@@ -100,8 +100,6 @@ def _tickers(rng: np.random.Generator, count: int) -> list[str]:
 
 
 def trading_days(end: dt.date = END_DATE, years: int = YEARS) -> pd.DatetimeIndex:
-    import pandas as pd
-
     start = dt.date(end.year - years, end.month, end.day) + dt.timedelta(days=1)
     return pd.bdate_range(start, end)
 
@@ -110,9 +108,6 @@ class _World:
     """All random draws, made once in a fixed order (determinism)."""
 
     def __init__(self, seed: int = SEED, end: dt.date = END_DATE) -> None:
-        import numpy as np
-        import pandas as pd
-
         self.rng = np.random.default_rng(seed)
         self.days = trading_days(end)
         self.n_days = len(self.days)
@@ -128,14 +123,10 @@ class _World:
         )
 
     def day_index(self, day: dt.date) -> int:
-        import pandas as pd
-
         return int(self.days.searchsorted(pd.Timestamp(day)))
 
 
 def _returns(world: _World) -> np.ndarray:
-    import numpy as np
-
     rng, t, n = world.rng, world.n_days, world.n
     # volatility regime: calm, stressed (~2022), recovering
     regime = np.ones(t)
@@ -157,8 +148,6 @@ def _fundamentals_and_earnings(
     world: _World, returns: np.ndarray
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Quarterly reports; surprises are written into ``returns`` (jump + drift) in place."""
-    import numpy as np
-    import pandas as pd
 
     rng = world.rng
     scale = np.array([_TIER_PARAMS[TIERS[k]][3] for k in world.tier])
@@ -237,8 +226,6 @@ def _apply_events(world: _World, returns: np.ndarray) -> None:
 
 def _prices(world: _World, returns: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Adjusted OHLCV (long) and the unadjusted raw prices with the split factor."""
-    import numpy as np
-    import pandas as pd
 
     rng = world.rng
     lo_hi = np.array([_TIER_PARAMS[TIERS[k]][0] for k in world.tier])
@@ -280,9 +267,6 @@ def _prices(world: _World, returns: np.ndarray) -> tuple[pd.DataFrame, pd.DataFr
 
 
 def _macro(world: _World) -> pd.DataFrame:
-    import numpy as np
-    import pandas as pd
-
     rng, days = world.rng, world.days
     t = np.linspace(0.0, 1.0, len(days))
     # a hiking cycle peaking ~2/3 of the way, then easing
@@ -312,9 +296,6 @@ def _macro(world: _World) -> pd.DataFrame:
 
 
 def _sentiment(world: _World, returns: np.ndarray) -> pd.DataFrame:
-    import numpy as np
-    import pandas as pd
-
     rng = world.rng
     cumulative = np.cumsum(returns, axis=0)
     week = cumulative - np.vstack([np.zeros((5, world.n)), cumulative[:-5]])
@@ -334,8 +315,6 @@ def _sentiment(world: _World, returns: np.ndarray) -> pd.DataFrame:
 
 
 def _universe(world: _World) -> pd.DataFrame:
-    import pandas as pd
-
     first = pd.Timestamp(world.days[0])
     rows: list[dict[str, Any]] = []
     for i, symbol in enumerate(world.symbols):
@@ -361,8 +340,6 @@ def _universe(world: _World) -> pd.DataFrame:
 
 
 def _sectors(world: _World) -> pd.DataFrame:
-    import pandas as pd
-
     names = [SECTOR_NAMES[k] for k in world.sector]
     return pd.DataFrame(
         {
@@ -377,7 +354,6 @@ def generate(
     seed: int = SEED, end: dt.date = END_DATE
 ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """All seven datasets (canonical columns) and the raw-zone extras. Deterministic."""
-    import pandas as pd
 
     world = _World(seed, end)
     returns = _returns(world)
@@ -407,7 +383,6 @@ def generate(
 
 def sample_symbols() -> list[str]:
     """The synthetic symbols, tier by tier (large, mid, small)."""
-    import numpy as np
 
     return _tickers(np.random.default_rng(SEED), PER_TIER * len(TIERS))
 
