@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-8)
 
 FRONTEND_STAMP := frontend/node_modules/.installed
 
-.PHONY: install frontend browser up test test-unit test-integration lint format bench template clean
+.PHONY: install frontend browser up test test-unit test-integration lint format contract bench template clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -48,14 +48,24 @@ test-unit: install
 test-integration: install
 	$(BIN)/pytest tests/integration tests/e2e
 
-lint: install
+lint: install $(FRONTEND_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/core/quantdesk scenarios infrastructure functions
+	$(BIN)/python -m quantdesk.openapi --check docs/openapi.json
+	npm --prefix frontend run --silent contract:check
+	npm --prefix frontend run --silent lint
 
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	npm --prefix frontend run --silent format
+
+# Regenerate the HTTP/SSE contract (docs/openapi.json) from the pydantic models and the web UI's
+# wire types (frontend/src/lib/wire.gen.ts) from it; `make lint` fails while either is stale.
+contract: install $(FRONTEND_STAMP)
+	$(BIN)/python -m quantdesk.openapi docs/openapi.json
+	npm --prefix frontend run --silent contract
 
 # Regenerate the AWS template's resources from infrastructure/resources.py (checked in tests).
 template: install

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from scenarios.frames import UNIVERSES
 
@@ -82,8 +82,16 @@ class ScenarioSpec(BaseModel):
     history_days: int = 400
     params_model: type[ScenarioParams] = Field(exclude=True)
 
-    def inputs_schema(self) -> dict[str, Any]:
+    @computed_field(description="JSON Schema of the scenario's inputs (Params)")  # type: ignore[prop-decorator]
+    @property
+    def inputs(self) -> dict[str, Any]:
         return self.params_model.model_json_schema()
+
+
+class Catalogue(BaseModel):
+    """``GET /analysis/scenarios``: every scenario card (a spec with its ``inputs`` schema)."""
+
+    scenarios: list[ScenarioSpec]
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,15 @@
 // A pass-through HTTP proxy in front of the origin that cuts SSE streams after a number of
 // events, so the e2e suite can check that the browser's EventSource resumes (Last-Event-ID)
 // without the UI duplicating timeline entries. Everything else is forwarded unchanged.
-import { request as httpRequest, createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 
 // holdRunReads: answer GET /analysis/runs/{id} only once the browser has reconnected the stream
 // (or after 5 s). Local runs finish in under a second; without this, the page's first read of the
 // run may already hold the whole timeline, and the UI rightly has nothing left to resume.
-export async function startDroppingProxy(target, { dropAfterEvents = 1, dropStreams = 1, refuseStreams = false, holdRunReads = false } = {}) {
+export async function startDroppingProxy(
+  target,
+  { dropAfterEvents = 1, dropStreams = 1, refuseStreams = false, holdRunReads = false } = {},
+) {
   const upstream = new URL(target);
   const streams = [];
   let drops = 0;
@@ -25,7 +28,13 @@ export async function startDroppingProxy(target, { dropAfterEvents = 1, dropStre
     }
     const cut = isStream && drops < dropStreams;
     const proxied = httpRequest(
-      { hostname: upstream.hostname, port: upstream.port || 80, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
+      {
+        hostname: upstream.hostname,
+        port: upstream.port || 80,
+        path: req.url,
+        method: req.method,
+        headers: { ...req.headers, host: upstream.host },
+      },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         if (!cut) {
@@ -37,11 +46,12 @@ export async function startDroppingProxy(target, { dropAfterEvents = 1, dropStre
         up.setEncoding('utf8');
         up.on('data', (chunk) => {
           buffer += chunk;
-          let end;
-          while ((end = buffer.indexOf('\n\n')) !== -1) {
+          for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
             const block = buffer.slice(0, end + 2);
             buffer = buffer.slice(end + 2);
-            if (/^id:/m.test(block) && (events += 1) >= dropAfterEvents) {
+            const isEvent = /^id:/m.test(block);
+            if (isEvent) events += 1;
+            if (isEvent && events >= dropAfterEvents) {
               drops += 1;
               up.destroy();
               // deliver the event, then the connection just dies (no clean end of the response)
@@ -64,6 +74,10 @@ export async function startDroppingProxy(target, { dropAfterEvents = 1, dropStre
     url: `http://127.0.0.1:${port}`,
     streamRequests: () => [...streams],
     dropped: () => drops,
-    close: () => new Promise((ok) => { server.closeAllConnections?.(); server.close(() => ok()); }),
+    close: () =>
+      new Promise((ok) => {
+        server.closeAllConnections?.();
+        server.close(() => ok());
+      }),
   };
 }

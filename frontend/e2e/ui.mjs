@@ -5,8 +5,8 @@
 // Exits non-zero when any test fails; prints `N passed, N failed` last.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -17,7 +17,16 @@ const BASE = (process.env.QD_BASE_URL ?? 'http://127.0.0.1:8080').replace(/\/$/,
 const ARTIFACTS = resolve(process.env.QD_UI_ARTIFACTS ?? join(HERE, '..', '..', 'test-artifacts', 'ui'));
 const CHROMIUM = process.env.QD_CHROMIUM ?? '/usr/bin/chromium';
 const RUN_TIMEOUT = Number(process.env.QD_RUN_TIMEOUT_MS ?? 120_000);
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const PROMPT = 'Which large caps have the strongest trends right now?';
 // axe-core from node_modules, injected into the page (nothing is loaded from the network).
 const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -55,10 +64,16 @@ async function editIntegerParam(card) {
   const preferred = card.locator('input[data-field=lookback_days]');
   const input = (await preferred.count()) > 0 ? preferred : inputs.first();
   const name = await input.getAttribute('data-field');
-  const help = (await card.locator(`#${await input.getAttribute('aria-describedby').then((ids) => ids?.split(' ')[0] ?? 'none')}`).textContent().catch(() => '')) ?? '';
+  const help =
+    (await card
+      .locator(`#${await input.getAttribute('aria-describedby').then((ids) => ids?.split(' ')[0] ?? 'none')}`)
+      .textContent()
+      .catch(() => '')) ?? '';
   const current = Number(await input.inputValue());
   const lo = Number(/(-?\d+(?:\.\d+)?) ≤ value/.exec(help)?.[1] ?? /(-?\d+(?:\.\d+)?) < value/.exec(help)?.[1] ?? 1);
-  const hi = Number(/value ≤ (-?\d+(?:\.\d+)?)/.exec(help)?.[1] ?? /value < (-?\d+(?:\.\d+)?)/.exec(help)?.[1] ?? current + 100);
+  const hi = Number(
+    /value ≤ (-?\d+(?:\.\d+)?)/.exec(help)?.[1] ?? /value < (-?\d+(?:\.\d+)?)/.exec(help)?.[1] ?? current + 100,
+  );
   let next = Number.isFinite(current) && current > 0 ? current + 1 : lo + 1;
   if (next > hi - 1) next = Math.max(lo + 1, Math.floor((lo + hi) / 2));
   await input.fill(String(next));
@@ -67,7 +82,11 @@ async function editIntegerParam(card) {
 }
 
 async function waitTerminal(page) {
-  await page.locator('[data-testid=run-status][data-status=succeeded], [data-testid=run-status][data-status=failed], [data-testid=run-status][data-status=cancelled], [data-testid=run-status][data-status=timed_out]').waitFor({ timeout: RUN_TIMEOUT });
+  await page
+    .locator(
+      '[data-testid=run-status][data-status=succeeded], [data-testid=run-status][data-status=failed], [data-testid=run-status][data-status=cancelled], [data-testid=run-status][data-status=timed_out]',
+    )
+    .waitFor({ timeout: RUN_TIMEOUT });
   return page.getByTestId('run-status').getAttribute('data-status');
 }
 
@@ -92,7 +111,10 @@ async function axeAudit(page) {
       id: v.id,
       impact: v.impact,
       help: v.help,
-      nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: (n.failureSummary ?? '').replace(/\s+/g, ' ').trim() })),
+      nodes: v.nodes.map((n) => ({
+        target: n.target.join(' '),
+        summary: (n.failureSummary ?? '').replace(/\s+/g, ' ').trim(),
+      })),
     }));
   });
 }
@@ -103,7 +125,10 @@ function describeViolations(where, violations) {
     .map((v) => {
       const nodes = v.nodes.slice(0, 5).map((n) => `      ${n.target}: ${n.summary}`);
       if (v.nodes.length > 5) nodes.push(`      … and ${v.nodes.length - 5} more`);
-      return [`  [${where}] ${v.impact} ${v.id}: ${v.help} (${v.nodes.length} element${v.nodes.length === 1 ? '' : 's'})`, ...nodes].join('\n');
+      return [
+        `  [${where}] ${v.impact} ${v.id}: ${v.help} (${v.nodes.length} element${v.nodes.length === 1 ? '' : 's'})`,
+        ...nodes,
+      ].join('\n');
     })
     .join('\n');
 }
@@ -112,7 +137,8 @@ function describeViolations(where, violations) {
 async function focusState(page) {
   return page.evaluate(() => {
     const el = document.activeElement;
-    if (!el || el === document.body) return { tag: 'body', visible: false, indicator: false, label: '(nothing focused)' };
+    if (!el || el === document.body)
+      return { tag: 'body', visible: false, indicator: false, label: '(nothing focused)' };
     const style = getComputedStyle(el);
     const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
     const shadow = style.boxShadow !== 'none' && style.boxShadow !== '';
@@ -121,8 +147,16 @@ async function focusState(page) {
     const cx = Math.min(window.innerWidth - 1, Math.max(0, rect.left + rect.width / 2));
     const cy = Math.min(window.innerHeight - 1, Math.max(0, rect.top + Math.min(rect.height / 2, 8)));
     const top = document.elementFromPoint(cx, cy);
-    const visible = rect.width > 0 && rect.height > 0 && rect.bottom > 0 && rect.top < window.innerHeight && (top === el || el.contains(top));
-    const text = (el.getAttribute('aria-label') || el.textContent || el.getAttribute('placeholder') || '').trim().replace(/\s+/g, ' ').slice(0, 60);
+    const visible =
+      rect.width > 0 &&
+      rect.height > 0 &&
+      rect.bottom > 0 &&
+      rect.top < window.innerHeight &&
+      (top === el || el.contains(top));
+    const text = (el.getAttribute('aria-label') || el.textContent || el.getAttribute('placeholder') || '')
+      .trim()
+      .replace(/\s+/g, ' ')
+      .slice(0, 60);
     return {
       tag: el.tagName.toLowerCase(),
       id: el.id,
@@ -131,7 +165,8 @@ async function focusState(page) {
       indicator: outline || shadow,
       visible,
       label: `<${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.split(' ').join('.')}` : ''}> "${text}"`,
-      covering: top && top !== el && !el.contains(top) ? `<${top.tagName.toLowerCase()}.${String(top.className)}>` : null,
+      covering:
+        top && top !== el && !el.contains(top) ? `<${top.tagName.toLowerCase()}.${String(top.className)}>` : null,
     };
   });
 }
@@ -141,7 +176,10 @@ async function assertVisibleFocus(page, step) {
   const f = await focusState(page);
   assert.ok(f.tag !== 'body', `${step}: something has focus`);
   assert.ok(f.indicator, `${step}: ${f.label} shows a focus outline or box-shadow`);
-  assert.ok(f.visible, `${step}: ${f.label} is on screen and not covered${f.covering ? ` (covered by ${f.covering})` : ''}`);
+  assert.ok(
+    f.visible,
+    `${step}: ${f.label} is on screen and not covered${f.covering ? ` (covered by ${f.covering})` : ''}`,
+  );
   return f;
 }
 
@@ -176,7 +214,13 @@ const TESTS = {
     const boxAtStart = await page.locator('.timeline-panel').boundingBox();
     await shot(page, '03-run-live');
     const status = await waitTerminal(page);
-    const reason = status === 'succeeded' ? '' : await page.getByTestId('run-error').textContent().catch(() => '');
+    const reason =
+      status === 'succeeded'
+        ? ''
+        : await page
+            .getByTestId('run-error')
+            .textContent()
+            .catch(() => '');
     assert.equal(status, 'succeeded', `run ${runId} ended ${status}: ${reason}`);
     await page.getByTestId('result-table').waitFor({ timeout: 30_000 });
     assert.ok((await page.locator('[data-testid=result-table] tbody tr').count()) > 0, 'the table has rows');
@@ -185,14 +229,22 @@ const TESTS = {
     const run = await assertTimelineMatchesServer(page, BASE, runId);
     // No layout jump: the timeline panel neither moved nor grew while events and the result arrived.
     const boxAtEnd = await page.locator('.timeline-panel').boundingBox();
-    assert.deepEqual([boxAtEnd.y, boxAtEnd.height], [boxAtStart.y, boxAtStart.height], 'the timeline panel kept its place');
+    assert.deepEqual(
+      [boxAtEnd.y, boxAtEnd.height],
+      [boxAtStart.y, boxAtStart.height],
+      'the timeline panel kept its place',
+    );
     const statuses = run.timeline.filter((e) => e.event === 'status').map((e) => e.status);
     assert.deepEqual([statuses[0], statuses.at(-1)], ['queued', 'succeeded'], `lifecycle ${statuses}`);
     assert.ok(statuses.includes('running'), `lifecycle passes through running: ${statuses}`);
     assert.equal(run.manifest.params[param], value, `the edited ${param} reached the run manifest`);
     // Sorting the table by a numeric column keeps every row.
     const rows = await page.locator('[data-testid=result-table] tbody tr').count();
-    await page.locator('[data-testid=result-table] thead th.num button').first().click().catch(() => undefined);
+    await page
+      .locator('[data-testid=result-table] thead th.num button')
+      .first()
+      .click()
+      .catch(() => undefined);
     assert.equal(await page.locator('[data-testid=result-table] tbody tr').count(), rows);
     // CSV export: a header of column names and one line per row.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
@@ -269,7 +321,10 @@ const TESTS = {
     // The API may refuse it up front (error on the field) or the run may fail (reason on the run page).
     const fieldError = card.getByTestId('field-error');
     const runError = page.getByTestId('run-error');
-    await Promise.race([fieldError.first().waitFor({ timeout: RUN_TIMEOUT }), runError.waitFor({ timeout: RUN_TIMEOUT })]);
+    await Promise.race([
+      fieldError.first().waitFor({ timeout: RUN_TIMEOUT }),
+      runError.waitFor({ timeout: RUN_TIMEOUT }),
+    ]);
     let reason;
     if (await runError.isVisible().catch(() => false)) {
       assert.equal(await waitTerminal(page), 'failed');
@@ -345,19 +400,39 @@ const TESTS = {
     const real = await (await page.request.get(`${BASE}/analysis/runs/${runId}`)).json();
     const early = real.timeline.filter((e) => e.status === 'queued' || e.status === 'running').slice(0, 3);
     const held = {
-      running: { ...real, status: 'running', result: null, error: null, timeline: early, progress: { step: 'compute', percent: 40, message: 'scoring 51 assets' } },
+      running: {
+        ...real,
+        status: 'running',
+        result: null,
+        error: null,
+        timeline: early,
+        progress: { step: 'compute', percent: 40, message: 'scoring 51 assets' },
+      },
       failed: {
         ...real,
         status: 'failed',
         result: null,
         progress: null,
         error: { type: 'DataNotReady', message: 'end 1990-01-01 is before the first price date' },
-        timeline: [...early, { ...early.at(-1), seq: 99, event: 'status', status: 'failed', data: { error: { type: 'DataNotReady', message: 'end 1990-01-01 is before the first price date' } } }],
+        timeline: [
+          ...early,
+          {
+            ...early.at(-1),
+            seq: 99,
+            event: 'status',
+            status: 'failed',
+            data: { error: { type: 'DataNotReady', message: 'end 1990-01-01 is before the first price date' } },
+          },
+        ],
       },
     };
     for (const [state, body] of Object.entries(held)) {
-      await page.route(`**/analysis/runs/${runId}`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) }));
-      await page.route(`**/runs/${runId}/stream**`, (route) => route.fulfill({ status: 503, contentType: 'application/json', body: '{}' }));
+      await page.route(`**/analysis/runs/${runId}`, (route) =>
+        route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) }),
+      );
+      await page.route(`**/runs/${runId}/stream**`, (route) =>
+        route.fulfill({ status: 503, contentType: 'application/json', body: '{}' }),
+      );
       await page.goto(runUrl);
       await page.locator(`[data-testid=run-status][data-status=${state}]`).waitFor({ timeout: 15_000 });
       if (state === 'running') await page.getByTestId('cancel-button').waitFor();
@@ -371,7 +446,11 @@ const TESTS = {
     await inBothThemes('history', '13-a11y-history');
 
     if (minor.length > 0) console.log(`  moderate/minor findings (not failing):\n${minor.join('\n')}`);
-    assert.equal(blocking.length, 0, `axe-core found serious/critical accessibility violations:\n${blocking.join('\n')}`);
+    assert.equal(
+      blocking.length,
+      0,
+      `axe-core found serious/critical accessibility violations:\n${blocking.join('\n')}`,
+    );
   },
 
   async keyboard_only_flow({ context }) {
@@ -403,7 +482,15 @@ const TESTS = {
     await page.keyboard.press('Tab');
     assert.equal((await assertVisibleFocus(page, 'Tab back to the Run button')).testid, 'run-button');
     const firstCard = await page.getByTestId('scenario-card').first().getAttribute('data-scenario-id');
-    assert.equal(await page.evaluate(() => document.activeElement?.closest('[data-testid=scenario-card]') === document.querySelector('[data-testid=scenario-card]')), true, `the Run button of the first card (${firstCard})`);
+    assert.equal(
+      await page.evaluate(
+        () =>
+          document.activeElement?.closest('[data-testid=scenario-card]') ===
+          document.querySelector('[data-testid=scenario-card]'),
+      ),
+      true,
+      `the Run button of the first card (${firstCard})`,
+    );
     await shotHere(page, '15-keyboard-run-button');
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/run\/\?id=/, { timeout: 30_000 });
@@ -413,7 +500,11 @@ const TESTS = {
     assert.equal(await waitTerminal(page), 'succeeded');
     await page.getByTestId('result-table').waitFor({ timeout: 30_000 });
     await page.locator('[data-testid=run-connection][data-connection=closed]').waitFor({ timeout: 30_000 });
-    assert.equal(await page.evaluate(() => document.activeElement?.matches('#main, #main h1')), true, 'focus stayed at the top of the run page while events arrived');
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.matches('#main, #main h1')),
+      true,
+      'focus stayed at the top of the run page while events arrived',
+    );
 
     // A chart's legend entry is a toggle button: Space hides its series, Enter shows it again.
     const entry = await tabUntil(page, (f) => f.legend, 'a chart legend entry');
@@ -428,8 +519,16 @@ const TESTS = {
     // Tab to the result table's first numeric column header and sort it with Enter, then Space.
     const header = page.locator('[data-testid=result-table] thead th.num').first();
     const headerText = (await header.textContent()).trim();
-    await tabUntil(page, (f) => f.tag === 'button' && f.label.includes(headerText.replace(/[▲▼↕]/g, '').trim()), `the "${headerText}" sort button`);
-    assert.equal(await page.evaluate(() => Boolean(document.activeElement?.closest('[data-testid=result-table] thead'))), true, 'focus is in the table header');
+    await tabUntil(
+      page,
+      (f) => f.tag === 'button' && f.label.includes(headerText.replace(/[▲▼↕]/g, '').trim()),
+      `the "${headerText}" sort button`,
+    );
+    assert.equal(
+      await page.evaluate(() => Boolean(document.activeElement?.closest('[data-testid=result-table] thead'))),
+      true,
+      'focus is in the table header',
+    );
     const rows = await page.locator('[data-testid=result-table] tbody tr').count();
     assert.equal(await header.getAttribute('aria-sort'), 'none');
     await page.keyboard.press('Enter');
@@ -440,8 +539,15 @@ const TESTS = {
     assert.equal(second, first === 'ascending' ? 'descending' : 'ascending', 'Space reversed the sort');
     await assertVisibleFocus(page, 'the sort button after sorting');
     assert.equal(await page.locator('[data-testid=result-table] tbody tr').count(), rows, 'sorting keeps every row');
-    const values = await page.locator('[data-testid=result-table] tbody tr').evaluateAll((trs, col) => trs.map((tr) => tr.children[col]?.textContent ?? ''), await header.evaluate((th) => th.cellIndex));
-    const nums = values.map((v) => Number(v.replace(/[^0-9.+-]/g, ''))).filter((n) => Number.isFinite(n) && !Number.isNaN(n));
+    const values = await page
+      .locator('[data-testid=result-table] tbody tr')
+      .evaluateAll(
+        (trs, col) => trs.map((tr) => tr.children[col]?.textContent ?? ''),
+        await header.evaluate((th) => th.cellIndex),
+      );
+    const nums = values
+      .map((v) => Number(v.replace(/[^0-9.+-]/g, '')))
+      .filter((n) => Number.isFinite(n) && !Number.isNaN(n));
     const ordered = nums.every((n, i) => i === 0 || (second === 'ascending' ? nums[i - 1] <= n : nums[i - 1] >= n));
     assert.ok(ordered, `rows are ${second} by ${headerText}: ${values.join(', ')}`);
     await shotHere(page, '17-keyboard-sorted');
@@ -468,7 +574,12 @@ for (const [name, test] of selected) {
     console.log(`ok   ${name} (${Date.now() - started} ms)`);
   } catch (err) {
     failed += 1;
-    console.log(`FAIL ${name} (${Date.now() - started} ms)\n  ${String(err?.stack ?? err).split('\n').slice(0, 6).join('\n  ')}`);
+    console.log(
+      `FAIL ${name} (${Date.now() - started} ms)\n  ${String(err?.stack ?? err)
+        .split('\n')
+        .slice(0, 6)
+        .join('\n  ')}`,
+    );
     for (const page of context.pages()) await shot(page, `FAIL-${name}`).catch(() => undefined);
   } finally {
     await context.close();

@@ -2,14 +2,28 @@ import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { HistoryPage } from '@/components/HistoryPage';
-import { jsonBody, mockFetch } from './helpers';
 import { AT, makeRun } from './fakes';
+import { jsonBody, mockFetch } from './helpers';
 
 vi.mock('next/navigation', () => ({ useRouter: () => ({ push: vi.fn() }) }));
 
 const RUNS = [
-  { run_id: 'r-2', scenario_id: 'trend_strength', status: 'failed', created_at: AT(2), updated_at: AT(3), duration_ms: 1500 },
-  { run_id: 'r-1', scenario_id: 'mean_reversion', status: 'succeeded', created_at: AT(1), updated_at: AT(2), duration_ms: 820 },
+  {
+    run_id: 'r-2',
+    scenario_id: 'trend_strength',
+    status: 'failed',
+    created_at: AT(2),
+    updated_at: AT(3),
+    duration_ms: 1500,
+  },
+  {
+    run_id: 'r-1',
+    scenario_id: 'mean_reversion',
+    status: 'succeeded',
+    created_at: AT(1),
+    updated_at: AT(2),
+    duration_ms: 820,
+  },
 ];
 
 describe('HistoryPage', () => {
@@ -23,10 +37,21 @@ describe('HistoryPage', () => {
     const posted: unknown[] = [];
     mockFetch((url, init) => {
       if (url.startsWith('/analysis/runs?')) return { body: { runs: RUNS, next_cursor: null } };
-      if (url === '/analysis/runs/r-2') return { body: makeRun({ run_id: 'r-2', manifest: { params: { as_of: '2024-01-02' } } }) };
+      if (url === '/analysis/runs/r-2')
+        return {
+          body: makeRun({ run_id: 'r-2', manifest: { ...makeRun().manifest, params: { as_of: '2024-01-02' } } }),
+        };
       if (url === '/analysis/run') {
         posted.push(jsonBody(init));
-        return { status: 202, body: { run_id: 'r-3', status: 'queued', stream_url: '/runs/r-3/stream?token=x', status_url: '/analysis/runs/r-3' } };
+        return {
+          status: 202,
+          body: {
+            run_id: 'r-3',
+            status: 'queued',
+            stream_url: '/runs/r-3/stream?token=x',
+            status_url: '/analysis/runs/r-3',
+          },
+        };
       }
       return undefined;
     });
@@ -37,7 +62,10 @@ describe('HistoryPage', () => {
     expect(rows.map((r) => r.getAttribute('data-run-id'))).toEqual(['r-2', 'r-1']);
     expect(rows[0]).toHaveTextContent('failed');
     expect(rows[0]).toHaveTextContent('1.5 s');
-    expect(within(rows[1]).getByRole('link', { name: /Open/ })).toHaveAttribute('href', expect.stringMatching(/^\/run\/?\?id=r-1$/));
+    expect(within(rows[1]).getByRole('link', { name: /Open/ })).toHaveAttribute(
+      'href',
+      expect.stringMatching(/^\/run\/?\?id=r-1$/),
+    );
     await userEvent.setup().click(within(rows[0]).getByRole('button', { name: /Rerun/ }));
     await vi.waitFor(() => expect(navigate).toHaveBeenCalledWith('/run/?id=r-3'));
     expect(posted).toEqual([{ scenario_id: 'trend_strength', params: { as_of: '2024-01-02' } }]);

@@ -2,14 +2,19 @@ import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { PromptPage } from '@/components/PromptPage';
-import { ApiError, type RunRequest } from '@/lib/api';
-import type { RunAccepted } from '@/lib/types';
+import { ApiError } from '@/lib/api';
+import type { RunAccepted, RunRequest } from '@/lib/types';
 import { SCENARIO, SUGGEST } from './fixtures/suggest';
 import { jsonBody, mockFetch } from './helpers';
 
 vi.mock('next/navigation', () => ({ useRouter: () => ({ push: vi.fn() }) }));
 
-const ACCEPTED: RunAccepted = { run_id: 'r-9', status: 'queued', stream_url: '/runs/r-9/stream?token=abc', status_url: '/analysis/runs/r-9' };
+const ACCEPTED: RunAccepted = {
+  run_id: 'r-9',
+  status: 'queued',
+  stream_url: '/runs/r-9/stream?token=abc',
+  status_url: '/analysis/runs/r-9',
+};
 
 async function askForCards() {
   const user = userEvent.setup();
@@ -91,7 +96,9 @@ describe('PromptPage', () => {
 
   it('shows a server validation error on the field it names', async () => {
     const { user, card, runScenario } = await askForCards();
-    runScenario.mockRejectedValueOnce(new ApiError(400, 'invalid_params', 'as_of is before the first data', 'params.as_of'));
+    runScenario.mockRejectedValueOnce(
+      new ApiError(400, 'invalid_params', 'as_of is before the first data', 'params.as_of'),
+    );
     await user.type(within(card).getByLabelText('As of'), '1990-01-01');
     await user.click(within(card).getByTestId('run-button'));
     const asOf = within(card).getByLabelText('As of');
@@ -109,7 +116,10 @@ describe('PromptPage', () => {
     expect(card).toBeInTheDocument();
     expect(screen.getByRole('status')).toHaveTextContent(/No scenario matches/);
 
-    mockFetch(() => ({ status: 400, body: { code: 'invalid_request', message: 'prompt is too long', field: 'prompt' } }));
+    mockFetch(() => ({
+      status: 400,
+      body: { code: 'invalid_request', message: 'prompt is too long', field: 'prompt' },
+    }));
     await userEvent.setup().click(screen.getByTestId('suggest-submit'));
     expect(await screen.findByRole('alert')).toHaveTextContent('prompt is too long');
   });

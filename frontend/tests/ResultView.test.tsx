@@ -1,10 +1,10 @@
 import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import { ResultView } from '@/components/ResultView';
 import { enhanceLegend, toAligned, xMode } from '@/components/ResultChart';
+import { ResultView } from '@/components/ResultView';
 import { toCsv } from '@/lib/exportData';
-import { RESULT, makeRun } from './fakes';
+import { makeRun, RESULT } from './fakes';
 import { created } from './uplotMock';
 
 const bodyRows = () => within(screen.getByTestId('result-table')).getAllByRole('row').slice(1);
@@ -59,7 +59,10 @@ describe('chart data', () => {
     const aligned = toAligned({ name: 's', kind: 'line', x: ['2024-01-02', '2024-01-03'], y: { a: [1, null] } });
     expect(aligned.data[0]).toEqual([1704153600, 1704240000]);
     expect(aligned.data[1]).toEqual([1, null]);
-    expect(toAligned({ name: 'q', kind: 'bar', x: ['Q1', 'Q2'], y: { r: [0.1, Number.NaN] } }).data).toEqual([[0, 1], [0.1, null]]);
+    expect(toAligned({ name: 'q', kind: 'bar', x: ['Q1', 'Q2'], y: { r: [0.1, Number.NaN] } }).data).toEqual([
+      [0, 1],
+      [0.1, null],
+    ]);
   });
 });
 
@@ -68,13 +71,20 @@ describe('chart legend', () => {
   function legend(labels: string[]) {
     const root = document.createElement('div');
     root.innerHTML = `<table class="u-legend"><tbody>${labels
-      .map((l) => `<tr class="u-series"><th><div class="u-marker"></div><div class="u-label">${l}</div></th><td class="u-value">--</td></tr>`)
+      .map(
+        (l) =>
+          `<tr class="u-series"><th><div class="u-marker"></div><div class="u-label">${l}</div></th><td class="u-value">--</td></tr>`,
+      )
       .join('')}</tbody></table>`;
     document.body.appendChild(root);
     const series = labels.map((label) => ({ label, show: true }));
     const u = { root, series } as unknown as Parameters<typeof enhanceLegend>[0];
     const cells = Array.from(root.querySelectorAll('th'));
-    cells.forEach((th, i) => th.addEventListener('click', () => (series[i].show = !series[i].show)));
+    cells.forEach((th, i) => {
+      th.addEventListener('click', () => {
+        series[i].show = !series[i].show;
+      });
+    });
     return { root, u, series, cells };
   }
 
@@ -103,8 +113,15 @@ describe('chart legend', () => {
 describe('toCsv', () => {
   it('writes raw values with RFC 4180 quoting', () => {
     const csv = toCsv(
-      [{ name: 'symbol', label: 'Symbol', kind: 'text' }, { name: 'note', label: 'Note', kind: 'text' }, { name: 'x', label: 'X', kind: 'number' }],
-      [{ symbol: 'AAPL', note: 'says "hi", twice', x: 0.5 }, { symbol: 'MSFT', note: null, x: null }],
+      [
+        { name: 'symbol', label: 'Symbol', kind: 'text', description: '' },
+        { name: 'note', label: 'Note', kind: 'text', description: '' },
+        { name: 'x', label: 'X', kind: 'number', description: '' },
+      ],
+      [
+        { symbol: 'AAPL', note: 'says "hi", twice', x: 0.5 },
+        { symbol: 'MSFT', note: null, x: null },
+      ],
     );
     expect(csv).toBe('symbol,note,x\r\nAAPL,"says ""hi"", twice",0.5\r\nMSFT,,\r\n');
   });

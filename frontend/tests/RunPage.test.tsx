@@ -1,7 +1,7 @@
 import { render, screen, within } from '@testing-library/react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { RunPage } from '@/components/RunPage';
-import { AT, FakeEventSource, entry, makeRun } from './fakes';
+import { AT, entry, FakeEventSource, makeRun } from './fakes';
 import { mockFetch } from './helpers';
 
 let search = new URLSearchParams('id=r-1');
@@ -19,7 +19,12 @@ describe('RunPage', () => {
     mockFetch((url) => {
       if (url !== '/analysis/runs/r-1') return undefined;
       calls += 1;
-      return { body: calls === 1 ? makeRun({ status: 'queued', timeline: [entry(1, 'status', 'queued')], result: null }) : makeRun() };
+      return {
+        body:
+          calls === 1
+            ? makeRun({ status: 'queued', timeline: [entry(1, 'status', 'queued')], result: null })
+            : makeRun(),
+      };
     });
     window.sessionStorage.setItem('qd.stream.r-1', '/runs/r-1/stream?token=t');
     render(<RunPage />);
@@ -30,7 +35,11 @@ describe('RunPage', () => {
     es.send('status', 1, { status: 'queued', at: AT(1) });
     es.send('status', 2, { status: 'running', at: AT(2) });
     await vi.waitFor(() => expect(screen.getByTestId('run-status')).toHaveAttribute('data-status', 'running'));
-    es.send('progress', 3, { status: 'running', at: AT(3), progress: { step: 'compute', percent: 50, message: 'Computing' } });
+    es.send('progress', 3, {
+      status: 'running',
+      at: AT(3),
+      progress: { step: 'compute', percent: 50, message: 'Computing' },
+    });
     await vi.waitFor(() => expect(screen.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '50'));
     es.send('status', 2, { status: 'running', at: AT(2) }); // a replay after a reconnect
     es.send('status', 4, { status: 'succeeded', at: AT(4) });
@@ -44,7 +53,14 @@ describe('RunPage', () => {
   });
 
   it('shows the failure reason', async () => {
-    mockFetch(() => ({ body: makeRun({ status: 'failed', result: null, error: { type: 'DataNotReady', message: 'end 1990-01-01 is before the first price date' }, timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'failed')] }) }));
+    mockFetch(() => ({
+      body: makeRun({
+        status: 'failed',
+        result: null,
+        error: { type: 'DataNotReady', message: 'end 1990-01-01 is before the first price date' },
+        timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'failed')],
+      }),
+    }));
     render(<RunPage />);
     expect(await screen.findByTestId('run-error')).toHaveTextContent('DataNotReady');
     expect(screen.getByTestId('run-error')).toHaveTextContent('before the first price date');
@@ -68,7 +84,13 @@ describe('RunPage', () => {
     mockFetch((url, init) => {
       calls.push(`${init?.method ?? 'GET'} ${url}`);
       if (url === '/analysis/runs/r-1/cancel') return { body: { run_id: 'r-1', status: 'cancelled' } };
-      return { body: makeRun({ status: 'running', result: null, timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')] }) };
+      return {
+        body: makeRun({
+          status: 'running',
+          result: null,
+          timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')],
+        }),
+      };
     });
     render(<RunPage />);
     const cancel = await screen.findByTestId('cancel-button');
@@ -81,7 +103,13 @@ describe('RunPage', () => {
   });
 
   it('hides Cancel once the run is terminal', async () => {
-    mockFetch(() => ({ body: makeRun({ status: 'running', result: null, timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')] }) }));
+    mockFetch(() => ({
+      body: makeRun({
+        status: 'running',
+        result: null,
+        timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')],
+      }),
+    }));
     window.sessionStorage.setItem('qd.stream.r-1', '/runs/r-1/stream?token=t');
     render(<RunPage />);
     const es = FakeEventSource.latest();
@@ -99,8 +127,15 @@ describe('RunPage', () => {
     const calls: string[] = [];
     mockFetch((url, init) => {
       calls.push(`${init?.method ?? 'GET'} ${url}`);
-      if (url === '/analysis/runs/r-1/cancel') return { status: 409, body: { code: 'conflict', message: 'run already succeeded', field: 'run_id' } };
-      return { body: makeRun({ status: 'running', result: null, timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')] }) };
+      if (url === '/analysis/runs/r-1/cancel')
+        return { status: 409, body: { code: 'conflict', message: 'run already succeeded', field: 'run_id' } };
+      return {
+        body: makeRun({
+          status: 'running',
+          result: null,
+          timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')],
+        }),
+      };
     });
     window.sessionStorage.setItem('qd.stream.r-1', '/runs/r-1/stream?token=t');
     render(<RunPage />);
@@ -128,8 +163,15 @@ describe('RunPage', () => {
 
   it('shows any other cancel failure as an alert and lets the user retry', async () => {
     mockFetch((url) => {
-      if (url === '/analysis/runs/r-1/cancel') return { status: 503, body: { code: 'unavailable', message: 'try again later', field: null } };
-      return { body: makeRun({ status: 'running', result: null, timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')] }) };
+      if (url === '/analysis/runs/r-1/cancel')
+        return { status: 503, body: { code: 'unavailable', message: 'try again later', field: null } };
+      return {
+        body: makeRun({
+          status: 'running',
+          result: null,
+          timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')],
+        }),
+      };
     });
     render(<RunPage />);
     const cancel = await screen.findByTestId('cancel-button');

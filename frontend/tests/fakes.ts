@@ -1,5 +1,5 @@
 /** Test doubles for the browser's EventSource and for API payloads. */
-import type { Run, ScenarioResult, TimelineEntry } from '@/lib/types';
+import type { Run, RunStatus, ScenarioResult, StreamEvent } from '@/lib/types';
 
 type Listener = (event: Event) => void;
 
@@ -60,8 +60,9 @@ export class FakeEventSource {
 
 export const AT = (n: number) => `2025-01-02T10:00:0${n}.000Z`;
 
-export function entry(seq: number, event: string, status: string, data: Record<string, unknown> = {}): TimelineEntry {
-  return { seq, event, status, at: AT(seq), data };
+/** One timeline event of run r-1, as `GET /analysis/runs/{id}` returns it. */
+export function entry(seq: number, event: StreamEvent['event'], status: RunStatus): StreamEvent {
+  return { run_id: 'r-1', seq, event, status, at: AT(seq) };
 }
 
 export const RESULT: ScenarioResult = {
@@ -96,9 +97,21 @@ export function makeRun(overrides: Partial<Run> = {}): Run {
     status: 'succeeded',
     created_at: AT(1),
     updated_at: AT(5),
-    manifest: { scenario_id: 'trend_strength', scenario_version: '1.0.0', params: { lookback_days: 60 } },
+    started_at: AT(2),
+    finished_at: AT(5),
+    event_seq: 3,
+    manifest: {
+      scenario_id: 'trend_strength',
+      scenario_version: '1.0.0',
+      params: { lookback_days: 60 },
+      data_snapshots: {},
+      code_version: 'test',
+      provenance: null,
+      timings: {},
+    },
     progress: null,
     error: null,
+    result_summary: null,
     timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running'), entry(3, 'status', 'succeeded')],
     result: RESULT,
     ...overrides,

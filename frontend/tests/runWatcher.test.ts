@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '@/lib/api';
 import { RunWatcher, type WatchState } from '@/lib/runWatcher';
 import type { Run } from '@/lib/types';
-import { AT, FakeEventSource, entry, makeRun } from './fakes';
+import { AT, entry, FakeEventSource, makeRun } from './fakes';
 
 function watch(fetchRun: (id: string) => Promise<Run>, streamUrl: string | null = '/runs/r-1/stream?token=t') {
   const states: WatchState[] = [];
@@ -30,7 +30,17 @@ describe('RunWatcher', () => {
     const fetchRun = vi
       .fn<(id: string) => Promise<Run>>()
       .mockResolvedValueOnce(makeRun({ status: 'queued', timeline: [entry(1, 'status', 'queued')], result: null }))
-      .mockResolvedValue(makeRun({ timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running'), entry(3, 'progress', 'running'), entry(4, 'result', 'running'), entry(5, 'status', 'succeeded')] }));
+      .mockResolvedValue(
+        makeRun({
+          timeline: [
+            entry(1, 'status', 'queued'),
+            entry(2, 'status', 'running'),
+            entry(3, 'progress', 'running'),
+            entry(4, 'result', 'running'),
+            entry(5, 'status', 'succeeded'),
+          ],
+        }),
+      );
     const { last } = watch(fetchRun);
     const es = FakeEventSource.latest();
     expect(es.url).toBe('/runs/r-1/stream?token=t');
@@ -39,7 +49,11 @@ describe('RunWatcher', () => {
     es.open();
     es.send('status', 1, { status: 'queued', at: AT(1) });
     es.send('status', 2, { status: 'running', at: AT(2) });
-    es.send('progress', 3, { status: 'running', at: AT(3), progress: { step: 'load', percent: 40, message: 'Loading prices' } });
+    es.send('progress', 3, {
+      status: 'running',
+      at: AT(3),
+      progress: { step: 'load', percent: 40, message: 'Loading prices' },
+    });
     expect(last().progress).toMatchObject({ percent: 40 });
     es.send('result', 4, { status: 'running', at: AT(4), result_summary: 'done' });
     es.send('status', 5, { status: 'succeeded', at: AT(5) });
@@ -83,8 +97,20 @@ describe('RunWatcher', () => {
   it('falls back to polling when the stream is refused', async () => {
     const fetchRun = vi
       .fn<(id: string) => Promise<Run>>()
-      .mockResolvedValueOnce(makeRun({ status: 'running', timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')], result: null }))
-      .mockResolvedValueOnce(makeRun({ status: 'running', timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')], result: null }))
+      .mockResolvedValueOnce(
+        makeRun({
+          status: 'running',
+          timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')],
+          result: null,
+        }),
+      )
+      .mockResolvedValueOnce(
+        makeRun({
+          status: 'running',
+          timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')],
+          result: null,
+        }),
+      )
       .mockResolvedValue(makeRun());
     const { last } = watch(fetchRun);
     FakeEventSource.latest().fail(true); // e.g. 401: expired token
@@ -110,13 +136,27 @@ describe('RunWatcher', () => {
   });
 
   it('reports a failed run with its reason from the server error event', async () => {
-    const failed = makeRun({ status: 'failed', error: { type: 'ScenarioInputError', message: 'as_of 1990-01-01 is before the data' }, result: null });
-    const { last } = watch(vi.fn<(id: string) => Promise<Run>>().mockReturnValueOnce(pending()).mockResolvedValue(failed));
+    const failed = makeRun({
+      status: 'failed',
+      error: { type: 'ScenarioInputError', message: 'as_of 1990-01-01 is before the data' },
+      result: null,
+    });
+    const { last } = watch(
+      vi.fn<(id: string) => Promise<Run>>().mockReturnValueOnce(pending()).mockResolvedValue(failed),
+    );
     const es = FakeEventSource.latest();
     es.send('status', 1, { status: 'queued', at: AT(1) });
-    es.send('error', 2, { status: 'failed', at: AT(2), error: { type: 'ScenarioInputError', message: 'as_of 1990-01-01 is before the data' } });
+    es.send('error', 2, {
+      status: 'failed',
+      at: AT(2),
+      error: { type: 'ScenarioInputError', message: 'as_of 1990-01-01 is before the data' },
+    });
     expect(last().error?.message).toMatch(/1990/);
-    es.send('status', 3, { status: 'failed', at: AT(3), error: { type: 'ScenarioInputError', message: 'as_of 1990-01-01 is before the data' } });
+    es.send('status', 3, {
+      status: 'failed',
+      at: AT(3),
+      error: { type: 'ScenarioInputError', message: 'as_of 1990-01-01 is before the data' },
+    });
     await vi.waitFor(() => expect(last().connection).toBe('closed'));
     expect(last().status).toBe('failed');
   });
@@ -128,7 +168,12 @@ describe('RunWatcher', () => {
 
   it('keeps streaming when the run document is terminal before its last event is projected', async () => {
     // Given a fast failure: the first GET already says failed, but the log lacks the final event
-    const early = makeRun({ status: 'failed', error: { type: 'DataNotReady', message: 'no prices' }, result: null, timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')] });
+    const early = makeRun({
+      status: 'failed',
+      error: { type: 'DataNotReady', message: 'no prices' },
+      result: null,
+      timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running')],
+    });
     const full = makeRun({ ...early, timeline: [...early.timeline, entry(3, 'status', 'failed')] });
     const fetchRun = vi.fn<(id: string) => Promise<Run>>().mockResolvedValueOnce(early).mockResolvedValue(full);
     const { last } = watch(fetchRun);
@@ -152,9 +197,12 @@ describe('RunWatcher', () => {
     expect(fetchRun).toHaveBeenCalledTimes(3);
   });
 
-  it('reads timeline entries whose payload is inline rather than under data', async () => {
-    const inline = { run_id: 'r-1', seq: 2, event: 'progress', status: 'running', at: AT(2), progress: { step: 'load', percent: 30, message: 'Loading' } };
-    const run = makeRun({ timeline: [entry(1, 'status', 'queued'), inline as never, entry(3, 'status', 'succeeded')] });
+  it("keeps a timeline event's own fields as its payload", async () => {
+    const progress = {
+      ...entry(2, 'progress', 'running'),
+      progress: { step: 'load', percent: 30, message: 'Loading' },
+    };
+    const run = makeRun({ timeline: [entry(1, 'status', 'queued'), progress, entry(3, 'status', 'succeeded')] });
     const { last } = watch(async () => run, null);
     await vi.waitFor(() => expect(last().connection).toBe('closed'));
     expect(last().timeline[1].data).toMatchObject({ progress: { percent: 30 } });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import schema from './fixtures/inputs-schema.json';
 import { describeFields, fieldForServerError, initialValues, parseField, parseForm } from '@/lib/schemaForm';
 import type { JsonSchema } from '@/lib/types';
+import schema from './fixtures/inputs-schema.json';
 
 const fields = describeFields(schema as JsonSchema);
 const byName = Object.fromEntries(fields.map((f) => [f.name, f]));
@@ -11,12 +11,37 @@ describe('describeFields', () => {
     // Given the JSON Schema pydantic emits for a ScenarioParams subclass
     // Then every property becomes a field of the right kind, in order
     expect(fields.map((f) => f.name)).toEqual([
-      'universe', 'tickers', 'sector', 'as_of', 'lookback_days', 'top_n', 'threshold', 'risk', 'method', 'horizons', 'include_etfs',
+      'universe',
+      'tickers',
+      'sector',
+      'as_of',
+      'lookback_days',
+      'top_n',
+      'threshold',
+      'risk',
+      'method',
+      'horizons',
+      'include_etfs',
     ]);
-    expect(byName.universe).toMatchObject({ kind: 'enum', options: ['us_large_cap', 'us_mid_cap', 'us_small_cap', 'us_all'] });
-    expect(byName.tickers).toMatchObject({ kind: 'array', itemKind: 'string', nullable: true, minItems: 1, maxItems: 500 });
+    expect(byName.universe).toMatchObject({
+      kind: 'enum',
+      options: ['us_large_cap', 'us_mid_cap', 'us_small_cap', 'us_all'],
+    });
+    expect(byName.tickers).toMatchObject({
+      kind: 'array',
+      itemKind: 'string',
+      nullable: true,
+      minItems: 1,
+      maxItems: 500,
+    });
     expect(byName.as_of).toMatchObject({ kind: 'date', nullable: true });
-    expect(byName.lookback_days).toMatchObject({ kind: 'integer', minimum: 20, maximum: 756, default: 126, label: 'Lookback days' });
+    expect(byName.lookback_days).toMatchObject({
+      kind: 'integer',
+      minimum: 20,
+      maximum: 756,
+      default: 126,
+      label: 'Lookback days',
+    });
     expect(byName.top_n).toMatchObject({ exclusiveMinimum: 0, exclusiveMaximum: 101 });
     expect(byName.risk).toMatchObject({ kind: 'enum', options: ['low', 'high'], default: 'low' }); // $ref into $defs
     expect(byName.method).toMatchObject({ kind: 'enum', options: ['a', 'b'] }); // anyOf of consts
@@ -52,7 +77,13 @@ describe('parseForm', () => {
     expect(values.top_n).toBe('10');
     const { params, errors } = parseForm(fields, values);
     expect(errors).toEqual({});
-    expect(params).toMatchObject({ tickers: ['AAPL', 'MSFT'], lookback_days: 60, universe: 'us_large_cap', as_of: null, include_etfs: false });
+    expect(params).toMatchObject({
+      tickers: ['AAPL', 'MSFT'],
+      lookback_days: 60,
+      universe: 'us_large_cap',
+      as_of: null,
+      include_etfs: false,
+    });
   });
 
   it('maps server error fields to form fields', () => {

@@ -11,7 +11,8 @@ class NoopResizeObserver {
   disconnect() {}
 }
 globalThis.ResizeObserver ??= NoopResizeObserver as unknown as typeof ResizeObserver;
-window.requestAnimationFrame ??= ((cb: FrameRequestCallback) => setTimeout(() => cb(0), 0)) as unknown as typeof requestAnimationFrame;
+window.requestAnimationFrame ??= ((cb: FrameRequestCallback) =>
+  setTimeout(() => cb(0), 0)) as unknown as typeof requestAnimationFrame;
 
 afterEach(() => {
   cleanup();

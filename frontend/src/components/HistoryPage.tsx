@@ -5,8 +5,8 @@ import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '@/lib/api';
 import { formatDateTime, formatDuration, statusLabel } from '@/lib/format';
-import { rememberStream } from '@/lib/useRunWatcher';
 import type { Params, RunSummary } from '@/lib/types';
+import { rememberStream } from '@/lib/useRunWatcher';
 
 interface Props {
   navigate?: (href: string) => void;
@@ -72,7 +72,7 @@ export function HistoryPage({ navigate }: Props) {
         </p>
       )}
       {runs.length === 0 && loading ? (
-        <div className="skeleton skeleton-table" aria-label="Loading runs" />
+        <div className="skeleton skeleton-table" role="status" aria-label="Loading runs" />
       ) : runs.length === 0 && !error ? (
         <p className="empty">
           No runs yet. <Link href="/">Ask a question</Link> and run one of the suggested analyses.
@@ -82,10 +82,18 @@ export function HistoryPage({ navigate }: Props) {
           <table className="result-table history-table" data-testid="history-table">
             <thead>
               <tr>
-                <th scope="col" className="txt">Started</th>
-                <th scope="col" className="txt">Scenario</th>
-                <th scope="col" className="txt">Status</th>
-                <th scope="col" className="num">Duration</th>
+                <th scope="col" className="txt">
+                  Started
+                </th>
+                <th scope="col" className="txt">
+                  Scenario
+                </th>
+                <th scope="col" className="txt">
+                  Status
+                </th>
+                <th scope="col" className="num">
+                  Duration
+                </th>
                 <th scope="col" className="txt">
                   <span className="sr-only">Actions</span>
                 </th>
@@ -107,7 +115,12 @@ export function HistoryPage({ navigate }: Props) {
                       <Link href={`/run/?id=${encodeURIComponent(run.run_id)}`} className="btn btn-small">
                         Open<span className="sr-only"> run {run.run_id}</span>
                       </Link>
-                      <button type="button" className="btn btn-small" onClick={() => void rerun(run)} disabled={rerunning !== null}>
+                      <button
+                        type="button"
+                        className="btn btn-small"
+                        onClick={() => void rerun(run)}
+                        disabled={rerunning !== null}
+                      >
                         {rerunning === run.run_id ? 'Starting…' : 'Rerun'}
                         <span className="sr-only"> {run.scenario_id}</span>
                       </button>

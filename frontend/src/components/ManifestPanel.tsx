@@ -1,6 +1,6 @@
 import type { Run } from '@/lib/types';
 
-const HEADLINE = ['scenario_id', 'scenario_version', 'code_version', 'data_snapshot', 'data_snapshots', 'snapshot_ids'];
+const HEADLINE = ['scenario_id', 'scenario_version', 'code_version', 'data_snapshots'];
 
 function short(value: unknown): string {
   if (value === null || value === undefined) return '—';
@@ -10,7 +10,7 @@ function short(value: unknown): string {
 
 /** The run manifest: what makes the result reproducible. */
 export function ManifestPanel({ run }: { run: Run }) {
-  const manifest = run.manifest;
+  const manifest: Record<string, unknown> | null = run.manifest;
   return (
     <section className="panel" aria-labelledby="manifest-title" data-testid="run-manifest">
       <h2 id="manifest-title">Manifest</h2>

@@ -1,6 +1,6 @@
 'use client';
 
-import { useId } from 'react';
+import { type ReactNode, useId } from 'react';
 import type { FieldErrors, FieldSpec, FormValues } from '@/lib/schemaForm';
 
 interface Props {
@@ -37,7 +37,8 @@ export function ParamsForm({ fields, values, errors, onChange, onBlur, disabled 
         const id = `${baseId}-${field.name}`;
         const error = errors[field.name];
         const help = [field.description, hint(field)].filter(Boolean).join(' — ');
-        const describedBy = [help ? `${id}-help` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+        const describedBy =
+          [help ? `${id}-help` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
         const common = {
           id,
           name: field.name,
@@ -47,14 +48,23 @@ export function ParamsForm({ fields, values, errors, onChange, onBlur, disabled 
           'data-field': field.name,
           onBlur: () => onBlur?.(field.name),
         };
-        let control;
+        let control: ReactNode;
         if (field.kind === 'boolean') {
           control = (
-            <input {...common} type="checkbox" checked={values[field.name] === true} onChange={(e) => onChange(field.name, e.target.checked)} />
+            <input
+              {...common}
+              type="checkbox"
+              checked={values[field.name] === true}
+              onChange={(e) => onChange(field.name, e.target.checked)}
+            />
           );
         } else if (field.kind === 'enum') {
           control = (
-            <select {...common} value={String(values[field.name] ?? '')} onChange={(e) => onChange(field.name, e.target.value)}>
+            <select
+              {...common}
+              value={String(values[field.name] ?? '')}
+              onChange={(e) => onChange(field.name, e.target.value)}
+            >
               {field.nullable && <option value="">(none)</option>}
               {field.options?.map((option) => (
                 <option key={String(option)} value={String(option)}>

@@ -2,10 +2,10 @@
 
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
-import { api, ApiError, type RunRequest } from '@/lib/api';
+import { ApiError, api } from '@/lib/api';
 import { loadRecent, saveRecent } from '@/lib/recentPrompts';
+import type { RunAccepted, RunRequest, Scenario, SuggestResponse } from '@/lib/types';
 import { rememberStream } from '@/lib/useRunWatcher';
-import type { RunAccepted, Scenario, SuggestResponse } from '@/lib/types';
 import { ScenarioCard } from './ScenarioCard';
 
 const EXAMPLES = [
@@ -45,7 +45,10 @@ export function PromptPage({ navigate, runScenario = api.run }: Props) {
   useEffect(() => {
     for (const s of response?.suggestions ?? []) {
       if (!catalogue[s.scenario_id] && Object.keys(catalogue).length > 0) {
-        api.scenario(s.scenario_id).then((one) => setCatalogue((prev) => ({ ...prev, [one.scenario_id]: one })), () => undefined);
+        api.scenario(s.scenario_id).then(
+          (one) => setCatalogue((prev) => ({ ...prev, [one.scenario_id]: one })),
+          () => undefined,
+        );
       }
     }
   }, [response, catalogue]);
@@ -109,7 +112,13 @@ export function PromptPage({ navigate, runScenario = api.run }: Props) {
             <small id="prompt-hint" className="muted">
               Plain English; name tickers, sectors or horizons if you have them. Ctrl+Enter submits.
             </small>
-            <button type="submit" className="btn btn-primary" data-testid="suggest-submit" disabled={loading} aria-busy={loading}>
+            <button
+              type="submit"
+              className="btn btn-primary"
+              data-testid="suggest-submit"
+              disabled={loading}
+              aria-busy={loading}
+            >
               {loading ? 'Finding…' : 'Suggest analyses'}
             </button>
           </div>
@@ -125,7 +134,14 @@ export function PromptPage({ navigate, runScenario = api.run }: Props) {
             <ul className="chips">
               {EXAMPLES.map((example) => (
                 <li key={example}>
-                  <button type="button" className="chip chip-btn" onClick={() => { setPrompt(example); void suggest(example); }}>
+                  <button
+                    type="button"
+                    className="chip chip-btn"
+                    onClick={() => {
+                      setPrompt(example);
+                      void suggest(example);
+                    }}
+                  >
                     {example}
                   </button>
                 </li>
@@ -153,10 +169,14 @@ export function PromptPage({ navigate, runScenario = api.run }: Props) {
         <h2 id="suggestions-title" ref={resultsRef} tabIndex={-1}>
           {response ? `Suggested analyses for “${response.prompt}”` : 'Suggested analyses'}
         </h2>
-        {catalogueError && <p className="notice notice-warn">Scenario catalogue unavailable ({catalogueError}); inputs use the suggested values.</p>}
+        {catalogueError && (
+          <p className="notice notice-warn">
+            Scenario catalogue unavailable ({catalogueError}); inputs use the suggested values.
+          </p>
+        )}
         {response && !loading && <EngineLine response={response} />}
         {loading ? (
-          <div className="card-list" aria-label="Loading suggestions">
+          <div className="card-list" role="status" aria-label="Loading suggestions">
             {[1, 2, 3].map((i) => (
               <div key={i} className="card skeleton-card" aria-hidden="true" />
             ))}
@@ -165,7 +185,8 @@ export function PromptPage({ navigate, runScenario = api.run }: Props) {
           <>
             {response.no_confident_match && (
               <p className="notice notice-warn" role="status">
-                No scenario matches this question confidently. These are the closest; try naming a signal, a universe or a horizon.
+                No scenario matches this question confidently. These are the closest; try naming a signal, a universe or
+                a horizon.
               </p>
             )}
             {response.suggestions.length === 0 ? (

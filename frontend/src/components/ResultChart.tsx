@@ -26,7 +26,10 @@ export function toAligned(series: Series): { mode: XMode; data: uPlot.AlignedDat
       : mode === 'numeric'
         ? (series.x as number[])
         : series.x.map((_, i) => i);
-  const data = [xs, ...keys.map((k) => series.y[k].map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : null)))];
+  const data = [
+    xs,
+    ...keys.map((k) => series.y[k].map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : null))),
+  ];
   return { mode, data: data as uPlot.AlignedData, labels: series.x.map(String), keys };
 }
 
@@ -65,7 +68,7 @@ export function enhanceLegend(u: Pick<uPlot, 'root' | 'series'>): void {
   rows.forEach((row, r) => {
     const i = r + offset;
     row.setAttribute('role', 'presentation');
-    row.querySelectorAll('td').forEach((cell) => cell.setAttribute('aria-hidden', 'true'));
+    for (const cell of row.querySelectorAll('td')) cell.setAttribute('aria-hidden', 'true');
     const label = row.querySelector<HTMLElement>('th');
     if (!label) return;
     if (i === 0) {
@@ -87,7 +90,12 @@ export function enhanceLegend(u: Pick<uPlot, 'root' | 'series'>): void {
   });
 }
 
-function buildOptions(UPlot: typeof uPlot, series: Series, aligned: ReturnType<typeof toAligned>, width: number): uPlot.Options {
+function buildOptions(
+  UPlot: typeof uPlot,
+  series: Series,
+  aligned: ReturnType<typeof toAligned>,
+  width: number,
+): uPlot.Options {
   const { mode, labels, keys } = aligned;
   const axisColor = cssVar('--muted', '#64748b');
   const gridColor = cssVar('--grid', 'rgba(100,116,139,0.2)');
@@ -105,7 +113,18 @@ function buildOptions(UPlot: typeof uPlot, series: Series, aligned: ReturnType<t
     cursor: { drag: { x: !bars, y: false } },
     scales: {
       // bars grow from zero, so the baseline must be in view
-      ...(bars ? { y: { range: (_u: uPlot, min: number, max: number) => { const lo = Math.min(0, min); const hi = Math.max(0, max); const pad = (hi - lo) * 0.08 || 1; return [lo < 0 ? lo - pad : 0, hi > 0 ? hi + pad : 0]; } } } : {}),
+      ...(bars
+        ? {
+            y: {
+              range: (_u: uPlot, min: number, max: number) => {
+                const lo = Math.min(0, min);
+                const hi = Math.max(0, max);
+                const pad = (hi - lo) * 0.08 || 1;
+                return [lo < 0 ? lo - pad : 0, hi > 0 ? hi + pad : 0];
+              },
+            },
+          }
+        : {}),
       x: category
         ? { time: false, range: () => [-0.5, labels.length - 0.5] }
         : { time: mode === 'time', ...(bars && mode === 'numeric' ? { distr: 2 as const } : {}) },
@@ -116,7 +135,8 @@ function buildOptions(UPlot: typeof uPlot, series: Series, aligned: ReturnType<t
         ...(category || (bars && mode === 'numeric')
           ? {
               splits: () => labels.map((_, i) => (category ? i : (aligned.data[0][i] as number))),
-              values: (_u: uPlot, splits: number[]) => splits.map((s, i) => (category ? (labels[s] ?? '') : labels[i] ?? String(s))),
+              values: (_u: uPlot, splits: number[]) =>
+                splits.map((s, i) => (category ? (labels[s] ?? '') : (labels[i] ?? String(s)))),
               grid: { show: false },
             }
           : {}),
@@ -124,20 +144,32 @@ function buildOptions(UPlot: typeof uPlot, series: Series, aligned: ReturnType<t
       { ...axis, size: 60 },
     ],
     series: [
-      { label: mode === 'time' ? 'date' : 'x', value: category ? (_u, v) => (v === null ? '—' : (labels[v] ?? '')) : undefined },
+      {
+        label: mode === 'time' ? 'date' : 'x',
+        value: category ? (_u, v) => (v === null ? '—' : (labels[v] ?? '')) : undefined,
+      },
       ...keys.map((key, i) => {
         const color = PALETTE[i % PALETTE.length];
-        const base: uPlot.Series = { label: key, stroke: color, width: bars ? 1 : 1.75, points: { show: false }, spanGaps: false };
+        const base: uPlot.Series = {
+          label: key,
+          stroke: color,
+          width: bars ? 1 : 1.75,
+          points: { show: false },
+          spanGaps: false,
+        };
         if (!bars) return base;
         const barWidth = groupWidth / n;
         return {
           ...base,
           fill: `${color}cc`,
-          paths: UPlot.paths.bars!(
+          paths: UPlot.paths.bars?.(
             category && n > 1
               ? {
                   disp: {
-                    x0: { unit: 1, values: (u: uPlot) => (u.data[0] as number[]).map((x) => x - groupWidth / 2 + i * barWidth) },
+                    x0: {
+                      unit: 1,
+                      values: (u: uPlot) => (u.data[0] as number[]).map((x) => x - groupWidth / 2 + i * barWidth),
+                    },
                     size: { unit: 1, values: (u: uPlot) => (u.data[0] as number[]).map(() => barWidth) },
                   },
                 }
@@ -158,6 +190,7 @@ export function ResultChart({ series }: { series: Series }) {
   const aligned = toAligned(series);
   const points = aligned.labels.length;
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a theme change redraws (colours are read from CSS)
   useEffect(() => {
     const el = holder.current;
     if (!el || points === 0) return undefined;

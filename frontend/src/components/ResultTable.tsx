@@ -63,7 +63,12 @@ export function ResultTable({ columns, rows, highlight }: Props) {
                   className={col.kind === 'text' || col.kind === 'date' ? 'txt' : 'num'}
                   aria-sort={active ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}
                 >
-                  <button type="button" className="sort-btn" onClick={() => toggle(col)} title={col.description || undefined}>
+                  <button
+                    type="button"
+                    className="sort-btn"
+                    onClick={() => toggle(col)}
+                    title={col.description || undefined}
+                  >
                     {col.label}
                     <span aria-hidden="true" className="sort-icon">
                       {active ? (sort.dir === 1 ? '▲' : '▼') : '↕'}

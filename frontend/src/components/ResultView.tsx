@@ -26,14 +26,25 @@ export function ResultView({ run, result }: { run: Run; result: ScenarioResult }
         <div className="panel-head">
           <h2 id="summary-title">Result</h2>
           <div className="export" role="group" aria-label="Export">
-            <button type="button" className="btn" data-testid="export-csv" onClick={() => download(`${base}.csv`, toCsv(result.columns, result.rows), 'text/csv')}>
+            <button
+              type="button"
+              className="btn"
+              data-testid="export-csv"
+              onClick={() => download(`${base}.csv`, toCsv(result.columns, result.rows), 'text/csv')}
+            >
               Export CSV
             </button>
             <button
               type="button"
               className="btn"
               data-testid="export-json"
-              onClick={() => download(`${base}.json`, JSON.stringify({ run_id: run.run_id, manifest: run.manifest, result }, null, 2), 'application/json')}
+              onClick={() =>
+                download(
+                  `${base}.json`,
+                  JSON.stringify({ run_id: run.run_id, manifest: run.manifest, result }, null, 2),
+                  'application/json',
+                )
+              }
             >
               Export JSON
             </button>

@@ -3,9 +3,9 @@
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
-import { api, ApiError } from '@/lib/api';
+import { ApiError, api } from '@/lib/api';
 import { formatDateTime, statusLabel } from '@/lib/format';
-import { isTerminal } from '@/lib/types';
+import { isTerminal, type Progress, type RunStatus } from '@/lib/types';
 import { useRunWatcher } from '@/lib/useRunWatcher';
 import { ManifestPanel } from './ManifestPanel';
 import { ResultView } from './ResultView';
@@ -19,13 +19,20 @@ const CONNECTION_TEXT: Record<string, string> = {
   closed: 'complete',
 };
 
+/** The line under the progress bar: the outcome, the current step, or what we are waiting for. */
+function progressText(status: RunStatus | null, progress: Progress | null | undefined): string {
+  if (isTerminal(status)) return `Finished: ${statusLabel(status)}`;
+  if (progress) return `${progress.step}: ${progress.message || `${Math.round(progress.percent)}%`}`;
+  if (status) return statusLabel(status);
+  return 'Connecting…';
+}
+
 export function RunPage() {
   const id = useSearchParams().get('id');
   const state = useRunWatcher(id);
   const [cancelling, setCancelling] = useState(false);
   const [cancelError, setCancelError] = useState<string | null>(null);
   const [cancelNote, setCancelNote] = useState<string | null>(null);
-  const statusRef = useRef<HTMLDivElement>(null);
   const announcedTerminal = useRef(false);
 
   useEffect(() => {
@@ -40,7 +47,8 @@ export function RunPage() {
       <div className="page">
         <h1>Run</h1>
         <p className="empty">
-          No run selected. Start one from the <Link href="/">prompt</Link> or open one from your <Link href="/history/">history</Link>.
+          No run selected. Start one from the <Link href="/">prompt</Link> or open one from your{' '}
+          <Link href="/history/">history</Link>.
         </p>
       </div>
     );
@@ -93,14 +101,30 @@ export function RunPage() {
           </p>
         </div>
         <div className="run-controls">
-          <div ref={statusRef} className={`status-pill badge-${status ?? 'loading'}`} data-testid="run-status" data-status={status ?? ''} role="status" aria-live="polite">
+          <div
+            className={`status-pill badge-${status ?? 'loading'}`}
+            data-testid="run-status"
+            data-status={status ?? ''}
+            role="status"
+            aria-live="polite"
+          >
             {statusLabel(status)}
           </div>
-          <span className={`conn conn-${state?.connection ?? 'connecting'}`} data-testid="run-connection" data-connection={state?.connection ?? 'connecting'}>
+          <span
+            className={`conn conn-${state?.connection ?? 'connecting'}`}
+            data-testid="run-connection"
+            data-connection={state?.connection ?? 'connecting'}
+          >
             {CONNECTION_TEXT[state?.connection ?? 'connecting']}
           </span>
           {!terminal && !cancelNote && (
-            <button type="button" className="btn btn-danger" onClick={cancel} disabled={cancelling || !status} data-testid="cancel-button">
+            <button
+              type="button"
+              className="btn btn-danger"
+              onClick={cancel}
+              disabled={cancelling || !status}
+              data-testid="cancel-button"
+            >
               {cancelling ? 'Cancelling…' : 'Cancel'}
             </button>
           )}
@@ -124,7 +148,7 @@ export function RunPage() {
         >
           <div className="progress-fill" style={{ width: `${percent}%` }} />
         </div>
-        <p className="progress-text muted">{terminal ? `Finished: ${statusLabel(status)}` : progress ? `${progress.step}: ${progress.message || `${Math.round(progress.percent)}%`}` : status ? statusLabel(status) : 'Connecting…'}</p>
+        <p className="progress-text muted">{progressText(status, progress)}</p>
       </div>
 
       {cancelError && (
@@ -144,7 +168,10 @@ export function RunPage() {
       )}
       {state?.error && (
         <div className="notice notice-error" role="alert" data-testid="run-error">
-          <strong>{status === 'timed_out' ? 'Timed out' : 'Run failed'}{state.error.type ? ` (${state.error.type})` : ''}: </strong>
+          <strong>
+            {status === 'timed_out' ? 'Timed out' : 'Run failed'}
+            {state.error.type ? ` (${state.error.type})` : ''}:{' '}
+          </strong>
           {state.error.message}
         </div>
       )}
@@ -160,7 +187,11 @@ export function RunPage() {
           ) : terminal && run ? (
             <section className="panel">
               <h2>Result</h2>
-              <p className="empty">{status === 'succeeded' ? 'The run finished without a result.' : `No result: the run ${statusLabel(status)}.`}</p>
+              <p className="empty">
+                {status === 'succeeded'
+                  ? 'The run finished without a result.'
+                  : `No result: the run ${statusLabel(status)}.`}
+              </p>
               <p>
                 <Link href="/">Back to the prompt</Link>
               </p>

@@ -19,7 +19,8 @@ function describe(entry: TimelineEntry): string {
   if (entry.event === 'result') {
     const summary = data.result_summary;
     if (typeof summary === 'string') return summary;
-    if (summary && typeof summary === 'object' && 'summary' in summary) return String((summary as { summary: unknown }).summary);
+    if (summary && typeof summary === 'object' && 'summary' in summary)
+      return String((summary as { summary: unknown }).summary);
     return 'result ready';
   }
   return STATUS_TEXT[entry.status] ?? statusLabel(entry.status);
@@ -47,6 +48,7 @@ export function RunTimeline({ entries, status }: { entries: TimelineEntry[]; sta
   const pinned = useRef(true);
 
   // Follow new events unless the reader has scrolled up to look at older ones.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new event is what triggers the scroll
   useEffect(() => {
     const el = scroller.current;
     if (el && pinned.current) el.scrollTop = el.scrollHeight;
@@ -56,7 +58,11 @@ export function RunTimeline({ entries, status }: { entries: TimelineEntry[]; sta
       <h2 id="timeline-title">Timeline</h2>
       <ol className="steps" aria-label="Lifecycle">
         {STEPS.map((step) => (
-          <li key={step} className={`step ${reached(step) ? 'step-done' : ''} ${step === 'finished' && reached(step) ? `step-${status}` : ''}`} aria-current={last === step ? 'step' : undefined}>
+          <li
+            key={step}
+            className={`step ${reached(step) ? 'step-done' : ''} ${step === 'finished' && reached(step) ? `step-${status}` : ''}`}
+            aria-current={last === step ? 'step' : undefined}
+          >
             {step === 'finished' && reached(step) ? statusLabel(status) : step}
           </li>
         ))}
@@ -64,6 +70,7 @@ export function RunTimeline({ entries, status }: { entries: TimelineEntry[]; sta
       <div
         className="timeline-scroll"
         tabIndex={0}
+        role="region"
         aria-label="Run events"
         ref={scroller}
         onScroll={(e) => {
@@ -74,11 +81,19 @@ export function RunTimeline({ entries, status }: { entries: TimelineEntry[]; sta
         <ol className="timeline" data-testid="run-timeline" aria-live="polite" aria-relevant="additions">
           {entries.length === 0 && <li className="timeline-empty muted">Waiting for the first event…</li>}
           {entries.map((entry) => (
-            <li key={entry.seq} data-seq={entry.seq} data-event={entry.event} className={`tl tl-${entry.event} tl-status-${entry.status}`}>
-              <span className="tl-seq" aria-label={`event ${entry.seq}`}>
+            <li
+              key={entry.seq}
+              data-seq={entry.seq}
+              data-event={entry.event}
+              className={`tl tl-${entry.event} tl-status-${entry.status}`}
+            >
+              <span className="tl-seq">
+                <span className="sr-only">event </span>
                 {entry.seq}
               </span>
-              <span className={`badge badge-${entry.status}`}>{entry.event === 'status' ? statusLabel(entry.status) : entry.event}</span>
+              <span className={`badge badge-${entry.status}`}>
+                {entry.event === 'status' ? statusLabel(entry.status) : entry.event}
+              </span>
               <span className="tl-text">{describe(entry)}</span>
               <time className="tl-time" dateTime={entry.at} title={entry.at}>
                 {formatTime(entry.at)}

@@ -1,9 +1,16 @@
 'use client';
 
 import { useMemo, useState } from 'react';
-import { ApiError, type RunRequest } from '@/lib/api';
-import { describeFields, fieldForServerError, initialValues, parseField, parseForm, type FieldErrors } from '@/lib/schemaForm';
-import type { EngineInfo, RunAccepted, Scenario, Suggestion } from '@/lib/types';
+import type { ApiError } from '@/lib/api';
+import {
+  describeFields,
+  type FieldErrors,
+  fieldForServerError,
+  initialValues,
+  parseField,
+  parseForm,
+} from '@/lib/schemaForm';
+import type { EngineInfo, RunAccepted, RunRequest, Scenario, Suggestion } from '@/lib/types';
 import { ParamsForm } from './ParamsForm';
 import { ScoreBar } from './ScoreBar';
 
@@ -17,7 +24,9 @@ interface Props {
 }
 
 function newKey(): string {
-  return typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  return typeof crypto !== 'undefined' && 'randomUUID' in crypto
+    ? crypto.randomUUID()
+    : `${Date.now()}-${Math.random()}`;
 }
 
 /** One ranked suggestion: why it matched, what it delivers, its inputs, and the run button. */
@@ -92,10 +101,15 @@ export function ScenarioCard({ suggestion, scenario, prompt, engine, onRun, onSt
 
   const nErrors = Object.keys(errors).length;
   return (
-    <article className="card scenario-card" data-testid="scenario-card" data-scenario-id={suggestion.scenario_id} aria-labelledby={headingId}>
+    <article
+      className="card scenario-card"
+      data-testid="scenario-card"
+      data-scenario-id={suggestion.scenario_id}
+      aria-labelledby={headingId}
+    >
       <header className="card-head">
-        <span className="rank" aria-label={`Rank ${suggestion.rank}`}>
-          #{suggestion.rank}
+        <span className="rank">
+          <span className="sr-only">Rank </span>#{suggestion.rank}
         </span>
         <h3 id={headingId}>{suggestion.title}</h3>
         <ScoreBar score={suggestion.score} raw={suggestion.raw_score} />
@@ -110,7 +124,11 @@ export function ScenarioCard({ suggestion, scenario, prompt, engine, onRun, onSt
       {suggestion.matched_terms.length > 0 && (
         <ul className="chips" aria-label="Matched terms">
           {suggestion.matched_terms.map((term) => (
-            <li key={`${term.term}-${term.field}`} className="chip" title={`matched in ${term.field}, contributes ${term.contribution.toFixed(3)}`}>
+            <li
+              key={`${term.term}-${term.field}`}
+              className="chip"
+              title={`matched in ${term.field}, contributes ${term.contribution.toFixed(3)}`}
+            >
               {term.term}
               <span className="chip-sub">{term.field}</span>
             </li>
@@ -129,11 +147,16 @@ export function ScenarioCard({ suggestion, scenario, prompt, engine, onRun, onSt
       )}
       <form onSubmit={run} noValidate aria-label={`Inputs for ${suggestion.title}`}>
         <details className="inputs" open={open} onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
-          <summary>
-            Inputs{nErrors > 0 && <span className="badge badge-failed">{nErrors} to fix</span>}
-          </summary>
+          <summary>Inputs{nErrors > 0 && <span className="badge badge-failed">{nErrors} to fix</span>}</summary>
           {scenario ? (
-            <ParamsForm fields={fields} values={values} errors={errors} onChange={change} onBlur={blur} disabled={busy} />
+            <ParamsForm
+              fields={fields}
+              values={values}
+              errors={errors}
+              onChange={change}
+              onBlur={blur}
+              disabled={busy}
+            />
           ) : (
             <p className="muted">Loading the scenario’s inputs…</p>
           )}

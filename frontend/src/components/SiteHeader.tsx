@@ -14,7 +14,10 @@ export function SiteHeader() {
   return (
     <header className="site-header">
       <Link href="/" className="brand" aria-label="quantdesk home">
-        <span aria-hidden="true" className="brand-mark">◆</span> quantdesk
+        <span aria-hidden="true" className="brand-mark">
+          ◆
+        </span>{' '}
+        quantdesk
       </Link>
       <nav aria-label="Main">
         <ul>

@@ -28,7 +28,12 @@ export function ThemeToggle() {
   }
 
   return (
-    <button type="button" className="btn btn-ghost theme-toggle" onClick={cycle} aria-label={`${LABEL[theme]} (change)`}>
+    <button
+      type="button"
+      className="btn btn-ghost theme-toggle"
+      onClick={cycle}
+      aria-label={`${LABEL[theme]} (change)`}
+    >
       <span aria-hidden="true">{theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}</span>
       <span className="theme-label">{theme}</span>
     </button>

@@ -1,12 +1,14 @@
 /** The REST client. Relative URLs only: the UI and the API share one origin (CloudFront / :8080). */
 import type {
-  Params,
+  Catalogue,
+  ErrorBody,
   Run,
   RunAccepted,
+  RunCancelled,
   RunList,
+  RunRequest,
   Scenario,
   SuggestResponse,
-  EngineInfo,
 } from './types';
 
 /** A 4xx/5xx from the API, carrying the `{code, message, field}` error body. */
@@ -44,7 +46,7 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
     }
   }
   if (!response.ok) {
-    const err = (body ?? {}) as { code?: string; message?: string; field?: string | null };
+    const err = (body ?? {}) as Partial<ErrorBody>;
     throw new ApiError(
       response.status,
       err.code ?? `http_${response.status}`,
@@ -59,15 +61,8 @@ function post<T>(path: string, payload: unknown): Promise<T> {
   return request<T>(path, { method: 'POST', body: JSON.stringify(payload) });
 }
 
-export interface RunRequest {
-  scenario_id: string;
-  params: Params;
-  idempotency_key?: string;
-  provenance?: { prompt: string; rank: number; engine: EngineInfo };
-}
-
 export const api = {
-  scenarios: () => request<{ scenarios: Scenario[] }>('/analysis/scenarios').then((r) => r.scenarios),
+  scenarios: () => request<Catalogue>('/analysis/scenarios').then((r) => r.scenarios),
   scenario: (id: string) => request<Scenario>(`/analysis/scenarios/${encodeURIComponent(id)}`),
   suggest: (prompt: string, limit?: number) =>
     post<SuggestResponse>('/analysis/suggest', limit ? { prompt, limit } : { prompt }),
@@ -78,5 +73,5 @@ export const api = {
     if (cursor) qs.set('cursor', cursor);
     return request<RunList>(`/analysis/runs?${qs.toString()}`);
   },
-  cancel: (id: string) => post<{ run_id: string; status: string }>(`/analysis/runs/${encodeURIComponent(id)}/cancel`, {}),
+  cancel: (id: string) => post<RunCancelled>(`/analysis/runs/${encodeURIComponent(id)}/cancel`, {}),
 };

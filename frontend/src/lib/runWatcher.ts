@@ -5,8 +5,8 @@
  * event never duplicates a timeline entry.
  */
 import { ApiError } from './api';
-import { isTerminal } from './types';
 import type { Progress, Run, RunError, RunStatus, StreamEvent, TimelineEntry } from './types';
+import { isTerminal } from './types';
 
 export type Connection = 'connecting' | 'live' | 'reconnecting' | 'polling' | 'closed';
 
@@ -179,14 +179,14 @@ export class RunWatcher {
   }
 
   private mergeRun(run: Run): void {
-    // Entries may carry their payload under `data` or inline (the event's own fields).
+    // A timeline event's payload is the event itself, as for a streamed event.
     this.addEntries(
       (run.timeline ?? []).map((entry) => ({
         seq: Number(entry.seq),
         event: entry.event,
         status: entry.status,
         at: entry.at,
-        data: entry.data ?? (entry as unknown as Record<string, unknown>),
+        data: entry,
       })),
     );
     const patch: Partial<WatchState> = { run, fetchError: null };
@@ -216,10 +216,8 @@ export class RunWatcher {
       return true;
     } catch (exc) {
       if (exc instanceof ApiError && (exc.status === 404 || exc.status === 403 || exc.status === 401)) {
-        this.stop();
-        this.stopped = false;
         this.emit({ fatal: exc.message, connection: 'closed' });
-        this.stopped = true;
+        this.stop();
         return false;
       }
       this.emit({ fetchError: (exc as Error).message });

@@ -38,7 +38,9 @@ function resolveRef(node: JsonSchema, root: JsonSchema): JsonSchema {
   let current = node;
   for (let depth = 0; current.$ref && depth < 10; depth += 1) {
     const match = /^#\/(\$defs|definitions)\/(.+)$/.exec(current.$ref);
-    const target = match ? (root as Record<string, Record<string, JsonSchema> | undefined>)[match[1]]?.[match[2]] : undefined;
+    const target = match
+      ? (root as Record<string, Record<string, JsonSchema> | undefined>)[match[1]]?.[match[2]]
+      : undefined;
     if (!target) break;
     const { $ref: _ref, ...rest } = current;
     current = { ...target, ...rest };
@@ -55,7 +57,25 @@ function titleCase(name: string): string {
 }
 
 // pydantic titles are "Adx Period"; finance readers expect "ADX period".
-const ACRONYMS = new Set(['adx', 'ma', 'sma', 'ema', 'rsi', 'macd', 'atr', 'di', 'ic', 'etf', 'etfs', 'id', 'pe', 'eps', 'gics', 'vix', 'bb']);
+const ACRONYMS = new Set([
+  'adx',
+  'ma',
+  'sma',
+  'ema',
+  'rsi',
+  'macd',
+  'atr',
+  'di',
+  'ic',
+  'etf',
+  'etfs',
+  'id',
+  'pe',
+  'eps',
+  'gics',
+  'vix',
+  'bb',
+]);
 
 export function prettyLabel(title: string): string {
   return title
@@ -137,7 +157,12 @@ function describeField(name: string, raw: JsonSchema, root: JsonSchema, required
         minItems: node.minItems,
         maxItems: node.maxItems,
         pattern: items.pattern,
-        ...{ minimum: items.minimum, maximum: items.maximum, exclusiveMinimum: items.exclusiveMinimum, exclusiveMaximum: items.exclusiveMaximum },
+        ...{
+          minimum: items.minimum,
+          maximum: items.maximum,
+          exclusiveMinimum: items.exclusiveMinimum,
+          exclusiveMaximum: items.exclusiveMaximum,
+        },
       };
     }
     default:
@@ -207,12 +232,15 @@ export function parseField(field: FieldSpec, raw: string | boolean): ParseResult
   switch (field.kind) {
     case 'enum': {
       const match = field.options?.find((o) => String(o) === text);
-      return match === undefined ? { ok: false, error: `Choose one of ${field.options?.join(', ')}` } : { ok: true, value: match };
+      return match === undefined
+        ? { ok: false, error: `Choose one of ${field.options?.join(', ')}` }
+        : { ok: true, value: match };
     }
     case 'integer':
     case 'number': {
       const value = parseScalar(field.kind, text);
-      if (value === null) return { ok: false, error: field.kind === 'integer' ? 'Enter a whole number' : 'Enter a number' };
+      if (value === null)
+        return { ok: false, error: field.kind === 'integer' ? 'Enter a whole number' : 'Enter a number' };
       const bad = checkNumber(field, value as number);
       return bad ? { ok: false, error: bad } : { ok: true, value };
     }
@@ -229,7 +257,8 @@ export function parseField(field: FieldSpec, raw: string | boolean): ParseResult
       const values: JsonValue[] = [];
       for (const part of parts) {
         const value = parseScalar(itemKind, part);
-        if (value === null) return { ok: false, error: `“${part}” is not a ${itemKind === 'integer' ? 'whole number' : 'number'}` };
+        if (value === null)
+          return { ok: false, error: `“${part}” is not a ${itemKind === 'integer' ? 'whole number' : 'number'}` };
         if (typeof value === 'number') {
           const bad = checkNumber(field, value, `Each value`);
           if (bad) return { ok: false, error: bad };

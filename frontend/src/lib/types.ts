@@ -1,4 +1,12 @@
-/** Wire types of the quantdesk HTTP and SSE contracts (see shared ARCHITECTURE.md). */
+/**
+ * Types of the quantdesk HTTP and SSE contracts. The wire shapes are generated from the API's
+ * OpenAPI document (docs/openapi.json, itself generated from the pydantic models) into
+ * wire.gen.ts by `make contract`; this module names them for the UI and narrows the few
+ * free-form parts (params, input schemas, table rows). Contract: docs/contract.md.
+ */
+import type { components } from './wire.gen';
+
+type Wire = components['schemas'];
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type Params = Record<string, JsonValue | undefined>;
@@ -32,90 +40,38 @@ export interface JsonSchema {
   $defs?: Record<string, JsonSchema>;
 }
 
-export interface Scenario {
-  scenario_id: string;
-  version: string;
-  title: string;
-  description: string;
-  keywords: string[];
-  deliverables: string[];
-  methodology: string;
-  datasets: string[];
-  history_days: number;
-  inputs: JsonSchema;
-}
+export type Scenario = Omit<Wire['ScenarioSpec'], 'inputs'> & { inputs: JsonSchema };
+export type Catalogue = { scenarios: Scenario[] };
 
-export interface MatchedTerm {
-  term: string;
-  field: string;
-  contribution: number;
-}
+export type MatchedTerm = Wire['MatchedTerm'];
+export type Suggestion = Omit<Wire['Suggestion'], 'params'> & { params: Params };
+export type EngineInfo = Wire['Engine'];
+export type Understood = Wire['Understood'];
+export type SuggestResponse = Omit<Wire['SuggestResponse'], 'suggestions'> & { suggestions: Suggestion[] };
 
-export interface Suggestion {
-  rank: number;
-  scenario_id: string;
-  title: string;
-  description: string;
-  score: number;
-  raw_score: number;
-  matched_terms: MatchedTerm[];
-  why: string;
-  deliverables: string[];
-  params: Params;
-}
-
-export interface EngineInfo {
-  provider: string;
-  model: string;
-  version: string;
-  prompt_hash: string;
-  latency_ms: number;
-  fallback: boolean;
-  fallback_reason: string | null;
-}
-
-export interface Understood {
-  tickers?: string[] | null;
-  universe?: string | null;
-  sector?: string | null;
-  horizon_days?: number | null;
-  risk?: string | null;
-}
-
-export interface SuggestResponse {
-  prompt: string;
-  suggestions: Suggestion[];
-  understood: Understood;
-  no_confident_match: boolean;
-  engine: EngineInfo;
-}
-
-export const TERMINAL_STATUSES = ['succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+export type RunStatus = Wire['RunAccepted']['status'];
+export const TERMINAL_STATUSES = [
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+] as const satisfies readonly RunStatus[];
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
-export type RunStatus = 'queued' | 'running' | TerminalStatus;
 
 export function isTerminal(status: string | null | undefined): status is TerminalStatus {
   return (TERMINAL_STATUSES as readonly string[]).includes(status ?? '');
 }
 
-export interface Progress {
-  step: string;
-  percent: number;
-  message: string;
-}
+export type Progress = Wire['Progress'];
+export type RunError = Wire['RunError'];
+export type ErrorBody = Wire['ErrorBody'];
+export type RunRequest = Omit<Wire['RunRequest'], 'params'> & { params: Params };
+export type RunAccepted = Wire['RunAccepted'];
+export type RunCancelled = Wire['RunCancelled'];
+/** `data:` of one SSE event, and one entry of a run's timeline. */
+export type StreamEvent = Wire['RunEvent'];
 
-export interface RunError {
-  type: string;
-  message: string;
-}
-
-export interface RunAccepted {
-  run_id: string;
-  status: RunStatus;
-  stream_url: string;
-  status_url: string;
-}
-
+/** The UI's timeline entry (not on the wire): an event keyed by seq, with its payload. */
 export interface TimelineEntry {
   seq: number;
   event: string;
@@ -124,83 +80,13 @@ export interface TimelineEntry {
   data?: Record<string, unknown> | null;
 }
 
-export interface Column {
-  name: string;
-  label: string;
-  kind: 'text' | 'number' | 'percent' | 'integer' | 'date';
-  description?: string;
-}
-
-export interface Series {
-  name: string;
-  kind: 'line' | 'bar';
-  x: (string | number)[];
-  y: Record<string, (number | null)[]>;
-}
-
-export interface Claim {
-  text: string;
-  row?: string | null;
-  field?: string | null;
-}
-
-export interface DataQuality {
-  assets_requested: number;
-  assets_used: number;
-  rows_in: number;
-  rows_dropped: number;
-  dropped: Record<string, string>;
-  notes: string[];
-}
-
+export type Column = Wire['Column'];
+export type Series = Omit<Wire['Series'], 'x'> & { x: (string | number)[] };
+export type Claim = Wire['Claim'];
+export type DataQuality = Wire['DataQuality'];
 export type Row = Record<string, JsonValue>;
+export type ScenarioResult = Omit<Wire['ScenarioResult'], 'rows' | 'series'> & { rows: Row[]; series: Series[] };
 
-export interface ScenarioResult {
-  scenario_id: string;
-  as_of: string;
-  summary: string;
-  columns: Column[];
-  rows: Row[];
-  series: Series[];
-  narrative: Claim[];
-  data_quality: DataQuality;
-}
-
-export interface Run {
-  run_id: string;
-  scenario_id: string;
-  status: RunStatus;
-  created_at: string;
-  updated_at: string;
-  manifest: Record<string, unknown> | null;
-  progress: Progress | null;
-  error: RunError | null;
-  timeline: TimelineEntry[];
-  result: ScenarioResult | null;
-}
-
-export interface RunSummary {
-  run_id: string;
-  scenario_id: string;
-  status: RunStatus;
-  created_at: string;
-  updated_at: string;
-  duration_ms: number | null;
-}
-
-export interface RunList {
-  runs: RunSummary[];
-  next_cursor: string | null;
-}
-
-/** `data:` of one SSE event. */
-export interface StreamEvent {
-  run_id: string;
-  seq: number;
-  status: string;
-  at: string;
-  progress?: Progress;
-  error?: RunError;
-  result_summary?: unknown;
-  [key: string]: unknown;
-}
+export type Run = Omit<Wire['RunView'], 'result'> & { result: ScenarioResult | null };
+export type RunSummary = Wire['RunSummary'];
+export type RunList = Wire['RunPage'];

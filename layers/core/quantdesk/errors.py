@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx body of the API and the stream."""
+
+    code: str = Field(description="stable machine-readable code, e.g. invalid_request")
+    message: str
+    field: str | None = Field(description="the input at fault (dotted path), when there is one")
 
 
 class QuantdeskError(Exception):
@@ -20,7 +28,7 @@ class QuantdeskError(Exception):
         self.field = field
 
     def to_body(self) -> dict[str, str | None]:
-        return {"code": self.code, "message": self.message, "field": self.field}
+        return ErrorBody(code=self.code, message=self.message, field=self.field).model_dump()
 
 
 class InvalidRequest(QuantdeskError):

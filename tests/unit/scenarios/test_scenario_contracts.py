@@ -55,7 +55,7 @@ def test_spec_is_complete(scenario_id: str) -> None:
     assert spec.deliverables and "prices" in spec.datasets
     assert set(spec.datasets) <= set(SCHEMAS)
     assert spec.history_days > 0
-    schema = spec.inputs_schema()
+    schema = spec.inputs
     assert "universe" in schema["properties"]
     json.dumps(schema)
 

@@ -37,7 +37,7 @@ def reference_z(values: np.ndarray, limit: float = 0.01) -> np.ndarray:
 
 def test_factor_enum_matches_the_factor_library() -> None:
     # Given / When
-    schema = SPEC.inputs_schema()
+    schema = SPEC.inputs
     # Then the catalogue publishes every factor the library computes, as an enum
     assert get_args(FactorName) == ALL_FACTORS
     assert schema["properties"]["factor"]["enum"] == list(ALL_FACTORS)

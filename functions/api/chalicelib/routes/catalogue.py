@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalicelib.http import ApiBlueprint, json_response
 from quantdesk.errors import NotFound
-
-if TYPE_CHECKING:
-    from scenarios.base import ScenarioSpec
 
 # The catalogue (scenario specs) is imported on first use, not at cold start: a suggest-only
 # container never pays for it.
 routes = ApiBlueprint(__name__)
 
 
-def spec_card(spec: ScenarioSpec) -> dict[str, Any]:
-    card = spec.model_dump(mode="json")
-    card["inputs"] = spec.inputs_schema()
-    return card
-
-
 @routes.route("/analysis/scenarios", methods=["GET"], cors=True)
 def list_scenarios() -> Any:
     # cold start: the scenario specs load on the catalogue's first request
+    from scenarios.base import Catalogue  # noqa: PLC0415
     from scenarios.registry import specs  # noqa: PLC0415
 
-    return json_response({"scenarios": [spec_card(spec) for spec in specs().values()]})
+    return json_response(Catalogue(scenarios=list(specs().values())).model_dump(mode="json"))
 
 
 @routes.route("/analysis/scenarios/{scenario_id}", methods=["GET"], cors=True)
@@ -39,4 +31,4 @@ def get_scenario(scenario_id: str) -> Any:
     if spec is None:
         # escaped: the id comes from the URL and must not be reflected raw
         raise NotFound(f"unknown scenario {html.escape(scenario_id)!r}", field="scenario_id")
-    return json_response(spec_card(spec))
+    return json_response(spec.model_dump(mode="json"))

@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from chalicelib.http import ApiBlueprint, json_response, parse_body, parse_query
 from chalicelib.identity import caller
 from chalicelib.services import run_service
@@ -17,12 +15,6 @@ from quantdesk.errors import NotFound
 from quantdesk.observability import bind_run, logger
 
 routes = ApiBlueprint(__name__)
-
-
-class ListQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    limit: int = Field(20, ge=1, le=100)
-    cursor: str | None = Field(None, max_length=2048)
 
 
 def _check_run_id(run_id: str) -> None:
@@ -48,7 +40,10 @@ def start_run() -> Any:
 
 @routes.route("/analysis/runs", methods=["GET"], cors=True)
 def list_runs() -> Any:
-    query = parse_query(routes.current_request, ListQuery)
+    # cold start (see the module docstring)
+    from quantdesk.runs.models import RunListQuery  # noqa: PLC0415
+
+    query = parse_query(routes.current_request, RunListQuery)
     page = run_service().list_runs(caller(routes.current_request), query.limit, query.cursor)
     return json_response(page.model_dump(mode="json"))
 
@@ -56,12 +51,16 @@ def list_runs() -> Any:
 @routes.route("/analysis/runs/{run_id}", methods=["GET"], cors=True)
 def get_run(run_id: str) -> Any:
     _check_run_id(run_id)
-    return json_response(run_service().describe(run_id, caller(routes.current_request)))
+    view = run_service().describe(run_id, caller(routes.current_request))
+    return json_response(view.model_dump(mode="json"))
 
 
 @routes.route("/analysis/runs/{run_id}/cancel", methods=["POST"], cors=True)
 def cancel_run(run_id: str) -> Any:
+    # cold start (see the module docstring)
+    from quantdesk.runs.models import RunCancelled  # noqa: PLC0415
+
     _check_run_id(run_id)
     run = run_service().cancel(run_id, caller(routes.current_request))
     logger.info("run cancelled")
-    return json_response({"run_id": run.run_id, "status": run.status})
+    return json_response(RunCancelled(run_id=run.run_id, status=run.status).model_dump())

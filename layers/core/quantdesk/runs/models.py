@@ -6,6 +6,8 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scenarios.base import ScenarioResult
+
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "timed_out"]
 EventKind = Literal["status", "progress", "result", "error"]
 TERMINAL: Final[frozenset[str]] = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
@@ -83,20 +85,51 @@ class Run(BaseModel):
         return self.status in TERMINAL
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
 class RunEvent(BaseModel):
-    """One immutable, ordered event of a run (what the SSE stream carries)."""
+    """One immutable, ordered event of a run (what the SSE stream carries); the optional parts
+    are left out, not sent as null, when the event does not carry them."""
 
     run_id: str
     seq: int
     event: EventKind
     status: RunStatus
     at: str
-    progress: Progress | None = None
-    error: RunError | None = None
-    result_summary: dict[str, Any] | None = None
+    progress: Progress | None = Field(None, exclude_if=_absent)
+    error: RunError | None = Field(None, exclude_if=_absent)
+    result_summary: dict[str, Any] | None = Field(None, exclude_if=_absent)
 
     def data(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
+        return self.model_dump(mode="json")
+
+
+class RunView(Run):
+    """``GET /analysis/runs/{id}``: the run without its owner and storage key, its events so far
+    and, once it succeeded, its result."""
+
+    owner: str = Field(exclude=True)
+    result_key: str | None = Field(None, exclude=True)
+    timeline: list[RunEvent]
+    result: ScenarioResult | None = None
+
+
+class RunCancelled(BaseModel):
+    """``POST /analysis/runs/{id}/cancel``."""
+
+    run_id: str
+    status: RunStatus
+
+
+class RunListQuery(BaseModel):
+    """``GET /analysis/runs`` query string."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(20, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=2048, description="next_cursor of the last page")
 
 
 class RunSummary(BaseModel):

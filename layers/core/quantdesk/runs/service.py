@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -28,6 +27,7 @@ from quantdesk.runs.models import (
     RunManifest,
     RunRequest,
     RunSummaryPage,
+    RunView,
 )
 from quantdesk.runs.repository import NotActive, RunExists, RunRepository
 from quantdesk.runs.results import ResultStore
@@ -116,16 +116,13 @@ class RunService:
             raise NotFound(f"no run {run_id!r}", field="run_id")
         return run
 
-    def describe(self, run_id: str, owner: str) -> dict[str, Any]:
+    def describe(self, run_id: str, owner: str) -> RunView:
         run = self._owned(run_id, owner)
         timeline = self.repo.events_after(run_id, 0, TIMELINE_LIMIT)
         result = None
         if run.result_key and run.status == "succeeded":
             result = self.results.get(run.result_key)
-        body = run.model_dump(mode="json", exclude={"owner", "result_key"})
-        body["timeline"] = [event.data() for event in timeline]
-        body["result"] = result
-        return body
+        return RunView.model_validate({**dict(run), "timeline": timeline, "result": result})
 
     def list_runs(self, owner: str, limit: int, cursor: str | None) -> RunSummaryPage:
         after = _decode_cursor(cursor) if cursor else None

@@ -1,0 +1,297 @@
+"""The HTTP and SSE contract as an OpenAPI 3.1 document, built from the pydantic models the code
+validates requests with and serialises responses from. ``docs/openapi.json`` and the web UI's
+types generated from it (``frontend/src/lib/wire.gen.ts``) therefore cannot drift from the code:
+``make lint`` fails when either is stale, ``make contract`` rewrites both.
+
+``python -m quantdesk.openapi PATH`` writes the document; ``--check`` only compares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
+from pydantic_core import core_schema
+
+from quantdesk.errors import ErrorBody
+from quantdesk.ranking.models import SuggestRequest, SuggestResponse
+from quantdesk.runs.models import (
+    RunAccepted,
+    RunCancelled,
+    RunEvent,
+    RunListQuery,
+    RunPage,
+    RunRequest,
+    RunView,
+)
+from scenarios.base import Catalogue, ScenarioSpec
+
+#: bump the major part when a change breaks existing clients
+CONTRACT_VERSION: Final = "1.0.0"
+REF: Final = "#/components/schemas/{model}"
+
+#: request bodies are described as the API validates them, responses as it serialises them
+MODELS: Final[tuple[tuple[type[BaseModel], JsonSchemaMode], ...]] = (
+    (SuggestRequest, "validation"),
+    (RunRequest, "validation"),
+    (SuggestResponse, "serialization"),
+    (Catalogue, "serialization"),
+    (ScenarioSpec, "serialization"),
+    (RunAccepted, "serialization"),
+    (RunView, "serialization"),
+    (RunPage, "serialization"),
+    (RunCancelled, "serialization"),
+    (RunEvent, "serialization"),
+    (ErrorBody, "serialization"),
+)
+
+Method = Literal["get", "post"]
+
+SSE_FORMAT: Final = """\
+`text/event-stream`. The first chunk is `retry: <ms>`. Each event is `id: <seq>`, \
+`event: status|progress|result|error` and one `data:` line holding a RunEvent as JSON. Idle \
+streams get `: heartbeat` comments. The stream closes after the terminal status event (or \
+cleanly before the function's deadline; the client then resumes with Last-Event-ID)."""
+
+
+class ContractSchema(GenerateJsonSchema):
+    """A response field the server always sends is required, even when the model gives it a
+    default; only fields left out when empty (``exclude_if``) are optional."""
+
+    def field_is_required(
+        self,
+        field: core_schema.ModelField | core_schema.DataclassField | core_schema.TypedDictField,
+        total: bool,
+    ) -> bool:
+        if self.mode == "serialization":
+            return field.get("serialization_exclude_if") is None
+        return super().field_is_required(field, total)
+
+
+def _ref(model: type[BaseModel], mode: JsonSchemaMode, refs: dict[Any, Any]) -> dict[str, Any]:
+    ref: dict[str, Any] = refs[(model, mode)]
+    return ref
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _operation(
+    summary: str,
+    ok: tuple[int, dict[str, Any]],
+    errors: dict[int, str],
+    *,
+    body: dict[str, Any] | None = None,
+    parameters: list[dict[str, Any]] | None = None,
+    empty: dict[int, str] | None = None,
+    error_ref: dict[str, Any],
+) -> dict[str, Any]:
+    """``errors`` answer with an ErrorBody, ``empty`` statuses with no body."""
+    status, response = ok
+    operation: dict[str, Any] = {"summary": summary}
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
+    operation["responses"] = {
+        str(status): response,
+        **{str(code): {"description": text} for code, text in sorted((empty or {}).items())},
+        **{str(code): _json(error_ref, text) for code, text in sorted(errors.items())},
+    }
+    return operation
+
+
+def _path_param(name: str, description: str, pattern: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if pattern:
+        schema["pattern"] = pattern
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def _query_params(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(schema_generator=ContractSchema)
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema["properties"].items()
+    ]
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the API and the run stream."""
+    refs, defs = models_json_schema(MODELS, ref_template=REF, schema_generator=ContractSchema)
+
+    def ref(model: type[BaseModel], mode: JsonSchemaMode = "serialization") -> dict[str, Any]:
+        return _ref(model, mode, refs)
+
+    error = ref(ErrorBody)
+    bad_body = "invalid body: not JSON, not an object, over 64 KB or failing validation"
+    unavailable = "a dependency (DynamoDB, S3, Step Functions) failed; retry"
+    run_id = _path_param("run_id", "26-character run id", r"^[0-9a-z]{26}$")
+    paths: dict[str, dict[Method, dict[str, Any]]] = {
+        "/analysis/suggest": {
+            "post": _operation(
+                "Rank the scenario catalogue for a prompt",
+                (200, _json(ref(SuggestResponse), "ranked scenario cards")),
+                {400: bad_body},
+                body=ref(SuggestRequest, "validation"),
+                error_ref=error,
+            )
+        },
+        "/analysis/scenarios": {
+            "get": _operation(
+                "The scenario catalogue",
+                (200, _json(ref(Catalogue), "every scenario card")),
+                {},
+                error_ref=error,
+            )
+        },
+        "/analysis/scenarios/{scenario_id}": {
+            "get": _operation(
+                "One scenario card",
+                (200, _json(ref(ScenarioSpec), "the scenario card")),
+                {404: "unknown scenario (field scenario_id)"},
+                parameters=[_path_param("scenario_id", "catalogue id")],
+                error_ref=error,
+            )
+        },
+        "/analysis/run": {
+            "post": _operation(
+                "Start a run",
+                (202, _json(ref(RunAccepted), "stored queued; the execution started")),
+                {
+                    400: bad_body + "; params are checked against the scenario (field params.*)",
+                    404: "unknown scenario (field scenario_id)",
+                    409: "idempotency_key already used for another request",
+                    503: "the run could not be stored, or its execution could not start "
+                    "(the run is then stored failed)",
+                },
+                body=ref(RunRequest, "validation"),
+                error_ref=error,
+            )
+        },
+        "/analysis/runs": {
+            "get": _operation(
+                "The caller's runs, newest first",
+                (200, _json(ref(RunPage), "one page; next_cursor is null on the last")),
+                {400: "invalid limit or cursor", 503: unavailable},
+                parameters=_query_params(RunListQuery),
+                error_ref=error,
+            )
+        },
+        "/analysis/runs/{run_id}": {
+            "get": _operation(
+                "One run: state, manifest, timeline and result (the polling fallback)",
+                (200, _json(ref(RunView), "the run")),
+                {404: "no such run for this caller", 503: unavailable},
+                parameters=[run_id],
+                error_ref=error,
+            )
+        },
+        "/analysis/runs/{run_id}/cancel": {
+            "post": _operation(
+                "Cancel a run that is not finished",
+                (200, _json(ref(RunCancelled), "the run is cancelled")),
+                {
+                    404: "no such run for this caller",
+                    409: "the run already finished",
+                    503: unavailable,
+                },
+                parameters=[run_id],
+                error_ref=error,
+            )
+        },
+        "/runs/{run_id}/stream": {
+            "get": _operation(
+                "Follow a run's events live (Server-Sent Events)",
+                (
+                    200,
+                    {
+                        "description": SSE_FORMAT,
+                        "content": {"text/event-stream": {"schema": ref(RunEvent)}},
+                    },
+                ),
+                {
+                    400: "Last-Event-ID not a non-negative integer, or ahead of the run",
+                    401: "token missing, forged, expired or for another run",
+                    404: "no such run for the token's owner",
+                },
+                parameters=[
+                    run_id,
+                    {
+                        "name": "token",
+                        "in": "query",
+                        "required": True,
+                        "description": "from stream_url of POST /analysis/run",
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "Last-Event-ID",
+                        "in": "header",
+                        "required": False,
+                        "description": "resume after this seq (EventSource sends it itself)",
+                        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                    },
+                    {
+                        "name": "last_event_id",
+                        "in": "query",
+                        "required": False,
+                        "description": "the same, for a first connect (the header wins)",
+                        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                    },
+                ],
+                empty={204: "the client already has the terminal event: stop reconnecting"},
+                error_ref=error,
+            )
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "quantdesk",
+            "version": CONTRACT_VERSION,
+            "description": "Prompt-driven quant research: suggest, run, watch, read. Errors are "
+            '`{"code", "message", "field"}` with field naming the input at fault.',
+        },
+        "paths": paths,
+        "components": {"schemas": defs["$defs"]},
+    }
+
+
+def render() -> str:
+    return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m quantdesk.openapi", description=__doc__)
+    parser.add_argument("path", type=Path, help="where the document lives (docs/openapi.json)")
+    parser.add_argument("--check", action="store_true", help="fail when the file is stale")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = args.path.read_text() if args.path.exists() else ""
+        if current != text:
+            print(f"{args.path} is stale: run `make contract`", file=sys.stderr)
+            return 1
+        return 0
+    args.path.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
