@@ -1,5 +1,5 @@
-"""The SSE wire format of ``../shared/ARCHITECTURE.md``: ``retry:`` first, then per event
-``id:`` (the run's sequence number), ``event:`` and one ``data:`` line of JSON; heartbeats are
+"""The SSE wire format (docs/contract.md, "Stream"): ``retry:`` first, then per event ``id:``
+(the run's sequence number), ``event:`` and one ``data:`` line of JSON; heartbeats are
 comments."""
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ def events_only(messages: list[ServerSentEvent]) -> list[ServerSentEvent]:
     return [m for m in messages if m.event != "message"]
 
 
-def test_wire_format_follows_architecture(
+def test_wire_format_follows_the_contract(
     serve: Callable[..., Served], new_run: Callable[..., RunWriter]
 ) -> None:
     # Given a finished run with progress events

@@ -7,7 +7,7 @@ the concept term ``@<name>`` next to the ordinary word stems, so "PEAD", "post-e
 verb forms match too ("cointegrated pairs" ~ "cointegration of a pair").
 
 Adding jargon: append a surface form to a concept (or a new concept); tests in
-``tests/unit/ranking/test_lexicon.py`` show the expected behaviour.
+``tests/unit/ranking/test_text.py`` (``test_lexicon_*``) show the expected behaviour.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from scenarios.frames import SECTOR_NAMES, UNIVERSES
 
-#: default number of suggestions (ARCHITECTURE.md)
+#: default number of suggestions
 MAX_SCENARIOS = 5
 MAX_LIMIT = 20
 MAX_PROMPT_CHARS = 2000
