@@ -21,6 +21,7 @@ from pydantic_core import core_schema
 from quantdesk.errors import ErrorBody
 from quantdesk.ranking.models import SuggestRequest, SuggestResponse
 from quantdesk.runs.models import (
+    RUN_ID_PATTERN,
     RunAccepted,
     RunCancelled,
     RunEvent,
@@ -71,11 +72,6 @@ class ContractSchema(GenerateJsonSchema):
         if self.mode == "serialization":
             return field.get("serialization_exclude_if") is None
         return super().field_is_required(field, total)
-
-
-def _ref(model: type[BaseModel], mode: JsonSchemaMode, refs: dict[Any, Any]) -> dict[str, Any]:
-    ref: dict[str, Any] = refs[(model, mode)]
-    return ref
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -137,12 +133,12 @@ def document() -> dict[str, Any]:
     refs, defs = models_json_schema(MODELS, ref_template=REF, schema_generator=ContractSchema)
 
     def ref(model: type[BaseModel], mode: JsonSchemaMode = "serialization") -> dict[str, Any]:
-        return _ref(model, mode, refs)
+        return dict(refs[(model, mode)])
 
     error = ref(ErrorBody)
     bad_body = "invalid body: not JSON, not an object, over 64 KB or failing validation"
     unavailable = "a dependency (DynamoDB, S3, Step Functions) failed; retry"
-    run_id = _path_param("run_id", "26-character run id", r"^[0-9a-z]{26}$")
+    run_id = _path_param("run_id", "26-character run id", RUN_ID_PATTERN)
     paths: dict[str, dict[Method, dict[str, Any]]] = {
         "/analysis/suggest": {
             "post": _operation(
