@@ -1,10 +1,10 @@
 /** The REST client. Relative URLs only: the UI and the API share one origin (CloudFront / :8080). */
 import type {
+  CancelResult,
   Catalogue,
   ErrorBody,
   Run,
   RunAccepted,
-  RunCancelled,
   RunList,
   RunRequest,
   Scenario,
@@ -73,5 +73,5 @@ export const api = {
     if (cursor) qs.set('cursor', cursor);
     return request<RunList>(`/analysis/runs?${qs.toString()}`);
   },
-  cancel: (id: string) => post<RunCancelled>(`/analysis/runs/${encodeURIComponent(id)}/cancel`, {}),
+  cancel: (id: string) => post<CancelResult>(`/analysis/runs/${encodeURIComponent(id)}/cancel`, {}),
 };

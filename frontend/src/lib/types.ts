@@ -67,7 +67,7 @@ export type RunError = Wire['RunError'];
 export type ErrorBody = Wire['ErrorBody'];
 export type RunRequest = Omit<Wire['RunRequest'], 'params'> & { params: Params };
 export type RunAccepted = Wire['RunAccepted'];
-export type RunCancelled = Wire['RunCancelled'];
+export type CancelResult = Wire['CancelResult'];
 /** `data:` of one SSE event, and one entry of a run's timeline. */
 export type StreamEvent = Wire['RunEvent'];
 
@@ -89,4 +89,4 @@ export type ScenarioResult = Omit<Wire['ScenarioResult'], 'rows' | 'series'> & {
 
 export type Run = Omit<Wire['RunView'], 'result'> & { result: ScenarioResult | null };
 export type RunSummary = Wire['RunSummary'];
-export type RunList = Wire['RunPage'];
+export type RunList = Wire['RunSummaryPage'];

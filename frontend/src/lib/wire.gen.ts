@@ -239,7 +239,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["RunPage"];
+                        "application/json": components["schemas"]["RunSummaryPage"];
                     };
                 };
                 /** @description invalid limit or cursor */
@@ -355,7 +355,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["RunCancelled"];
+                        "application/json": components["schemas"]["CancelResult"];
                     };
                 };
                 /** @description no such run for this caller */
@@ -478,6 +478,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * CancelResult
+         * @description ``POST /analysis/runs/{id}/cancel``.
+         */
+        CancelResult: {
+            /** Run Id */
+            run_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
+        };
         /**
          * Catalogue
          * @description ``GET /analysis/scenarios``: every scenario card (a spec with its ``inputs`` schema).
@@ -606,32 +619,6 @@ export interface components {
              */
             field: string | null;
         };
-        /**
-         * Manifest
-         * @description Everything needed to reproduce a run: same manifest + same data => same result.
-         */
-        Manifest: {
-            /** Scenario Id */
-            scenario_id: string;
-            /** Scenario Version */
-            scenario_version: string;
-            /** Params */
-            params: {
-                [key: string]: unknown;
-            };
-            /** Data Snapshots */
-            data_snapshots: {
-                [key: string]: string;
-            };
-            /** Code Version */
-            code_version: string;
-            /** @default null */
-            provenance: components["schemas"]["Provenance-Output"] | null;
-            /** Timings */
-            timings: {
-                [key: string]: number;
-            };
-        };
         /** MatchedTerm */
         MatchedTerm: {
             /**
@@ -756,19 +743,6 @@ export interface components {
             /** Status Url */
             status_url: string;
         };
-        /**
-         * RunCancelled
-         * @description ``POST /analysis/runs/{id}/cancel``.
-         */
-        RunCancelled: {
-            /** Run Id */
-            run_id: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
-        };
         /** RunError */
         RunError: {
             /** Type */
@@ -810,15 +784,31 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
-        /** RunPage */
-        RunPage: {
-            /** Runs */
-            runs: components["schemas"]["RunSummary"][];
-            /**
-             * Next Cursor
-             * @default null
-             */
-            next_cursor: string | null;
+        /**
+         * RunManifest
+         * @description Everything needed to reproduce a run: same manifest + same data => same result.
+         */
+        RunManifest: {
+            /** Scenario Id */
+            scenario_id: string;
+            /** Scenario Version */
+            scenario_version: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Data Snapshots */
+            data_snapshots: {
+                [key: string]: string;
+            };
+            /** Code Version */
+            code_version: string;
+            /** @default null */
+            provenance: components["schemas"]["Provenance-Output"] | null;
+            /** Timings */
+            timings: {
+                [key: string]: number;
+            };
         };
         /** RunRequest */
         RunRequest: {
@@ -863,6 +853,16 @@ export interface components {
              */
             duration_ms: number | null;
         };
+        /** RunSummaryPage */
+        RunSummaryPage: {
+            /** Runs */
+            runs: components["schemas"]["RunSummary"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor: string | null;
+        };
         /**
          * RunView
          * @description ``GET /analysis/runs/{id}``: the run without its owner and storage key, its events so far
@@ -894,7 +894,7 @@ export interface components {
             finished_at: string | null;
             /** Event Seq */
             event_seq: number;
-            manifest: components["schemas"]["Manifest"];
+            manifest: components["schemas"]["RunManifest"];
             /** @default null */
             progress: components["schemas"]["Progress"] | null;
             /** @default null */

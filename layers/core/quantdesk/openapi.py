@@ -22,12 +22,12 @@ from quantdesk.errors import ErrorBody
 from quantdesk.ranking.models import SuggestRequest, SuggestResponse
 from quantdesk.runs.models import (
     RUN_ID_PATTERN,
+    CancelResult,
     RunAccepted,
-    RunCancelled,
     RunEvent,
     RunListQuery,
-    RunPage,
     RunRequest,
+    RunSummaryPage,
     RunView,
 )
 from scenarios.base import Catalogue, ScenarioSpec
@@ -45,8 +45,8 @@ MODELS: Final[tuple[tuple[type[BaseModel], JsonSchemaMode], ...]] = (
     (ScenarioSpec, "serialization"),
     (RunAccepted, "serialization"),
     (RunView, "serialization"),
-    (RunPage, "serialization"),
-    (RunCancelled, "serialization"),
+    (RunSummaryPage, "serialization"),
+    (CancelResult, "serialization"),
     (RunEvent, "serialization"),
     (ErrorBody, "serialization"),
 )
@@ -184,7 +184,7 @@ def document() -> dict[str, Any]:
         "/analysis/runs": {
             "get": _operation(
                 "The caller's runs, newest first",
-                (200, _json(ref(RunPage), "one page; next_cursor is null on the last")),
+                (200, _json(ref(RunSummaryPage), "one page; next_cursor is null on the last")),
                 {400: "invalid limit or cursor", 503: unavailable},
                 parameters=_query_params(RunListQuery),
                 error_ref=error,
@@ -202,7 +202,7 @@ def document() -> dict[str, Any]:
         "/analysis/runs/{run_id}/cancel": {
             "post": _operation(
                 "Cancel a run that is not finished",
-                (200, _json(ref(RunCancelled), "the run is cancelled")),
+                (200, _json(ref(CancelResult), "the run is cancelled")),
                 {
                     404: "no such run for this caller",
                     409: "the run already finished",

@@ -58,9 +58,9 @@ def get_run(run_id: str) -> Any:
 @routes.route("/analysis/runs/{run_id}/cancel", methods=["POST"], cors=True)
 def cancel_run(run_id: str) -> Any:
     # cold start (see the module docstring)
-    from quantdesk.runs.models import RunCancelled  # noqa: PLC0415
+    from quantdesk.runs.models import CancelResult  # noqa: PLC0415
 
     _check_run_id(run_id)
     run = run_service().cancel(run_id, caller(routes.current_request))
     logger.info("run cancelled")
-    return json_response(RunCancelled(run_id=run.run_id, status=run.status).model_dump())
+    return json_response(CancelResult(run_id=run.run_id, status=run.status).model_dump())

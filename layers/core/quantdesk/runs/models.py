@@ -116,7 +116,7 @@ class RunView(Run):
     result: ScenarioResult | None = None
 
 
-class RunCancelled(BaseModel):
+class CancelResult(BaseModel):
     """``POST /analysis/runs/{id}/cancel``."""
 
     run_id: str
