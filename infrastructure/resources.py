@@ -30,6 +30,8 @@ PREFIX: Final = "quantdesk"
 class Table:
     name: str
     stream_view: str = "NEW_AND_OLD_IMAGES"
+    #: items with this epoch-seconds attribute expire (rate-limit windows, idempotency keys)
+    ttl_attribute: str = keys.EXPIRES_AT
 
     def create_kwargs(self) -> dict[str, Any]:
         """``dynamodb.create_table`` arguments (also the template's key schema)."""
@@ -110,6 +112,78 @@ class Schedule:
     input: dict[str, Any] = field(default_factory=dict)
     timezone: str = "America/New_York"
 
+
+@dataclass(frozen=True)
+class UserPool:
+    """The Cognito user pool and its one app client (a public client: the web UI signs in with
+    the authorization-code + PKCE flow, the CLI with USER_PASSWORD_AUTH over TLS; both refresh).
+    API Gateway's Cognito authorizer, and locally the origin, accept this client's ID tokens."""
+
+    name: str
+    client_name: str
+    #: path of the web UI's sign-in callback on the site (CloudFront domain / local origin)
+    callback_path: str = "/auth/callback"
+    id_token_minutes: int = 60
+    refresh_token_days: int = 30
+    #: the local stack's researcher: requests without a token act as them (local stack only)
+    default_user: str = "researcher"
+
+    def create_pool_kwargs(self) -> dict[str, Any]:
+        """``cognito-idp.create_user_pool`` arguments (the template's pool has the same)."""
+        return {
+            "PoolName": self.name,
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+            "AutoVerifiedAttributes": ["email"],
+            "MfaConfiguration": "OFF",
+            "Policies": {
+                "PasswordPolicy": {
+                    "MinimumLength": 12,
+                    "RequireLowercase": True,
+                    "RequireUppercase": True,
+                    "RequireNumbers": True,
+                    "RequireSymbols": False,
+                }
+            },
+        }
+
+    def create_client_kwargs(self, pool_id: str, site_url: str) -> dict[str, Any]:
+        """``cognito-idp.create_user_pool_client`` arguments for the site at ``site_url``."""
+        return {
+            "UserPoolId": pool_id,
+            "ClientName": self.client_name,
+            "GenerateSecret": False,
+            "ExplicitAuthFlows": [
+                "ALLOW_USER_SRP_AUTH",
+                "ALLOW_USER_PASSWORD_AUTH",
+                "ALLOW_REFRESH_TOKEN_AUTH",
+            ],
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AllowedOAuthFlows": ["code"],
+            "AllowedOAuthScopes": ["openid", "email", "profile"],
+            "SupportedIdentityProviders": ["COGNITO"],
+            "CallbackURLs": [site_url.rstrip("/") + self.callback_path],
+            "LogoutURLs": [site_url.rstrip("/") + "/"],
+            "IdTokenValidity": self.id_token_minutes,
+            "AccessTokenValidity": self.id_token_minutes,
+            "RefreshTokenValidity": self.refresh_token_days,
+            "TokenValidityUnits": {
+                "IdToken": "minutes",
+                "AccessToken": "minutes",
+                "RefreshToken": "days",
+            },
+            "PreventUserExistenceErrors": "ENABLED",
+            "EnableTokenRevocation": True,
+        }
+
+
+def issuer(region: str, pool_id: str) -> str:
+    """The ``iss`` of the pool's tokens (the same URL shape on AWS and in moto)."""
+    return f"https://cognito-idp.{region}.amazonaws.com/{pool_id}"
+
+
+USER_POOL: Final = UserPool(name=f"{PREFIX}-users", client_name=f"{PREFIX}-web")
+#: Secrets Manager secret with the stream tokens' HMAC key (random; created, never shipped)
+STREAM_KEY_SECRET: Final = f"{PREFIX}/stream-signing-key"
 
 TABLE: Final = Table(name=f"{PREFIX}")
 DATA_BUCKET: Final = f"{PREFIX}-data"
@@ -248,6 +322,7 @@ def environment(region: str, account: str) -> dict[str, str]:
         "QD_RESULTS_BUCKET": RESULTS_BUCKET,
         "QD_SCENARIO_RUN_ARN": state_machine_arn(SCENARIO_RUN.name, region, account),
         "QD_INGESTION_ARN": state_machine_arn(INGESTION.name, region, account),
+        "QD_STREAM_SECRET_NAME": STREAM_KEY_SECRET,
         "POWERTOOLS_SERVICE_NAME": PREFIX,
     }
 

@@ -43,6 +43,9 @@ def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         dynamodb.create_table(**resources.TABLE.create_kwargs())
         for bucket in resources.BUCKETS:
             aws.client("s3").create_bucket(Bucket=bucket)
+        aws.client("secretsmanager").create_secret(
+            Name=resources.STREAM_KEY_SECRET, SecretString="k" * 48
+        )
         yield
     aws.reset()
     get_settings.cache_clear()

@@ -15,9 +15,16 @@ from pathlib import Path
 
 import httpx
 
+from quantdesk import aws
+
 ROOT = Path(__file__).resolve().parent.parent
-#: extra environment for test stacks: the SSE app's process-local counters (GET /runs/_stats)
-TEST_ENV = {"QD_STREAM_STATS": "1"}
+#: extra environment for test stacks: the SSE app's process-local counters (GET /runs/_stats);
+#: per-user run limits high enough for suites that start many runs as one user
+TEST_ENV = {
+    "QD_STREAM_STATS": "1",
+    "QD_MAX_STARTS_PER_MINUTE": "1000",
+    "QD_MAX_RUNS_IN_FLIGHT": "100",
+}
 
 
 def free_port() -> int:
@@ -36,14 +43,18 @@ class Stack:
 
 @contextlib.contextmanager
 def running_stack(
-    log: Path, *, extra_env: dict[str, str] | None = None, timeout_s: float = 120
+    log: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    timeout_s: float = 120,
 ) -> Iterator[Stack]:
     """The stack, ready (``/healthz`` answers); terminated on exit."""
     port, aws_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k != "LOCALSTACK_HOST"}
     env.update(TEST_ENV if extra_env is None else extra_env)
     command = [sys.executable, "-m", "infrastructure.local", "up"]
-    command += ["--port", str(port), "--aws-port", str(aws_port)]
+    command += ["--port", str(port), "--aws-port", str(aws_port), *args]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
@@ -68,3 +79,19 @@ def running_stack(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def stack_clients(stack: Stack) -> Iterator[None]:
+    """This process's AWS clients pointed at the stack's endpoint (restored afterwards)."""
+    previous = os.environ.get("LOCALSTACK_HOST")
+    os.environ["LOCALSTACK_HOST"] = stack.aws_endpoint
+    aws.reset()
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("LOCALSTACK_HOST", None)
+        else:
+            os.environ["LOCALSTACK_HOST"] = previous
+        aws.reset()

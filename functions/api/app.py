@@ -9,11 +9,13 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from chalice import Chalice, ConvertToMiddleware
 
+from chalicelib.http import uniform_responses
 from chalicelib.routes import catalogue, runs, suggest
 from quantdesk.observability import logger
 
 app = Chalice(app_name="quantdesk-api")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+app.register_middleware(uniform_responses, "http")
 app.register_blueprint(suggest.routes)
 app.register_blueprint(catalogue.routes)
 app.register_blueprint(runs.routes)

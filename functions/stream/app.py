@@ -20,25 +20,29 @@ from runstream.response import EventStreamResponse
 from runstream.settings import StreamSettings
 from runstream.tail import Heartbeat, TailHub, follow
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from quantdesk.errors import InvalidRequest, NotFound, QuantdeskError
+from quantdesk.errors import InvalidRequest, NotFound, QuantdeskError, for_status, quoted
 from quantdesk.observability import logger
 from quantdesk.runs import tokens
 from quantdesk.runs.models import RUN_ID_PATTERN, Run, RunEvent
 from quantdesk.runs.repository import RunRepository
 from quantdesk.settings import Settings, get_settings
+from quantdesk.web import API_HEADERS, bearer_challenge
 
-HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **API_HEADERS}
+LAST_EVENT_ID = re.compile(r"[0-9]{1,10}")
 #: the Lambda Web Adapter forwards the invocation's context (with its deadline, epoch ms)
 LAMBDA_CONTEXT_HEADER = "x-amzn-lambda-context"
 
 
 def last_event_id(request: Request) -> int:
     raw = request.headers.get("last-event-id") or request.query_params.get("last_event_id") or "0"
-    if not raw.isdigit():
+    # ASCII digits only: str.isdigit() also takes '²' or '٣', which int() then refuses
+    if not LAST_EVENT_ID.fullmatch(raw):
         raise InvalidRequest("Last-Event-ID must be a non-negative integer", field="last_event_id")
     return int(raw)
 
@@ -74,13 +78,14 @@ class StreamApp:
     async def _authorise(self, request: Request) -> tuple[Run, int]:
         run_id = request.path_params["run_id"]
         if not re.match(RUN_ID_PATTERN, run_id):
-            raise NotFound(f"no run {run_id!r}", field="run_id")
+            raise NotFound(f"no run {quoted(run_id)}", field="run_id")
         token = request.query_params.get("token")
-        owner = tokens.verify(self.settings.stream_secret, run_id, token)
+        key = await asyncio.to_thread(tokens.signing_key, self.settings.stream_secret_name)
+        owner = tokens.verify(key, run_id, token)
         after = last_event_id(request)
         run = await asyncio.to_thread(self.repo.get, run_id)
         if run is None or run.owner != owner:
-            raise NotFound(f"no run {run_id!r}", field="run_id")
+            raise NotFound(f"no run {quoted(run_id)}", field="run_id")
         if after > run.event_seq:
             raise InvalidRequest("Last-Event-ID is ahead of the run", field="last_event_id")
         return run, after
@@ -89,7 +94,10 @@ class StreamApp:
         try:
             run, after = await self._authorise(request)
         except QuantdeskError as exc:
-            return JSONResponse(exc.to_body(), status_code=exc.status)
+            headers = {**API_HEADERS, **exc.headers}
+            if exc.status == 401:
+                headers["WWW-Authenticate"] = bearer_challenge(exc.message)
+            return JSONResponse(exc.to_body(), status_code=exc.status, headers=headers)
         if run.terminal and after >= run.event_seq:
             # nothing will ever follow: 204 tells EventSource to stop reconnecting
             return Response(status_code=204, headers=HEADERS)
@@ -131,6 +139,17 @@ class StreamApp:
         return JSONResponse({"ok": True})
 
 
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own answers (unknown path, wrong method) and anything unexpected, in the
+    API's error shape."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status >= 500:
+        logger.exception("stream request failed")
+    message = {404: "no such path", 405: "method not allowed"}.get(status, "request refused")
+    error = for_status(status, message if status < 500 else "internal error")
+    return JSONResponse(error.to_body(), status_code=error.status, headers=API_HEADERS)
+
+
 def create_app(
     settings: Settings | None = None,
     stream: StreamSettings | None = None,
@@ -145,7 +164,8 @@ def create_app(
             Route("/runs/{run_id}/stream", handler.stream, methods=["GET"]),
             # the Lambda Web Adapter's readiness check (AWS_LWA_READINESS_CHECK_PATH)
             Route("/healthz", handler.health, methods=["GET"]),
-        ]
+        ],
+        exception_handlers={HTTPException: http_error, Exception: http_error},
     )
     app.state.stream = handler
     return app

@@ -21,26 +21,44 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--aws-port", type=int, default=4566)
     up.add_argument("--port", type=int, default=8080)
     up.add_argument("--no-sample", action="store_true", help="skip the sample-data ingestion")
+    up.add_argument(
+        "--require-sign-in",
+        action="store_true",
+        help="no default researcher: every API request needs a bearer token",
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     import uvicorn
 
+    from infrastructure import resources
     from infrastructure.local.cloud import LocalCloud
     from infrastructure.local.origin import build_origin
     from infrastructure.local.sample_data import ensure_sample_data
 
     started = time.perf_counter()
-    cloud = LocalCloud(host=args.host, port=args.aws_port).start()
+    site_url = f"http://{args.host}:{args.port}"
+    cloud = LocalCloud(host=args.host, port=args.aws_port, site_url=site_url).start()
     print(
         f"local cloud   {cloud.endpoint}  (LocalStack-compatible endpoint)",
         flush=True,
     )
     if not args.no_sample:
         print(ensure_sample_data(), flush=True)
-    origin = build_origin()
+    default_user = None if args.require_sign_in else resources.USER_POOL.default_user
+    origin = build_origin(cloud.identity, default_user=default_user)
     print(
-        f"quantdesk     http://{args.host}:{args.port}  (web UI, API and stream)",
+        f"quantdesk     {site_url}  (web UI, API and stream)",
+        flush=True,
+    )
+    print(
+        f"sign-in       user pool {cloud.identity.pool_id}, app client "
+        f"{cloud.identity.client_id}; "
+        + (
+            "every request needs a bearer token"
+            if default_user is None
+            else f"requests without a token act as '{default_user}'"
+        ),
         flush=True,
     )
     print(
@@ -50,7 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         uvicorn.run(
-            origin, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=1
+            origin,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+            server_header=False,
         )
     finally:
         cloud.stop()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infrastructure import resources
+from infrastructure.local.identity import LocalIdentity, ensure_identity
 from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from infrastructure.local.scheduler import Scheduler
 from infrastructure.local.stream_poller import StreamPoller
@@ -52,7 +53,10 @@ class LocalCloud:
     host: str = "127.0.0.1"
     port: int = 4566
     schedules: bool = True
+    #: the local origin's URL (CORS origin, the app client's sign-in callback)
+    site_url: str = "http://127.0.0.1:8080"
     runtime: LambdaRuntime = field(init=False)
+    identity: LocalIdentity = field(init=False)
     poller: StreamPoller | None = field(init=False, default=None)
     scheduler: Scheduler | None = field(init=False, default=None)
     _server: Any = field(init=False, default=None)
@@ -66,6 +70,7 @@ class LocalCloud:
         from moto.server import ThreadedMotoServer
 
         configure_environment(self.host, self.port)
+        os.environ["QD_ALLOWED_ORIGIN"] = self.site_url
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
         self.runtime = LambdaRuntime(resources.FUNCTIONS, REGION, ACCOUNT)
         install(self.runtime)
@@ -78,6 +83,7 @@ class LocalCloud:
                 f"moto was imported before the local cloud set its account ({account})"
             )
         self.deploy()
+        self.identity = ensure_identity(self.endpoint, REGION, self.site_url)
         self._start_stream_mappings()
         if self.schedules:
             self.scheduler = Scheduler(resources.SCHEDULES, self._start_execution)
@@ -97,6 +103,13 @@ class LocalCloud:
         dynamodb = aws.client("dynamodb")
         if resources.TABLE.name not in dynamodb.list_tables()["TableNames"]:
             dynamodb.create_table(**resources.TABLE.create_kwargs())
+            dynamodb.update_time_to_live(
+                TableName=resources.TABLE.name,
+                TimeToLiveSpecification={
+                    "Enabled": True,
+                    "AttributeName": resources.TABLE.ttl_attribute,
+                },
+            )
         s3 = aws.client("s3")
         existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
         for bucket in resources.BUCKETS:

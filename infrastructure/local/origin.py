@@ -1,9 +1,13 @@
 """The one local origin (``http://127.0.0.1:8080``), routed like CloudFront on AWS:
 
 * ``/analysis/*``, ``/predict`` -> the Chalice API, invoked with API Gateway proxy events
-  (chalice's LocalGateway builds them, with path parameters and request context);
+  (chalice's LocalGateway builds them, with path parameters and request context). The origin
+  plays API Gateway's part: the Cognito authorizer (``infrastructure.local.authorizer``) on
+  every route Chalice declares with one, the body-size limit, and errors in the API's shape;
 * ``/runs/{id}/stream`` -> the SSE ASGI app (what the Function URL serves on AWS);
 * everything else -> the static web UI export (``frontend/out``).
+
+Every response carries the security headers; nothing announces the server.
 """
 
 from __future__ import annotations
@@ -14,42 +18,129 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from infrastructure.local.authorizer import CognitoVerifier, JwksCache, missing_token
+from infrastructure.local.identity import LocalIdentity, sign_in
 from infrastructure.local.lambda_runtime import load_handler
-from infrastructure.resources import API, ROOT, STREAM, STREAM_ASGI
+from infrastructure.resources import API, ROOT, STREAM, STREAM_ASGI, USER_POOL
+from quantdesk.errors import NotFound, PayloadTooLarge, QuantdeskError, for_status
+from quantdesk.web import API_HEADERS, MAX_BODY_BYTES, PAGE_HEADERS
 
 WEB_ROOT = ROOT / "frontend" / "out"
+API_PREFIXES = ("/analysis", "/predict", "/runs")
 
 
-def api_gateway(chalice_app: Any) -> Any:
+class GatewayAuthorizer:
+    """Takes the place of chalice's LocalGatewayAuthorizer (which decodes Cognito tokens
+    without verifying them): routes with an authorizer get verified claims or a 401."""
+
+    def __init__(
+        self, app: Any, verifier: CognitoVerifier, anonymous: dict[str, Any] | None
+    ) -> None:
+        self.app = app
+        self.verifier = verifier
+        self.anonymous = anonymous
+
+    def authorize(self, raw_path: str, event: dict[str, Any], context: Any) -> tuple[Any, Any]:
+        context_ = event["requestContext"]
+        entry = self.app.routes.get(context_["resourcePath"], {}).get(context_["httpMethod"])
+        if entry is None or entry.authorizer is None:
+            return event, context
+        header = event["headers"].get("authorization")
+        if header is not None:
+            claims = self.verifier.claims(header)
+        elif self.anonymous is not None:
+            claims = self.anonymous
+        else:
+            raise missing_token()
+        context_["authorizer"] = {"claims": claims, "principalId": claims.get("cognito:username")}
+        return event, context
+
+
+def api_gateway(chalice_app: Any, authorizer: GatewayAuthorizer) -> Any:
     from chalice.config import Config
     from chalice.local import LocalGateway
 
-    return LocalGateway(chalice_app, Config(chalice_stage="local", config_from_disk={}))
+    gateway = LocalGateway(chalice_app, Config(chalice_stage="local", config_from_disk={}))
+    gateway._authorizer = authorizer  # type: ignore[assignment]
+    return gateway
 
 
-def build_origin(web_root: Path = WEB_ROOT) -> Starlette:
-    gateway = api_gateway(load_handler(API))
+def verifier_for(identity: LocalIdentity) -> CognitoVerifier:
+    def fetch() -> dict[str, Any]:
+        response = httpx.get(identity.jwks_url, timeout=5)
+        response.raise_for_status()
+        jwks: dict[str, Any] = response.json()
+        return jwks
+
+    return CognitoVerifier(identity.issuer, identity.client_id, JwksCache(fetch))
+
+
+def error(exc: QuantdeskError) -> Response:
+    return JSONResponse(exc.to_body(), status_code=exc.status, headers=exc.headers)
+
+
+async def read_body(request: Request) -> bytes:
+    """The body, refused (413) as soon as it is over the limit: by its Content-Length before
+    reading anything, or while reading a chunked one. Never buffered whole beyond the limit."""
+    declared = request.headers.get("content-length")
+    too_large = PayloadTooLarge(f"request body is over {MAX_BODY_BYTES} bytes", field="body")
+    if declared and (not declared.isascii() or not declared.isdigit()):
+        raise for_status(400, "invalid Content-Length")
+    if declared and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def build_origin(
+    identity: LocalIdentity,
+    *,
+    default_user: str | None = USER_POOL.default_user,
+    web_root: Path = WEB_ROOT,
+) -> Starlette:
+    """The origin. ``default_user``: who a request without an Authorization header acts as
+    (signed in once, through the pool, at start); None requires a token on every route."""
+    from chalice.local import LocalGatewayException
+
+    chalice_app = load_handler(API)
+    verifier = verifier_for(identity)
+    anonymous = None
+    if default_user is not None:
+        anonymous = verifier.claims("Bearer " + sign_in(identity, default_user).id_token)
+    gateway = api_gateway(chalice_app, GatewayAuthorizer(chalice_app, verifier, anonymous))
     stream_app: ASGIApp = load_handler(replace(STREAM, handler=STREAM_ASGI))  # type: ignore[assignment]
 
     async def api(request: Request) -> Response:
-        from chalice.local import LocalGatewayException
-
-        body = await request.body()
+        try:
+            body = await read_body(request)
+        except QuantdeskError as exc:
+            return error(exc)
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         headers = dict(request.headers)
         try:
             response = await asyncio.to_thread(
                 gateway.handle_request, request.method, path, headers, body
             )
-        except LocalGatewayException as exc:
-            return Response(exc.body or b"", status_code=exc.CODE, headers=exc.headers)
+        except QuantdeskError as exc:
+            return error(exc)
+        except LocalGatewayException:
+            # API Gateway's "Missing Authentication Token" for an unknown route: the template's
+            # gateway responses turn it into this 404 on AWS too
+            return error(NotFound(f"no route {request.method} {request.url.path}"))
         content = response.get("body") or b""
         if response.get("isBase64Encoded"):
             content = base64.b64decode(content)
@@ -59,17 +150,20 @@ def build_origin(web_root: Path = WEB_ROOT) -> Starlette:
         return Response(content, status_code=response["statusCode"], headers=out_headers)
 
     async def not_built(request: Request) -> Response:
-        return PlainTextResponse(
-            "The web UI is not built yet: run `make frontend` (make up does it).", 503
-        )
+        return error(for_status(503, "the web UI is not built yet: run `make frontend`"))
 
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
-    methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        return error(for_status(status, _REASONS.get(status, "request refused")))
+
+    methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
     routes: list[Any] = [
         Route("/healthz", health),
         Route("/analysis/{rest:path}", api, methods=methods),
+        Route("/analysis", api, methods=methods),
         Route("/predict", api, methods=methods),
         Mount("/runs", app=_prefixed(stream_app, "/runs")),
     ]
@@ -77,7 +171,46 @@ def build_origin(web_root: Path = WEB_ROOT) -> Starlette:
         routes.append(Mount("/", app=StaticFiles(directory=web_root, html=True)))
     else:
         routes.append(Route("/{path:path}", not_built))
-    return Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    app.state.identity = identity
+    return SecurityHeaders(app)  # type: ignore[return-value]
+
+
+_REASONS = {
+    404: "no such page",
+    405: "method not allowed on this path",
+    500: "internal error",
+}
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response that has not set its own (the API's and
+    the stream's are strict; pages get the UI's policy) and drops any server banner."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.state = getattr(app, "state", None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        extra = API_HEADERS if path.startswith(API_PREFIXES) else PAGE_HEADERS
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
+                present = {k.lower() for k, _ in headers}
+                headers += [
+                    (k.lower().encode(), v.encode())
+                    for k, v in extra.items()
+                    if k.lower().encode() not in present
+                ]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _prefixed(app: ASGIApp, prefix: str) -> ASGIApp:

@@ -68,7 +68,7 @@ def open_run(run_id: str) -> tuple[Any, str]:
     repo = RunRepository(settings.table_name)
     repo.create(queued_run(run_id, LOCAL_OWNER, scenario_id="bench", now="2026-01-01T00:00:00Z"))
     mark_running(repo, run_id)
-    token = tokens.issue(settings.stream_secret, run_id, LOCAL_OWNER)
+    token = tokens.issue(tokens.signing_key(settings.stream_secret_name), run_id, LOCAL_OWNER)
     return repo, f"/runs/{run_id}/stream?token={token}"
 
 

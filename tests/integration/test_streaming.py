@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -20,17 +19,17 @@ import httpx
 import pytest
 from httpx_sse import ServerSentEvent, aconnect_sse, connect_sse
 
-from quantdesk import aws
 from quantdesk.runs import tokens
 from quantdesk.runs.models import Progress
 from quantdesk.runs.repository import RunRepository
 from quantdesk.settings import get_settings
 from tests.conftest import Stack
+from tests.stack import stack_clients
 from tests.unit.stream.run_writer import RunWriter, mark_running, token_for
 
 pytestmark = pytest.mark.integration
 
-LOCAL_OWNER = "local"  # the API's caller when no authorizer is configured
+LOCAL_OWNER = "local"  # an owner for runs written straight into the table
 
 
 @pytest.fixture(scope="module")
@@ -42,16 +41,8 @@ def client(stack: Stack) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def stack_aws(stack: Stack) -> Iterator[None]:
     """This process's AWS clients pointed at the stack's endpoint (restored afterwards)."""
-
-    previous = os.environ.get("LOCALSTACK_HOST")
-    os.environ["LOCALSTACK_HOST"] = stack.aws_endpoint
-    aws.reset()
-    yield
-    if previous is None:
-        os.environ.pop("LOCALSTACK_HOST", None)
-    else:
-        os.environ["LOCALSTACK_HOST"] = previous
-    aws.reset()
+    with stack_clients(stack):
+        yield
 
 
 def read(client: httpx.Client, url: str, **kwargs: Any) -> list[ServerSentEvent]:
@@ -239,6 +230,7 @@ def test_writes_reach_a_live_subscriber_in_order_through_the_projector(
     [("forged", 401), ("expired", 401), ("other_run", 401), ("other_owner", 404)],
 )
 def test_bad_tokens_get_401_or_404_and_no_data(
+    stack_aws: None,
     client: httpx.Client,
     finished: tuple[dict[str, Any], list[ServerSentEvent]],
     case: str,
@@ -246,7 +238,7 @@ def test_bad_tokens_get_401_or_404_and_no_data(
 ) -> None:
     accepted, _ = finished
     run_id = accepted["run_id"]
-    secret = get_settings().stream_secret
+    secret = tokens.signing_key(get_settings().stream_secret_name)
     good = accepted["stream_url"].split("token=")[1]
     token = {
         "forged": good[:-6] + "AAAAAA",

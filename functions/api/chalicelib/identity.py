@@ -1,15 +1,18 @@
-"""Who is calling. On AWS the API Gateway authorizer puts the caller's claims in the request
-context; locally (no authorizer) everyone is the single local researcher."""
+"""Who is calling: the ``sub`` claim API Gateway's Cognito authorizer verified and put in the
+request context. Locally the origin verifies tokens the same way and fills in the same claims,
+so there is no other path: a request without claims never reaches a view on either."""
 
 from __future__ import annotations
 
 from chalice.app import Request
 
-LOCAL_OWNER = "local"
+from quantdesk.errors import Unauthorized
 
 
 def caller(request: Request) -> str:
     authorizer = (request.context or {}).get("authorizer") or {}
     claims = authorizer.get("claims") or {}
-    owner = claims.get("sub") or authorizer.get("principalId")
-    return str(owner) if owner else LOCAL_OWNER
+    owner = claims.get("sub")
+    if not owner:
+        raise Unauthorized("sign in: no verified identity on the request")
+    return str(owner)

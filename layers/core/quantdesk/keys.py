@@ -10,6 +10,11 @@ created from the same constants (``infrastructure.resources``).
 | applied batch    | DATASET#<name>  | BATCH#<sha256>     |               |                   |
 | ingestion run    | INGEST#<run_id> | INGEST             | INGESTS       | <created_at>#<id> |
 | ingested batch   | SOURCE#<source> | BATCH#<fingerprint>|               |                   |
+| runs in flight   | LIMIT#<owner>   | INFLIGHT           |               |                   |
+| starts in minute | LIMIT#<owner>   | STARTS#<epoch min> |               |                   |
+| idempotency key  | IDEM#<owner>    | KEY#<sha256 of key>|               |                   |
+
+Limit windows and idempotency keys carry ``expires_at`` (epoch seconds, the table's TTL).
 """
 
 from __future__ import annotations
@@ -76,3 +81,22 @@ def ingest_key(run_id: str) -> dict[str, str]:
 def source_batch_key(source: str, fingerprint: str) -> dict[str, str]:
     """A source batch already ingested (same files / same generator input): re-runs skip it."""
     return {PK: f"SOURCE#{source}", SK: batch_sk(fingerprint)}
+
+
+# -- per-user limits and idempotency keys (issue 12) --------------------------------------------
+#: the table's TTL attribute (epoch seconds)
+EXPIRES_AT: Final = "expires_at"
+
+
+def inflight_key(owner: str) -> dict[str, str]:
+    """The set of an owner's run ids that hold an in-flight slot."""
+    return {PK: f"LIMIT#{owner}", SK: "INFLIGHT"}
+
+
+def starts_key(owner: str, minute: int) -> dict[str, str]:
+    """An owner's run starts in one clock minute (``minute`` = epoch seconds // 60)."""
+    return {PK: f"LIMIT#{owner}", SK: f"STARTS#{minute}"}
+
+
+def idempotency_key(owner: str, key_digest: str) -> dict[str, str]:
+    return {PK: f"IDEM#{owner}", SK: f"KEY#{key_digest}"}

@@ -50,8 +50,25 @@ class Settings(EnvSettings):
         "arn:aws:states:us-east-1:000000000000:stateMachine:quantdesk-ingestion",
         description="ARN of the ingestion state machine",
     )
-    stream_secret: str = Field("local-dev-secret", description="HMAC key for stream tokens")
+    stream_secret_name: str = Field(
+        "quantdesk/stream-signing-key",
+        description="Secrets Manager secret holding the stream tokens' HMAC key (no default key)",
+    )
+    max_runs_in_flight: int = Field(
+        5, ge=1, le=1000, description="per user: runs queued or running at once (429 above)"
+    )
+    max_starts_per_minute: int = Field(
+        10, ge=1, le=10000, description="per user: runs started per clock minute (429 above)"
+    )
     public_base_url: str = Field("", description="origin prefix for URLs handed to clients")
+    allowed_origin: str = Field(
+        "http://127.0.0.1:8080",
+        description="the one web origin CORS allows (the CloudFront domain on AWS)",
+    )
+    user_pool_arn: str = Field(
+        "arn:aws:cognito-idp:us-east-1:000000000000:userpool/local",
+        description="the Cognito user pool API Gateway's authorizer trusts",
+    )
     code_version: str = Field("dev", description="deployed code version, stored in manifests")
 
 

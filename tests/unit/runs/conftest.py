@@ -1,10 +1,40 @@
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from chalice.test import Client
+
+
+def claims_header(sub: str) -> str:
+    """An Authorization header chalice's test client turns into authorizer claims (it decodes,
+    never verifies: verification is API Gateway's job, and the local origin's; see
+    tests/unit/local/test_authorizer.py)."""
+    payload = base64.urlsafe_b64encode(json.dumps({"sub": sub, "cognito:username": sub}).encode())
+    return f"x.{payload.decode().rstrip('=')}.x"
+
+
+class SignedInClient:
+    """The chalice test client acting as ``owner`` unless a request passes its own headers."""
+
+    def __init__(self, http: Any, owner: str) -> None:
+        self.http = http
+        self.owner = owner
+
+    def as_user(self, owner: str) -> SignedInClient:
+        return SignedInClient(self.http, owner)
+
+    def __getattr__(self, method: str) -> Any:
+        call = getattr(self.http, method)
+
+        def request(path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+            merged = {"Authorization": claims_header(self.owner), **(headers or {})}
+            return call(path, headers=merged, **kwargs)
+
+        return request
 
 
 @pytest.fixture
@@ -13,5 +43,5 @@ def api(moto_aws: None, api_client: Client) -> Iterator[Any]:
     from chalicelib import services  # noqa: PLC0415 - on sys.path once the API app is loaded
 
     services.run_service.cache_clear()
-    yield api_client.http
+    yield SignedInClient(api_client.http, "local")
     services.run_service.cache_clear()

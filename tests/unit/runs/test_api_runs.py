@@ -23,7 +23,7 @@ def post(api: Any, path: str, body: Any) -> Any:
     [
         ("{not json", 400, "body"),
         ("[" * 5000 + "]" * 5000, 400, "body"),
-        ('{"scenario_id": "' + "a" * 70_000 + '"}', 400, "body"),
+        ('{"scenario_id": "' + "a" * 70_000 + '"}', 413, "body"),
         ("[1, 2]", 400, "body"),
         ("", 400, "body"),
         ({}, 400, "scenario_id"),
@@ -45,7 +45,7 @@ def test_bad_run_requests_get_a_4xx_naming_the_field(
     assert response.status_code == status
     problem = json.loads(response.body)
     assert problem["field"] == field
-    assert problem["code"] in {"invalid_request", "not_found"}
+    assert problem["code"] in {"invalid_request", "not_found", "payload_too_large"}
     assert problem["message"]
 
 
@@ -74,3 +74,47 @@ def test_list_runs_validates_its_query(api: Any) -> None:
     assert json.loads(api.get("/analysis/runs?limit=abc").body)["field"] == "limit"
     assert json.loads(api.get("/analysis/runs").body) == {"runs": [], "next_cursor": None}
     assert json.loads(api.get("/analysis/runs?cursor=%%%").body)["field"] == "cursor"
+
+
+def test_idempotency_key_header_retries_a_failed_start_and_checks_its_spelling(api: Any) -> None:
+    body = json.dumps({"scenario_id": "trend_strength", "params": {}})
+    headers = {**JSON, "Idempotency-Key": '"order-7"'}
+    # no state machine in moto_aws: the first attempt fails before its execution starts...
+    assert api.post("/analysis/run", body=body, headers=headers).status_code == 503
+    # ...so the retry with the same key is attempted again (a new run), not replayed as failed
+    assert api.post("/analysis/run", body=body, headers=headers).status_code == 503
+    runs, _ = RunRepository(get_settings().table_name).list_for_owner("local", 10, None)
+    assert len(runs) == 2
+    differing = json.dumps({"scenario_id": "trend_strength", "idempotency_key": "other"})
+    response = api.post("/analysis/run", body=differing, headers=headers)
+    assert (response.status_code, json.loads(response.body)["field"]) == (400, "idempotency_key")
+    for bad in ("", "x" * 129, "a b"):
+        response = api.post("/analysis/run", body=body, headers={**JSON, "Idempotency-Key": bad})
+        assert response.status_code == 400, bad
+        assert json.loads(response.body)["field"] == "Idempotency-Key"
+
+
+def test_another_users_run_is_a_404_that_reveals_nothing(api: Any) -> None:
+    body = json.dumps({"scenario_id": "trend_strength", "params": {}})
+    api.post("/analysis/run", body=body, headers=JSON)
+    runs, _ = RunRepository(get_settings().table_name).list_for_owner("local", 10, None)
+    run_id = runs[0].run_id
+    mallory = api.as_user("mallory")
+    for method, path in (
+        ("get", f"/analysis/runs/{run_id}"),
+        ("post", f"/analysis/runs/{run_id}/cancel"),
+    ):
+        theirs = getattr(mallory, method)(path)
+        missing = getattr(mallory, method)(path.replace(run_id, "0" * 26))
+        assert theirs.status_code == missing.status_code == 404
+        assert json.loads(theirs.body)["message"] == json.loads(missing.body)["message"].replace(
+            "0" * 26, run_id
+        )
+    listed = json.loads(mallory.get("/analysis/runs").body)["runs"]
+    assert listed == []
+
+
+def test_without_verified_claims_a_run_route_is_a_401(moto_aws: None, api_client: Any) -> None:
+    response = api_client.http.get("/analysis/runs")
+    assert response.status_code == 401
+    assert json.loads(response.body)["code"] == "unauthorized"

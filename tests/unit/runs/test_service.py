@@ -44,7 +44,10 @@ def test_start_stores_a_queued_run_with_a_complete_manifest(service: RunService)
     assert run.manifest.scenario_version
     assert accepted.status_url == f"/analysis/runs/{accepted.run_id}"
     token = accepted.stream_url.split("token=")[1]
-    assert tokens.verify(get_settings().stream_secret, accepted.run_id, token) == "alice"
+    assert (
+        tokens.verify(tokens.signing_key(get_settings().stream_secret_name), accepted.run_id, token)
+        == "alice"
+    )
     arn = resources.state_machine_arn(resources.SCENARIO_RUN.name, REGION, ACCOUNT)
     executions = aws.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"]
     assert [e["name"] for e in executions] == [accepted.run_id]

@@ -5,9 +5,10 @@ import time
 
 import pytest
 
-from quantdesk.errors import Unauthorized
+from quantdesk import aws
+from quantdesk.errors import ServiceUnavailable, Unauthorized
 from quantdesk.runs import tokens
-from quantdesk.runs.ids import idempotent_run_id, new_run_id
+from quantdesk.runs.ids import created_ms, new_run_id
 from quantdesk.runs.models import RUN_ID_PATTERN
 
 
@@ -52,7 +53,49 @@ def test_run_ids_are_unique_well_formed_and_time_ordered() -> None:
     assert first < min(ids)
 
 
-def test_idempotent_ids_depend_on_owner_and_key() -> None:
-    assert idempotent_run_id("a", "k") == idempotent_run_id("a", "k")
-    assert idempotent_run_id("a", "k") != idempotent_run_id("b", "k")
-    assert re.match(RUN_ID_PATTERN, idempotent_run_id("a", "k"))
+def test_a_run_id_carries_its_creation_time() -> None:
+    before = time.time_ns() // 1_000_000
+    run_id = new_run_id()
+    assert before <= created_ms(run_id) <= time.time_ns() // 1_000_000
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        lambda t: "+" + t,  # int() takes a sign
+        lambda t: "0" + t,  # and leading zeros
+        lambda t: t[:3] + "_" + t[3:],  # and underscores between digits
+        lambda t: " " + t,  # and surrounding space
+        lambda t: t.replace(".", "=.", 2).replace("=.", ".", 1),  # padded owner segment
+        lambda t: t[:-1] + "\u00e9",  # non-ASCII in the signature (was a 500)
+        lambda t: t[:-1] + "\ud800",  # a lone surrogate
+        lambda t: t + "A" * 600,  # absurdly long
+    ],
+)
+def test_only_the_canonical_spelling_of_a_token_is_accepted(variant: object) -> None:
+    token = tokens.issue("s3cret", "run1", "alice")
+    assert tokens.verify("s3cret", "run1", token) == "alice"
+    with pytest.raises(Unauthorized):
+        tokens.verify("s3cret", "run1", variant(token))  # type: ignore[operator]
+
+
+def test_a_non_canonical_owner_encoding_is_refused() -> None:
+    # "alice" in base64url is YWxpY2U; YWxpY2V decodes to the same bytes (other trailing bits)
+    token = tokens.issue("s3cret", "run1", "alice")
+    expires, owner, signature = token.split(".")
+    assert owner == "YWxpY2U"
+    with pytest.raises(Unauthorized):
+        tokens.verify("s3cret", "run1", f"{expires}.YWxpY2V.{signature}")
+
+
+def test_stream_tokens_live_minutes_not_hours() -> None:
+    assert 60 <= tokens.DEFAULT_TTL_S <= 15 * 60
+
+
+def test_the_signing_key_comes_from_secrets_manager(moto_aws: None) -> None:
+    aws.client("secretsmanager").create_secret(Name="short", SecretString="tiny")
+    assert tokens.signing_key("quantdesk/stream-signing-key") == "k" * 48
+    with pytest.raises(ServiceUnavailable):
+        tokens.signing_key("short")  # a weak key is refused, not used
+    with pytest.raises(ServiceUnavailable):
+        tokens.signing_key("no/such/secret")

@@ -111,4 +111,6 @@ class RunWriter:
 
 
 def token_for(run: RunWriter, owner: str | None = None, ttl_s: int = 600) -> str:
-    return tokens.issue(get_settings().stream_secret, run.run_id, owner or run.owner, ttl_s)
+    return tokens.issue(
+        tokens.signing_key(get_settings().stream_secret_name), run.run_id, owner or run.owner, ttl_s
+    )

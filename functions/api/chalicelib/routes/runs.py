@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib.http import ApiBlueprint, json_response, parse_body, parse_query
 from chalicelib.identity import caller
 from chalicelib.services import run_service
-from quantdesk.errors import NotFound
+from quantdesk.errors import InvalidRequest, NotFound, quoted
 from quantdesk.observability import bind_run, logger
 
 routes = ApiBlueprint(__name__)
@@ -22,23 +22,39 @@ def _check_run_id(run_id: str) -> None:
     from quantdesk.runs.models import RUN_ID_PATTERN  # noqa: PLC0415
 
     if not re.match(RUN_ID_PATTERN, run_id):
-        raise NotFound(f"no run {run_id!r}", field="run_id")
+        raise NotFound(f"no run {quoted(run_id)}", field="run_id")
     bind_run(run_id)
 
 
-@routes.route("/analysis/run", methods=["POST"], cors=True)
+def idempotency_key(header: str | None) -> str | None:
+    """The ``Idempotency-Key`` header: a structured-field string (``"..."``, as the IETF draft
+    writes it) or a bare token; 1-128 printable ASCII characters."""
+    if header is None:
+        return None
+    value = header.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    if not 1 <= len(value) <= 128 or not all(" " < c < "\x7f" for c in value):
+        raise InvalidRequest(
+            "Idempotency-Key must be 1-128 printable ASCII characters", field="Idempotency-Key"
+        )
+    return value
+
+
+@routes.route("/analysis/run", methods=["POST"])
 def start_run() -> Any:
     # cold start (see the module docstring)
     from quantdesk.runs.models import RunRequest  # noqa: PLC0415
 
     request = parse_body(routes.current_request, RunRequest)
-    accepted = run_service().start(request, caller(routes.current_request))
+    key = idempotency_key(routes.current_request.headers.get("idempotency-key"))
+    accepted = run_service().start(request, caller(routes.current_request), key)
     bind_run(accepted.run_id)
     logger.info("run accepted", extra={"scenario_id": request.scenario_id})
     return json_response(accepted.model_dump(mode="json"), status=202)
 
 
-@routes.route("/analysis/runs", methods=["GET"], cors=True)
+@routes.route("/analysis/runs", methods=["GET"])
 def list_runs() -> Any:
     # cold start (see the module docstring)
     from quantdesk.runs.models import RunListQuery  # noqa: PLC0415
@@ -48,14 +64,14 @@ def list_runs() -> Any:
     return json_response(page.model_dump(mode="json"))
 
 
-@routes.route("/analysis/runs/{run_id}", methods=["GET"], cors=True)
+@routes.route("/analysis/runs/{run_id}", methods=["GET"])
 def get_run(run_id: str) -> Any:
     _check_run_id(run_id)
     view = run_service().describe(run_id, caller(routes.current_request))
     return json_response(view.model_dump(mode="json"))
 
 
-@routes.route("/analysis/runs/{run_id}/cancel", methods=["POST"], cors=True)
+@routes.route("/analysis/runs/{run_id}/cancel", methods=["POST"])
 def cancel_run(run_id: str) -> Any:
     # cold start (see the module docstring)
     from quantdesk.runs.models import CancelResult  # noqa: PLC0415

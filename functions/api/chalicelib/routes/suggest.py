@@ -21,7 +21,7 @@ def ranking_settings() -> RankingSettings:
     return RankingSettings.from_env(os.environ)
 
 
-@routes.route("/analysis/suggest", methods=["POST"], cors=True)
+@routes.route("/analysis/suggest", methods=["POST"])
 def suggest() -> Any:
     request = parse_body(routes.current_request, SuggestRequest)
     response = rank_prompt(request, ranking_settings())

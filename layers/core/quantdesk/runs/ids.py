@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 
@@ -21,7 +20,9 @@ def new_run_id() -> str:
     return _encode(time.time_ns() // 1_000_000, 10) + _encode(secrets.randbits(80), 16)
 
 
-def idempotent_run_id(owner: str, idempotency_key: str) -> str:
-    """The same (owner, key) always names the same run, so a retried POST cannot start two."""
-    digest = int.from_bytes(hashlib.sha256(f"{owner}\x00{idempotency_key}".encode()).digest())
-    return _encode(digest, 26)
+def created_ms(run_id: str) -> int:
+    """The creation time (epoch ms) a run id carries in its first ten characters."""
+    number = 0
+    for char in run_id[:10]:
+        number = number * 32 + _ALPHABET.index(char)
+    return number

@@ -114,6 +114,9 @@ class RunView(Run):
     result_key: str | None = Field(None, exclude=True)
     timeline: list[RunEvent]
     result: ScenarioResult | None = None
+    stream_url: str = Field(
+        description="a fresh stream URL (stream tokens live minutes; every read renews it)"
+    )
 
 
 class CancelResult(BaseModel):

@@ -12,13 +12,18 @@ from quantdesk.clock import now_iso
 from quantdesk.errors import (
     Conflict,
     InvalidCursor,
+    InvalidRequest,
     NotFound,
     ServiceUnavailable,
+    TooManyRequests,
     from_validation_error,
+    quoted,
 )
 from quantdesk.runs import tokens
 from quantdesk.runs.executions import Executions
-from quantdesk.runs.ids import idempotent_run_id, new_run_id
+from quantdesk.runs.idempotency import START_FAILED, IdempotencyKeys, fingerprint
+from quantdesk.runs.ids import new_run_id
+from quantdesk.runs.limits import Limits, RunLimits
 from quantdesk.runs.models import (
     RUN_ID_PATTERN,
     Run,
@@ -29,7 +34,7 @@ from quantdesk.runs.models import (
     RunSummaryPage,
     RunView,
 )
-from quantdesk.runs.repository import NotActive, RunExists, RunRepository
+from quantdesk.runs.repository import NotActive, RunRepository
 from quantdesk.runs.results import ResultStore
 from quantdesk.settings import Settings
 from scenarios.registry import get_spec
@@ -43,17 +48,43 @@ class RunService:
         self.repo = RunRepository(settings.table_name)
         self.results = ResultStore(settings.results_bucket)
         self.executions = Executions(settings.scenario_run_arn)
+        self.idempotency = IdempotencyKeys(settings.table_name, self.repo)
+        self.limits = RunLimits(
+            settings.table_name,
+            Limits(settings.max_runs_in_flight, settings.max_starts_per_minute),
+        )
 
-    def start(self, request: RunRequest, owner: str) -> RunAccepted:
+    def start(
+        self, request: RunRequest, owner: str, idempotency_key: str | None = None
+    ) -> RunAccepted:
+        """Validate, claim the idempotency key, take the owner's limits, store, execute.
+
+        ``idempotency_key`` (the header) and the body's ``idempotency_key`` must agree."""
         spec = get_spec(request.scenario_id)
         if spec is None:
-            raise NotFound(f"unknown scenario {request.scenario_id!r}", field="scenario_id")
+            raise NotFound(f"unknown scenario {quoted(request.scenario_id)}", field="scenario_id")
         try:
             params = spec.params_model.model_validate(request.params)
         except ValidationError as exc:
             raise from_validation_error(exc, prefix="params") from exc
-        key = request.idempotency_key
-        run_id = idempotent_run_id(owner, key) if key else new_run_id()
+        if idempotency_key and request.idempotency_key not in (None, idempotency_key):
+            raise InvalidRequest(
+                "the Idempotency-Key header and the body's idempotency_key differ",
+                field="idempotency_key",
+            )
+        key = idempotency_key or request.idempotency_key
+        run_id = new_run_id()
+        if key:
+            request_fingerprint = fingerprint(spec.scenario_id, request.params)
+            claim = self.idempotency.claim(owner, key, request_fingerprint, run_id)
+            if claim.replay:
+                return self.accepted(self._owned(claim.run_id, owner))
+        try:
+            self.limits.acquire(owner, run_id)
+        except TooManyRequests:
+            if key:
+                self.idempotency.release(owner, key, run_id)
+            raise
         now = now_iso()
         run = Run(
             run_id=run_id,
@@ -73,35 +104,24 @@ class RunService:
         )
         try:
             self.repo.create(run, key)
-        except RunExists:
-            return self._replay(run, owner)
+        except Exception:
+            self.limits.release(owner, run_id)
+            raise
         payload = {"run_id": run_id, "scenario_id": spec.scenario_id, "params": run.manifest.params}
         try:
             self.executions.start(run_id, payload)
         except ServiceUnavailable as exc:
             self.repo.finish(
-                run_id, "failed", now_iso(), RunError(type="StartFailed", message=str(exc))
+                run_id, "failed", now_iso(), RunError(type=START_FAILED, message=str(exc))
             )
+            self.limits.release(owner, run_id)
             raise
         return self.accepted(run)
 
-    def _replay(self, run: Run, owner: str) -> RunAccepted:
-        """A repeated idempotency key: the same request gets the same run, another is a 409."""
-        existing = self.repo.get(run.run_id)
-        if existing is None or existing.owner != owner:
-            raise Conflict("idempotency key already used", field="idempotency_key")
-        same = (existing.scenario_id, existing.manifest.params) == (
-            run.scenario_id,
-            run.manifest.params,
-        )
-        if not same:
-            raise Conflict(
-                "idempotency key already used for a different request", field="idempotency_key"
-            )
-        return self.accepted(existing)
-
     def accepted(self, run: Run) -> RunAccepted:
-        token = tokens.issue(self.settings.stream_secret, run.run_id, run.owner)
+        token = tokens.issue(
+            tokens.signing_key(self.settings.stream_secret_name), run.run_id, run.owner
+        )
         base = self.settings.public_base_url
         return RunAccepted(
             run_id=run.run_id,
@@ -113,7 +133,7 @@ class RunService:
     def _owned(self, run_id: str, owner: str) -> Run:
         run = self.repo.get(run_id)
         if run is None or run.owner != owner:
-            raise NotFound(f"no run {run_id!r}", field="run_id")
+            raise NotFound(f"no run {quoted(run_id)}", field="run_id")
         return run
 
     def describe(self, run_id: str, owner: str) -> RunView:
@@ -122,7 +142,11 @@ class RunService:
         result = None
         if run.result_key and run.status == "succeeded":
             result = self.results.get(run.result_key)
-        return RunView.model_validate({**dict(run), "timeline": timeline, "result": result})
+        # a fresh stream URL on every read: stream tokens live minutes, the run view renews them
+        stream_url = self.accepted(run).stream_url
+        return RunView.model_validate(
+            {**dict(run), "timeline": timeline, "result": result, "stream_url": stream_url}
+        )
 
     def list_runs(self, owner: str, limit: int, cursor: str | None) -> RunSummaryPage:
         after = _decode_cursor(cursor) if cursor else None
@@ -143,6 +167,7 @@ class RunService:
         except NotActive as exc:
             raise Conflict("run already finished", field="run_id") from exc
         self.executions.stop(run_id)
+        self.limits.release(owner, run_id)
         return self._owned(run_id, owner)
 
 

@@ -1,0 +1,175 @@
+"""Per-user limits on starting runs: runs in flight and starts per clock minute.
+
+Both are taken in one DynamoDB transaction of two conditional updates on the owner's limit items
+(``keys.inflight_key``, ``keys.starts_key``), so concurrent starts can never overshoot and one
+user's limits never touch another's.
+
+Runs in flight are a *set of run ids*, not a counter. Nothing has to decrement it on every
+terminal path (the state machine's own writes, cancel, a failed start, a timeout): when a start
+finds the set full it re-reads those runs (consistent reads of at most the cap) and removes the
+ones that have ended, then tries once more. The run items are the truth; a lost or repeated
+release cannot leak or double-free a slot, and releasing (``DELETE`` from a set) is idempotent.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Final
+
+from botocore.exceptions import ClientError
+
+from quantdesk import aws, keys
+from quantdesk.errors import ServiceUnavailable, TooManyRequests
+from quantdesk.runs.ids import created_ms
+from quantdesk.runs.models import TERMINAL
+
+WINDOW_S: Final = 60
+#: a run id in the set without a run item yet is a start still in progress, unless this old
+STARTING_GRACE_S: Final = 60
+#: Retry-After when the in-flight cap is hit (a slot frees when one of the runs ends)
+INFLIGHT_RETRY_S: Final = 5
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_in_flight: int
+    max_per_minute: int
+
+    def policy_header(self) -> str:
+        """``RateLimit-Policy`` (draft-ietf-httpapi-ratelimit-headers)."""
+        return f'"inflight";q={self.max_in_flight}, "starts";q={self.max_per_minute};w={WINDOW_S}'
+
+    def exceeded(self, policy: str, retry_after: int) -> TooManyRequests:
+        message = (
+            f"at most {self.max_in_flight} runs may be queued or running at once"
+            if policy == "inflight"
+            else f"at most {self.max_per_minute} runs may be started per minute"
+        )
+        return TooManyRequests(
+            message,
+            headers={
+                "Retry-After": str(retry_after),
+                "RateLimit-Policy": self.policy_header(),
+                "RateLimit": f'"{policy}";r=0;t={retry_after}',
+            },
+        )
+
+
+class RunLimits:
+    def __init__(self, table_name: str, limits: Limits) -> None:
+        self.table = table_name
+        self.limits = limits
+
+    @property
+    def _db(self) -> Any:
+        return aws.client("dynamodb")
+
+    def acquire(self, owner: str, run_id: str) -> None:
+        """Take an in-flight slot for ``run_id`` and count one start; TooManyRequests when
+        either limit is reached (nothing is taken then)."""
+        failed = self._take(owner, run_id)
+        if failed == "inflight" and self._reconcile(owner):
+            failed = self._take(owner, run_id)
+        if failed == "starts":
+            raise self.limits.exceeded("starts", max(1, math.ceil(WINDOW_S - time.time() % 60)))
+        if failed == "inflight":
+            raise self.limits.exceeded("inflight", INFLIGHT_RETRY_S)
+
+    def release(self, owner: str, run_id: str) -> None:
+        """Give the run's slot back (idempotent)."""
+        try:
+            self._db.update_item(
+                TableName=self.table,
+                Key={k: _s(v) for k, v in keys.inflight_key(owner).items()},
+                UpdateExpression="DELETE runs :ids",
+                ExpressionAttributeValues={":ids": {"SS": [run_id]}},
+            )
+        except ClientError as exc:
+            raise ServiceUnavailable("could not release the run's slot") from exc
+
+    def _take(self, owner: str, run_id: str) -> str | None:
+        """Both conditional updates in one transaction; the name of the limit that refused."""
+        now = time.time()
+        minute = int(now // WINDOW_S)
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            "Key": {k: _s(v) for k, v in keys.inflight_key(owner).items()},
+                            "UpdateExpression": "ADD runs :ids",
+                            "ConditionExpression": (
+                                "attribute_not_exists(runs) OR size(runs) < :max"
+                            ),
+                            "ExpressionAttributeValues": {
+                                ":ids": {"SS": [run_id]},
+                                ":max": {"N": str(self.limits.max_in_flight)},
+                            },
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            "Key": {k: _s(v) for k, v in keys.starts_key(owner, minute).items()},
+                            "UpdateExpression": "ADD starts :one SET #exp = :exp",
+                            "ConditionExpression": (
+                                "attribute_not_exists(starts) OR starts < :max"
+                            ),
+                            "ExpressionAttributeNames": {"#exp": keys.EXPIRES_AT},
+                            "ExpressionAttributeValues": {
+                                ":one": {"N": "1"},
+                                ":max": {"N": str(self.limits.max_per_minute)},
+                                ":exp": {"N": str((minute + 2) * WINDOW_S)},
+                            },
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise ServiceUnavailable("could not check the run limits") from exc
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if len(reasons) == 2 and reasons[1] == "ConditionalCheckFailed":
+                return "starts"
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return "inflight"
+            raise ServiceUnavailable("could not check the run limits") from exc
+        return None
+
+    def _reconcile(self, owner: str) -> bool:
+        """Drop the run ids of runs that have ended from the owner's set; True if any were."""
+        key = {k: _s(v) for k, v in keys.inflight_key(owner).items()}
+        try:
+            item = self._db.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+            run_ids = item.get("Item", {}).get("runs", {}).get("SS", [])
+            ended = [run_id for run_id in run_ids if self._has_ended(run_id)]
+            if ended:
+                self._db.update_item(
+                    TableName=self.table,
+                    Key=key,
+                    UpdateExpression="DELETE runs :ids",
+                    ExpressionAttributeValues={":ids": {"SS": ended}},
+                )
+        except ClientError as exc:
+            raise ServiceUnavailable("could not check the run limits") from exc
+        return bool(ended)
+
+    def _has_ended(self, run_id: str) -> bool:
+        response = self._db.get_item(
+            TableName=self.table,
+            Key={k: _s(v) for k, v in keys.run_key(run_id).items()},
+            ProjectionExpression="#status",
+            ExpressionAttributeNames={"#status": "status"},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if item is None:
+            return time.time() - created_ms(run_id) / 1000 > STARTING_GRACE_S
+        return item["status"]["S"] in TERMINAL
