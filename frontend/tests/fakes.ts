@@ -114,6 +114,7 @@ export function makeRun(overrides: Partial<Run> = {}): Run {
     result_summary: null,
     timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running'), entry(3, 'status', 'succeeded')],
     result: RESULT,
+    stream_url: '/runs/r-1/stream?token=t',
     ...overrides,
   };
 }

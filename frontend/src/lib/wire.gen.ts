@@ -45,6 +45,33 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description request body over 64 KB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -77,6 +104,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Catalogue"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
             };
@@ -118,6 +154,15 @@ export interface paths {
                         "application/json": components["schemas"]["ScenarioSpec"];
                     };
                 };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description unknown scenario (field scenario_id) */
                 404: {
                     headers: {
@@ -150,7 +195,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF draft semantics: same key and body -> the same run; another body -> 409; expires after 24 h */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -178,6 +226,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description unknown scenario (field scenario_id) */
                 404: {
                     headers: {
@@ -189,6 +246,33 @@ export interface paths {
                 };
                 /** @description idempotency_key already used for another request */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description request body over 64 KB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description per-user limit on runs in flight or starts per minute (Retry-After, RateLimit) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -251,6 +335,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description a dependency (DynamoDB, S3, Step Functions) failed; retry */
                 503: {
                     headers: {
@@ -297,6 +390,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["RunView"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
                 /** @description no such run for this caller */
@@ -356,6 +458,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["CancelResult"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
                 /** @description no such run for this caller */
@@ -463,6 +574,40 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/analysis/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the OpenAPI 3.1 document */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
             };
         };
@@ -910,6 +1055,11 @@ export interface components {
             timeline: components["schemas"]["RunEvent"][];
             /** @default null */
             result: components["schemas"]["ScenarioResult"] | null;
+            /**
+             * Stream Url
+             * @description a fresh stream URL (stream tokens live minutes; every read renews it)
+             */
+            stream_url: string;
         };
         /** ScenarioResult */
         ScenarioResult: {

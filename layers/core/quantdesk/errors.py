@@ -15,6 +15,7 @@ class ErrorBody(BaseModel):
     message: str
     field: str | None = Field(description="the input at fault (dotted path), when there is one")
 
+
 #: how much of a client's own input an error message quotes back
 QUOTE_LIMIT = 80
 

@@ -256,6 +256,14 @@ def document() -> dict[str, Any]:
             )
         },
     }
+    paths["/analysis/openapi.json"] = {
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": {"description": "the OpenAPI 3.1 document"}},
+        }
+    }
+    _secure(paths, error)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -265,8 +273,63 @@ def document() -> dict[str, Any]:
             '`{"code", "message", "field"}` with field naming the input at fault.',
         },
         "paths": paths,
-        "components": {"schemas": defs["$defs"]},
+        "components": {"schemas": defs["$defs"], "securitySchemes": SECURITY_SCHEMES},
+        "security": [{"cognito": []}],
     }
+
+
+#: API Gateway's Cognito user-pool authorizer: ``Authorization: Bearer <ID token>``
+SECURITY_SCHEMES: Final = {
+    "cognito": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "the Cognito user pool's ID token (locally: the local pool's; without "
+        "a header the local stack acts as its default researcher)",
+    }
+}
+
+#: what API Gateway, the authorizer and the limits answer on any /analysis route
+GATEWAY_ERRORS: Final = {
+    401: "no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer)",
+}
+BODY_ERRORS: Final = {
+    413: "request body over 64 KB",
+    415: "not application/json",
+}
+RATE_LIMITED: Final = (
+    "per-user limit on runs in flight or starts per minute (Retry-After, RateLimit)"
+)
+
+
+def _secure(paths: dict[str, dict[Method, dict[str, Any]]], error: dict[str, Any]) -> None:
+    """Every /analysis operation is behind the authorizer; the stream is authorized by its
+    token (no bearer), the document itself is public."""
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if not path.startswith("/analysis/"):
+                operation["security"] = []  # the stream: its token is the credential
+                continue
+            if operation.get("security") == []:
+                continue
+            extra = dict(GATEWAY_ERRORS)
+            if "requestBody" in operation:
+                extra |= BODY_ERRORS
+            if (path, method) == ("/analysis/run", "post"):
+                extra[429] = RATE_LIMITED
+                operation["parameters"] = [
+                    *operation.get("parameters", []),
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "description": "IETF draft semantics: same key and body -> the same "
+                        "run; another body -> 409; expires after 24 h",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+                    },
+                ]
+            for status, text in extra.items():
+                operation["responses"].setdefault(str(status), _json(error, text))
 
 
 def render() -> str:

@@ -3,6 +3,7 @@ serve, with the methods they answer, and describes each error as the one error b
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -75,3 +76,21 @@ def test_every_reference_resolves() -> None:
     assert refs
     prefix = "#/components/schemas/"
     assert all(ref.startswith(prefix) and ref[len(prefix) :] in schemas for ref in refs)
+
+
+def test_the_document_is_served_publicly_with_the_security_scheme(api_client: Any) -> None:
+    response = api_client.http.get("/analysis/openapi.json")
+    assert response.status_code == 200
+    served = json.loads(response.body)
+    assert served == json.loads(json.dumps(document()))
+    assert served["components"]["securitySchemes"]["cognito"]["scheme"] == "bearer"
+    for path, operations in served["paths"].items():
+        for method, operation in operations.items():
+            if path.startswith("/analysis/") and path != "/analysis/openapi.json":
+                assert "401" in operation["responses"], (method, path)
+                assert operation.get("security") != [], (method, path)
+            else:
+                assert operation["security"] == [], (method, path)
+    run = served["paths"]["/analysis/run"]["post"]
+    assert "429" in run["responses"] and "413" in run["responses"]
+    assert any(p["name"] == "Idempotency-Key" for p in run["parameters"])
