@@ -24,6 +24,8 @@ from quantdesk.web import bearer_challenge
 
 ALGORITHMS: Final = ["RS256"]
 JWKS_CACHE_S: Final = 300
+#: tokens naming an unknown key refetch the JWKS at most this often (no fetch storm)
+UNKNOWN_KID_REFETCH_S: Final = 10
 LEEWAY_S: Final = 0
 
 
@@ -31,16 +33,20 @@ class JwksCache:
     """The pool's signing keys by ``kid``, fetched on first use and again after
     ``JWKS_CACHE_S`` or when a token names an unknown key (rotation)."""
 
-    def __init__(self, fetch: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self, fetch: Callable[[], dict[str, Any]], refetch_s: float = UNKNOWN_KID_REFETCH_S
+    ) -> None:
         self._fetch = fetch
+        self._refetch_s = refetch_s
         self._keys: dict[str, Any] = {}
-        self._fetched_at = 0.0
+        self._fetched_at: float | None = None
         self._lock = threading.Lock()
 
     def key(self, kid: str) -> Any:
         with self._lock:
-            stale = time.monotonic() - self._fetched_at > JWKS_CACHE_S
-            if stale or kid not in self._keys:
+            age = None if self._fetched_at is None else time.monotonic() - self._fetched_at
+            unknown = kid not in self._keys
+            if age is None or age > JWKS_CACHE_S or (unknown and age > self._refetch_s):
                 jwks = jwt.PyJWKSet.from_dict(self._fetch())
                 self._keys = {k.key_id: k.key for k in jwks.keys if k.key_id}
                 self._fetched_at = time.monotonic()

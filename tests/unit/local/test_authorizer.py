@@ -115,5 +115,12 @@ def test_the_jwks_is_fetched_once_and_again_for_an_unknown_key() -> None:
     assert cache.key("dummy") is not None
     assert cache.key("dummy") is not None
     assert len(fetches) == 1
-    assert cache.key("rotated") is None
-    assert len(fetches) == 2
+    # forged key ids do not make every request refetch
+    for _ in range(5):
+        assert cache.key("forged") is None
+    assert len(fetches) == 1
+    # a rotated key is picked up once the refetch interval has passed
+    rotating = JwksCache(fetch, refetch_s=0)
+    assert rotating.key("dummy") is not None
+    assert rotating.key("rotated") is None
+    assert len(fetches) == 3
