@@ -121,8 +121,9 @@ class UserPool:
 
     name: str
     client_name: str
-    #: path of the web UI's sign-in callback on the site (CloudFront domain / local origin)
-    callback_path: str = "/auth/callback"
+    #: path of the web UI's sign-in callback page on the site (CloudFront / local origin); the
+    #: trailing slash as the static export serves pages (`/<path>/index.html`)
+    callback_path: str = "/auth/callback/"
     id_token_minutes: int = 60
     refresh_token_days: int = 30
     #: the local stack's researcher: requests without a token act as them (local stack only)

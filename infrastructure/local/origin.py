@@ -5,6 +5,8 @@
   plays API Gateway's part: the Cognito authorizer (``infrastructure.local.authorizer``) on
   every route Chalice declares with one, the body-size limit, and errors in the API's shape;
 * ``/runs/{id}/stream`` -> the SSE ASGI app (what the Function URL serves on AWS);
+* ``/auth-config.json``, ``/oauth2/*``, ``/logout`` -> the user pool domain's sign-in endpoints,
+  emulated over the local pool (``infrastructure.local.hosted_ui``);
 * everything else -> the static web UI export (``frontend/out``).
 
 Every response carries the security headers; nothing announces the server.
@@ -28,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infrastructure.local.authorizer import CognitoVerifier, JwksCache, missing_token
+from infrastructure.local.hosted_ui import HostedUi, describe_client
 from infrastructure.local.identity import LocalIdentity, sign_in
 from infrastructure.local.lambda_runtime import load_handler
 from infrastructure.resources import API, ROOT, STREAM, STREAM_ASGI, USER_POOL
@@ -166,6 +169,7 @@ def build_origin(
         Route("/analysis", api, methods=methods),
         Route("/predict", api, methods=methods),
         Mount("/runs", app=_prefixed(stream_app, "/runs")),
+        *HostedUi(identity, describe_client(identity), default_user).routes(),
     ]
     if web_root.is_dir():
         routes.append(Mount("/", app=StaticFiles(directory=web_root, html=True)))
