@@ -2,6 +2,7 @@
 
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
+import { AccountMenu } from './AccountMenu';
 import { ThemeToggle } from './ThemeToggle';
 
 const LINKS = [
@@ -33,6 +34,7 @@ export function SiteHeader() {
           })}
         </ul>
       </nav>
+      <AccountMenu />
       <ThemeToggle />
     </header>
   );

@@ -1,4 +1,5 @@
 /** The REST client. Relative URLs only: the UI and the API share one origin (CloudFront / :8080). */
+import { authSession } from './auth';
 import type {
   CancelResult,
   Catalogue,
@@ -26,13 +27,26 @@ export class ApiError extends Error {
   }
 }
 
+/** One call with the session's bearer token; after a 401, once more with a refreshed token. */
+async function send(path: string, init?: RequestInit): Promise<Response> {
+  const session = authSession();
+  const attempt = () =>
+    fetch(path, {
+      ...init,
+      headers: {
+        Accept: 'application/json',
+        ...(init?.body ? { 'Content-Type': 'application/json' } : {}),
+        ...session.authorization(),
+      },
+    });
+  const response = await attempt();
+  return response.status === 401 && (await session.recover()) ? attempt() : response;
+}
+
 async function request<T>(path: string, init?: RequestInit): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(path, {
-      ...init,
-      headers: { Accept: 'application/json', ...(init?.body ? { 'Content-Type': 'application/json' } : {}) },
-    });
+    response = await send(path, init);
   } catch (exc) {
     throw new ApiError(0, 'network_error', `Could not reach the server (${(exc as Error).message})`);
   }
