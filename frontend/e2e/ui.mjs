@@ -198,6 +198,20 @@ async function tabUntil(page, predicate, what, { key = 'Tab', max = 80 } = {}) {
   throw new assert.AssertionError({ message: `${what} not reached within ${max} presses of ${key}` });
 }
 
+/** Signs in on the sign-in page (the local stack's stand-in for the hosted UI) as `username`. */
+async function signInAs(page, username) {
+  await page.waitForURL(/\/oauth2\/authorize\?/, { timeout: 15_000 });
+  await page.getByLabel('Username').fill(username);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator(`[data-testid=account][data-user="${username}"][data-signed-in=true]`).waitFor({ timeout: 15_000 });
+}
+
+/** The history page as the current user: the run ids it lists once loaded. */
+async function historyRunIds(page) {
+  await page.locator('[data-testid=history-table], .history-page .empty').first().waitFor({ timeout: 15_000 });
+  return page.locator('[data-testid=history-table] tr[data-run-id]').evaluateAll((rows) => rows.map((r) => r.dataset.runId));
+}
+
 const TESTS = {
   async prompt_to_result({ context }) {
     const page = await context.newPage();
@@ -451,6 +465,60 @@ const TESTS = {
       0,
       `axe-core found serious/critical accessibility violations:\n${blocking.join('\n')}`,
     );
+  },
+
+  async switch_user({ context }) {
+    // The default researcher owns a run (started without a token, as the UI does locally).
+    const page = await context.newPage();
+    const cards = await (await page.request.post(`${BASE}/analysis/suggest`, { data: { prompt: PROMPT } })).json();
+    const card = cards.suggestions[0];
+    const started = await page.request.post(`${BASE}/analysis/run`, { data: { scenario_id: card.scenario_id, params: card.params } });
+    assert.equal(started.status(), 202, await started.text());
+    const runId = (await started.json()).run_id;
+    const authorized = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/analysis/')) authorized.push(request.headers().authorization ?? null);
+    });
+
+    await page.goto(`${BASE}/history/`);
+    assert.ok((await historyRunIds(page)).includes(runId), 'the researcher sees their run');
+    assert.match(await page.getByTestId('signed-in-user').textContent(), /Signed in as researcher \(default\)/);
+    await shot(page, '18-signed-in-default');
+
+    // Switch to a new user: the sign-in page, then back to the history page, empty for them.
+    const other = `analyst-${Date.now().toString(36)}`;
+    await page.getByRole('button', { name: 'Switch user' }).click();
+    await page.waitForURL(/\/oauth2\/authorize\?/, { timeout: 15_000 });
+    assert.match(await page.locator('main').textContent(), /need no password/);
+    const violations = (await axeAudit(page)).filter((v) => BLOCKING_IMPACTS.has(v.impact));
+    assert.equal(violations.length, 0, `the sign-in page is accessible:\n${describeViolations('sign-in', violations)}`);
+    await shot(page, '19-sign-in-page');
+    authorized.length = 0;
+    await signInAs(page, other);
+    await page.waitForURL(`${BASE}/history/`);
+    assert.deepEqual(await historyRunIds(page), [], `${other} sees no runs`);
+    assert.ok(authorized.length > 0 && authorized.every((h) => h?.startsWith('Bearer ')), `every API call carried the bearer token: ${authorized}`);
+    const other404 = await page.evaluate(async (id) => {
+      const raw = JSON.parse(sessionStorage.getItem('qd.auth.tokens'));
+      return (await fetch(`/analysis/runs/${id}`, { headers: { Authorization: `Bearer ${raw.idToken}` } })).status;
+    }, runId);
+    assert.equal(other404, 404, "another user's run is not found");
+    await shot(page, '20-switched-user-empty-history');
+
+    // A reload keeps the session (this tab's sessionStorage).
+    await page.reload();
+    await page.locator(`[data-testid=account][data-user="${other}"]`).waitFor({ timeout: 15_000 });
+
+    // And back: switch to the researcher, whose run is there again.
+    await page.getByRole('button', { name: 'Switch user' }).click();
+    await signInAs(page, 'researcher');
+    assert.ok((await historyRunIds(page)).includes(runId), 'back as the researcher, the run is listed');
+
+    // Signing out locally returns to the default researcher.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('[data-testid=account][data-user=researcher][data-signed-in=false]').waitFor({ timeout: 15_000 });
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('qd.auth.tokens')), null, 'no tokens are left');
+    assert.equal(await page.evaluate(() => localStorage.length === 0 || !Object.keys(localStorage).some((k) => k.startsWith('qd.auth'))), true);
   },
 
   async keyboard_only_flow({ context }) {

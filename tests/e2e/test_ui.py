@@ -3,7 +3,8 @@
 Each case runs one test of ``frontend/e2e/ui.mjs`` (playwright-core) against ``stack.base_url``;
 screenshots land in ``test-artifacts/ui/``. ``accessibility_audit`` injects axe-core (a dev
 dependency, from ``node_modules``) into the pages; ``keyboard_only_flow`` drives them by keyboard
-alone. ``make test`` installs Chromium (``make browser``) and builds the UI (``make frontend``)
+alone. ``switch_user`` signs in as a second user through the local sign-in page and back.
+``make test`` installs Chromium (``make browser``) and builds the UI (``make frontend``)
 first.
 """
 
@@ -32,6 +33,7 @@ UI_TESTS = [
     "failing_run_shows_reason",
     "accessibility_audit",
     "keyboard_only_flow",
+    "switch_user",
 ]
 
 
