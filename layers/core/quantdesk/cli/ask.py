@@ -1,20 +1,20 @@
 """``quantdesk ask "<prompt>"``: rank scenarios, run one, follow it live, print the result.
 
-Talks to a running stack over HTTP like any client (default: the local origin).
+Talks to a running stack over HTTP like any client (default: the local origin), as the user
+``--user`` names (local stack only), else the cached ``quantdesk login`` for the site, else the
+local stack's default researcher.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any
 
 from quantdesk.cli.render import render_table
+from quantdesk.cli.signin import DEFAULT_URL, CliError, bearer_token
 from quantdesk.runs.models import TERMINAL
-
-DEFAULT_URL = os.environ.get("QUANTDESK_URL", "http://127.0.0.1:8080")
 
 
 def register(subparsers: Any) -> None:
@@ -23,6 +23,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--pick", type=int, help="run the Nth card (default: the top one)")
     parser.add_argument("--params", default="{}", help="JSON params overriding the card's")
     parser.add_argument("--url", default=DEFAULT_URL, help=f"stack origin (default {DEFAULT_URL})")
+    parser.add_argument(
+        "--user", help="act as this user (local stack only; created if needed, no password)"
+    )
     parser.add_argument("--rows", type=int, default=15, help="result rows to print")
     parser.add_argument("--dry-run", action="store_true", help="only print the ranked cards")
     parser.set_defaults(func=ask)
@@ -92,10 +95,6 @@ def follow(client: Any, stream_url: str) -> str:
     return status
 
 
-class CliError(Exception):
-    """A problem to report to the researcher (exit code 2)."""
-
-
 def ask(args: argparse.Namespace) -> int:
     # CLI start-up: every command module is imported to build the parser
     import httpx  # noqa: PLC0415
@@ -103,6 +102,9 @@ def ask(args: argparse.Namespace) -> int:
     try:
         overrides = json.loads(args.params)
         with httpx.Client(base_url=args.url, timeout=httpx.Timeout(30, read=60)) as client:
+            token = bearer_token(client, args.url, user=args.user)
+            if token is not None:
+                client.headers["Authorization"] = f"Bearer {token}"
             body = suggest(client, args.url, args.prompt)
             suggestions = body.get("suggestions", [])
             if body.get("no_confident_match") and args.pick is None:
@@ -140,6 +142,8 @@ def suggest(client: Any, url: str, prompt: str) -> dict[str, Any]:
         response = client.post("/analysis/suggest", json={"prompt": prompt})
     except httpx.HTTPError as exc:
         raise CliError(f"cannot reach {url} ({exc}); is `make up` running?") from exc
+    if response.status_code == 401:
+        raise CliError(f"not signed in to {url}: run `quantdesk login --url {url}`")
     if response.status_code != 200:
         raise CliError(response.json().get("message", response.text))
     body: dict[str, Any] = response.json()
