@@ -16,7 +16,8 @@ from infrastructure.resources import USER_POOL
 from quantdesk.auth_config import AuthConfig
 from quantdesk.cli import main
 from quantdesk.cli.credentials import Session, TokenCache, config_dir, site_key
-from quantdesk.cli.signin import CliError, bearer_token, cognito_sign_in, refresh
+from quantdesk.cli.signin import bearer_token, cognito_sign_in, refresh
+from quantdesk.cli.target import CliError
 
 SITE = "http://127.0.0.1:8080"
 LOCAL = AuthConfig(

@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from quantdesk.cli.render import render_table
-from quantdesk.cli.signin import DEFAULT_URL, CliError, bearer_token
+from quantdesk.cli.target import DEFAULT_URL, CliError
 from quantdesk.runs.models import TERMINAL
 
 
@@ -98,6 +98,9 @@ def follow(client: Any, stream_url: str) -> str:
 def ask(args: argparse.Namespace) -> int:
     # CLI start-up: every command module is imported to build the parser
     import httpx  # noqa: PLC0415
+
+    # CLI start-up: every command module is imported to build the parser
+    from quantdesk.cli.signin import bearer_token
 
     try:
         overrides = json.loads(args.params)

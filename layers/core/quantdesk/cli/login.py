@@ -14,14 +14,7 @@ import sys
 from typing import Any
 
 from quantdesk.cli.credentials import TokenCache
-from quantdesk.cli.signin import (
-    DEFAULT_URL,
-    CliError,
-    cognito_sign_in,
-    fetch_config,
-    local_sign_in,
-    require_local,
-)
+from quantdesk.cli.target import DEFAULT_URL, CliError
 
 
 def register(subparsers: Any) -> None:
@@ -49,7 +42,10 @@ def _fail(message: str) -> int:
 
 
 def run_login(args: argparse.Namespace) -> int:
+    # CLI start-up: every command module is imported to build the parser
     import httpx
+
+    from quantdesk.cli.signin import cognito_sign_in, fetch_config, local_sign_in
 
     try:
         with httpx.Client(timeout=30) as client:
@@ -87,7 +83,10 @@ def run_logout(args: argparse.Namespace) -> int:
 
 
 def run_dev_token(args: argparse.Namespace) -> int:
+    # CLI start-up: every command module is imported to build the parser
     import httpx
+
+    from quantdesk.cli.signin import fetch_config, local_sign_in, require_local
 
     try:
         require_local(args.url)

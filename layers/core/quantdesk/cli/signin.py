@@ -6,9 +6,10 @@
 * The local stack (``mode: local``): the authorization-code + PKCE flow of the web UI, through
   the local origin's sign-in endpoints (a username, no password), and its refresh grant.
 
-Every command that calls the API asks ``bearer_token`` for its ``Authorization`` header: the
-``--user`` given (local stack only), else the cached login for the site (refreshed when due),
-else none, which the local stack answers as its default researcher.
+Commands import this module when they run, not to build the parser (httpx and boto3 are slow
+to import). Every command that calls the API asks ``bearer_token`` for its ``Authorization``
+header: the ``--user`` given (local stack only), else the cached login for the site (refreshed
+when due), else none, which the local stack answers as its default researcher.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import os
 import re
 import secrets
 import time
@@ -24,23 +24,18 @@ from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
 import httpx
+from botocore import UNSIGNED
+from botocore.config import Config
 from pydantic import ValidationError
 
 from quantdesk.auth_config import PATH, AuthConfig
 from quantdesk.cli.credentials import Session, TokenCache
+from quantdesk.cli.target import CliError, is_loopback
 
-DEFAULT_URL: Final = os.environ.get("QUANTDESK_URL", "http://127.0.0.1:8080")
-LOOPBACK: Final = ("127.0.0.1", "localhost", "::1")
+#: the local sign-in page's error message
 _ALERT: Final = re.compile(r'role="alert">(.*?)<', re.S)
-
-
-class CliError(Exception):
-    """A problem to report to the researcher (exit code 2)."""
-
-
-def is_loopback(url: str) -> bool:
-    return (urlsplit(url).hostname or "").lower() in LOOPBACK
 
 
 def fetch_config(client: httpx.Client, url: str) -> AuthConfig:
@@ -131,10 +126,6 @@ def _post(client: httpx.Client, url: str, form: dict[str, str]) -> httpx.Respons
 
 
 def _cognito(config: AuthConfig) -> Any:
-    import boto3
-    from botocore import UNSIGNED
-    from botocore.config import Config
-
     return boto3.client(
         "cognito-idp", region_name=config.region, config=Config(signature_version=UNSIGNED)
     )
