@@ -116,7 +116,11 @@ describe('token refresh', () => {
     timers.fire();
     await vi.waitFor(() => expect(site.tokenCalls).toHaveLength(2));
     const form = site.tokenCalls[1].form;
-    expect(Object.fromEntries(form)).toEqual({ grant_type: 'refresh_token', client_id: 'client-1', refresh_token: 'r-1' });
+    expect(Object.fromEntries(form)).toEqual({
+      grant_type: 'refresh_token',
+      client_id: 'client-1',
+      refresh_token: 'r-1',
+    });
     await vi.waitFor(() => expect(session.authorization().Authorization).toBe(`Bearer ${idToken('analyst', later)}`));
     expect(timers.delays()).toEqual([2 * HOUR_S * 1000 - 60_000]);
   });
@@ -124,7 +128,12 @@ describe('token refresh', () => {
   it('refreshes at once a restored token that is about to expire', async () => {
     window.sessionStorage.setItem(
       TOKENS_KEY,
-      JSON.stringify({ idToken: idToken('analyst', NOW / 1000 + 30), refreshToken: 'r-9', expiresAt: NOW + 30_000, user: 'analyst' }),
+      JSON.stringify({
+        idToken: idToken('analyst', NOW / 1000 + 30),
+        refreshToken: 'r-9',
+        expiresAt: NOW + 30_000,
+        user: 'analyst',
+      }),
     );
     const { session, timers } = makeSession(fakeSite(LOCAL_CONFIG));
     expect(session.authorization().Authorization).toContain('Bearer ');
@@ -204,7 +213,9 @@ describe('the API client', () => {
       seen.push(auth);
       return auth === `Bearer ${fresh}`
         ? new Response(JSON.stringify({ runs: [], next_cursor: null }))
-        : new Response(JSON.stringify({ code: 'unauthorized', message: 'token expired', field: null }), { status: 401 });
+        : new Response(JSON.stringify({ code: 'unauthorized', message: 'token expired', field: null }), {
+            status: 401,
+          });
     });
     vi.stubGlobal('fetch', fetchMock);
     // the page's shared session restores the tab's tokens on first use

@@ -1,6 +1,6 @@
 /** Test doubles for sign-in: the pool's configuration, ID tokens, a token endpoint, timers. */
 import { vi } from 'vitest';
-import { type AuthConfig, AuthSession, type AuthOptions } from '@/lib/auth';
+import { type AuthConfig, type AuthOptions, AuthSession } from '@/lib/auth';
 import { base64url } from '@/lib/pkce';
 
 export const SITE = 'http://127.0.0.1:8080';
@@ -62,7 +62,10 @@ export interface TokenCall {
 }
 
 /** A site serving `config` at /auth-config.json and a token endpoint answering `tokenAnswers` in turn. */
-export function fakeSite(config: AuthConfig | null, tokenAnswers: Array<{ status?: number; body: unknown } | Error> = []) {
+export function fakeSite(
+  config: AuthConfig | null,
+  tokenAnswers: Array<{ status?: number; body: unknown } | Error> = [],
+) {
   const tokenCalls: TokenCall[] = [];
   const fetchImpl = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = String(input);

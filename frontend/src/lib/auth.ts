@@ -94,7 +94,12 @@ export class AuthError extends Error {
 export function jwtClaims(token: string): Record<string, unknown> {
   const part = token.split('.')[1] ?? '';
   try {
-    const binary = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+    const binary = atob(
+      part
+        .replace(/-/g, '+')
+        .replace(/_/g, '/')
+        .padEnd(Math.ceil(part.length / 4) * 4, '='),
+    );
     const json = new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
     const claims: unknown = JSON.parse(json);
     return claims && typeof claims === 'object' ? (claims as Record<string, unknown>) : {};
@@ -182,7 +187,11 @@ export class AuthSession {
 
   private async authorize(config: AuthConfig, returnTo?: string): Promise<void> {
     const verifier = createVerifier();
-    const pending: Pending = { state: randomToken(16), verifier, returnTo: safeReturnPath(returnTo ?? this.herePath()) };
+    const pending: Pending = {
+      state: randomToken(16),
+      verifier,
+      returnTo: safeReturnPath(returnTo ?? this.herePath()),
+    };
     this.write(PENDING_KEY, JSON.stringify(pending));
     const query = new URLSearchParams({
       response_type: 'code',
@@ -378,7 +387,11 @@ export class AuthSession {
       this.remove(TOKENS_KEY);
       this.cancelTimer();
     }
-    this.emit({ user: tokens?.user ?? this.state.config?.default_user ?? null, signedIn: tokens !== null, error: null });
+    this.emit({
+      user: tokens?.user ?? this.state.config?.default_user ?? null,
+      signedIn: tokens !== null,
+      error: null,
+    });
   }
 
   private restore(): Tokens | null {

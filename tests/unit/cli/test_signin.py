@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from infrastructure.resources import USER_POOL
+from quantdesk import aws
 from quantdesk.auth_config import AuthConfig
 from quantdesk.cli import main
 from quantdesk.cli.credentials import Session, TokenCache, config_dir, site_key
@@ -184,8 +185,6 @@ def test_logout_forgets_the_site(
 
 @pytest.fixture
 def pool(moto_aws: None) -> AuthConfig:
-    from quantdesk import aws
-
     cognito = aws.client("cognito-idp")
     pool_id = cognito.create_user_pool(**USER_POOL.create_pool_kwargs())["UserPool"]["Id"]
     client_id = cognito.create_user_pool_client(

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import moto.cognitoidp
 import pytest
 from starlette.applications import Starlette
 
@@ -56,8 +57,6 @@ def client(identity: LocalIdentity) -> AsgiClient:
 
 
 def verifier_for(identity: LocalIdentity) -> CognitoVerifier:
-    import moto.cognitoidp
-
     keys = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-public.json.gz"
     jwks = json.loads(gzip.decompress(keys.read_bytes()))
     return CognitoVerifier(identity.issuer, identity.client_id, JwksCache(lambda: jwks))
