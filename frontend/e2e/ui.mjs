@@ -203,13 +203,17 @@ async function signInAs(page, username) {
   await page.waitForURL(/\/oauth2\/authorize\?/, { timeout: 15_000 });
   await page.getByLabel('Username').fill(username);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator(`[data-testid=account][data-user="${username}"][data-signed-in=true]`).waitFor({ timeout: 15_000 });
+  await page
+    .locator(`[data-testid=account][data-user="${username}"][data-signed-in=true]`)
+    .waitFor({ timeout: 15_000 });
 }
 
 /** The history page as the current user: the run ids it lists once loaded. */
 async function historyRunIds(page) {
   await page.locator('[data-testid=history-table], .history-page .empty').first().waitFor({ timeout: 15_000 });
-  return page.locator('[data-testid=history-table] tr[data-run-id]').evaluateAll((rows) => rows.map((r) => r.dataset.runId));
+  return page
+    .locator('[data-testid=history-table] tr[data-run-id]')
+    .evaluateAll((rows) => rows.map((r) => r.dataset.runId));
 }
 
 const TESTS = {
@@ -472,12 +476,15 @@ const TESTS = {
     const page = await context.newPage();
     const cards = await (await page.request.post(`${BASE}/analysis/suggest`, { data: { prompt: PROMPT } })).json();
     const card = cards.suggestions[0];
-    const started = await page.request.post(`${BASE}/analysis/run`, { data: { scenario_id: card.scenario_id, params: card.params } });
+    const started = await page.request.post(`${BASE}/analysis/run`, {
+      data: { scenario_id: card.scenario_id, params: card.params },
+    });
     assert.equal(started.status(), 202, await started.text());
     const runId = (await started.json()).run_id;
     const authorized = [];
     page.on('request', (request) => {
-      if (new URL(request.url()).pathname.startsWith('/analysis/')) authorized.push(request.headers().authorization ?? null);
+      if (new URL(request.url()).pathname.startsWith('/analysis/'))
+        authorized.push(request.headers().authorization ?? null);
     });
 
     await page.goto(`${BASE}/history/`);
@@ -497,7 +504,10 @@ const TESTS = {
     await signInAs(page, other);
     await page.waitForURL(`${BASE}/history/`);
     assert.deepEqual(await historyRunIds(page), [], `${other} sees no runs`);
-    assert.ok(authorized.length > 0 && authorized.every((h) => h?.startsWith('Bearer ')), `every API call carried the bearer token: ${authorized}`);
+    assert.ok(
+      authorized.length > 0 && authorized.every((h) => h?.startsWith('Bearer ')),
+      `every API call carried the bearer token: ${authorized}`,
+    );
     const other404 = await page.evaluate(async (id) => {
       const raw = JSON.parse(sessionStorage.getItem('qd.auth.tokens'));
       return (await fetch(`/analysis/runs/${id}`, { headers: { Authorization: `Bearer ${raw.idToken}` } })).status;
@@ -516,9 +526,16 @@ const TESTS = {
 
     // Signing out locally returns to the default researcher.
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.locator('[data-testid=account][data-user=researcher][data-signed-in=false]').waitFor({ timeout: 15_000 });
+    await page
+      .locator('[data-testid=account][data-user=researcher][data-signed-in=false]')
+      .waitFor({ timeout: 15_000 });
     assert.equal(await page.evaluate(() => sessionStorage.getItem('qd.auth.tokens')), null, 'no tokens are left');
-    assert.equal(await page.evaluate(() => localStorage.length === 0 || !Object.keys(localStorage).some((k) => k.startsWith('qd.auth'))), true);
+    assert.equal(
+      await page.evaluate(
+        () => localStorage.length === 0 || !Object.keys(localStorage).some((k) => k.startsWith('qd.auth')),
+      ),
+      true,
+    );
   },
 
   async keyboard_only_flow({ context }) {

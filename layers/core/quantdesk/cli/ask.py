@@ -99,8 +99,7 @@ def ask(args: argparse.Namespace) -> int:
     # CLI start-up: every command module is imported to build the parser
     import httpx  # noqa: PLC0415
 
-    # CLI start-up: every command module is imported to build the parser
-    from quantdesk.cli.signin import bearer_token
+    from quantdesk.cli.signin import bearer_token  # noqa: PLC0415
 
     try:
         overrides = json.loads(args.params)

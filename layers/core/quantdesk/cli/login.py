@@ -43,9 +43,13 @@ def _fail(message: str) -> int:
 
 def run_login(args: argparse.Namespace) -> int:
     # CLI start-up: every command module is imported to build the parser
-    import httpx
+    import httpx  # noqa: PLC0415
 
-    from quantdesk.cli.signin import cognito_sign_in, fetch_config, local_sign_in
+    from quantdesk.cli.signin import (  # noqa: PLC0415
+        cognito_sign_in,
+        fetch_config,
+        local_sign_in,
+    )
 
     try:
         with httpx.Client(timeout=30) as client:
@@ -84,9 +88,9 @@ def run_logout(args: argparse.Namespace) -> int:
 
 def run_dev_token(args: argparse.Namespace) -> int:
     # CLI start-up: every command module is imported to build the parser
-    import httpx
+    import httpx  # noqa: PLC0415
 
-    from quantdesk.cli.signin import fetch_config, local_sign_in, require_local
+    from quantdesk.cli.signin import fetch_config, local_sign_in, require_local  # noqa: PLC0415
 
     try:
         require_local(args.url)
