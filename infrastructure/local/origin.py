@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,9 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+_PATH_DELIMITERS = re.compile(r"[;?#]")
+
+
 def build_origin(
     identity: LocalIdentity,
     *,
@@ -132,7 +136,10 @@ def build_origin(
             body = await read_body(request)
         except QuantdeskError as exc:
             return error(exc)
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        # chalice's matcher runs urlparse on the path: keep decoded ';', '?' and '#' (which it
+        # would read as params, query or fragment) escaped, as API Gateway keeps them in the path
+        path = _PATH_DELIMITERS.sub(lambda m: f"%{ord(m.group()):02X}", request.url.path)
+        path += f"?{request.url.query}" if request.url.query else ""
         headers = dict(request.headers)
         try:
             response = await asyncio.to_thread(
