@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-8)
 
 FRONTEND_STAMP := frontend/node_modules/.installed
 
-.PHONY: install frontend browser up test test-unit test-integration lint format contract bench template clean
+.PHONY: install frontend browser up test test-unit test-integration lint format contract bench package deploy destroy cost clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -55,6 +55,8 @@ lint: install $(FRONTEND_STAMP)
 	$(BIN)/python -m quantdesk.openapi --check docs/openapi.json
 	npm --prefix frontend run --silent contract:check
 	npm --prefix frontend run --silent lint
+	$(BIN)/python -m infrastructure.package --code-only --out build/lint >/dev/null
+	$(BIN)/cfn-lint --ignore-checks W3002 -- build/lint/template.json
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -67,12 +69,27 @@ contract: install $(FRONTEND_STAMP)
 	$(BIN)/python -m quantdesk.openapi docs/openapi.json
 	npm --prefix frontend run --silent contract
 
-# Regenerate the AWS template's resources from infrastructure/resources.py (checked in tests).
-template: install
-	$(BIN)/python -m infrastructure.template
+# Everything a deploy needs, in dist/: template.json, function zips, layers built for the Lambda
+# runtime (cached in build/layers by pins), the web UI. Prints sizes; fails over 250 MB.
+package: install frontend
+	$(BIN)/python -m infrastructure.package
+
+# One stage on AWS (the stack quantdesk-$(STAGE)) with the AWS CLI; LOCALSTACK_HOST=host:port
+# targets that endpoint instead. Stage name and credentials are checked before anything else.
+deploy: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" infrastructure/deploy.sh check "$(STAGE)"
+	$(MAKE) package
+	PATH="$(CURDIR)/$(BIN):$$PATH" infrastructure/deploy.sh deploy "$(STAGE)"
+
+destroy: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" infrastructure/deploy.sh destroy "$(STAGE)"
 
 bench: install
 	$(BIN)/python -m tests.benchmarks
+
+# AWS cost per 1,000 scenario runs and per daily ingestion, measured in the local cloud
+cost: install
+	$(BIN)/python -m infrastructure.cost
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

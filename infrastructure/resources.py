@@ -1,9 +1,10 @@
 """The one definition of quantdesk's AWS resources.
 
-Both the AWS template (``infrastructure/template``) and the local cloud (``infrastructure/local``)
-are built from these objects, so the two cannot drift: table key schema and stream, buckets,
-Lambda functions (code dir, handler, memory, env), the stream event-source mapping with its filter
-criteria, the state machines (ASL files + substitutions) and the schedules.
+Both the AWS template (``infrastructure/cloudformation.py``) and the local cloud
+(``infrastructure/local``) are built from these objects, so the two cannot drift: table key
+schema and stream, buckets, Lambda functions (code dir, handler, memory, env), the stream
+event-source mapping with its filter criteria, the state machines (ASL files + substitutions)
+and the schedules.
 """
 
 from __future__ import annotations
@@ -71,10 +72,29 @@ class Function:
     timeout_s: int = 30
     #: "analytics" = the pandas/numpy layer; every function gets the core layer
     layers: tuple[str, ...] = ()
+    #: reads the stream-token key (Secrets Manager on AWS, read at cold start)
+    reads_stream_secret: bool = False
 
     @property
     def arn_suffix(self) -> str:
         return f"function:{self.name}"
+
+    @property
+    def suffix(self) -> str:
+        """The name without the prefix: on AWS the function is ``<stack>-<suffix>``."""
+        return self.name.removeprefix(f"{PREFIX}-")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A Lambda layer: third-party ``requirements`` (distribution names, pinned in
+    pyproject.toml) installed as wheels for the Lambda runtime, plus our own ``packages``."""
+
+    name: str
+    requirements: tuple[str, ...]
+    packages: tuple[str, ...] = ()
+    #: modules of a distribution to keep (the rest is build-time tooling), by distribution
+    only_modules: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,9 +105,24 @@ class StreamMapping:
     batch_size: int = 100
     max_batching_window_s: float = 0.0
     maximum_retry_attempts: int = 10
+    #: records older than this go to the on-failure destination instead of being retried
+    maximum_record_age_s: int = 3600
     bisect_on_error: bool = True
     report_batch_item_failures: bool = True
     filter_patterns: tuple[dict[str, Any], ...] = ()
+
+
+#: what a ``kind:name`` substitution target may name
+TARGET_KINDS: Final = ("table", "function", "bucket", "statemachine")
+
+
+def parse_target(target: str) -> tuple[str, str]:
+    """``"function:quantdesk-worker"`` -> ``("function", "quantdesk-worker")``; the one parser
+    of substitution targets (the local cloud and the template both use it)."""
+    kind, _, name = target.partition(":")
+    if kind not in TARGET_KINDS:
+        raise ValueError(f"unknown substitution target {target!r}")
+    return kind, name
 
 
 @dataclass(frozen=True)
@@ -280,15 +315,33 @@ INGESTION_SCHEDULES: Final = (
 )
 
 #: the REST API: Chalice packages and deploys it; locally the origin serves ``app.app``
-API: Final = Function(name=f"{PREFIX}-api", code_dir="functions/api", handler="app.app")
+API: Final = Function(
+    name=f"{PREFIX}-api", code_dir="functions/api", handler="app.app", reads_stream_secret=True
+)
 #: the SSE app behind a streaming Function URL. On AWS the Lambda Web Adapter runs ``run.sh``
 #: (uvicorn); the ASGI application it serves, which the local origin mounts, is ``STREAM_ASGI``.
 STREAM: Final = Function(
-    name=f"{PREFIX}-stream", code_dir="functions/stream", handler="run.sh", timeout_s=900
+    name=f"{PREFIX}-stream",
+    code_dir="functions/stream",
+    handler="run.sh",
+    timeout_s=900,
+    reads_stream_secret=True,
 )
 STREAM_ASGI: Final = "app.app"
 
 FUNCTIONS: Final[tuple[Function, ...]] = (WORKER, PROJECTOR, *INGESTION_FUNCTIONS)
+
+#: the Lambda layers (built for the runtime by ``infrastructure.package``): every function gets
+#: ``core``; the pandas/numpy functions add ``analytics``
+CORE_LAYER: Final = Layer(
+    name="core",
+    requirements=("pydantic", "aws-lambda-powertools", "starlette", "uvicorn", "chalice"),
+    packages=("quantdesk", "scenarios"),
+    # Chalice's runtime is chalice/app.py; the rest of the distribution is its deploy tooling
+    only_modules={"chalice": ("chalice/__init__.py", "chalice/app.py")},
+)
+ANALYTICS_LAYER: Final = Layer(name="analytics", requirements=("pandas", "numpy", "fastparquet"))
+LAYERS: Final[tuple[Layer, ...]] = (CORE_LAYER, ANALYTICS_LAYER)
 
 STREAM_MAPPINGS: Final = (
     StreamMapping(
@@ -338,20 +391,18 @@ def function_arn(name: str, region: str, account: str) -> str:
 
 def render_definition(machine: StateMachine, region: str, account: str) -> str:
     """The ASL with ``${...}`` substitutions resolved, as CloudFormation's
-    DefinitionSubstitutions would resolve them."""
+    the template's Fn::Sub resolves them."""
     text = (STATEMACHINES / machine.definition_file).read_text()
     for placeholder, target in machine.substitutions.items():
-        kind, _, name = target.partition(":")
+        kind, name = parse_target(target)
         if kind == "table":
             value = TABLE.name
         elif kind == "function":
             value = function_arn(name, region, account)
         elif kind == "bucket":
             value = name
-        elif kind == "statemachine":
-            value = state_machine_arn(name, region, account)
         else:
-            raise ValueError(f"unknown substitution target {target!r}")
+            value = state_machine_arn(name, region, account)
         text = text.replace("${" + placeholder + "}", value)
     if "${" in text:
         raise ValueError(f"unresolved substitution in {machine.definition_file}")

@@ -2,6 +2,10 @@
 
 Every Lambda reads the same variable names; the template and the local cloud set them from
 ``infrastructure.resources``. Nothing below a handler reads ``os.environ``.
+
+On AWS (``QD_ENV=aws``, which the template sets, or a Lambda with no local endpoint) the names
+of the table, buckets and state machines do not default: a missing one is an error at cold
+start, naming the variables. The defaults below are the local cloud's names.
 """
 
 from __future__ import annotations
@@ -34,6 +38,28 @@ class EnvSettings(BaseModel):
             if cls.env_prefix + name.upper() in environ
         }
         return cls.model_validate(values)
+
+
+def on_aws(environ: Mapping[str, str] | None = None) -> bool:
+    """Deployed to AWS: said explicitly (``QD_ENV``), or a Lambda with no local endpoint."""
+    environ = os.environ if environ is None else environ
+    if environ.get("QD_ENV"):
+        return environ["QD_ENV"] == "aws"
+    return bool(environ.get("AWS_LAMBDA_FUNCTION_NAME")) and not environ.get("LOCALSTACK_HOST")
+
+
+class MissingSettingError(RuntimeError):
+    """A value every deployed function needs is not configured."""
+
+
+#: what a deployed function must be given (the local defaults would be wrong there)
+REQUIRED_ON_AWS = (
+    "table_name",
+    "data_bucket",
+    "results_bucket",
+    "scenario_run_arn",
+    "ingestion_arn",
+)
 
 
 class Settings(EnvSettings):
@@ -72,6 +98,18 @@ class Settings(EnvSettings):
     code_version: str = Field("dev", description="deployed code version, stored in manifests")
 
 
+    @classmethod
+    def for_lambda(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings, checked for AWS when deployed there (see the module docstring)."""
+        environ = os.environ if environ is None else environ
+        if on_aws(environ):
+            names = [cls.env_prefix + n.upper() for n in REQUIRED_ON_AWS]
+            missing = [n for n in names if not environ.get(n)]
+            if missing:
+                raise MissingSettingError(f"not configured on AWS: {', '.join(missing)}")
+        return cls.from_env(environ)
+
+
 @cache
 def get_settings() -> Settings:
-    return Settings.from_env()
+    return Settings.for_lambda()

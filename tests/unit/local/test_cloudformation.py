@@ -1,4 +1,7 @@
-"""The AWS template and the local cloud come from one definition; these tests fail on drift."""
+"""The AWS template and the local cloud come from one definition; these tests fail on drift.
+
+The local cloud's stack is named ``quantdesk`` (``resources.PREFIX``), so ``<stack>-<suffix>``
+names in the template resolve to the local cloud's names."""
 
 from __future__ import annotations
 
@@ -6,19 +9,13 @@ import json
 import re
 from typing import Any
 
-from infrastructure import resources, template
+from infrastructure import cloudformation, resources
 from infrastructure.local.cloud import ACCOUNT, REGION, LocalCloud
 from quantdesk import aws
 
 
-def test_committed_template_is_up_to_date() -> None:
-    assert template.OUTPUT.read_text() == template.rendered_text(), (
-        "run `python -m infrastructure.template` and commit the result"
-    )
-
-
 def _resources_of(kind: str) -> dict[str, Any]:
-    rendered = template.render()["Resources"]
+    rendered = cloudformation.render()["Resources"]
     return {k: v["Properties"] for k, v in rendered.items() if v["Type"] == kind}
 
 
@@ -38,7 +35,7 @@ def test_local_cloud_deploys_what_the_template_declares(moto_aws: None) -> None:
     )
     # And the data lake's working zones expire alike
     rules = aws.client("s3").get_bucket_lifecycle_configuration(Bucket=resources.DATA_BUCKET)
-    cfn_rules = template.render()["Resources"]["DataBucket"]["Properties"]
+    cfn_rules = cloudformation.render()["Resources"]["DataBucket"]["Properties"]
     assert sorted(
         (r["Filter"]["Prefix"], r["Expiration"]["Days"]) for r in rules["Rules"]
     ) == sorted(
@@ -51,9 +48,9 @@ def test_local_cloud_deploys_what_the_template_declares(moto_aws: None) -> None:
     sfn = aws.client("stepfunctions")
     deployed = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
     for props in _resources_of("AWS::StepFunctions::StateMachine").values():
-        name = props["StateMachineName"]
-        definition = props["DefinitionString"]
-        for placeholder, ref in props["DefinitionSubstitutions"].items():
+        name = _resolve(props["StateMachineName"])
+        definition, substitutions = props["DefinitionString"]["Fn::Sub"]
+        for placeholder, ref in substitutions.items():
             value = _resolve(ref)
             definition = definition.replace("${" + placeholder + "}", value)
         local = sfn.describe_state_machine(stateMachineArn=deployed[name])["definition"]
@@ -61,18 +58,28 @@ def test_local_cloud_deploys_what_the_template_declares(moto_aws: None) -> None:
     # And every function the template declares exists with the same handler and memory
     functions = {f["FunctionName"]: f for f in aws.client("lambda").list_functions()["Functions"]}
     for props in _resources_of("AWS::Lambda::Function").values():
-        if props["FunctionName"] in functions:
-            local_fn = functions[props["FunctionName"]]
+        if _resolve(props["FunctionName"]) in functions:
+            local_fn = functions[_resolve(props["FunctionName"])]
             assert (local_fn["Handler"], local_fn["MemorySize"]) == (
                 props["Handler"],
                 props["MemorySize"],
             )
-    declared = {p["FunctionName"] for p in _resources_of("AWS::Lambda::Function").values()}
+    declared = {
+        _resolve(p["FunctionName"]) for p in _resources_of("AWS::Lambda::Function").values()
+    }
     assert {f.name for f in resources.FUNCTIONS} <= declared
 
 
 def _resolve(ref: dict[str, Any]) -> str:
-    """CloudFormation refs -> the local cloud's physical names."""
+    """CloudFormation refs -> the local cloud's physical names (stack ``quantdesk``)."""
+    if "Fn::Sub" in ref:
+        return (
+            ref["Fn::Sub"]
+            .replace("${AWS::StackName}", resources.PREFIX)
+            .replace("${AWS::Partition}", "aws")
+            .replace("${AWS::Region}", REGION)
+            .replace("${AWS::AccountId}", ACCOUNT)
+        )
     if "Ref" in ref:
         target = ref["Ref"]
         if target == "RunsTable":
@@ -81,14 +88,16 @@ def _resolve(ref: dict[str, Any]) -> str:
             machine = next(
                 m
                 for m in resources.STATE_MACHINES
-                if template.logical_id(m.name) + "StateMachine" == target
+                if cloudformation.logical_id(m.name) + "StateMachine" == target
             )
             return resources.state_machine_arn(machine.name, REGION, ACCOUNT)
-        bucket = next(b for b in resources.BUCKETS if template.logical_id(b) + "Bucket" == target)
+        bucket = next(
+            b for b in resources.BUCKETS if cloudformation.logical_id(b) + "Bucket" == target
+        )
         return bucket
     logical, _ = ref["Fn::GetAtt"]
     function = next(
-        f for f in resources.FUNCTIONS if template.logical_id(f.name) + "Function" == logical
+        f for f in resources.FUNCTIONS if cloudformation.logical_id(f.name) + "Function" == logical
     )
     return resources.function_arn(function.name, REGION, ACCOUNT)
 

@@ -1,0 +1,276 @@
+"""The packaged CloudFormation template: lint-clean, wired as the issue asks, stage-safe."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+from chalice import Chalice
+
+from infrastructure import cloudformation, resources
+from infrastructure.local.lambda_runtime import load_handler
+from infrastructure.resources import StateMachine
+from tests.unit.deploy.template_refs import references
+
+#: "This code may only work with 'package' cli command": our code paths are local on purpose,
+#: `aws cloudformation package` uploads them (README, "Deploying to AWS")
+EXPLAINED_WARNINGS = {"W3002"}
+DATA_SERVICES = ("dynamodb:", "s3:", "states:", "lambda:", "sqs:", "secretsmanager:", "ssm:")
+REQUIRED_OUTPUTS = {
+    "TableName",
+    "DataBucketName",
+    "ResultsBucketName",
+    "WebBucketName",
+    "ScenarioRunStateMachineArn",
+    "IngestionStateMachineArn",
+    "WorkerFunctionName",
+    "ProjectorFunctionName",
+    "ApiFunctionName",
+    "StreamFunctionName",
+    "StreamFunctionUrl",
+    "ApiUrl",
+    "SiteUrl",
+    "DistributionId",
+    "ProjectorDlqUrl",
+    "StreamSecretName",
+}
+
+
+@cache
+def template() -> dict[str, Any]:
+    rendered: dict[str, Any] = json.loads(cloudformation.rendered_text())
+    return rendered
+
+
+def of_type(kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template()["Resources"].items() if v["Type"] == kind}
+
+
+def test_cfn_lint_finds_no_error_and_only_explained_warnings() -> None:
+    matches = lint(cloudformation.rendered_text(), config=ManualArgs(regions=["us-east-1"]))
+    unexplained = [
+        f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})"
+        for m in matches
+        if m.rule.id not in EXPLAINED_WARNINGS
+    ]
+    assert unexplained == []
+
+
+def test_there_is_no_transform_and_code_is_referenced_as_local_paths() -> None:
+    assert "Transform" not in template()
+    for function in of_type("AWS::Lambda::Function").values():
+        assert re.fullmatch(r"functions/[a-z-]+\.zip", function["Properties"]["Code"])
+    for layer in of_type("AWS::Lambda::LayerVersion").values():
+        assert re.fullmatch(r"layers/[a-z]+\.zip", layer["Properties"]["Content"])
+
+
+def test_stack_outputs_name_what_deploys_and_the_local_cloud_read() -> None:
+    outputs = set(template()["Outputs"])
+    assert outputs >= REQUIRED_OUTPUTS
+    ingestion = {
+        f"{cloudformation.logical_id(f.name)}FunctionName" for f in resources.INGESTION_FUNCTIONS
+    }
+    assert outputs >= ingestion
+
+
+def test_every_physical_name_derives_from_the_stack() -> None:
+    # no hard-coded partition, region or account (the ASL's service-integration resources,
+    # arn:aws:states:::…, are the state language's own names)
+    text = json.dumps(
+        {
+            k: v
+            for k, v in template()["Resources"].items()
+            if k not in of_type("AWS::StepFunctions::StateMachine")
+        }
+    )
+    text = text.replace(":753240598075:layer:", "")  # the Lambda Web Adapter's publisher
+    assert not re.search(r"arn:aws:|us-east-1|\b\d{12}\b", text)
+    name_keys = (
+        "FunctionName",
+        "StateMachineName",
+        "QueueName",
+        "LayerName",
+        "Name",
+        "LogGroupName",
+    )
+    for logical, resource in template()["Resources"].items():
+        props = resource.get("Properties", {})
+        for key in name_keys:
+            value = props.get(key)
+            if value is None or (isinstance(value, dict) and "Ref" in value):  # a reference
+                continue
+            assert isinstance(value, dict) and "Fn::Sub" in value, (logical, key)
+            assert "${AWS::StackName}" in value["Fn::Sub"], (logical, key)
+    for bucket in of_type("AWS::S3::Bucket").values():
+        assert "BucketName" not in bucket["Properties"]  # CloudFormation generates it
+
+
+def test_no_data_action_is_allowed_on_every_resource() -> None:
+    roles = of_type("AWS::IAM::Role")
+    for logical, role in roles.items():
+        for policy in role["Properties"]["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement["Action"]
+                if statement["Resource"] == "*":
+                    data = [a for a in actions if a.startswith(DATA_SERVICES)]
+                    assert data == [], (logical, data)
+
+
+def test_every_function_has_its_own_role_log_group_and_retention() -> None:
+    functions = of_type("AWS::Lambda::Function")
+    assert len(functions) == len(cloudformation.all_functions())
+    roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
+    assert len(set(roles)) == len(roles)
+    for logical, function in functions.items():
+        log_group = template()["Resources"][f"{logical}Logs"]["Properties"]
+        assert log_group["RetentionInDays"] > 0
+        assert function["DependsOn"] == [f"{logical}Logs"]
+        assert function["Properties"]["Environment"]["Variables"]["QD_ENV"] == "aws"
+        assert function["Properties"]["Runtime"] == "python3.12"
+
+
+def test_only_token_functions_may_read_the_stream_key() -> None:
+    readers = set()
+    for logical, role in of_type("AWS::IAM::Role").items():
+        if "secretsmanager:GetSecretValue" in json.dumps(role):
+            readers.add(logical.removesuffix("Role"))
+    assert readers == {"ApiFunction", "StreamFunction"}
+    for logical in readers:
+        env = template()["Resources"][logical]["Properties"]["Environment"]["Variables"]
+        assert env["QD_STREAM_SECRET_NAME"] == template()["Outputs"]["StreamSecretName"]["Value"]
+
+
+def test_no_function_depends_on_a_state_machine_that_invokes_it() -> None:
+    # functions name machines by a built ARN (Fn::Sub of a known name), never by Ref/GetAtt
+    machines = set(of_type("AWS::StepFunctions::StateMachine"))
+    for logical, function in of_type("AWS::Lambda::Function").items():
+        assert not references(function) & machines, logical
+    for logical, role in of_type("AWS::IAM::Role").items():
+        if logical.endswith("FunctionRole"):
+            assert not references(role) & machines, logical
+
+
+def test_state_machines_log_and_trace_and_resolve_every_placeholder() -> None:
+    for logical, machine in of_type("AWS::StepFunctions::StateMachine").items():
+        props = machine["Properties"]
+        assert props["TracingConfiguration"] == {"Enabled": True}
+        assert props["LoggingConfiguration"]["Destinations"]
+        text, substitutions = props["DefinitionString"]["Fn::Sub"]
+        assert set(re.findall(r"\$\{([\w:.]+)\}", text)) == set(substitutions), logical
+
+
+def test_an_unknown_substitution_target_is_refused_by_both_renderers() -> None:
+    machine = StateMachine(
+        name="quantdesk-odd",
+        definition_file="scenario-run.asl.json",
+        substitutions={"X": "queue:q"},
+    )
+    with pytest.raises(ValueError, match="queue:q"):
+        resources.render_definition(machine, "us-east-1", "000000000000")
+    with pytest.raises(ValueError, match="queue:q"):
+        cloudformation._substitution(machine.substitutions["X"])
+
+
+def test_projector_mapping_filters_retries_boundedly_and_dead_letters() -> None:
+    (mapping,) = (m["Properties"] for m in of_type("AWS::Lambda::EventSourceMapping").values())
+    (local,) = resources.STREAM_MAPPINGS
+    assert [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]] == list(
+        local.filter_patterns
+    )
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 0 <= mapping["MaximumRetryAttempts"] <= 10_000
+    assert 60 <= mapping["MaximumRecordAgeInSeconds"] <= 604_800
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["ProjectorDlq", "Arn"]
+    }
+
+
+def test_buckets_are_encrypted_and_private() -> None:
+    buckets = of_type("AWS::S3::Bucket")
+    assert set(buckets) == {"DataBucket", "ResultsBucket", "WebBucket"}
+    for bucket in buckets.values():
+        props = bucket["Properties"]
+        assert all(props["PublicAccessBlockConfiguration"].values())
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+
+
+def test_cloudfront_routes_api_and_stream_uncached_and_the_ui_through_oac() -> None:
+    (distribution,) = of_type("AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    behaviours = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    assert {p: b["TargetOriginId"] for p, b in behaviours.items()} == {
+        "/analysis/*": "api",
+        "/predict": "api",
+        "/runs/*/stream": "stream",
+    }
+    assert {b["CachePolicyId"] for b in behaviours.values()} == {cloudformation.CACHING_DISABLED}
+    origins = {o["Id"]: o for o in config["Origins"]}
+    assert (
+        "OriginAccessControlId" in origins["web"] and "OriginAccessControlId" in origins["stream"]
+    )
+    assert config["DefaultCacheBehavior"]["TargetOriginId"] == "web"
+
+
+def test_the_stream_url_streams_and_only_cloudfront_may_invoke_it() -> None:
+    url = of_type("AWS::Lambda::Url")["StreamFunctionUrl"]["Properties"]
+    assert (url["AuthType"], url["InvokeMode"]) == ("AWS_IAM", "RESPONSE_STREAM")
+    permission = of_type("AWS::Lambda::Permission")["StreamUrlPermission"]["Properties"]
+    assert permission["Action"] == "lambda:InvokeFunctionUrl"
+    assert permission["Principal"] == "cloudfront.amazonaws.com"
+    assert "${Cdn}" in permission["SourceArn"]["Fn::Sub"]
+    invoke = of_type("AWS::Lambda::Permission")["StreamInvokePermission"]["Properties"]
+    assert (invoke["Action"], invoke["InvokedViaFunctionUrl"]) == ("lambda:InvokeFunction", True)
+    assert invoke["SourceArn"] == permission["SourceArn"]
+    env = of_type("AWS::Lambda::Function")["StreamFunction"]["Properties"]["Environment"]
+    assert env["Variables"]["AWS_LWA_INVOKE_MODE"] == "response_stream"
+    stream = of_type("AWS::Lambda::Function")["StreamFunction"]["Properties"]
+    assert "LambdaAdapterLayerArm64" in json.dumps(stream["Layers"])
+    assert stream["Architectures"] == ["arm64"]
+
+
+def test_the_rest_api_serves_every_chalice_route_through_the_api_function() -> None:
+    app = load_handler(resources.API)
+    assert isinstance(app, Chalice)
+    body = of_type("AWS::ApiGateway::RestApi")["RestApi"]["Properties"]["Body"]
+    for path, methods in app.routes.items():
+        for method in methods:
+            operation = body["paths"][path][method.lower()]
+            integration = operation["x-amazon-apigateway-integration"]
+            assert integration["type"] == "aws_proxy"
+            assert "${ApiFunction.Arn}" in integration["uri"]["Fn::Sub"]
+
+
+def test_schedules_ingest_nothing_unless_sources_are_given() -> None:
+    params = template()["Parameters"]
+    for logical, schedule in of_type("AWS::Scheduler::Schedule").items():
+        param = f"{logical.removesuffix('Schedule')}Sources"
+        assert params[param]["Default"] == "[]"
+        assert schedule["Condition"] == f"Has{param}"
+        assert "sample" not in json.dumps(schedule)
+
+
+def test_alarms_watch_failed_executions_projector_errors_and_the_dlq() -> None:
+    metrics = {
+        (a["Properties"]["Namespace"], a["Properties"]["MetricName"])
+        for a in of_type("AWS::CloudWatch::Alarm").values()
+    }
+    assert metrics == {
+        ("AWS/States", "ExecutionsFailed"),
+        ("AWS/Lambda", "Errors"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+    }
+    failed = [
+        a
+        for a in of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["MetricName"] == "ExecutionsFailed"
+    ]
+    assert len(failed) == len(resources.STATE_MACHINES)
+
+
+def test_a_resource_group_declared_twice_is_refused() -> None:
+    with pytest.raises(ValueError, match="RunsTable"):
+        cloudformation.render([cloudformation.storage, cloudformation.storage])
