@@ -156,6 +156,10 @@ def storage() -> Fragment:
             },
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             "SSESpecification": {"SSEEnabled": True},
+            "TimeToLiveSpecification": {
+                "AttributeName": resources.TABLE.ttl_attribute,
+                "Enabled": True,
+            },
         },
     }
     return Fragment(
@@ -306,6 +310,8 @@ def _grants(function: Function) -> list[Json]:
     if function == resources.API:
         return [
             *table_rw,
+            # idempotency claims are deleted after a failed start; run limits are a transaction
+            _allow(["dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"], _table_arns()),
             *secret,
             _allow(["s3:GetObject"], _objects("ResultsBucket")),
             _allow(["states:StartExecution"], state_machine_arn(resources.SCENARIO_RUN)),

@@ -97,7 +97,6 @@ class Settings(EnvSettings):
     )
     code_version: str = Field("dev", description="deployed code version, stored in manifests")
 
-
     @classmethod
     def for_lambda(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings, checked for AWS when deployed there (see the module docstring)."""

@@ -189,6 +189,15 @@ def test_projector_mapping_filters_retries_boundedly_and_dead_letters() -> None:
     }
 
 
+def test_the_table_streams_and_expires_like_the_local_one() -> None:
+    (table,) = (t["Properties"] for t in of_type("AWS::DynamoDB::Table").values())
+    assert table["TimeToLiveSpecification"] == {
+        "AttributeName": resources.TABLE.ttl_attribute,
+        "Enabled": True,
+    }
+    assert table["StreamSpecification"]["StreamViewType"] == resources.TABLE.stream_view
+
+
 def test_buckets_are_encrypted_and_private() -> None:
     buckets = of_type("AWS::S3::Bucket")
     assert set(buckets) == {"DataBucket", "ResultsBucket", "WebBucket"}
