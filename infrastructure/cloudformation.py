@@ -480,7 +480,42 @@ def chalice_swagger() -> Json:
         "${APIHandler.Arn}", f"${{{function_id(resources.API)}.Arn}}"
     )
     wired: Json = json.loads(text)
+    # the app names the local pool; on AWS the authorizer trusts this stack's pool
+    for scheme in wired.get("securityDefinitions", {}).values():
+        authorizer = scheme.get("x-amazon-apigateway-authorizer", {})
+        if authorizer.get("type") == "cognito_user_pools":
+            authorizer["providerARNs"] = [{"Fn::GetAtt": ["UserPool", "Arn"]}]
     return wired
+
+
+# -- identity: the Cognito user pool API Gateway's authorizer trusts ---------------------------
+def identity() -> Fragment:
+    pool = resources.USER_POOL.create_pool_kwargs()
+    pool["UserPoolName"] = {"Fn::Sub": f"${{AWS::StackName}}-{_suffix(pool.pop('PoolName'))}"}
+    site = "https://${Cdn.DomainName}"
+    client = resources.USER_POOL.create_client_kwargs("POOL", "SITE")
+    client |= {
+        "UserPoolId": {"Ref": "UserPool"},
+        "ClientName": stack_name(_suffix(resources.USER_POOL.client_name)),
+        "CallbackURLs": [{"Fn::Sub": site + resources.USER_POOL.callback_path}],
+        "LogoutURLs": [{"Fn::Sub": site + "/"}],
+    }
+    return Fragment(
+        resources={
+            "UserPool": {
+                "Type": "AWS::Cognito::UserPool",
+                "DeletionPolicy": "Delete",
+                "UpdateReplacePolicy": "Retain",
+                "Properties": pool,
+            },
+            "UserPoolClient": {"Type": "AWS::Cognito::UserPoolClient", "Properties": client},
+        },
+        outputs={
+            "UserPoolId": {"Value": {"Ref": "UserPool"}},
+            "UserPoolArn": {"Value": {"Fn::GetAtt": ["UserPool", "Arn"]}},
+            "UserPoolClientId": {"Value": {"Ref": "UserPoolClient"}},
+        },
+    )
 
 
 # -- the SSE function URL (IAM auth: only CloudFront, signing with OAC, may call it) ------------
@@ -903,6 +938,7 @@ GROUPS: list[Callable[[], Fragment]] = [
     secrets,
     layers,
     functions,
+    identity,
     lambda: api(chalice_swagger()),
     stream_url,
     projector_stream,

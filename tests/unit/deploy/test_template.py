@@ -253,6 +253,20 @@ def test_the_rest_api_serves_every_chalice_route_through_the_api_function() -> N
             assert "${ApiFunction.Arn}" in integration["uri"]["Fn::Sub"]
 
 
+def test_the_api_authorizer_trusts_this_stacks_user_pool() -> None:
+    body = of_type("AWS::ApiGateway::RestApi")["RestApi"]["Properties"]["Body"]
+    authorizers = [
+        scheme["x-amazon-apigateway-authorizer"]
+        for scheme in body["securityDefinitions"].values()
+        if "x-amazon-apigateway-authorizer" in scheme
+    ]
+    assert authorizers
+    for authorizer in authorizers:
+        assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["UserPool", "Arn"]}]
+    client = of_type("AWS::Cognito::UserPoolClient")["UserPoolClient"]["Properties"]
+    assert client["CallbackURLs"] == [{"Fn::Sub": "https://${Cdn.DomainName}/auth/callback"}]
+
+
 def test_schedules_ingest_nothing_unless_sources_are_given() -> None:
     params = template()["Parameters"]
     for logical, schedule in of_type("AWS::Scheduler::Schedule").items():
