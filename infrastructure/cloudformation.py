@@ -509,11 +509,20 @@ def identity() -> Fragment:
                 "Properties": pool,
             },
             "UserPoolClient": {"Type": "AWS::Cognito::UserPoolClient", "Properties": client},
+            # the hosted UI (sign-in with code + PKCE): a global prefix, from stack and account
+            "UserPoolDomain": {
+                "Type": "AWS::Cognito::UserPoolDomain",
+                "Properties": {
+                    "Domain": {"Fn::Sub": "${AWS::StackName}-${AWS::AccountId}"},
+                    "UserPoolId": {"Ref": "UserPool"},
+                },
+            },
         },
         outputs={
             "UserPoolId": {"Value": {"Ref": "UserPool"}},
             "UserPoolArn": {"Value": {"Fn::GetAtt": ["UserPool", "Arn"]}},
             "UserPoolClientId": {"Value": {"Ref": "UserPoolClient"}},
+            "UserPoolDomain": {"Value": {"Ref": "UserPoolDomain"}},
         },
     )
 

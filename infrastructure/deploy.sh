@@ -21,8 +21,9 @@ DIST=${DIST:-dist}
 [[ -n $STAGE ]] || die "STAGE is required: make $ACTION STAGE=<name>"
 # CloudFormation stack names: a letter, then letters, digits and hyphens. The stage is capped
 # so that <stack>-<longest function suffix> stays within Lambda's 64-character names.
-[[ $STAGE =~ ^[A-Za-z][A-Za-z0-9-]{0,29}$ && $STAGE != *- ]] ||
-  die "STAGE '$STAGE' is not a valid stage name: 1-30 letters, digits or hyphens, starting with a letter and not ending with a hyphen (the stack is quantdesk-<STAGE>)"
+# Lower case: the sign-in domain prefix (<stack>-<account>) allows nothing else.
+[[ $STAGE =~ ^[a-z][a-z0-9-]{0,29}$ && $STAGE != *- && ! $STAGE =~ aws|amazon|cognito ]] ||
+  die "STAGE '$STAGE' is not a valid stage name: 1-30 lower-case letters, digits or hyphens, starting with a letter, not ending with a hyphen, without aws/amazon/cognito (the stack is quantdesk-<STAGE>)"
 STACK="quantdesk-$STAGE"
 
 read -r -a AWS <<<"${AWS_CLI:-aws}"
@@ -85,13 +86,21 @@ deploy() {
     --s3-bucket "$bucket" --s3-prefix "$STACK" --capabilities CAPABILITY_IAM \
     --no-fail-on-empty-changeset --parameter-overrides "${params[@]}"
 
-  local web distribution site
+  local web distribution site domain
   web=$(physical WebBucket)
   [[ -n $web ]] || die "the stack $STACK has no web bucket"
-  "${AWS[@]}" s3 sync "$DIST/web" "s3://$web" --delete --only-show-errors
   distribution=$(physical Cdn)
+  domain=$(physical UserPoolDomain)
   if [[ -n $distribution ]]; then
     site=$(output SiteUrl)
+  fi
+  if [[ -n $distribution && -n $domain ]]; then
+    # the clients' sign-in configuration (hosted UI, client id), served next to the UI
+    "${PYTHON:-python}" -m infrastructure.auth_config --region "$REGION" --domain "$domain" \
+      --client-id "$(output UserPoolClientId)" --site-url "$site" >"$DIST/web/auth-config.json"
+  fi
+  "${AWS[@]}" s3 sync "$DIST/web" "s3://$web" --delete --only-show-errors
+  if [[ -n $distribution ]]; then
     "${AWS[@]}" cloudfront create-invalidation --distribution-id "$distribution" \
       --paths '/*' >/dev/null
   else

@@ -64,6 +64,8 @@ def recorder(tmp_path: Path) -> tuple[str, Path]:
         ("dev_1", "not a valid stage name"),
         ("dev-", "not a valid stage name"),
         ("a" * 31, "not a valid stage name"),
+        ("Dev", "not a valid stage name"),
+        ("aws-test", "not a valid stage name"),
     ],
 )
 def test_a_bad_stage_name_fails_before_any_aws_call(

@@ -264,7 +264,8 @@ def test_the_api_authorizer_trusts_this_stacks_user_pool() -> None:
     for authorizer in authorizers:
         assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["UserPool", "Arn"]}]
     client = of_type("AWS::Cognito::UserPoolClient")["UserPoolClient"]["Properties"]
-    assert client["CallbackURLs"] == [{"Fn::Sub": "https://${Cdn.DomainName}/auth/callback"}]
+    callback = "https://${Cdn.DomainName}" + resources.USER_POOL.callback_path
+    assert client["CallbackURLs"] == [{"Fn::Sub": callback}]
 
 
 def test_schedules_ingest_nothing_unless_sources_are_given() -> None:
