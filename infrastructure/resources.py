@@ -110,6 +110,8 @@ class StreamMapping:
     bisect_on_error: bool = True
     report_batch_item_failures: bool = True
     filter_patterns: tuple[dict[str, Any], ...] = ()
+    #: SQS queue ARN that records discarded after retries are reported to ("" = logged only)
+    on_failure: str = ""
 
 
 #: what a ``kind:name`` substitution target may name

@@ -10,14 +10,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from quantdesk import aws
 
 ROOT = Path(__file__).resolve().parent.parent
+#: the local cloud's stack (``infrastructure.local.cloud.STACK_NAME``)
+STACK_NAME = "quantdesk"
 #: extra environment for test stacks: the SSE app's process-local counters (GET /runs/_stats);
 #: per-user run limits high enough for suites that start many runs as one user
 TEST_ENV = {
@@ -39,6 +42,42 @@ class Stack:
     #: host:port of the LocalStack-compatible endpoint (for ``LOCALSTACK_HOST``)
     aws_endpoint: str
     log: Path
+    #: the CloudFormation stack the local cloud deployed into the endpoint
+    name: str = ""
+    status: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=f"http://{self.aws_endpoint}",
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def environment(self) -> dict[str, str]:
+        """Settings for a client of the stack: names from its outputs (the stream-token key
+        is read from the secret its ``StreamSecretName`` names)."""
+        from quantdesk import stack_outputs
+
+        return stack_outputs.environment(self.outputs)
+
+
+def deployed(base_url: str, aws_endpoint: str, log: Path) -> Stack:
+    """The stack as the endpoint's CloudFormation describes it."""
+    bare = Stack(base_url=base_url, aws_endpoint=aws_endpoint, log=log)
+    (described,) = bare.client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"]
+    return Stack(
+        base_url=base_url,
+        aws_endpoint=aws_endpoint,
+        log=log,
+        name=described["StackName"],
+        status=described["StackStatus"],
+        outputs={o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])},
+    )
 
 
 @contextlib.contextmanager
@@ -71,7 +110,7 @@ def running_stack(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"stack not ready:\n{log.read_text()[-4000:]}")
             time.sleep(0.2)
-        yield Stack(base_url=base_url, aws_endpoint=f"127.0.0.1:{aws_port}", log=log)
+        yield deployed(base_url, f"127.0.0.1:{aws_port}", log)
     finally:
         process.terminate()
         try:
@@ -83,15 +122,22 @@ def running_stack(
 
 @contextlib.contextmanager
 def stack_clients(stack: Stack) -> Iterator[None]:
-    """This process's AWS clients pointed at the stack's endpoint (restored afterwards)."""
-    previous = os.environ.get("LOCALSTACK_HOST")
-    os.environ["LOCALSTACK_HOST"] = stack.aws_endpoint
+    """This process's AWS clients pointed at the stack's endpoint, its settings from the stack
+    (restored afterwards)."""
+    from quantdesk.settings import get_settings
+
+    environment = {"LOCALSTACK_HOST": stack.aws_endpoint} | stack.environment()
+    previous = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
     aws.reset()
+    get_settings.cache_clear()
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop("LOCALSTACK_HOST", None)
-        else:
-            os.environ["LOCALSTACK_HOST"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         aws.reset()
+        get_settings.cache_clear()

@@ -33,20 +33,25 @@ def main(argv: list[str] | None = None) -> int:
 
     from infrastructure import resources
     from infrastructure.local.cloud import LocalCloud
-    from infrastructure.local.origin import build_origin
+    from infrastructure.local.origin import build_origin, routing_from_stack
     from infrastructure.local.sample_data import ensure_sample_data
 
     started = time.perf_counter()
     site_url = f"http://{args.host}:{args.port}"
     cloud = LocalCloud(host=args.host, port=args.aws_port, site_url=site_url).start()
+    assert cloud.stack is not None
     print(
-        f"local cloud   {cloud.endpoint}  (LocalStack-compatible endpoint)",
+        f"local cloud   {cloud.endpoint}  (LocalStack-compatible endpoint)\n"
+        f"stack         {cloud.stack.name} {cloud.stack.status} in {cloud.deploy_s:.1f}s "
+        "(the packaged template, through the endpoint's CloudFormation)",
         flush=True,
     )
     if not args.no_sample:
         print(ensure_sample_data(), flush=True)
     default_user = None if args.require_sign_in else resources.USER_POOL.default_user
-    origin = build_origin(cloud.identity, default_user=default_user)
+    origin = build_origin(
+        routing_from_stack(cloud.stack), cloud.identity, default_user=default_user
+    )
     print(
         f"quantdesk     {site_url}  (web UI, API and stream)",
         flush=True,

@@ -1,64 +1,84 @@
-"""The local cloud: a LocalStack-compatible AWS endpoint (moto's server) with quantdesk's
-resources deployed from ``infrastructure.resources``, our handlers behind its Lambda API, a
-DynamoDB-stream poller and a scheduler.
+"""The local cloud: a LocalStack-compatible AWS endpoint (moto's server) into which the packaged
+CloudFormation template is deployed through the endpoint's CloudFormation API, our handlers
+behind its Lambda API, and the template resources the endpoint cannot create emulated from the
+same template entries: the stream mapping's poller, the scheduler and (in ``origin.py``) the
+distribution and Function URL.
 
-Clients reach it like LocalStack: ``LOCALSTACK_HOST=127.0.0.1:<port>`` and
-``quantdesk.aws.client`` (localstack-client). Pointing ``LOCALSTACK_HOST`` at a real LocalStack
-and running :meth:`LocalCloud.deploy` there works the same way.
+Every name (table, buckets, functions, state machines) comes from the deployed stack: the
+handlers get the environment the template gives its functions, as the endpoint holds it.
+Clients reach the endpoint like LocalStack: ``LOCALSTACK_HOST=127.0.0.1:<port>`` and
+``quantdesk.aws.client`` (localstack-client).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
-import zipfile
+import secrets
+import time
+import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
-from infrastructure import resources
+from infrastructure import cloudformation, resources
+from infrastructure.local import stack as cfn_stack
 from infrastructure.local.identity import LocalIdentity, ensure_identity
-from infrastructure.local.lambda_runtime import LambdaRuntime, install
-from infrastructure.local.scheduler import Scheduler
-from infrastructure.local.stream_poller import StreamPoller
+from infrastructure.local.lambda_runtime import LambdaRuntime, functions_from_stack, install
+from infrastructure.local.packaged import ensure_package
+from infrastructure.local.scheduler import Scheduler, schedules_from_stack
+from infrastructure.local.stack import DeployedStack
+from infrastructure.local.stream_poller import StreamPoller, mapping_from_stack, neutralise
 from quantdesk import aws
 
 log = logging.getLogger("quantdesk.local")
 
-REGION = "us-east-1"
-ACCOUNT = "000000000000"
-ROLE_NAME = "quantdesk-lambda"
+REGION: Final = "us-east-1"
+ACCOUNT: Final = "000000000000"
+#: the local stack: ``<stack>-<suffix>`` names resolve to the names quantdesk uses locally
+STACK_NAME: Final = resources.PREFIX
 
 
 def configure_environment(host: str, port: int) -> None:
     """Point this process's AWS clients (ours and moto's Step Functions interpreter) at the
-    endpoint, and give every handler the environment the template gives it."""
+    endpoint."""
     os.environ["LOCALSTACK_HOST"] = f"{host}:{port}"
+    # clients we do not build (Powertools' Secrets Manager provider) honour AWS_ENDPOINT_URL
+    os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
     os.environ["MOTO_PORT"] = str(port)
     # LocalStack's account id; moto reads it when first imported
     os.environ["MOTO_ACCOUNT_ID"] = ACCOUNT
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-    os.environ.update(resources.environment(REGION, ACCOUNT))
+    aws.reset()
+
+
+def use_stack_environment(stack: DeployedStack) -> None:
+    """Give this process (where every handler runs) the environment the stack's functions
+    get."""
     from quantdesk.settings import get_settings
 
+    os.environ.update(stack.function_environment())
     get_settings.cache_clear()
-    aws.reset()
 
 
 @dataclass
 class LocalCloud:
     host: str = "127.0.0.1"
     port: int = 4566
-    schedules: bool = True
-    #: the local origin's URL (CORS origin, the app client's sign-in callback)
+    #: where the local origin (the distribution, the Function URL and the hosted sign-in UI)
+    #: listens: the CORS origin and the app client's sign-in callback
     site_url: str = "http://127.0.0.1:8080"
+    schedules: bool = True
+    stack_name: str = STACK_NAME
+    stack: DeployedStack | None = field(init=False, default=None)
     runtime: LambdaRuntime = field(init=False)
     identity: LocalIdentity = field(init=False)
-    poller: StreamPoller | None = field(init=False, default=None)
+    pollers: list[StreamPoller] = field(init=False, default_factory=list)
     scheduler: Scheduler | None = field(init=False, default=None)
+    #: how long the last deploy (package check + stack create/update) took
+    deploy_s: float = field(init=False, default=0.0)
     _server: Any = field(init=False, default=None)
 
     @property
@@ -72,7 +92,7 @@ class LocalCloud:
         configure_environment(self.host, self.port)
         os.environ["QD_ALLOWED_ORIGIN"] = self.site_url
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
-        self.runtime = LambdaRuntime(resources.FUNCTIONS, REGION, ACCOUNT)
+        self.runtime = LambdaRuntime((), REGION, ACCOUNT)
         install(self.runtime)
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
@@ -82,116 +102,82 @@ class LocalCloud:
             raise RuntimeError(
                 f"moto was imported before the local cloud set its account ({account})"
             )
-        self.deploy()
-        self.identity = ensure_identity(self.endpoint, REGION, self.site_url)
-        self._start_stream_mappings()
+        stack = self.deploy()
+        use_stack_environment(stack)
+        self._start_stream_mappings(stack)
         if self.schedules:
-            self.scheduler = Scheduler(resources.SCHEDULES, self._start_execution)
+            self.scheduler = Scheduler(schedules_from_stack(stack), self._start_execution)
             self.scheduler.start()
         return self
 
     def stop(self) -> None:
         if self.scheduler:
             self.scheduler.stop()
-        if self.poller:
-            self.poller.stop()
+        for poller in self.pollers:
+            poller.stop()
         if self._server:
             self._server.stop()
 
-    def deploy(self) -> None:
-        """Create the template's resources in the endpoint (idempotent)."""
-        dynamodb = aws.client("dynamodb")
-        if resources.TABLE.name not in dynamodb.list_tables()["TableNames"]:
-            dynamodb.create_table(**resources.TABLE.create_kwargs())
-            dynamodb.update_time_to_live(
-                TableName=resources.TABLE.name,
-                TimeToLiveSpecification={
-                    "Enabled": True,
-                    "AttributeName": resources.TABLE.ttl_attribute,
-                },
-            )
-        s3 = aws.client("s3")
-        existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-        for bucket in resources.BUCKETS:
-            if bucket not in existing:
-                s3.create_bucket(Bucket=bucket)
-        s3.put_bucket_lifecycle_configuration(
-            Bucket=resources.DATA_BUCKET,
-            LifecycleConfiguration={"Rules": resources.lifecycle_rules()},
+    def deploy(self) -> DeployedStack:
+        """Deploy the packaged template (idempotent: an existing stack is updated, an unchanged
+        one left alone) and key the Lambda runtime from it."""
+        started = time.perf_counter()
+        template, package_dir = ensure_package()
+        # the template's Cognito pool and client, which the endpoint's CloudFormation cannot
+        # create: the stack's references to them answer with this pool's ids
+        self.identity = ensure_identity(self.endpoint, REGION, self.site_url)
+        self.stack = cfn_stack.deploy(
+            template,
+            package_dir,
+            stack_name=self.stack_name,
+            origin_url=self.site_url,
+            identity=self.identity,
+            region=REGION,
+            account=ACCOUNT,
+            parameters=_parameters(template),
         )
-        role_arn = self._ensure_role()
+        self.runtime.register(functions_from_stack(self.stack))
+        self.deploy_s = time.perf_counter() - started
+        return self.stack
+
+    def _start_stream_mappings(self, stack: DeployedStack) -> None:
         lambda_client = aws.client("lambda")
-        deployed = {f["FunctionName"] for f in lambda_client.list_functions()["Functions"]}
-        for function in resources.FUNCTIONS:
-            if function.name in deployed:
+        for logical in stack.resources_of("AWS::Lambda::EventSourceMapping"):
+            deployed = lambda_client.get_event_source_mapping(UUID=stack.physical[logical])
+            if ":dynamodb:" not in deployed["EventSourceArn"]:
                 continue
-            lambda_client.create_function(
-                FunctionName=function.name,
-                Runtime="python3.12",
-                Role=role_arn,
-                Handler=function.handler,
-                Code={"ZipFile": _placeholder_zip(function.handler)},
-                Timeout=function.timeout_s,
-                MemorySize=function.memory_mb,
-                Environment={"Variables": resources.environment(REGION, ACCOUNT)},
+            neutralise(lambda_client, deployed["UUID"])
+            function = deployed["FunctionArn"].rsplit(":", 1)[-1]
+            poller = StreamPoller(
+                mapping_from_stack(stack, logical, function),
+                deployed["EventSourceArn"],
+                aws.client("dynamodbstreams"),
+                lambda_client,
+                sqs=aws.client("sqs"),
             )
-        sfn = aws.client("stepfunctions")
-        machines = {
-            m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]
-        }
-        for machine in resources.STATE_MACHINES:
-            definition = resources.render_definition(machine, REGION, ACCOUNT)
-            if machine.name in machines:
-                sfn.update_state_machine(
-                    stateMachineArn=machines[machine.name], definition=definition
-                )
-            else:
-                sfn.create_state_machine(
-                    name=machine.name, definition=definition, roleArn=role_arn, type="STANDARD"
-                )
+            poller.start()
+            self.pollers.append(poller)
 
-    def _ensure_role(self) -> str:
-        iam = aws.client("iam")
-        try:
-            return str(iam.get_role(RoleName=ROLE_NAME)["Role"]["Arn"])
-        except iam.exceptions.NoSuchEntityException:
-            trust = {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-            role = iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust))
-            return str(role["Role"]["Arn"])
-
-    def _start_stream_mappings(self) -> None:
-        stream_arn = aws.client("dynamodb").describe_table(TableName=resources.TABLE.name)["Table"][
-            "LatestStreamArn"
-        ]
-        for mapping in resources.STREAM_MAPPINGS:
-            self.poller = StreamPoller(
-                mapping, stream_arn, aws.client("dynamodbstreams"), aws.client("lambda")
-            )
-            self.poller.start()
-
-    def _start_execution(self, state_machine: str, payload: str) -> None:
-        import uuid
-
+    def _start_execution(self, state_machine_arn: str, payload: str) -> None:
         aws.client("stepfunctions").start_execution(
-            stateMachineArn=resources.state_machine_arn(state_machine, REGION, ACCOUNT),
+            stateMachineArn=state_machine_arn,
             name=f"scheduled-{uuid.uuid4().hex[:12]}",
             input=payload,
         )
 
 
-def _placeholder_zip(handler: str) -> bytes:
-    """Code for the registration only: invocations run the real code via LambdaRuntime."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        module = handler.rpartition(".")[0].replace(".", "/")
-        archive.writestr(f"{module}.py", "# served by infrastructure.local.lambda_runtime\n")
-    return buffer.getvalue()
+def _parameters(template: dict[str, Any]) -> dict[str, str]:
+    """The local stack's parameter values: the scheduled ingestions load the synthetic sample
+    (a deployed stage schedules nothing unless asked), and a parameter without a default gets
+    a fresh random value if it is a secret (``NoEcho``). An existing stack keeps its values."""
+    values = {
+        cloudformation.schedule_parameter(s): json.dumps(s.input["sources"])
+        for s in resources.SCHEDULES
+    }
+    for name, spec in template.get("Parameters", {}).items():
+        if "Default" in spec:
+            continue
+        if not spec.get("NoEcho"):
+            raise ValueError(f"template parameter {name} needs a local value")
+        values[name] = secrets.token_urlsafe(max(32, int(spec.get("MinLength", 0))))
+    return values

@@ -1,6 +1,8 @@
 """Sign-in on the local stack: the Cognito user pool and app client of
 ``infrastructure.resources.USER_POOL`` in the local endpoint (moto issues RS256-signed JWTs and
-serves the pool's JWKS), the default researcher, and the stream tokens' signing key.
+serves the pool's JWKS) and the default researcher. The template builds its ``UserPool`` and
+``UserPoolClient`` from the same definition; the endpoint's CloudFormation cannot create them,
+so the local stack's references to them answer with this pool (``infrastructure.local.stack``).
 
 ``ensure_identity`` is what the local cloud runs at start (idempotent: an existing pool, client
 and user are reused). ``sign_in`` creates a user if needed and returns its tokens, exactly as
@@ -30,6 +32,17 @@ class LocalIdentity:
     @property
     def issuer(self) -> str:
         return resources.issuer(self.region, self.pool_id)
+
+    @property
+    def pool_name(self) -> str:
+        return resources.USER_POOL.name
+
+    @property
+    def client_name(self) -> str:
+        return resources.USER_POOL.client_name
+
+    def pool_arn(self, account: str) -> str:
+        return f"arn:aws:cognito-idp:{self.region}:{account}:userpool/{self.pool_id}"
 
     @property
     def jwks_url(self) -> str:
@@ -69,9 +82,7 @@ def find_identity(endpoint: str, region: str) -> LocalIdentity | None:
 
 
 def ensure_identity(endpoint: str, region: str, site_url: str) -> LocalIdentity:
-    """Create the pool, its app client and the default researcher (once), and the stream
-    signing key (a random one, only in this endpoint)."""
-    _ensure_signing_key()
+    """Create the pool, its app client and the default researcher (once)."""
     identity = find_identity(endpoint, region)
     if identity is None:
         cognito = _cognito()
@@ -127,11 +138,3 @@ def sign_in(identity: LocalIdentity, username: str) -> Tokens:
 def _password() -> str:
     # meets any pool policy: upper, lower, digit, symbol, length
     return "Qd1!" + secrets.token_urlsafe(24)
-
-
-def _ensure_signing_key() -> None:
-    sm = aws.client("secretsmanager")
-    try:
-        sm.describe_secret(SecretId=resources.STREAM_KEY_SECRET)
-    except sm.exceptions.ResourceNotFoundException:
-        sm.create_secret(Name=resources.STREAM_KEY_SECRET, SecretString=secrets.token_urlsafe(48))

@@ -3,8 +3,12 @@
 moto executes Lambda code only in Docker. Every invocation in moto (the Invoke API, Step
 Functions' ``lambda:invoke``, our stream poller) passes through
 ``moto.awslambda.models.LambdaFunction._invoke_lambda``; :func:`install` replaces that one method
-so the call reaches the handler named in ``infrastructure.resources`` with the event AWS would
-send and a Lambda-like context. Pinned to moto 5.2.5 (tests/integration checks the hook).
+so the call reaches the handler the deployed template names, with the event AWS would send and
+a Lambda-like context. :func:`functions_from_stack` keys the runtime from the deployed stack:
+physical function name -> the template resource's ``Handler``, memory and timeout, and the code
+directory ``infrastructure.resources`` builds that resource's zip from (locally the code runs
+from the repository, not from the zip). Pinned to moto 5.2.5 (tests/integration checks the
+hook).
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infrastructure.resources import ROOT, Function
+
+if TYPE_CHECKING:
+    from infrastructure.local.stack import DeployedStack
 
 Handler = Callable[[Any, Any], Any]
 
@@ -59,6 +66,11 @@ class LambdaRuntime:
         self.account = account
         self.invocations: dict[str, int] = {}
 
+    def register(self, functions: tuple[Function, ...]) -> None:
+        """Serve ``functions`` (by physical name), e.g. after a deploy."""
+        with self._lock:
+            self._functions |= {f.name: f for f in functions}
+
     def knows(self, name: str) -> bool:
         return name in self._functions
 
@@ -91,6 +103,29 @@ class LambdaRuntime:
             }
             return json.dumps(error), True
         return json.dumps(result, default=str), False
+
+
+def code_dirs() -> dict[str, str]:
+    """Template logical id of each function -> the code directory its zip is built from."""
+    from infrastructure import cloudformation
+
+    return {cloudformation.function_id(f): f.code_dir for f in cloudformation.all_functions()}
+
+
+def functions_from_stack(stack: DeployedStack) -> tuple[Function, ...]:
+    """The stack's Lambda functions as the runtime runs them."""
+    directories = code_dirs()
+    return tuple(
+        Function(
+            name=stack.physical[logical],
+            code_dir=directories[logical],
+            handler=str(props["Handler"]),
+            memory_mb=int(props.get("MemorySize", 128)),
+            timeout_s=int(props.get("Timeout", 3)),
+        )
+        for logical, props in stack.resources_of("AWS::Lambda::Function").items()
+        if logical in directories
+    )
 
 
 _loaded: dict[tuple[str, str], Handler] = {}

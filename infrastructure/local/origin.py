@@ -1,45 +1,120 @@
-"""The one local origin (``http://127.0.0.1:8080``), routed like CloudFront on AWS:
+"""The one local origin (``http://127.0.0.1:8080``), standing in for the template's CloudFront
+distribution, which the endpoint's CloudFormation cannot create. :func:`routing_from_stack`
+reads the distribution's cache behaviors (path pattern -> origin, in CloudFront's order, the
+default behavior last) and what each origin is:
 
-* ``/analysis/*``, ``/predict`` -> the Chalice API, invoked with API Gateway proxy events
-  (chalice's LocalGateway builds them, with path parameters and request context). The origin
-  plays API Gateway's part: the Cognito authorizer (``infrastructure.local.authorizer``) on
-  every route Chalice declares with one, the body-size limit, and errors in the API's shape;
-* ``/runs/{id}/stream`` -> the SSE ASGI app (what the Function URL serves on AWS);
-* ``/auth-config.json``, ``/oauth2/*``, ``/logout`` -> the user pool domain's sign-in endpoints,
-  emulated over the local pool (``infrastructure.local.hosted_ui``);
-* everything else -> the static web UI export (``frontend/out``).
+* the REST API (``AWS::ApiGateway::RestApi``) -> the Chalice app of the function it integrates,
+  invoked with API Gateway proxy events (chalice's LocalGateway builds them, with path
+  parameters and request context). The origin plays API Gateway's part: the Cognito authorizer
+  (``infrastructure.local.authorizer``) on every route Chalice declares with one, the body-size
+  limit, and errors in the API's shape;
+* the Function URL (``AWS::Lambda::Url``) -> the ASGI app of its target function (what the
+  Lambda Web Adapter serves on AWS);
+* the web bucket (``AWS::S3::Bucket``) -> the static web UI export (``frontend/out``) from disk.
 
-Every response carries the security headers; nothing announces the server.
+Outside the distribution, the origin answers ``/healthz`` (readiness), the user pool domain's
+sign-in endpoints (``/auth-config.json``, ``/oauth2/*``, ``/logout``, emulated over the local
+pool by ``infrastructure.local.hosted_ui``) and passes ``/runs/_stats`` (the SSE app's
+process-local counters, on when ``QD_STREAM_STATS`` is set, for tests and benchmarks) to the
+stream app. Every response carries the security headers; nothing announces the server.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import fnmatch
 import re
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infrastructure.local.authorizer import CognitoVerifier, JwksCache, missing_token
 from infrastructure.local.hosted_ui import HostedUi, describe_client
 from infrastructure.local.identity import LocalIdentity, sign_in
-from infrastructure.local.lambda_runtime import load_handler
-from infrastructure.resources import API, ROOT, STREAM, STREAM_ASGI, USER_POOL
+from infrastructure.local.lambda_runtime import code_dirs, load_handler
+from infrastructure.resources import ROOT, STREAM_ASGI, USER_POOL, Function
 from quantdesk.errors import NotFound, PayloadTooLarge, QuantdeskError, for_status
 from quantdesk.web import API_HEADERS, MAX_BODY_BYTES, PAGE_HEADERS
 
+if TYPE_CHECKING:
+    from infrastructure.local.stack import DeployedStack
+
 WEB_ROOT = ROOT / "frontend" / "out"
 API_PREFIXES = ("/analysis", "/predict", "/runs")
+_API_TYPES = ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api")
+
+
+@dataclass(frozen=True)
+class Routing:
+    """CloudFront's routing: ``behaviors`` are (path pattern, origin kind) in evaluation order;
+    kinds are ``api``, ``stream`` and ``web``."""
+
+    behaviors: tuple[tuple[str, str], ...]
+    default: str
+    api: Function | None
+    stream: Function | None
+
+    def kind(self, path: str) -> str:
+        for pattern, kind in self.behaviors:
+            if fnmatch.fnmatchcase(path, pattern):
+                return kind
+        return self.default
+
+
+def routing_from_stack(stack: DeployedStack) -> Routing:
+    from infrastructure.local.stack import referenced
+
+    (distribution,) = stack.resources_of("AWS::CloudFront::Distribution").values()
+    config = distribution["DistributionConfig"]
+    resources = stack.template["Resources"]
+    directories = code_dirs()
+    kinds: dict[str, str] = {}
+    api: Function | None = None
+    stream: Function | None = None
+
+    def function(logical: str, handler: str) -> Function:
+        return Function(
+            name=stack.physical[logical], code_dir=directories[logical], handler=handler
+        )
+
+    for origin in config["Origins"]:
+        for logical in referenced(origin["DomainName"]) & set(resources):
+            kind = resources[logical]["Type"]
+            props = resources[logical].get("Properties", {})
+            if kind == "AWS::Lambda::Url":
+                (target,) = referenced(props["TargetFunctionArn"])
+                stream = function(target, STREAM_ASGI)
+                kinds[origin["Id"]] = "stream"
+            elif kind in _API_TYPES:
+                target = next(
+                    r
+                    for r in sorted(referenced(props))
+                    if resources.get(r, {}).get("Type") == "AWS::Lambda::Function"
+                )
+                api = function(target, resources[target]["Properties"]["Handler"])
+                kinds[origin["Id"]] = "api"
+            elif kind == "AWS::S3::Bucket":
+                kinds[origin["Id"]] = "web"
+    behaviors = tuple(
+        ("/" + b["PathPattern"].lstrip("/"), kinds[b["TargetOriginId"]])
+        for b in config.get("CacheBehaviors", [])
+    )
+    return Routing(
+        behaviors=behaviors,
+        default=kinds[config["DefaultCacheBehavior"]["TargetOriginId"]],
+        api=api,
+        stream=stream,
+    )
 
 
 class GatewayAuthorizer:
@@ -114,6 +189,7 @@ _PATH_DELIMITERS = re.compile(r"[;?#]")
 
 
 def build_origin(
+    routing: Routing,
     identity: LocalIdentity,
     *,
     default_user: str | None = USER_POOL.default_user,
@@ -121,15 +197,47 @@ def build_origin(
 ) -> Starlette:
     """The origin. ``default_user``: who a request without an Authorization header acts as
     (signed in once, through the pool, at start); None requires a token on every route."""
-    from chalice.local import LocalGatewayException
-
-    chalice_app = load_handler(API)
     verifier = verifier_for(identity)
     anonymous = None
     if default_user is not None:
         anonymous = verifier.claims("Bearer " + sign_in(identity, default_user).id_token)
-    gateway = api_gateway(chalice_app, GatewayAuthorizer(chalice_app, verifier, anonymous))
-    stream_app: ASGIApp = load_handler(replace(STREAM, handler=STREAM_ASGI))  # type: ignore[assignment]
+    apps: dict[str, ASGIApp] = {"web": _web(web_root)}
+    if routing.api is not None:
+        chalice_app = load_handler(routing.api)
+        gateway = api_gateway(chalice_app, GatewayAuthorizer(chalice_app, verifier, anonymous))
+        apps["api"] = _api(gateway)
+    if routing.stream is not None:
+        apps["stream"] = load_handler(routing.stream)  # type: ignore[assignment]
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    # local-only, outside the distribution: readiness, the user pool domain, the test counters
+    routes: list[Any] = [
+        Route("/healthz", health),
+        *HostedUi(identity, describe_client(identity), default_user).routes(),
+    ]
+    if "stream" in apps:
+        routes.append(Route("/runs/_stats", apps["stream"]))
+    routes.append(Route("/{path:path}", _Distribution(routing, apps)))
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    app.state.identity = identity
+    return SecurityHeaders(app)  # type: ignore[return-value]
+
+
+class _Distribution:
+    """An ASGI app sending each request to its behavior's origin, the path unchanged."""
+
+    def __init__(self, routing: Routing, apps: dict[str, ASGIApp]) -> None:
+        self.routing = routing
+        self.apps = apps
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.apps[self.routing.kind(scope["path"])](scope, receive, send)
+
+
+def _api(gateway: Any) -> ASGIApp:
+    from chalice.local import LocalGatewayException
 
     async def api(request: Request) -> Response:
         try:
@@ -159,32 +267,26 @@ def build_origin(
         }
         return Response(content, status_code=response["statusCode"], headers=out_headers)
 
+    methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
+    return Starlette(
+        routes=[Route("/{path:path}", api, methods=methods)],
+        exception_handlers={HTTPException: http_error},
+    )
+
+
+def _web(web_root: Path) -> ASGIApp:
+    if web_root.is_dir():
+        return StaticFiles(directory=web_root, html=True)
+
     async def not_built(request: Request) -> Response:
         return error(for_status(503, "the web UI is not built yet: run `make frontend`"))
 
-    async def health(request: Request) -> Response:
-        return JSONResponse({"ok": True})
+    return Starlette(routes=[Route("/{path:path}", not_built)])
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        return error(for_status(status, _REASONS.get(status, "request refused")))
 
-    methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
-    routes: list[Any] = [
-        Route("/healthz", health),
-        Route("/analysis/{rest:path}", api, methods=methods),
-        Route("/analysis", api, methods=methods),
-        Route("/predict", api, methods=methods),
-        Mount("/runs", app=_prefixed(stream_app, "/runs")),
-        *HostedUi(identity, describe_client(identity), default_user).routes(),
-    ]
-    if web_root.is_dir():
-        routes.append(Mount("/", app=StaticFiles(directory=web_root, html=True)))
-    else:
-        routes.append(Route("/{path:path}", not_built))
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
-    app.state.identity = identity
-    return SecurityHeaders(app)  # type: ignore[return-value]
+async def http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    return error(for_status(status, _REASONS.get(status, "request refused")))
 
 
 _REASONS = {
@@ -222,17 +324,3 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def _prefixed(app: ASGIApp, prefix: str) -> ASGIApp:
-    """Give the mounted SSE app the full path, as the Function URL does on AWS."""
-
-    async def call(scope: Any, receive: Any, send: Any) -> None:
-        scope = dict(
-            scope,
-            path=prefix + scope["path"] if not scope["path"].startswith(prefix) else scope["path"],
-            root_path="",
-        )
-        await app(scope, receive, send)
-
-    return call

@@ -1,6 +1,7 @@
-"""EventBridge Scheduler for the local cloud: fires ``rate(...)`` and ``cron(...)`` schedules
-from ``infrastructure.resources.SCHEDULES`` by starting their state machines (moto stores
-EventBridge rules but never fires them)."""
+"""EventBridge Scheduler for the local cloud: fires the template's ``AWS::Scheduler::Schedule``
+resources (``rate(...)``/``cron(...)`` in their timezone) by starting their target state
+machines with the target's input. The endpoint's CloudFormation cannot create schedules, so
+:func:`schedules_from_stack` reads them from the deployed template."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ import logging
 import re
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from infrastructure.resources import Schedule
+
+if TYPE_CHECKING:
+    from infrastructure.local.stack import DeployedStack
 
 log = logging.getLogger("quantdesk.local.scheduler")
 
@@ -82,6 +87,28 @@ def next_fire(expression: str, after: dt.datetime, tz: str = "UTC") -> dt.dateti
             return candidate
         candidate += dt.timedelta(minutes=1)
     raise ValueError(f"{expression!r} never fires within a year")
+
+
+def schedules_from_stack(stack: DeployedStack) -> tuple[Schedule, ...]:
+    """The template's enabled schedules; ``state_machine`` is the target's ARN."""
+    schedules = []
+    for logical, props in stack.resources_of("AWS::Scheduler::Schedule").items():
+        if props.get("State", "ENABLED") != "ENABLED":
+            continue
+        target = props["Target"]
+        arn = str(stack.resolve(target["Arn"]))
+        if ":states:" not in arn:
+            raise ValueError(f"schedule {logical}: only state machine targets run locally")
+        schedules.append(
+            Schedule(
+                name=str(stack.resolve(props.get("Name", logical))),
+                expression=str(props["ScheduleExpression"]),
+                state_machine=arn,
+                input=json.loads(stack.resolve(target.get("Input", "{}"))),
+                timezone=str(props.get("ScheduleExpressionTimezone", "UTC")),
+            )
+        )
+    return tuple(schedules)
 
 
 class Scheduler:

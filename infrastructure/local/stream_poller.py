@@ -17,20 +17,30 @@ we poll the stream ourselves, per shard and in order:
 * **retries**: a failed batch is retried with backoff; a function error is **bisected** when
   ``bisect_on_error`` is set (halving does not count as a retry); after
   ``maximum_retry_attempts`` the failing record (or, for an unbisected function error, the
-  batch) is discarded and logged, where AWS would send it to the on-failure destination.
+  batch) is discarded, logged and reported to the mapping's on-failure destination (an SQS
+  queue) with the batch information AWS sends (``DDBStreamBatchInfo``).
+
+:func:`mapping_from_stack` builds the mapping from the template's
+``AWS::Lambda::EventSourceMapping``; :func:`neutralise` disables the copy the endpoint's
+CloudFormation created, so this poller stays the one consumer.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infrastructure.local.event_filter import matches
 from infrastructure.resources import StreamMapping
+
+if TYPE_CHECKING:
+    from infrastructure.local.stack import DeployedStack
 
 log = logging.getLogger("quantdesk.local.stream")
 
@@ -59,11 +69,13 @@ class StreamPoller:
         interval_s: float = 0.02,
         retry_backoff_s: float = 0.02,
         history: int = 1000,
+        sqs: Any = None,
     ) -> None:
         self.mapping = mapping
         self.stream_arn = stream_arn
         self._streams = streams
         self._lambda = lambda_client
+        self._sqs = sqs
         self.interval_s = interval_s
         self.retry_backoff_s = retry_backoff_s
         self._history = history
@@ -178,10 +190,48 @@ class StreamPoller:
                 dropped = pending[:count]
                 self.skipped += [sequence_number(r) for r in dropped]
                 log.error("discarding stream records after retries: %s", self.skipped[-1])
+                self._report_failure(shard_id, dropped, attempts, function_error)
                 self.checkpoints[shard_id] = sequence_number(dropped[-1])
                 pending, size, attempts = pending[len(dropped) :], self.mapping.batch_size, 0
                 continue
             self._stop.wait(min(self.retry_backoff_s * 2 ** (attempts - 1), 1.0))
+
+    def _report_failure(
+        self, shard_id: str, dropped: list[dict[str, Any]], attempts: int, function_error: bool
+    ) -> None:
+        """Send the discarded batch's description to the on-failure queue, as Lambda does."""
+        destination = self.mapping.on_failure
+        if not destination:
+            return
+        if self._sqs is None:
+            raise RuntimeError("an on-failure destination needs an SQS client")
+        arrivals = [r["dynamodb"].get("ApproximateCreationDateTime") for r in dropped]
+        record = {
+            "version": "1.0",
+            "timestamp": dt.datetime.now(dt.UTC).isoformat(),
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self.mapping.function,
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled" if function_error else "",
+            },
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": sequence_number(dropped[0]),
+                "endSequenceNumber": sequence_number(dropped[-1]),
+                "approximateArrivalOfFirstRecord": str(arrivals[0]),
+                "approximateArrivalOfLastRecord": str(arrivals[-1]),
+                "batchSize": len(dropped),
+                "streamArn": self.stream_arn,
+            },
+        }
+        queue = self._sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[-1])["QueueUrl"]
+        self._sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(record))
 
     def _done(self, shard_id: str, batch: list[dict[str, Any]]) -> None:
         self.delivered += len(batch)
@@ -231,3 +281,57 @@ class StreamPoller:
         converted["dynamodb"] = dynamodb
         converted["eventSourceARN"] = self.stream_arn
         return converted
+
+
+def mapping_from_stack(stack: DeployedStack, logical: str, function: str) -> StreamMapping:
+    """The template's event-source mapping ``logical`` as this poller runs it; ``function`` is
+    the target's physical name."""
+    props = stack.resources_of("AWS::Lambda::EventSourceMapping")[logical]
+    filters = (props.get("FilterCriteria") or {}).get("Filters") or []
+    on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+    return StreamMapping(
+        function=function,
+        batch_size=int(props.get("BatchSize", 100)),
+        max_batching_window_s=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+        # CloudFormation's -1 (the default) is "retry until the record expires"
+        maximum_retry_attempts=_retries(int(props.get("MaximumRetryAttempts", -1))),
+        bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
+        report_batch_item_failures="ReportBatchItemFailures"
+        in (props.get("FunctionResponseTypes") or []),
+        filter_patterns=tuple(json.loads(f["Pattern"]) for f in filters),
+        on_failure=str(stack.resolve(on_failure)) if on_failure else "",
+    )
+
+
+def _retries(value: int) -> int:
+    return 10_000 if value < 0 else value
+
+
+_neutralised = False
+
+
+def neutralise(lambda_client: Any, mapping_uuid: str) -> None:
+    """Disable the endpoint's own copy of a stream mapping. moto 5.2.5 delivers DynamoDB
+    stream records synchronously inside the table write (and then clears the shard) for every
+    mapping, even a disabled one: the patch below makes it honour ``Enabled=False`` as Lambda
+    does (no delivery, records stay in the shard), and the mapping is disabled through the
+    Lambda API."""
+    global _neutralised
+    if not _neutralised:
+        from moto.awslambda.models import LambdaBackend
+
+        original = LambdaBackend.send_dynamodb_items
+
+        def send_dynamodb_items(self: Any, function_arn: str, items: list[Any], source: str) -> Any:
+            mappings = [
+                esm
+                for esm in self._event_source_mappings.values()
+                if esm.function_arn == function_arn and esm.event_source_arn == source
+            ]
+            if mappings and not any(esm.enabled for esm in mappings):
+                return ""  # nothing delivered: the shard keeps its records for our poller
+            return original(self, function_arn, items, source)
+
+        LambdaBackend.send_dynamodb_items = send_dynamodb_items  # type: ignore[method-assign]
+        _neutralised = True
+    lambda_client.update_event_source_mapping(UUID=mapping_uuid, Enabled=False)

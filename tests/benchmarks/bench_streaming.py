@@ -51,13 +51,17 @@ def summary(values: list[float]) -> str:
 
 @contextmanager
 def pointed_at(stack: Stack) -> Iterator[None]:
-    os.environ["LOCALSTACK_HOST"] = stack.aws_endpoint
+    environment = {"LOCALSTACK_HOST": stack.aws_endpoint} | stack.environment()
+    os.environ.update(environment)
     aws.reset()
+    get_settings.cache_clear()
     try:
         yield
     finally:
-        os.environ.pop("LOCALSTACK_HOST", None)
+        for name in environment:
+            os.environ.pop(name, None)
         aws.reset()
+        get_settings.cache_clear()
 
 
 def open_run(run_id: str) -> tuple[Any, str]:

@@ -75,6 +75,41 @@ def test_prompt_to_streamed_result(client: httpx.Client) -> None:
     assert accepted["run_id"] in history
 
 
+def test_the_stack_is_the_deployed_template_and_the_run_used_its_names(
+    client: httpx.Client, stack: Stack
+) -> None:
+    # Given the stack `make up` deployed into the endpoint through its CloudFormation API
+    assert stack.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+    resources = stack.client("cloudformation").list_stack_resources(StackName=stack.name)
+    types = {r["ResourceType"] for r in resources["StackResourceSummaries"]}
+    assert {
+        "AWS::DynamoDB::Table",
+        "AWS::Lambda::Function",
+        "AWS::StepFunctions::StateMachine",
+    } <= types
+    # When a run goes through the origin
+    accepted = client.post("/analysis/run", json={"scenario_id": "trend_strength"}).json()
+    events = stream_events(client, accepted["stream_url"])
+    assert events[-1][2]["status"] == "succeeded"
+    run_id = accepted["run_id"]
+    # Then it lives in the table, ran in the state machine and wrote to the bucket the
+    # stack's outputs name (CloudFormation's generated names, not fixed ones)
+    table = stack.outputs["TableName"]
+    assert table.startswith(f"{stack.name}-RunsTable-")
+    item = stack.client("dynamodb").get_item(
+        TableName=table, Key={"PK": {"S": f"RUN#{run_id}"}, "SK": {"S": "RUN"}}
+    )
+    assert item["Item"]["status"]["S"] == "succeeded"
+    executions = stack.client("stepfunctions").list_executions(
+        stateMachineArn=stack.outputs["ScenarioRunStateMachineArn"]
+    )["executions"]
+    assert run_id in {e["name"] for e in executions}
+    results = stack.client("s3").list_objects_v2(
+        Bucket=stack.outputs["ResultsBucketName"], Prefix=f"runs/{run_id}/"
+    )
+    assert results.get("KeyCount", 0) > 0
+
+
 def test_failing_scenario_ends_failed_with_a_readable_reason(client: httpx.Client) -> None:
     accepted = client.post(
         "/analysis/run", json={"scenario_id": "trend_strength", "params": {"as_of": "1990-01-01"}}

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from infrastructure import resources
-from infrastructure.local.cloud import ACCOUNT, REGION, _placeholder_zip
+from infrastructure.local.cloud import ACCOUNT, REGION
 from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from quantdesk import aws
 from quantdesk.datalake.repository import SnapshotRepository
@@ -21,6 +21,7 @@ from quantdesk.ingestion.errors import SourceUnavailableError
 from quantdesk.ingestion.sources import get_source
 from quantdesk.ingestion.sources.base import Batch
 from quantdesk.settings import get_settings
+from tests.unit.lambda_zip import placeholder_zip
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def execute(moto_aws: None) -> Any:
             Runtime="python3.12",
             Role=role,
             Handler=function.handler,
-            Code={"ZipFile": _placeholder_zip(function.handler)},
+            Code={"ZipFile": placeholder_zip(function.handler)},
         )
     install(LambdaRuntime(resources.INGESTION_FUNCTIONS, REGION, ACCOUNT))
     sfn = aws.client("stepfunctions")

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from infrastructure import resources
-from infrastructure.local.cloud import ACCOUNT, REGION, _placeholder_zip
+from infrastructure.local.cloud import ACCOUNT, REGION
 from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from quantdesk import aws
 from quantdesk.cli import build_parser, main
 from quantdesk.cli.ingest import print_summary, start_and_follow, upload
+from tests.unit.lambda_zip import placeholder_zip
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def workflow(moto_aws: None) -> None:
             Runtime="python3.12",
             Role=role["Arn"],
             Handler=function.handler,
-            Code={"ZipFile": _placeholder_zip(function.handler)},
+            Code={"ZipFile": placeholder_zip(function.handler)},
         )
     install(LambdaRuntime(resources.INGESTION_FUNCTIONS, REGION, ACCOUNT))
     aws.client("stepfunctions").create_state_machine(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 from infrastructure import resources
-from infrastructure.local.cloud import ACCOUNT, REGION, _placeholder_zip
+from infrastructure.local.cloud import ACCOUNT, REGION
 from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from quantdesk import aws
+from tests.unit.lambda_zip import placeholder_zip
 
 
 def test_invoke_api_runs_the_handler_and_reports_errors_like_lambda(moto_aws: None) -> None:
@@ -20,7 +21,7 @@ def test_invoke_api_runs_the_handler_and_reports_errors_like_lambda(moto_aws: No
             Runtime="python3.12",
             Role=role,
             Handler="h.h",
-            Code={"ZipFile": _placeholder_zip("h.h")},
+            Code={"ZipFile": placeholder_zip("h.h")},
         )
     runtime = LambdaRuntime(
         (

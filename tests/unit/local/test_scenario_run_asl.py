@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from infrastructure import resources
-from infrastructure.local.cloud import ACCOUNT, REGION, _placeholder_zip
+from infrastructure.local.cloud import ACCOUNT, REGION
 from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from quantdesk import aws
 from quantdesk.clock import now_iso
@@ -17,6 +17,7 @@ from quantdesk.runs.ids import new_run_id
 from quantdesk.runs.models import Run, RunError, RunManifest
 from quantdesk.runs.repository import RunRepository
 from quantdesk.settings import get_settings
+from tests.unit.lambda_zip import placeholder_zip
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def machine(moto_aws: None) -> Any:
         Runtime="python3.12",
         Role=role,
         Handler="handler.handler",
-        Code={"ZipFile": _placeholder_zip("handler.handler")},
+        Code={"ZipFile": placeholder_zip("handler.handler")},
     )
     arn = aws.client("stepfunctions").create_state_machine(
         name=resources.SCENARIO_RUN.name,

@@ -1,10 +1,11 @@
-"""``quantdesk ingest --source sample|files|fred [--path DIR] [--dataset NAME]``.
+"""``quantdesk ingest --source sample|files|fred [--path DIR] [--dataset NAME] [--stack NAME]``.
 
 Starts the ``ingestion`` state machine on the running stack (the local cloud by default, or AWS
-with ``--aws``) and follows it live: one line per step as it happens, then the summary (rows
-loaded, quarantined with reasons, new snapshots). ``--path`` uploads a directory of CSV/Parquet
-files to the landing prefix first. Exit code 0 when data loaded (with or without warnings),
-1 when the ingestion failed, 2 on usage errors.
+with ``--aws``), as the stack's CloudFormation outputs name it, and follows it live: one line
+per step as it happens, then the summary (rows loaded, quarantined with reasons, new
+snapshots). ``--path`` uploads a directory of CSV/Parquet files to the landing prefix first.
+Exit code 0 when data loaded (with or without warnings), 1 when the ingestion failed, 2 on
+usage errors.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import sys
 from pathlib import Path
 from typing import Any, Final, TextIO
 
+from quantdesk import stack_outputs
 from quantdesk.ingestion.workflow import start_and_follow
 from quantdesk.settings import get_settings
 
 LOCAL_ENDPOINT: Final = "127.0.0.1:4566"
+#: the local cloud's stack
+LOCAL_STACK: Final = "quantdesk"
 SOURCES: Final = ("sample", "files", "fred")
 
 
@@ -33,6 +37,11 @@ def register(subparsers: Any) -> None:
         "--endpoint",
         default=os.environ.get("LOCALSTACK_HOST") or LOCAL_ENDPOINT,
         help=f"local cloud host:port (default {LOCAL_ENDPOINT})",
+    )
+    parser.add_argument(
+        "--stack",
+        default=LOCAL_STACK,
+        help=f"the stack whose outputs name the table, bucket and workflow (default {LOCAL_STACK})",
     )
     parser.add_argument("--aws", action="store_true", help="use real AWS, not the local cloud")
     parser.set_defaults(func=ingest)
@@ -102,6 +111,8 @@ def ingest(args: argparse.Namespace) -> int:
     if args.datasets:
         request["datasets"] = args.datasets
     try:
+        os.environ.update(stack_outputs.environment(stack_outputs.outputs(args.stack)))
+        get_settings.cache_clear()
         if args.path is not None:
             prefix = f"{LANDING_PREFIX}/{run_id}/"
             count = upload(args.path, prefix)
@@ -112,6 +123,5 @@ def ingest(args: argparse.Namespace) -> int:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print("is the stack running? start it with `make up`", file=sys.stderr)
         return 1
-
     print_summary(summary, bucket=get_settings().data_bucket)
     return 1 if summary.get("status") == "failed" else 0
