@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 
-from quantdesk import aws
+from quantdesk import aws, stack_outputs
+from quantdesk.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 #: the local cloud's stack (``infrastructure.local.cloud.STACK_NAME``)
@@ -48,8 +50,6 @@ class Stack:
     outputs: dict[str, str] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
-        import boto3
-
         return boto3.client(
             service,
             endpoint_url=f"http://{self.aws_endpoint}",
@@ -61,8 +61,6 @@ class Stack:
     def environment(self) -> dict[str, str]:
         """Settings for a client of the stack: names from its outputs (the stream-token key
         is read from the secret its ``StreamSecretName`` names)."""
-        from quantdesk import stack_outputs
-
         return stack_outputs.environment(self.outputs)
 
 
@@ -124,8 +122,6 @@ def running_stack(
 def stack_clients(stack: Stack) -> Iterator[None]:
     """This process's AWS clients pointed at the stack's endpoint, its settings from the stack
     (restored afterwards)."""
-    from quantdesk.settings import get_settings
-
     environment = {"LOCALSTACK_HOST": stack.aws_endpoint} | stack.environment()
     previous = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)

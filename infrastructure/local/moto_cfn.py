@@ -4,10 +4,12 @@ the packaged template and fail if a fix stops working):
 
 * resource types it cannot create are skipped with a warning, and any reference to them fails
   the stack: :func:`unsupported_types` names them, so the deploy can emulate them instead;
-* ``AWS::StepFunctions::StateMachine`` ignores ``DefinitionSubstitutions`` (and ``Definition``)
-  and creates the machine in the backend that cannot execute, not the one the Step Functions
-  API uses when execution is on: :func:`install` resolves the substitutions and creates the
-  machine where the API (and the scheduler, and our CLI) will look for it;
+* ``Fn::Sub`` with a variable map runs the text through Python's ``string.Template``, which
+  turns ``$$`` into ``$`` (an ASL's ``$$.Execution.Name`` becomes ``$.Execution.Name``):
+  :func:`without_sub_maps` rewrites those as an ``Fn::Join`` of the same parts first;
+* ``AWS::StepFunctions::StateMachine`` is created in the backend that cannot execute, not the
+  one the Step Functions API uses when execution is on: :func:`install` creates it where the
+  API (the scheduler, our CLI) will look for it;
 * ``AWS::Lambda::Function`` ignores ``Layers`` on create and fails on them on update (it passes
   the layer objects where ARNs belong): :func:`install` leaves them out of updates too. Locally
   the code runs from the virtualenv, so no layer is needed.
@@ -15,8 +17,9 @@ the packaged template and fail if a fix stops working):
 
 from __future__ import annotations
 
-import json
 import logging
+import re
+from collections.abc import Callable
 from typing import Any
 
 _installed = False
@@ -54,8 +57,11 @@ def unsupported_types(template: dict[str, Any]) -> set[str]:
 class _ApiBackends:
     """``stepfunctions_backends[account][region]`` as the Step Functions API resolves it."""
 
+    def __init__(self, get_backend: Callable[[str, str], Any]) -> None:
+        self.get_backend = get_backend
+
     def __getitem__(self, account: str) -> Any:
-        from moto.stepfunctions.responses import get_backend
+        get_backend = self.get_backend
 
         class Regions:
             def __getitem__(self, region: str) -> Any:
@@ -64,16 +70,27 @@ class _ApiBackends:
         return Regions()
 
 
-def _substituted(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
-    props = dict(cloudformation_json.get("Properties", {}))
-    definition = props.get("DefinitionString")
-    if "Definition" in props:
-        definition = json.dumps(props.pop("Definition"))
-    if definition is not None:
-        for key, value in (props.pop("DefinitionSubstitutions", None) or {}).items():
-            definition = definition.replace("${" + key + "}", str(value))
-        props["DefinitionString"] = definition
-    return dict(cloudformation_json, Properties=props)
+def without_sub_maps(value: Any) -> Any:
+    """``value`` with every ``{"Fn::Sub": [text, {name: v}]}`` written as
+    ``{"Fn::Join": ["", [...]]}``: the text's pieces (plain, or ``Fn::Sub`` for what still
+    names a resource or parameter) and each ``v`` where ``${name}`` stood."""
+    if isinstance(value, list):
+        return [without_sub_maps(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    sub = value.get("Fn::Sub")
+    if isinstance(sub, list):
+        text, variables = sub[0], without_sub_maps(sub[1])
+        names = "|".join(re.escape(name) for name in variables)
+        parts: list[Any] = []
+        pieces = re.split(r"\$\{(" + names + r")\}", text) if names else [text]
+        for index, piece in enumerate(pieces):
+            if index % 2:  # re.split puts the captured variable names at odd positions
+                parts.append(variables[piece])
+            elif piece:
+                parts.append({"Fn::Sub": piece} if "${" in piece else piece)
+        return {"Fn::Join": ["", parts]}
+    return {k: without_sub_maps(v) for k, v in value.items()}
 
 
 def install() -> None:
@@ -82,22 +99,10 @@ def install() -> None:
     if _installed:
         return
     from moto.awslambda.models import LambdaFunction
-    from moto.stepfunctions import models
+    from moto.stepfunctions import models, responses
 
-    models.stepfunctions_backends = _ApiBackends()  # type: ignore[assignment]
-    machine = models.StateMachine
-    create = machine.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
-    update = machine.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
-
-    def create_from_cloudformation_json(
-        cls: Any, resource_name: str, cloudformation_json: Any, *args: Any, **kwargs: Any
-    ) -> Any:
-        return create(cls, resource_name, _substituted(cloudformation_json), *args, **kwargs)
-
-    def update_from_cloudformation_json(cls: Any, **kwargs: Any) -> Any:
-        kwargs["cloudformation_json"] = _substituted(kwargs["cloudformation_json"])
-        return update(cls, **kwargs)
-
+    # responses (imported first) keeps the original backends; models' name now asks it
+    models.stepfunctions_backends = _ApiBackends(responses.get_backend)  # type: ignore[assignment]
     function = LambdaFunction.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
     def update_function(cls: Any, **kwargs: Any) -> Any:
@@ -107,6 +112,4 @@ def install() -> None:
         return function(cls, **kwargs)
 
     LambdaFunction.update_from_cloudformation_json = classmethod(update_function)  # type: ignore[assignment,method-assign]
-    machine.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[assignment,method-assign]
-    machine.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore[assignment,method-assign]
     _installed = True

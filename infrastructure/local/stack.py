@@ -397,8 +397,10 @@ def deploy(
         for (kind, attribute), pattern in _ATTRIBUTES.items()
         if resource["Type"] == kind
     }
-    body = without_emulated(
-        upload_artifacts(template, package_dir, f"{stack_name}-artifacts"), emulated, attributes
+    body = moto_cfn.without_sub_maps(
+        without_emulated(
+            upload_artifacts(template, package_dir, f"{stack_name}-artifacts"), emulated, attributes
+        )
     )
     status = _create_or_update(stack_name, body, parameters or {})
     cfn = aws.client("cloudformation")

@@ -14,7 +14,7 @@ OUTPUT_SETTINGS: Final = {
     "ResultsBucketName": "QD_RESULTS_BUCKET",
     "ScenarioRunStateMachineArn": "QD_SCENARIO_RUN_ARN",
     "IngestionStateMachineArn": "QD_INGESTION_ARN",
-    "StreamSecretArn": "QD_STREAM_SECRET_ARN",
+    "StreamSecretName": "QD_STREAM_SECRET_NAME",
 }
 
 

@@ -5,12 +5,15 @@ same template entries: schedules, the distribution's routing, the stream mapping
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from infrastructure import cloudformation
 from infrastructure.local import packaged
@@ -23,7 +26,7 @@ from infrastructure.local.origin import Routing, routing_from_stack
 from infrastructure.local.scheduler import Scheduler, schedules_from_stack
 from infrastructure.local.stack import EMULATED, DeployedStack
 from infrastructure.local.stream_poller import StreamPoller, mapping_from_stack, neutralise
-from infrastructure.resources import STREAM_ASGI, Function, Schedule
+from infrastructure.resources import SCENARIO_RUN, SCHEDULES, STREAM_ASGI, Function
 from quantdesk import aws
 
 ORIGIN = "http://127.0.0.1:8080"
@@ -38,8 +41,6 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], P
 
 @pytest.fixture(scope="module")
 def deployed(package: tuple[dict[str, Any], Path]) -> Iterator[DeployedStack]:
-    from moto import mock_aws
-
     template, directory = package
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("LOCALSTACK_HOST", raising=False)
@@ -111,6 +112,9 @@ def test_state_machines_run_the_template_definition_with_substitutions(
     definition = sfn.describe_state_machine(stateMachineArn=arn)["definition"]
     assert "${" not in definition
     assert worker in definition
+    # context paths ($$.Execution.Name) survive the substitution
+    source = json.dumps(SCENARIO_RUN.definition())
+    assert definition.count("$$.") == source.count("$$.") > 0
     assert deployed.physical["RunsTable"] in definition
     # the machine is where the Step Functions API (which executes) finds it
     assert arn in {m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
@@ -135,7 +139,7 @@ def test_functions_and_environment_come_from_the_stack(deployed: DeployedStack) 
     assert environment["QD_INGESTION_ARN"] == deployed.outputs["IngestionStateMachineArn"]
     # the stream-token key is the emulated secret, readable through Secrets Manager
     secret = aws.client("secretsmanager").get_secret_value(
-        SecretId=environment["QD_STREAM_SECRET_ARN"]
+        SecretId=environment["QD_STREAM_SECRET_NAME"]
     )
     assert len(secret["SecretString"]) == 64
     assert "AWS_LWA_INVOKE_MODE" not in environment
@@ -180,22 +184,16 @@ def test_schedules_come_from_the_template(deployed: DeployedStack) -> None:
     assert daily.input["sources"][0]["source"] == "sample"  # the local stack's parameter
     started: list[tuple[str, str]] = []
     Scheduler((daily,), lambda arn, payload: started.append((arn, payload))).fire(
-        daily, __import__("datetime").datetime.now()
+        daily, dt.datetime.now(dt.UTC)
     )
     assert started == [(deployed.outputs["IngestionStateMachineArn"], json.dumps(daily.input))]
     # A stage that asks for no sources has no schedule (the resources' condition is false)
     unscheduled = dataclasses.replace(
         deployed,
         parameters=deployed.parameters
-        | {cloudformation.schedule_parameter(s): "[]" for s in _resource_schedules()},
+        | {cloudformation.schedule_parameter(s): "[]" for s in SCHEDULES},
     )
     assert schedules_from_stack(unscheduled) == ()
-
-
-def _resource_schedules() -> tuple[Schedule, ...]:
-    from infrastructure.resources import SCHEDULES
-
-    return SCHEDULES
 
 
 def test_origin_routes_like_the_distribution(deployed: DeployedStack) -> None:
@@ -304,8 +302,6 @@ def test_the_endpoints_own_mapping_is_neutralised_and_ours_reports_failures(
 
 def _streams() -> Any:
     """The regional streams endpoint moto's in-process mock matches (see test_projector)."""
-    import boto3
-
     return boto3.client(
         "dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com"
     )
