@@ -1,7 +1,7 @@
 """The one definition of quantdesk's AWS resources.
 
-Both the AWS template (``infrastructure/cloudformation.py``) and the local cloud
-(``infrastructure/local``) are built from these objects, so the two cannot drift: table key
+The AWS template (``infrastructure/cloudformation.py``) is built from these objects, and the
+local cloud (``infrastructure/local``) deploys that template, so the two cannot drift: table key
 schema and stream, buckets, Lambda functions (code dir, handler, memory, env), the stream
 event-source mapping with its filter criteria, the state machines (ASL files + substitutions)
 and the schedules.
@@ -371,7 +371,8 @@ SCHEDULES: Final[tuple[Schedule, ...]] = INGESTION_SCHEDULES
 
 
 def environment(region: str, account: str) -> dict[str, str]:
-    """Environment every function gets (names read by ``quantdesk.settings``)."""
+    """The fixed names the unit tests' in-process AWS uses (read by ``quantdesk.settings``);
+    deployed stacks, the local cloud's included, name everything from the template."""
     return {
         "QD_TABLE_NAME": TABLE.name,
         "QD_DATA_BUCKET": DATA_BUCKET,

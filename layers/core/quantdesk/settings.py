@@ -1,11 +1,11 @@
 """Environment settings, validated once per process (cold start) and passed down explicitly.
 
-Every Lambda reads the same variable names; the template and the local cloud set them from
-``infrastructure.resources``. Nothing below a handler reads ``os.environ``.
+Every Lambda reads the same variable names; the template sets them (the local cloud deploys the
+same template). Nothing below a handler reads ``os.environ``.
 
 On AWS (``QD_ENV=aws``, which the template sets, or a Lambda with no local endpoint) the names
 of the table, buckets and state machines do not default: a missing one is an error at cold
-start, naming the variables. The defaults below are the local cloud's names.
+start, naming the variables. The defaults below are the fixed names of the unit tests.
 """
 
 from __future__ import annotations
