@@ -385,7 +385,14 @@ def deploy(
         if kind == "AWS::SecretsManager::Secret":
             emulated[logical] = ensure_secret(logical, props, stack_name, region, account)
         elif kind in _COGNITO:
-            emulated[logical] = cognito_stand_in(kind, props, identity, stack_name, region, account)
+            emulated[logical] = cognito_stand_in(
+                kind,
+                props,
+                identity=identity,
+                stack_name=stack_name,
+                region=region,
+                account=account,
+            )
         else:
             emulated[logical] = f"local-{logical}"
     host = origin_url.split("://", 1)[-1]
