@@ -28,7 +28,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from botocore.client import BaseClient
+
 from infrastructure import resources
+from infrastructure.local.cloud import ACCOUNT, REGION, LocalCloud
+from quantdesk import aws
+from quantdesk.ingestion.pipeline import new_run_id
+from quantdesk.ingestion.workflow import start_and_follow
+from quantdesk.runs.models import RunRequest
+from quantdesk.runs.service import RunService
+from quantdesk.settings import get_settings
 
 PRICES_FILE: Final = Path(__file__).with_name("prices.json")
 SCENARIO: Final = "trend_strength"
@@ -84,8 +93,6 @@ class Recorder:
 @contextmanager
 def recording(cloud: Any) -> Iterator[Recorder]:
     """Hook every botocore call in this process and the local cloud's Lambda runtime."""
-    from botocore.client import BaseClient
-
     recorder = Recorder()
     original_call = BaseClient._make_api_call
     original_invoke = cloud.runtime.invoke
@@ -117,16 +124,12 @@ def _free_port() -> int:
 
 
 def _transitions(execution_arn: str) -> int:
-    from quantdesk import aws
-
     sfn = aws.client("stepfunctions")
     events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
     return sum(1 for e in events if e["type"].endswith("StateEntered"))
 
 
 def _wait(execution_arn: str, timeout_s: float = 300) -> str:
-    from quantdesk import aws
-
     sfn = aws.client("stepfunctions")
     deadline = time.monotonic() + timeout_s
     while True:
@@ -137,8 +140,6 @@ def _wait(execution_arn: str, timeout_s: float = 300) -> str:
 
 
 def _execution_arn(machine: str, name: str) -> str:
-    from infrastructure.local.cloud import ACCOUNT, REGION
-
     return (
         resources.state_machine_arn(machine, REGION, ACCOUNT).replace(
             ":stateMachine:", ":execution:"
@@ -149,16 +150,8 @@ def _execution_arn(machine: str, name: str) -> str:
 
 def measure(runs: int = RUNS) -> tuple[Usage, Usage]:
     """(one sample ingestion, one scenario run averaged over ``runs``) in the local cloud."""
-    from infrastructure.local.cloud import LocalCloud
-
     cloud = LocalCloud(port=_free_port(), schedules=False).start()
     try:
-        from quantdesk.ingestion.pipeline import new_run_id
-        from quantdesk.ingestion.workflow import start_and_follow
-        from quantdesk.runs.models import RunRequest
-        from quantdesk.runs.service import RunService
-        from quantdesk.settings import get_settings
-
         with recording(cloud) as recorder:
             run_id = new_run_id()
             started = time.perf_counter()

@@ -274,7 +274,7 @@ class HostedUi:
 
 async def _form(request: Request) -> dict[str, str]:
     """An ``application/x-www-form-urlencoded`` body (small: the origin's body limit applies)."""
-    from infrastructure.local.origin import read_body  # the origin imports this module
+    from infrastructure.local.origin import read_body  # noqa: PLC0415 (the origin imports this module)
 
     body = await read_body(request)
     return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))

@@ -48,7 +48,8 @@ def quiet(types: set[str]) -> None:
 
 def unsupported_types(template: dict[str, Any]) -> set[str]:
     """The template's resource types moto's CloudFormation cannot create."""
-    from moto.cloudformation.parsing import resource_class_from_type
+    # moto reads its account id when first imported: after the local cloud has set it
+    from moto.cloudformation.parsing import resource_class_from_type  # noqa: PLC0415
 
     types = {r["Type"] for r in template["Resources"].values()}
     return {t for t in types if resource_class_from_type(t) is None}
@@ -98,8 +99,9 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from moto.awslambda.models import LambdaFunction
-    from moto.stepfunctions import models, responses
+    # moto reads its account id when first imported: after the local cloud has set it
+    from moto.awslambda.models import LambdaFunction  # noqa: PLC0415
+    from moto.stepfunctions import models, responses  # noqa: PLC0415
 
     # responses (imported first) keeps the original backends; models' name now asks it
     models.stepfunctions_backends = _ApiBackends(responses.get_backend)  # type: ignore[assignment]

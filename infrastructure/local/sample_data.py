@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import io
 
+from quantdesk.datalake.repository import SnapshotRepository
+from quantdesk.ingestion.pipeline import new_run_id
+from quantdesk.ingestion.workflow import start_and_follow
+from quantdesk.settings import get_settings
+
 
 def ensure_sample_data() -> str:
-    from quantdesk.datalake.repository import SnapshotRepository
-    from quantdesk.ingestion.pipeline import new_run_id
-    from quantdesk.ingestion.workflow import start_and_follow
-    from quantdesk.settings import get_settings
-
     if SnapshotRepository(get_settings().table_name).latest("prices") is not None:
         return "sample data  already loaded"
     run_id = new_run_id()
