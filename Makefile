@@ -38,7 +38,8 @@ browser:
 up: install frontend
 	$(BIN)/python -m infrastructure.local up
 
-test: install frontend browser
+# dist/ first: the artifact tests inspect the packaged zips and layers (layers cached by pins)
+test: install frontend browser package
 	npm --prefix frontend test
 	$(BIN)/pytest
 

@@ -33,7 +33,7 @@ def layers_built() -> bool:
 
 pytestmark = pytest.mark.skipif(
     not layers_built() and not os.environ.get("CI"),
-    reason="no layers in dist/: run `make package` (CI does, before the tests)",
+    reason="no layers in dist/: run `make package` (`make test` does, before the tests)",
 )
 
 
