@@ -39,6 +39,22 @@ LWA_LAYER: Final = (
 LOG_RETENTION_DAYS: Final = 30
 #: the API Gateway stage CloudFront forwards ``/analysis/*`` and ``/predict`` to
 API_STAGE: Final = "api"
+#: API Gateway's stage throttling (requests/s and burst) and the usage plan's daily quota
+API_THROTTLE_RATE: Final = 100
+API_THROTTLE_BURST: Final = 200
+API_DAILY_QUOTA: Final = 100_000
+#: API Gateway's own answers, in the API's error shape: (response type, status, code, message)
+GATEWAY_ERRORS: Final = (
+    ("MISSING_AUTHENTICATION_TOKEN", 404, "not_found", "no such route"),
+    ("UNAUTHORIZED", 401, "unauthorized", "sign in: a valid bearer token is required"),
+    ("ACCESS_DENIED", 403, "forbidden", "access denied"),
+    ("THROTTLED", 429, "rate_limited", "too many requests: retry later"),
+    ("QUOTA_EXCEEDED", 429, "rate_limited", "daily request quota exceeded"),
+    ("REQUEST_TOO_LARGE", 413, "payload_too_large", "request body too large"),
+    ("UNSUPPORTED_MEDIA_TYPE", 415, "unsupported_media_type", "unsupported media type"),
+    ("DEFAULT_4XX", None, "invalid_request", "request refused"),
+    ("DEFAULT_5XX", None, "internal_error", "the service failed; retry later"),
+)
 #: CloudFront's managed policies (ids are the same in every account)
 CACHING_OPTIMIZED: Final = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 CACHING_DISABLED: Final = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -411,6 +427,8 @@ def functions() -> Fragment:
 def api(swagger: Json) -> Fragment:
     """``swagger``: the Chalice app's routes as API Gateway's OpenAPI body
     (:func:`chalice_swagger`), every route a Lambda-proxy integration of the API function."""
+    # in the body, not as GatewayResponse resources: a Body import would overwrite those
+    swagger = {**swagger, "x-amazon-apigateway-gateway-responses": gateway_responses()}
     body_hash = hashlib.sha256(json.dumps(swagger, sort_keys=True).encode()).hexdigest()[:10]
     deployment = f"ApiDeployment{body_hash}"
     api_fn = function_id(resources.API)
@@ -438,6 +456,15 @@ def api(swagger: Json) -> Fragment:
                     "DeploymentId": {"Ref": deployment},
                     "StageName": API_STAGE,
                     "TracingEnabled": True,
+                    # the outer guard; per-user run limits are the API's own (429 + RateLimit)
+                    "MethodSettings": [
+                        {
+                            "ResourcePath": "/*",
+                            "HttpMethod": "*",
+                            "ThrottlingRateLimit": API_THROTTLE_RATE,
+                            "ThrottlingBurstLimit": API_THROTTLE_BURST,
+                        }
+                    ],
                 },
             },
             "ApiInvokePermission": {
@@ -463,6 +490,26 @@ def api(swagger: Json) -> Fragment:
             "RestApiId": {"Value": {"Ref": "RestApi"}},
         },
     )
+
+
+def gateway_responses() -> Json:
+    """API Gateway's own answers (unknown route, no token, throttled, too large…) in the API's
+    error shape ``{"code","message","field"}``."""
+    responses: Json = {}
+    for response_type, status, code, message in GATEWAY_ERRORS:
+        headers = {"gatewayresponse.header.Cache-Control": "'no-store'"}
+        if response_type == "UNAUTHORIZED":
+            headers["gatewayresponse.header.WWW-Authenticate"] = "'Bearer realm=\"quantdesk\"'"
+        response: Json = {
+            "responseParameters": headers,
+            "responseTemplates": {
+                "application/json": json.dumps({"code": code, "message": message, "field": None})
+            },
+        }
+        if status is not None:
+            response["statusCode"] = status
+        responses[response_type] = response
+    return responses
 
 
 def chalice_swagger() -> Json:
@@ -791,6 +838,7 @@ def cdn() -> Fragment:
             "CachedMethods": ["GET", "HEAD"],
             "CachePolicyId": CACHING_DISABLED,
             "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST,
+            "ResponseHeadersPolicyId": {"Ref": "SecurityHeaders"},
             "Compress": False,
         }
 
@@ -809,6 +857,7 @@ def cdn() -> Fragment:
                     "TargetOriginId": "web",
                     "ViewerProtocolPolicy": "redirect-to-https",
                     "CachePolicyId": CACHING_OPTIMIZED,
+                    "ResponseHeadersPolicyId": {"Ref": "SecurityHeaders"},
                     "Compress": True,
                     "FunctionAssociations": [
                         {
@@ -942,6 +991,46 @@ def alarms() -> Fragment:
 
 
 #: the template's resource groups, in order; add yours here
+# -- guards at the edge: API throttling + usage plan, security headers (HSTS among them) on
+# everything CloudFront serves; API Gateway's own errors are in the API body (gateway_responses)
+def edge_guards() -> Fragment:
+    guards: Json = {
+        "ApiUsagePlan": {
+            "Type": "AWS::ApiGateway::UsagePlan",
+            "Properties": {
+                "UsagePlanName": stack_name("api"),
+                "ApiStages": [{"ApiId": {"Ref": "RestApi"}, "Stage": {"Ref": "ApiStage"}}],
+                "Throttle": {"RateLimit": API_THROTTLE_RATE, "BurstLimit": API_THROTTLE_BURST},
+                "Quota": {"Limit": API_DAILY_QUOTA, "Period": "DAY"},
+            },
+        },
+        "SecurityHeaders": {
+            "Type": "AWS::CloudFront::ResponseHeadersPolicy",
+            "Properties": {
+                "ResponseHeadersPolicyConfig": {
+                    "Name": stack_name("security-headers"),
+                    "SecurityHeadersConfig": {
+                        "StrictTransportSecurity": {
+                            "AccessControlMaxAgeSec": 63_072_000,
+                            "IncludeSubdomains": True,
+                            "Preload": True,
+                            "Override": True,
+                        },
+                        "ContentTypeOptions": {"Override": True},
+                        "FrameOptions": {"FrameOption": "DENY", "Override": True},
+                        "ReferrerPolicy": {
+                            "ReferrerPolicy": "strict-origin-when-cross-origin",
+                            "Override": True,
+                        },
+                    },
+                    "RemoveHeadersConfig": {"Items": [{"Header": "Server"}]},
+                }
+            },
+        },
+    }
+    return Fragment(resources=guards)
+
+
 GROUPS: list[Callable[[], Fragment]] = [
     storage,
     secrets,
@@ -954,6 +1043,7 @@ GROUPS: list[Callable[[], Fragment]] = [
     state_machines,
     schedules,
     cdn,
+    edge_guards,
     alarms,
 ]
 

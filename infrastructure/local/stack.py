@@ -49,6 +49,8 @@ EMULATED: Final[dict[str, str]] = {
     "AWS::ApiGateway::Deployment": "the origin invokes the API function directly",
     "AWS::S3::BucketPolicy": "not applied: the origin serves the web UI from disk",
     "AWS::CloudWatch::Alarm": "not emulated: nothing alarms locally",
+    "AWS::ApiGateway::UsagePlan": "not emulated: the per-user run limits apply locally too",
+    "AWS::CloudFront::ResponseHeadersPolicy": "the origin adds the same headers (HSTS: https only)",
     # moto's CloudFormation has no Cognito: infrastructure.local.identity creates the pool
     "AWS::Cognito::UserPool": "the local pool (identity.ensure_identity), same definition",
     "AWS::Cognito::UserPoolClient": "the local pool's app client (identity.ensure_identity)",

@@ -298,3 +298,38 @@ def test_alarms_watch_failed_executions_projector_errors_and_the_dlq() -> None:
 def test_a_resource_group_declared_twice_is_refused() -> None:
     with pytest.raises(ValueError, match="RunsTable"):
         cloudformation.render([cloudformation.storage, cloudformation.storage])
+
+
+def test_every_cloudfront_answer_carries_hsts_and_the_security_headers() -> None:
+    (distribution,) = of_type("AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    behaviours = [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]
+    assert {json.dumps(b.get("ResponseHeadersPolicyId")) for b in behaviours} == {
+        json.dumps({"Ref": "SecurityHeaders"})
+    }
+    (policy,) = of_type("AWS::CloudFront::ResponseHeadersPolicy").values()
+    headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31_536_000
+    assert {"ContentTypeOptions", "FrameOptions", "ReferrerPolicy"} <= headers.keys()
+
+
+def test_the_api_stage_is_throttled_and_metered_by_a_usage_plan() -> None:
+    (stage,) = of_type("AWS::ApiGateway::Stage").values()
+    (settings,) = stage["Properties"]["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
+    (plan,) = of_type("AWS::ApiGateway::UsagePlan").values()
+    assert plan["Properties"]["ApiStages"] == [
+        {"ApiId": {"Ref": "RestApi"}, "Stage": {"Ref": "ApiStage"}}
+    ]
+
+
+def test_api_gateways_own_errors_have_the_api_error_shape() -> None:
+    (api,) = of_type("AWS::ApiGateway::RestApi").values()
+    responses = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
+    assert {"MISSING_AUTHENTICATION_TOKEN", "UNAUTHORIZED", "THROTTLED"} <= responses.keys()
+    for response in responses.values():
+        body = json.loads(response["responseTemplates"]["application/json"])
+        assert set(body) == {"code", "message", "field"}
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == 404
+    unauthorized = responses["UNAUTHORIZED"]["responseParameters"]
+    assert unauthorized["gatewayresponse.header.WWW-Authenticate"].startswith("'Bearer")
