@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-8)
 
 FRONTEND_STAMP := frontend/node_modules/.installed
 
-.PHONY: install frontend browser up test test-unit test-integration lint format contract bench package deploy destroy cost clean
+.PHONY: install frontend browser up test test-unit test-integration lint format contract bench load reliability package deploy destroy cost clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -91,6 +91,13 @@ bench: install
 # AWS cost per 1,000 scenario runs and per daily ingestion, measured in the local cloud
 cost: install
 	$(BIN)/python -m infrastructure.cost
+# 100 concurrent runs x 5 viewers on the local stack (also part of `make bench`)
+load: install
+	$(BIN)/python -m tests.benchmarks load
+
+# Inject each fault into a running local stack; one table of outcomes
+reliability: install frontend
+	$(BIN)/python -m tests.reliability
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

@@ -3,7 +3,7 @@
 Plain CloudFormation JSON (no transform), so both AWS and the local endpoint's CloudFormation
 API can create it. Each resource group is one function returning a :class:`Fragment`; ``GROUPS``
 lists them and :func:`render` merges them (a logical id declared twice is an error). To add a
-group (identity, reliability, …), write a function and append it to ``GROUPS``.
+group, write a function and append it to ``GROUPS``.
 
 Conventions every group follows:
 
@@ -359,6 +359,16 @@ def _grants(function: Function) -> list[Json]:
             ),
             _allow(["sqs:SendMessage"], {"Fn::GetAtt": ["ProjectorDlq", "Arn"]}),
         ]
+    if function in (resources.RECONCILER, resources.SWEEPER):
+        # both end a run conditionally; the sweeper also scans for stale runs and asks
+        # whether their execution still runs
+        grants = [_allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], _table_arns())]
+        if function == resources.SWEEPER:
+            grants += [
+                _allow(["dynamodb:Scan"], _table_arns()),
+                _allow(["states:DescribeExecution"], executions_arn(resources.SCENARIO_RUN)),
+            ]
+        return grants
     if function in resources.INGESTION_FUNCTIONS:
         return [
             *table_rw,
@@ -631,7 +641,10 @@ def projector_stream() -> Fragment:
                 },
             }
         },
-        outputs={"ProjectorDlqUrl": {"Value": {"Ref": "ProjectorDlq"}}},
+        outputs={
+            "ProjectorDlqUrl": {"Value": {"Ref": "ProjectorDlq"}},
+            "ProjectorDlqName": {"Value": {"Fn::GetAtt": ["ProjectorDlq", "QueueName"]}},
+        },
     )
     for mapping in resources.STREAM_MAPPINGS:
         fid = f"{logical_id(mapping.function)}Function"
@@ -785,6 +798,47 @@ def schedules() -> Fragment:
                     "RoleArn": {"Fn::GetAtt": ["SchedulerRole", "Arn"]},
                     "Input": {"Fn::Sub": f'{{"sources": ${{{param}}}}}'},
                 },
+            },
+        }
+    return out
+
+
+# -- no stuck run: EventBridge rules invoking the reconciler and the sweeper --------------------
+def rule_id(rule: resources.EventRule) -> str:
+    return f"{logical_id(rule.name)}Rule"
+
+
+def _rule_pattern(rule: resources.EventRule) -> Json:
+    if not rule.state_machine:
+        return rule.pattern
+    machine = next(m for m in resources.STATE_MACHINES if m.name == rule.state_machine)
+    detail = {**rule.pattern.get("detail", {}), "stateMachineArn": [state_machine_arn(machine)]}
+    return {**rule.pattern, "detail": detail}
+
+
+def reliability() -> Fragment:
+    out = Fragment(resources={})
+    for rule in resources.RULES:
+        rid = rule_id(rule)
+        target = next(f for f in all_functions() if f.name == rule.function)
+        props: Json = {
+            "Name": stack_name(_suffix(rule.name)),
+            "State": "ENABLED",
+            "Targets": [{"Id": target.suffix, "Arn": {"Fn::GetAtt": [function_id(target), "Arn"]}}],
+        }
+        if rule.schedule:
+            props["ScheduleExpression"] = rule.schedule
+        else:
+            props["EventPattern"] = _rule_pattern(rule)
+        out.resources[rid] = {"Type": "AWS::Events::Rule", "Properties": props}
+        # only this rule may invoke the function
+        out.resources[f"{rid}Permission"] = {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "FunctionName": {"Ref": function_id(target)},
+                "Action": "lambda:InvokeFunction",
+                "Principal": "events.amazonaws.com",
+                "SourceArn": {"Fn::GetAtt": [rid, "Arn"]},
             },
         }
     return out
@@ -1042,6 +1096,7 @@ GROUPS: list[Callable[[], Fragment]] = [
     projector_stream,
     state_machines,
     schedules,
+    reliability,
     cdn,
     edge_guards,
     alarms,

@@ -3,8 +3,8 @@
 The AWS template (``infrastructure/cloudformation.py``) is built from these objects, and the
 local cloud (``infrastructure/local``) deploys that template, so the two cannot drift: table key
 schema and stream, buckets, Lambda functions (code dir, handler, memory, env), the stream
-event-source mapping with its filter criteria, the state machines (ASL files + substitutions)
-and the schedules.
+event-source mapping with its filter criteria, the state machines (ASL files + substitutions),
+the schedules and the EventBridge rules.
 """
 
 from __future__ import annotations
@@ -99,7 +99,11 @@ class Layer:
 
 @dataclass(frozen=True)
 class StreamMapping:
-    """A DynamoDB-stream event-source mapping, as Lambda's (batching, filters, retries)."""
+    """A DynamoDB-stream event-source mapping, as Lambda's (batching, filters, retries).
+
+    A record still failing after ``maximum_retry_attempts`` (or older than
+    ``maximum_record_age_s``) is skipped so the shard moves on, and a description of it goes to
+    the ``on_failure`` queue (SQS), from which ``quantdesk dlq redrive`` replays it."""
 
     function: str
     batch_size: int = 100
@@ -137,6 +141,27 @@ class StateMachine:
     def definition(self) -> dict[str, Any]:
         loaded: dict[str, Any] = json.loads((STATEMACHINES / self.definition_file).read_text())
         return loaded
+
+
+@dataclass(frozen=True)
+class EventRule:
+    """An EventBridge rule invoking ``function``: on events matching ``pattern`` (for
+    ``state_machine`` the machine's ARN is added to the pattern's detail), or on ``schedule``."""
+
+    name: str
+    function: str
+    pattern: dict[str, Any] = field(default_factory=dict)
+    state_machine: str = ""
+    schedule: str = ""
+
+    def event_pattern(self, region: str, account: str) -> dict[str, Any]:
+        if not self.state_machine:
+            return self.pattern
+        arn = state_machine_arn(self.state_machine, region, account)
+        return {
+            **self.pattern,
+            "detail": {**self.pattern.get("detail", {}), "stateMachineArn": [arn]},
+        }
 
 
 @dataclass(frozen=True)
@@ -331,7 +356,32 @@ STREAM: Final = Function(
 )
 STREAM_ASGI: Final = "app.app"
 
-FUNCTIONS: Final[tuple[Function, ...]] = (WORKER, PROJECTOR, *INGESTION_FUNCTIONS)
+# -- no stuck run (issue 13): the reconciler and the sweeper -----------------------------------
+RECONCILER: Final = Function(
+    name=f"{PREFIX}-reconciler",
+    code_dir="functions/reconciler",
+    handler="handler.execution_ended",
+    memory_mb=256,
+    timeout_s=60,
+)
+SWEEPER: Final = Function(
+    name=f"{PREFIX}-sweeper",
+    code_dir="functions/reconciler",
+    handler="handler.sweep",
+    memory_mb=256,
+    timeout_s=300,
+)
+
+FUNCTIONS: Final[tuple[Function, ...]] = (
+    WORKER,
+    PROJECTOR,
+    *INGESTION_FUNCTIONS,
+    RECONCILER,
+    SWEEPER,
+)
+
+#: where the projector's mapping sends what it could not process (``quantdesk dlq``)
+PROJECTOR_DLQ: Final = f"{PREFIX}-projector-dlq"
 
 #: the Lambda layers (built for the runtime by ``infrastructure.package``): every function gets
 #: ``core``; the pandas/numpy functions add ``analytics``
@@ -349,6 +399,10 @@ STREAM_MAPPINGS: Final = (
     StreamMapping(
         function=PROJECTOR.name,
         batch_size=100,
+        # a record that cannot be projected is retried briefly, then set aside, so it holds
+        # up the other runs' events on its shard for well under a second
+        maximum_retry_attempts=2,
+        maximum_record_age_s=60,
         # only run items reach the projector (not events, snapshots, limits)
         filter_patterns=(
             {
@@ -369,6 +423,23 @@ STATE_MACHINES: Final[tuple[StateMachine, ...]] = (SCENARIO_RUN, INGESTION)
 
 SCHEDULES: Final[tuple[Schedule, ...]] = INGESTION_SCHEDULES
 
+RULES: Final[tuple[EventRule, ...]] = (
+    # a run whose execution ended without ending the run (a write throttled past its retries,
+    # a stop, a timeout) is ended in the matching state
+    EventRule(
+        name=f"{PREFIX}-run-execution-ended",
+        function=RECONCILER.name,
+        state_machine=SCENARIO_RUN.name,
+        pattern={
+            "source": ["aws.states"],
+            "detail-type": ["Step Functions Execution Status Change"],
+            "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"]},
+        },
+    ),
+    # runs left queued (the API stopped between storing the run and starting its execution)
+    EventRule(name=f"{PREFIX}-sweep-stuck-runs", function=SWEEPER.name, schedule="rate(5 minutes)"),
+)
+
 
 def environment(region: str, account: str) -> dict[str, str]:
     """The fixed names the unit tests' in-process AWS uses (read by ``quantdesk.settings``);
@@ -380,6 +451,8 @@ def environment(region: str, account: str) -> dict[str, str]:
         "QD_SCENARIO_RUN_ARN": state_machine_arn(SCENARIO_RUN.name, region, account),
         "QD_INGESTION_ARN": state_machine_arn(INGESTION.name, region, account),
         "QD_STREAM_SECRET_NAME": STREAM_KEY_SECRET,
+        "QD_PROJECTOR_FUNCTION": PROJECTOR.name,
+        "QD_PROJECTOR_DLQ": PROJECTOR_DLQ,
         "POWERTOOLS_SERVICE_NAME": PREFIX,
     }
 

@@ -24,11 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 #: the local cloud's stack (``infrastructure.local.cloud.STACK_NAME``)
 STACK_NAME = "quantdesk"
 #: extra environment for test stacks: the SSE app's process-local counters (GET /runs/_stats);
-#: per-user run limits high enough for suites that start many runs as one user
+#: per-user run limits high enough for suites that start many runs as one user; the local
+#: cloud's fault injection (POST /_local/faults)
 TEST_ENV = {
     "QD_STREAM_STATS": "1",
     "QD_MAX_STARTS_PER_MINUTE": "1000",
     "QD_MAX_RUNS_IN_FLIGHT": "100",
+    "QD_LOCAL_FAULTS": "1",
 }
 
 
@@ -48,6 +50,7 @@ class Stack:
     name: str = ""
     status: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
+    pid: int = 0
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -64,7 +67,7 @@ class Stack:
         return stack_outputs.environment(self.outputs)
 
 
-def deployed(base_url: str, aws_endpoint: str, log: Path) -> Stack:
+def deployed(base_url: str, aws_endpoint: str, log: Path, pid: int = 0) -> Stack:
     """The stack as the endpoint's CloudFormation describes it."""
     bare = Stack(base_url=base_url, aws_endpoint=aws_endpoint, log=log)
     (described,) = bare.client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"]
@@ -72,6 +75,7 @@ def deployed(base_url: str, aws_endpoint: str, log: Path) -> Stack:
         base_url=base_url,
         aws_endpoint=aws_endpoint,
         log=log,
+        pid=pid,
         name=described["StackName"],
         status=described["StackStatus"],
         outputs={o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])},
@@ -108,7 +112,7 @@ def running_stack(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"stack not ready:\n{log.read_text()[-4000:]}")
             time.sleep(0.2)
-        yield deployed(base_url, f"127.0.0.1:{aws_port}", log)
+        yield deployed(base_url, f"127.0.0.1:{aws_port}", log, process.pid)
     finally:
         process.terminate()
         try:

@@ -10,6 +10,7 @@ stream: a per-run tail (``runstream.tail``) queries the projector's ordered even
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import re
 import time
@@ -18,7 +19,7 @@ from collections.abc import AsyncIterator
 from runstream import wire
 from runstream.response import EventStreamResponse
 from runstream.settings import StreamSettings
-from runstream.tail import Heartbeat, TailHub, follow
+from runstream.tail import Heartbeat, Pacing, TailHub, follow
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -28,6 +29,7 @@ from starlette.routing import Route
 from quantdesk.errors import InvalidRequest, NotFound, QuantdeskError, for_status, quoted
 from quantdesk.observability import logger
 from quantdesk.runs import tokens
+from quantdesk.runs.events import terminal_event
 from quantdesk.runs.models import RUN_ID_PATTERN, Run, RunEvent
 from quantdesk.runs.repository import RunRepository
 from quantdesk.settings import Settings, get_settings
@@ -69,11 +71,25 @@ class StreamApp:
         self.settings = settings
         self.stream_settings = stream
         self.repo = repo
-        self.hub = TailHub(self._fetch, stream.poll_interval_s, stream.page_size)
+        pacing = Pacing(
+            stream.poll_interval_s,
+            stream.idle_poll_interval_ms / 1000,
+            stream.repair_after_s,
+            stream.give_up_after_s,
+        )
+        self.hub = TailHub(self._fetch, pacing, stream.page_size, self._terminal)
         self.open_streams = 0
 
     async def _fetch(self, run_id: str, after: int, limit: int) -> list[RunEvent]:
         return await asyncio.to_thread(self.repo.events_after, run_id, after, limit)
+
+    async def _terminal(self, run_id: str) -> tuple[RunEvent, float] | None:
+        run = await asyncio.to_thread(self.repo.get, run_id)
+        event = terminal_event(run) if run else None
+        if event is None:
+            return None
+        written = dt.datetime.fromisoformat(event.at.replace("Z", "+00:00"))
+        return event, (dt.datetime.now(dt.UTC) - written).total_seconds()
 
     async def _authorise(self, request: Request) -> tuple[Run, int]:
         run_id = request.path_params["run_id"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 
@@ -32,13 +33,21 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from infrastructure import resources
+    from infrastructure.local import faults
     from infrastructure.local.cloud import LocalCloud
-    from infrastructure.local.origin import build_origin, routing_from_stack
+    from infrastructure.local.origin import build_origin, faults_route, routing_from_stack
     from infrastructure.local.sample_data import ensure_sample_data
 
     started = time.perf_counter()
     site_url = f"http://{args.host}:{args.port}"
-    cloud = LocalCloud(host=args.host, port=args.aws_port, site_url=site_url).start()
+    # tests and `make reliability` fire the scheduled rules (the sweeper) every few seconds
+    every = os.environ.get("QD_LOCAL_RULE_EVERY_S")
+    cloud = LocalCloud(
+        host=args.host,
+        port=args.aws_port,
+        site_url=site_url,
+        rule_every_s=float(every) if every else None,
+    ).start()
     assert cloud.stack is not None
     print(
         f"local cloud   {cloud.endpoint}  (LocalStack-compatible endpoint)\n"
@@ -49,8 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_sample:
         print(ensure_sample_data(), flush=True)
     default_user = None if args.require_sign_in else resources.USER_POOL.default_user
+    fault_injection = os.environ.get(faults.ENABLE_VARIABLE) == "1"
     origin = build_origin(
-        routing_from_stack(cloud.stack), cloud.identity, default_user=default_user
+        routing_from_stack(cloud.stack),
+        cloud.identity,
+        default_user=default_user,
+        extra_routes=[faults_route(faults.arm_all)] if fault_injection else [],
     )
     print(
         f"quantdesk     {site_url}  (web UI, API and stream)",

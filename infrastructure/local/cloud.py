@@ -1,8 +1,13 @@
 """The local cloud: a LocalStack-compatible AWS endpoint (moto's server) into which the packaged
 CloudFormation template is deployed through the endpoint's CloudFormation API, our handlers
 behind its Lambda API, and the template resources the endpoint cannot create emulated from the
-same template entries: the stream mapping's poller, the scheduler and (in ``origin.py``) the
-distribution and Function URL.
+same template entries: the stream mapping's poller, the scheduler, the EventBridge rules'
+delivery (``event_rules.py``) and (in ``origin.py``) the distribution and Function URL.
+
+The analytics functions run in worker processes (``lambda_runtime``), at most
+:data:`EXECUTION_SLOTS_PER_WORKER` executions per worker process are evaluated at once
+(``execution_slots``), moto's O(everything) costs are removed (``moto_speedups``) and faults can
+be injected (``faults``, armed only through the origin's ``QD_LOCAL_FAULTS=1`` route).
 
 Every name (table, buckets, functions, state machines) comes from the deployed stack: the
 handlers get the environment the template gives its functions, as the endpoint holds it.
@@ -16,17 +21,20 @@ import json
 import logging
 import os
 import secrets
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final
 
 from infrastructure import cloudformation, resources
+from infrastructure.local import event_rules, execution_slots, faults, moto_speedups
 from infrastructure.local import stack as cfn_stack
 from infrastructure.local.identity import LocalIdentity, ensure_identity
 from infrastructure.local.lambda_runtime import LambdaRuntime, functions_from_stack, install
 from infrastructure.local.packaged import ensure_package
-from infrastructure.local.scheduler import Scheduler, schedules_from_stack
+from infrastructure.local.scheduler import Job, Scheduler, schedules_from_stack
 from infrastructure.local.stack import DeployedStack
 from infrastructure.local.stream_poller import StreamPoller, mapping_from_stack, neutralise
 from quantdesk import aws
@@ -37,6 +45,9 @@ REGION: Final = "us-east-1"
 ACCOUNT: Final = "000000000000"
 #: the local stack: ``<stack>-<suffix>`` names resolve to the names quantdesk uses locally
 STACK_NAME: Final = resources.PREFIX
+SWITCH_INTERVAL_S: Final = 0.0005
+#: executions evaluated at once per worker process (``execution_slots``)
+EXECUTION_SLOTS_PER_WORKER: Final = 4
 
 
 def configure_environment(host: str, port: int) -> None:
@@ -73,12 +84,18 @@ class LocalCloud:
     schedules: bool = True
     stack_name: str = STACK_NAME
     stack: DeployedStack | None = field(init=False, default=None)
+    #: fire the scheduled rules (the sweeper) at this interval instead of their expression
+    #: (tests, make reliability)
+    rule_every_s: float | None = None
+    #: processes running the analytics (pandas) functions: their concurrency limit
+    worker_processes: int = field(default_factory=lambda: os.cpu_count() or 2)
     runtime: LambdaRuntime = field(init=False)
     identity: LocalIdentity = field(init=False)
     pollers: list[StreamPoller] = field(init=False, default_factory=list)
     scheduler: Scheduler | None = field(init=False, default=None)
     #: how long the last deploy (package check + stack create/update) took
     deploy_s: float = field(init=False, default=0.0)
+    rules: event_rules.RuleBus | None = field(init=False, default=None)
     _server: Any = field(init=False, default=None)
 
     @property
@@ -91,9 +108,23 @@ class LocalCloud:
 
         configure_environment(self.host, self.port)
         os.environ["QD_ALLOWED_ORIGIN"] = self.site_url
+        # every request here passes the interpreter lock many times (each socket read and
+        # write); with dozens of busy interpreter threads, the default 5 ms switch interval
+        # made each pass wait that long, so a request's latency grew with the load
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
-        self.runtime = LambdaRuntime((), REGION, ACCOUNT)
+        self.runtime = LambdaRuntime(
+            (),
+            REGION,
+            ACCOUNT,
+            isolated_layers=("analytics",),
+            processes=self.worker_processes,
+            before_invoke=faults.before_invoke,
+        )
         install(self.runtime)
+        faults.install()
+        moto_speedups.install()
+        execution_slots.install(EXECUTION_SLOTS_PER_WORKER * self.worker_processes)
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -105,14 +136,21 @@ class LocalCloud:
         stack = self.deploy()
         use_stack_environment(stack)
         self._start_stream_mappings(stack)
+        rules = event_rules.rules_from_stack(stack)
+        patterns = tuple(r for r in rules if not r.schedule)
+        self.rules = event_rules.RuleBus(patterns, REGION, ACCOUNT, self._invoke).start()
+        event_rules.install(self.rules)
         if self.schedules:
-            self.scheduler = Scheduler(schedules_from_stack(stack), self._start_execution)
+            self.scheduler = Scheduler(self._jobs(stack, rules))
             self.scheduler.start()
         return self
 
     def stop(self) -> None:
         if self.scheduler:
             self.scheduler.stop()
+        if self.rules:
+            self.rules.stop()
+        self.runtime.shutdown()
         for poller in self.pollers:
             poller.stop()
         if self._server:
@@ -158,12 +196,35 @@ class LocalCloud:
             poller.start()
             self.pollers.append(poller)
 
-    def _start_execution(self, state_machine_arn: str, payload: str) -> None:
-        aws.client("stepfunctions").start_execution(
-            stateMachineArn=state_machine_arn,
-            name=f"scheduled-{uuid.uuid4().hex[:12]}",
-            input=payload,
+    def _jobs(
+        self, stack: DeployedStack, rules: tuple[resources.EventRule, ...]
+    ) -> tuple[Job, ...]:
+        """The template's schedules (starting state machines) and scheduled rules (invoking
+        functions)."""
+        starts = tuple(
+            Job(s.name, s.expression, partial(self._start_execution, s), s.timezone)
+            for s in schedules_from_stack(stack)
         )
+        invokes = tuple(
+            Job(r.name, r.schedule, partial(self._invoke_scheduled, r), every_s=self.rule_every_s)
+            for r in rules
+            if r.schedule
+        )
+        return starts + invokes
+
+    def _start_execution(self, schedule: resources.Schedule) -> None:
+        aws.client("stepfunctions").start_execution(
+            stateMachineArn=schedule.state_machine,
+            name=f"scheduled-{uuid.uuid4().hex[:12]}",
+            input=json.dumps(schedule.input),
+        )
+
+    def _invoke_scheduled(self, rule: resources.EventRule) -> None:
+        event = event_rules.scheduled_event(rule, REGION, ACCOUNT)
+        self._invoke(rule.function, json.dumps(event).encode())
+
+    def _invoke(self, function: str, payload: bytes) -> None:
+        aws.client("lambda").invoke(FunctionName=function, Payload=payload)
 
 
 def _parameters(template: dict[str, Any]) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Lambda event-filtering patterns (the EventBridge pattern subset Lambda supports).
+"""Event patterns: Lambda event-filtering criteria (the stream poller) and EventBridge rules
+(``event_rules``) share the syntax.
 
 A pattern is a dict mirroring the record; every key must match (AND), and a leaf is a list of
 alternatives (OR): exact values (``null`` and ``""`` included), ``{"prefix": s}``,

@@ -9,19 +9,28 @@ physical function name -> the template resource's ``Handler``, memory and timeou
 directory ``infrastructure.resources`` builds that resource's zip from (locally the code runs
 from the repository, not from the zip). Pinned to moto 5.2.5 (tests/integration checks the
 hook).
+
+Functions with a layer in ``isolated_layers`` (the CPU-heavy analytics functions) run in a pool
+of separate processes, as Lambda runs each invocation in its own execution environment: the
+local cloud's own process (moto, the interpreter threads, the API, the SSE tails) shares one
+interpreter lock, and a pandas computation holding it stalled every request in flight. The
+pool's size is the functions' concurrency limit; each process keeps the handlers it loaded
+(warm).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import multiprocessing
 import sys
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,13 +67,27 @@ class LambdaContext:
 class LambdaRuntime:
     """Loads handlers once (cold start) and invokes them like the Lambda service."""
 
-    def __init__(self, functions: tuple[Function, ...], region: str, account: str) -> None:
+    def __init__(
+        self,
+        functions: tuple[Function, ...],
+        region: str,
+        account: str,
+        *,
+        isolated_layers: tuple[str, ...] = (),
+        processes: int = 2,
+        before_invoke: Callable[[str], None] | None = None,
+    ) -> None:
         self._functions = {f.name: f for f in functions}
         self._handlers: dict[str, Handler] = {}
         self._lock = threading.Lock()
         self.region = region
         self.account = account
         self.invocations: dict[str, int] = {}
+        self._isolated_layers = set(isolated_layers)
+        self._processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        #: called with the function name before each invocation (the local cloud's faults)
+        self._before_invoke = before_invoke
 
     def register(self, functions: tuple[Function, ...]) -> None:
         """Serve ``functions`` (by physical name), e.g. after a deploy."""
@@ -83,48 +106,94 @@ class LambdaRuntime:
     def invoke(self, name: str, event: Any) -> tuple[str, bool]:
         """Run the handler; returns (JSON payload, errored) as the Invoke API reports it."""
         function = self._functions[name]
-        context = LambdaContext(
-            function_name=name,
-            memory_limit_in_mb=function.memory_mb,
-            timeout_s=function.timeout_s,
-            invoked_function_arn=f"arn:aws:lambda:{self.region}:{self.account}:function:{name}",
-        )
         if isinstance(event, str | bytes):
             event = json.loads(event or "{}")
-        self.invocations[name] = self.invocations.get(name, 0) + 1
-        try:
-            result = self.handler(name)(event, context)
-        except Exception as exc:
-            error = {
-                "errorMessage": str(exc),
-                "errorType": type(exc).__name__,
-                "requestId": context.aws_request_id,
-                "stackTrace": traceback.format_exception(exc)[-8:],
-            }
-            return json.dumps(error), True
-        return json.dumps(result, default=str), False
+        with self._lock:
+            self.invocations[name] = self.invocations.get(name, 0) + 1
+        if self._before_invoke is not None:
+            try:
+                self._before_invoke(name)
+            except Exception as exc:
+                return _error_payload(exc, str(uuid.uuid4())), True
+        if self._isolated_layers & set(function.layers):
+            return (
+                self._pool_for_isolated()
+                .submit(_invoke_isolated, asdict(function), event, self.region, self.account)
+                .result()
+            )
+        return _run(self.handler(name), function, event, self.region, self.account)
+
+    def _pool_for_isolated(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # spawn, not fork: this process runs server and interpreter threads
+                self._pool = ProcessPoolExecutor(
+                    self._processes, mp_context=multiprocessing.get_context("spawn")
+                )
+            return self._pool
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def code_dirs() -> dict[str, str]:
-    """Template logical id of each function -> the code directory its zip is built from."""
+def _run(
+    handler: Handler, function: Function, event: Any, region: str, account: str
+) -> tuple[str, bool]:
+    context = LambdaContext(
+        function_name=function.name,
+        memory_limit_in_mb=function.memory_mb,
+        timeout_s=function.timeout_s,
+        invoked_function_arn=f"arn:aws:lambda:{region}:{account}:function:{function.name}",
+    )
+    try:
+        result = handler(event, context)
+    except Exception as exc:
+        return _error_payload(exc, context.aws_request_id), True
+    return json.dumps(result, default=str), False
+
+
+def _error_payload(exc: BaseException, request_id: str) -> str:
+    return json.dumps(
+        {
+            "errorMessage": str(exc),
+            "errorType": type(exc).__name__,
+            "requestId": request_id,
+            "stackTrace": traceback.format_exception(exc)[-8:],
+        }
+    )
+
+
+def _invoke_isolated(
+    function: dict[str, Any], event: Any, region: str, account: str
+) -> tuple[str, bool]:
+    """Runs in a pool process: load (once per process) and invoke."""
+    definition = Function(**{**function, "layers": tuple(function["layers"])})
+    return _run(load_handler(definition), definition, event, region, account)
+
+
+def definitions() -> dict[str, Function]:
+    """Template logical id of each function -> its definition in ``infrastructure.resources``
+    (the code directory its zip is built from, its layers)."""
     from infrastructure import cloudformation
 
-    return {cloudformation.function_id(f): f.code_dir for f in cloudformation.all_functions()}
+    return {cloudformation.function_id(f): f for f in cloudformation.all_functions()}
 
 
 def functions_from_stack(stack: DeployedStack) -> tuple[Function, ...]:
     """The stack's Lambda functions as the runtime runs them."""
-    directories = code_dirs()
+    defined = definitions()
     return tuple(
         Function(
             name=stack.physical[logical],
-            code_dir=directories[logical],
+            code_dir=defined[logical].code_dir,
             handler=str(props["Handler"]),
             memory_mb=int(props.get("MemorySize", 128)),
             timeout_s=int(props.get("Timeout", 3)),
+            layers=defined[logical].layers,
         )
         for logical, props in stack.resources_of("AWS::Lambda::Function").items()
-        if logical in directories
+        if logical in defined
     )
 
 

@@ -16,7 +16,9 @@ Outside the distribution, the origin answers ``/healthz`` (readiness), the user 
 sign-in endpoints (``/auth-config.json``, ``/oauth2/*``, ``/logout``, emulated over the local
 pool by ``infrastructure.local.hosted_ui``) and passes ``/runs/_stats`` (the SSE app's
 process-local counters, on when ``QD_STREAM_STATS`` is set, for tests and benchmarks) to the
-stream app. Every response carries the security headers; nothing announces the server.
+stream app. Every response carries the security headers; nothing announces the server. With
+``QD_LOCAL_FAULTS=1`` (tests and ``make reliability`` only) the origin also serves
+``POST /_local/faults`` (:func:`faults_route`), which arms the local cloud's injected faults.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import asyncio
 import base64
 import fnmatch
 import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,7 +45,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from infrastructure.local.authorizer import CognitoVerifier, JwksCache, missing_token
 from infrastructure.local.hosted_ui import HostedUi, describe_client
 from infrastructure.local.identity import LocalIdentity, sign_in
-from infrastructure.local.lambda_runtime import code_dirs, load_handler
+from infrastructure.local.lambda_runtime import definitions, load_handler
 from infrastructure.resources import ROOT, STREAM_ASGI, USER_POOL, Function
 from quantdesk.errors import NotFound, PayloadTooLarge, QuantdeskError, for_status
 from quantdesk.web import API_HEADERS, MAX_BODY_BYTES, PAGE_HEADERS
@@ -50,6 +54,7 @@ if TYPE_CHECKING:
     from infrastructure.local.stack import DeployedStack
 
 WEB_ROOT = ROOT / "frontend" / "out"
+API_CONCURRENCY = 16
 API_PREFIXES = ("/analysis", "/predict", "/runs")
 _API_TYPES = ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api")
 
@@ -77,14 +82,14 @@ def routing_from_stack(stack: DeployedStack) -> Routing:
     (distribution,) = stack.resources_of("AWS::CloudFront::Distribution").values()
     config = distribution["DistributionConfig"]
     resources = stack.template["Resources"]
-    directories = code_dirs()
+    defined = definitions()
     kinds: dict[str, str] = {}
     api: Function | None = None
     stream: Function | None = None
 
     def function(logical: str, handler: str) -> Function:
         return Function(
-            name=stack.physical[logical], code_dir=directories[logical], handler=handler
+            name=stack.physical[logical], code_dir=defined[logical].code_dir, handler=handler
         )
 
     for origin in config["Origins"]:
@@ -194,6 +199,7 @@ def build_origin(
     *,
     default_user: str | None = USER_POOL.default_user,
     web_root: Path = WEB_ROOT,
+    extra_routes: Sequence[Route] = (),
 ) -> Starlette:
     """The origin. ``default_user``: who a request without an Authorization header acts as
     (signed in once, through the pool, at start); None requires a token on every route."""
@@ -214,6 +220,7 @@ def build_origin(
 
     # local-only, outside the distribution: readiness, the user pool domain, the test counters
     routes: list[Any] = [
+        *extra_routes,
         Route("/healthz", health),
         *HostedUi(identity, describe_client(identity), default_user).routes(),
     ]
@@ -239,6 +246,10 @@ class _Distribution:
 def _api(gateway: Any) -> ASGIApp:
     from chalice.local import LocalGatewayException
 
+    # the API's own threads, as API Gateway invokes its own Lambda: SSE tails waiting on the
+    # default executor must not queue a run's start behind their table queries
+    api_threads = ThreadPoolExecutor(API_CONCURRENCY, thread_name_prefix="api")
+
     async def api(request: Request) -> Response:
         try:
             body = await read_body(request)
@@ -250,8 +261,8 @@ def _api(gateway: Any) -> ASGIApp:
         path += f"?{request.url.query}" if request.url.query else ""
         headers = dict(request.headers)
         try:
-            response = await asyncio.to_thread(
-                gateway.handle_request, request.method, path, headers, body
+            response = await asyncio.get_running_loop().run_in_executor(
+                api_threads, gateway.handle_request, request.method, path, headers, body
             )
         except QuantdeskError as exc:
             return error(exc)
@@ -287,6 +298,19 @@ def _web(web_root: Path) -> ASGIApp:
 async def http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     return error(for_status(status, _REASONS.get(status, "request refused")))
+
+
+def faults_route(arm: Callable[[dict[str, int]], dict[str, int]]) -> Route:
+    """``POST /_local/faults`` ``{kind: count}``: arms the local cloud's injected faults."""
+
+    async def arm_faults(request: Request) -> Response:
+        try:
+            wanted = {str(kind): int(count) for kind, count in (await request.json()).items()}
+            return JSONResponse(arm(wanted))
+        except (ValueError, TypeError, AttributeError) as exc:
+            return error(for_status(400, str(exc)))
+
+    return Route("/_local/faults", arm_faults, methods=["POST"])
 
 
 _REASONS = {

@@ -1,6 +1,8 @@
 """EventBridge Scheduler for the local cloud: fires the template's ``AWS::Scheduler::Schedule``
 resources (``rate(...)``/``cron(...)`` in their timezone) by starting their target state
-machines with the target's input. The endpoint's CloudFormation cannot create schedules, so
+machines with the target's input, and the ``AWS::Events::Rule`` resources with a
+``ScheduleExpression`` (``event_rules.rules_from_stack``) by invoking their target functions.
+The endpoint's CloudFormation cannot create schedules (and never fires rules), so
 :func:`schedules_from_stack` reads them from the deployed template."""
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -111,10 +114,24 @@ def schedules_from_stack(stack: DeployedStack) -> tuple[Schedule, ...]:
     return tuple(schedules)
 
 
+@dataclass(frozen=True)
+class Job:
+    """Something fired on a schedule expression: a Scheduler schedule (starts a state machine)
+    or a scheduled EventBridge rule (invokes a function)."""
+
+    name: str
+    expression: str
+    run: Callable[[], None]
+    timezone: str = "UTC"
+    #: fire at this fixed interval instead of the expression (tests, the reliability report)
+    every_s: float | None = None
+
+
 class Scheduler:
-    def __init__(self, schedules: tuple[Schedule, ...], start: Callable[[str, str], None]) -> None:
-        self._schedules = schedules
-        self._start = start
+    """Fires each job when its expression (or its fixed interval) comes due."""
+
+    def __init__(self, jobs: tuple[Job, ...]) -> None:
+        self._jobs = jobs
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
         self.fired: list[tuple[str, dt.datetime]] = []
@@ -126,20 +143,26 @@ class Scheduler:
         self._stop.set()
         self._thread.join(timeout=5)
 
+    def _next(self, job: Job, after: dt.datetime) -> dt.datetime:
+        if job.every_s:
+            return after + dt.timedelta(seconds=job.every_s)
+        return next_fire(job.expression, after, job.timezone)
+
     def _loop(self) -> None:
         now = dt.datetime.now(dt.UTC)
-        due = {s.name: next_fire(s.expression, now, s.timezone) for s in self._schedules}
-        while not self._stop.wait(1.0):
+        due = {job.name: self._next(job, now) for job in self._jobs}
+        tick = min([1.0, *(job.every_s for job in self._jobs if job.every_s)])
+        while not self._stop.wait(tick):
             now = dt.datetime.now(dt.UTC)
-            for schedule in self._schedules:
-                if due[schedule.name] <= now:
-                    self.fire(schedule, now)
-                    due[schedule.name] = next_fire(schedule.expression, now, schedule.timezone)
+            for job in self._jobs:
+                if due[job.name] <= now:
+                    self.fire(job, now)
+                    due[job.name] = self._next(job, now)
 
-    def fire(self, schedule: Schedule, at: dt.datetime) -> None:
-        log.info("schedule %s fired", schedule.name)
-        self.fired.append((schedule.name, at))
+    def fire(self, job: Job, at: dt.datetime) -> None:
+        log.info("schedule %s fired", job.name)
+        self.fired.append((job.name, at))
         try:
-            self._start(schedule.state_machine, json.dumps(schedule.input))
+            job.run()
         except Exception:
-            log.exception("schedule %s could not start its target", schedule.name)
+            log.exception("schedule %s could not start its target", job.name)

@@ -17,8 +17,10 @@ we poll the stream ourselves, per shard and in order:
 * **retries**: a failed batch is retried with backoff; a function error is **bisected** when
   ``bisect_on_error`` is set (halving does not count as a retry); after
   ``maximum_retry_attempts`` the failing record (or, for an unbisected function error, the
-  batch) is discarded, logged and reported to the mapping's on-failure destination (an SQS
-  queue) with the batch information AWS sends (``DDBStreamBatchInfo``).
+  batch) is skipped, and so is a record older than ``maximum_record_age_s``;
+* **on-failure destination**: every skipped batch is described on the mapping's SQS queue in
+  the shape Lambda sends (``DDBStreamBatchInfo`` with the shard and sequence range, the
+  condition and the attempt count): the records stay readable in the stream for redrive.
 
 :func:`mapping_from_stack` builds the mapping from the template's
 ``AWS::Lambda::EventSourceMapping``; :func:`neutralise` disables the copy the endpoint's
@@ -27,17 +29,18 @@ CloudFormation created, so this poller stays the one consumer.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from infrastructure.local.event_filter import matches
 from infrastructure.resources import StreamMapping
+from quantdesk.runs.dead_letters import lambda_record
 
 if TYPE_CHECKING:
     from infrastructure.local.stack import DeployedStack
@@ -76,6 +79,7 @@ class StreamPoller:
         self._streams = streams
         self._lambda = lambda_client
         self._sqs = sqs
+        self._queue_url: str | None = None
         self.interval_s = interval_s
         self.retry_backoff_s = retry_backoff_s
         self._history = history
@@ -86,7 +90,7 @@ class StreamPoller:
         self.checkpoints: dict[str, str] = {}
         self.delivered = 0
         self.dropped_by_filter = 0
-        #: sequence numbers discarded after retries (AWS: the on-failure destination)
+        #: sequence numbers skipped after retries or for their age (sent to the destination)
         self.skipped: list[str] = []
         #: the latest delivery attempts, oldest first (bounded by ``history``)
         self.invocations: list[Invocation] = []
@@ -161,7 +165,7 @@ class StreamPoller:
         selected = [r for r in records if not patterns or any(matches(p, r) for p in patterns)]
         self.dropped_by_filter += len(records) - len(selected)
         if selected:
-            self._deliver(shard_id, [self._as_lambda_record(r) for r in selected])
+            self._deliver(shard_id, [lambda_record(r, self.stream_arn) for r in selected])
         if not self._stop.is_set():
             self.checkpoints[shard_id] = sequence_number(records[-1])
 
@@ -171,67 +175,91 @@ class StreamPoller:
         size = len(pending)
         attempts = 0
         while pending and not self._stop.is_set():
+            expired = self._expired(pending)
+            if expired:
+                self._skip(shard_id, pending[:expired], "RecordAgeExceeded", attempts)
+                pending, size, attempts = pending[expired:], self.mapping.batch_size, 0
+                continue
             batch = pending[:size]
             failed_at, function_error = self._invoke(batch)
+            attempts += 1
             if failed_at is None:
                 self._done(shard_id, batch)
                 pending, size, attempts = pending[len(batch) :], self.mapping.batch_size, 0
                 continue
             if failed_at > 0:  # progress: checkpoint before the first failure
                 self._done(shard_id, batch[:failed_at])
-                pending, attempts = pending[failed_at:], 0
+                pending, attempts = pending[failed_at:], 1
             if function_error and self.mapping.bisect_on_error and len(batch) > 1:
                 size = (len(batch) + 1) // 2
+                attempts -= 1  # halving does not count as a retry
                 continue
-            attempts += 1
             if attempts > self.mapping.maximum_retry_attempts:
-                # an unbisected function error discards its whole batch, else the one record
+                # an unbisected function error skips its whole batch, else the one record
                 count = len(batch) if function_error and not self.mapping.bisect_on_error else 1
-                dropped = pending[:count]
-                self.skipped += [sequence_number(r) for r in dropped]
-                log.error("discarding stream records after retries: %s", self.skipped[-1])
-                self._report_failure(shard_id, dropped, attempts, function_error)
-                self.checkpoints[shard_id] = sequence_number(dropped[-1])
-                pending, size, attempts = pending[len(dropped) :], self.mapping.batch_size, 0
+                self._skip(shard_id, pending[:count], "RetryAttemptsExhausted", attempts)
+                pending, size, attempts = pending[count:], self.mapping.batch_size, 0
                 continue
             self._stop.wait(min(self.retry_backoff_s * 2 ** (attempts - 1), 1.0))
 
-    def _report_failure(
-        self, shard_id: str, dropped: list[dict[str, Any]], attempts: int, function_error: bool
+    def _expired(self, pending: list[dict[str, Any]]) -> int:
+        """How many leading records are older than the mapping's maximum record age."""
+        limit = self.mapping.maximum_record_age_s
+        if limit < 0:
+            return 0
+        oldest_allowed = time.time() - limit
+        count = 0
+        for record in pending:
+            if record["dynamodb"].get("ApproximateCreationDateTime", oldest_allowed) >= (
+                oldest_allowed
+            ):
+                break
+            count += 1
+        return count
+
+    def _skip(self, shard_id: str, records: list[dict[str, Any]], why: str, tries: int) -> None:
+        """Move past ``records`` and describe them on the on-failure destination."""
+        self.skipped += [sequence_number(r) for r in records]
+        log.error("skipping stream records (%s): %s", why, self.skipped[-1])
+        self._send_to_destination(shard_id, records, why, tries)
+        self.checkpoints[shard_id] = sequence_number(records[-1])
+
+    def _send_to_destination(
+        self, shard_id: str, records: list[dict[str, Any]], why: str, tries: int
     ) -> None:
-        """Send the discarded batch's description to the on-failure queue, as Lambda does."""
-        destination = self.mapping.on_failure
-        if not destination:
+        if not self.mapping.on_failure:
             return
         if self._sqs is None:
             raise RuntimeError("an on-failure destination needs an SQS client")
-        arrivals = [r["dynamodb"].get("ApproximateCreationDateTime") for r in dropped]
-        record = {
-            "version": "1.0",
-            "timestamp": dt.datetime.now(dt.UTC).isoformat(),
+        if self._queue_url is None:
+            queue = self.mapping.on_failure.rsplit(":", 1)[-1]
+            self._queue_url = self._sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+
+        def arrival(record: dict[str, Any]) -> str:
+            created = record["dynamodb"].get("ApproximateCreationDateTime") or time.time()
+            return datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        message = {
             "requestContext": {
                 "requestId": str(uuid.uuid4()),
                 "functionArn": self.mapping.function,
-                "condition": "RetryAttemptsExhausted",
-                "approximateInvokeCount": attempts,
+                "condition": why,
+                "approximateInvokeCount": tries,
             },
-            "responseContext": {
-                "statusCode": 200,
-                "executedVersion": "$LATEST",
-                "functionError": "Unhandled" if function_error else "",
-            },
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "DDBStreamBatchInfo": {
                 "shardId": shard_id,
-                "startSequenceNumber": sequence_number(dropped[0]),
-                "endSequenceNumber": sequence_number(dropped[-1]),
-                "approximateArrivalOfFirstRecord": str(arrivals[0]),
-                "approximateArrivalOfLastRecord": str(arrivals[-1]),
-                "batchSize": len(dropped),
+                "startSequenceNumber": sequence_number(records[0]),
+                "endSequenceNumber": sequence_number(records[-1]),
+                "approximateArrivalOfFirstRecord": arrival(records[0]),
+                "approximateArrivalOfLastRecord": arrival(records[-1]),
+                "batchSize": len(records),
                 "streamArn": self.stream_arn,
             },
         }
-        queue = self._sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[-1])["QueueUrl"]
-        self._sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(record))
+        self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps(message))
 
     def _done(self, shard_id: str, batch: list[dict[str, Any]]) -> None:
         self.delivered += len(batch)
@@ -271,17 +299,6 @@ class StreamPoller:
         )
         del self.invocations[: -self._history]
 
-    def _as_lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        """Lambda adds ``eventSourceARN`` and epoch-second creation times to stream records."""
-        converted = dict(record)
-        dynamodb = dict(record["dynamodb"])
-        created = dynamodb.get("ApproximateCreationDateTime")
-        if created is not None and hasattr(created, "timestamp"):
-            dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
-        converted["dynamodb"] = dynamodb
-        converted["eventSourceARN"] = self.stream_arn
-        return converted
-
 
 def mapping_from_stack(stack: DeployedStack, logical: str, function: str) -> StreamMapping:
     """The template's event-source mapping ``logical`` as this poller runs it; ``function`` is
@@ -295,6 +312,7 @@ def mapping_from_stack(stack: DeployedStack, logical: str, function: str) -> Str
         max_batching_window_s=float(props.get("MaximumBatchingWindowInSeconds", 0)),
         # CloudFormation's -1 (the default) is "retry until the record expires"
         maximum_retry_attempts=_retries(int(props.get("MaximumRetryAttempts", -1))),
+        maximum_record_age_s=int(props.get("MaximumRecordAgeInSeconds", -1)),
         bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
         report_batch_item_failures="ReportBatchItemFailures"
         in (props.get("FunctionResponseTypes") or []),

@@ -8,6 +8,20 @@ event, or as soon as its last subscriber leaves (no task outlives its viewers).
 A subscriber that resumes from an older id than the tail has reached registers its queue first
 and then catches up from the table; everything the tail publishes after registration is in its
 queue, so catch-up plus queue covers every event exactly once (duplicates are dropped by seq).
+
+An idle tail slows down: each empty poll stretches the interval by half, up to
+``idle_interval_s``, and the next event brings it back to ``interval_s`` (a run waiting for a
+worker costs a few queries a second, not twenty, which is what lets a hundred concurrent runs
+share one table, and one local process).
+
+A run item that is terminal while its terminal event item never appears (the projector set the
+record aside, see ``quantdesk dlq``) would leave its viewers waiting forever. Every
+``repair_after_s`` of silence the tail asks ``terminal`` for the run item's end and publishes it
+as the run's last event (the same event the projector stores for that write: its sequence
+number, status and error), then ends; but only once the item has been terminal that long and
+the tail already holds every earlier event, or has been terminal ``give_up_after_s`` (then the
+missing earlier events are lost to this viewer), so a projector that is merely behind is
+never overtaken.
 """
 
 from __future__ import annotations
@@ -24,6 +38,9 @@ from quantdesk.runs.models import TERMINAL, RunEvent
 
 #: ``fetch(run_id, after_seq, limit)``: up to ``limit`` events with ``seq > after_seq``, in order
 Fetch = Callable[[str, int, int], Awaitable[list[RunEvent]]]
+#: ``terminal(run_id)``: the run item's terminal event and how many seconds ago it was
+#: written, None while the run is active
+Terminal = Callable[[str], Awaitable[tuple[RunEvent, float] | None]]
 
 MAX_FETCH_FAILURES = 5
 #: a viewer this many events behind is dropped (its stream ends; the browser reconnects with
@@ -50,15 +67,37 @@ class Heartbeat:
     """Yielded by :func:`follow` when nothing happened for a heartbeat interval."""
 
 
+@dataclass(frozen=True)
+class Pacing:
+    """How often a tail queries: ``interval_s`` while events flow, stretching to
+    ``idle_interval_s`` while none do; the run item is checked after ``repair_after_s`` idle."""
+
+    interval_s: float
+    idle_interval_s: float = 0.5
+    repair_after_s: float = 5.0
+    give_up_after_s: float = 60.0
+
+    def after_empty_poll(self, current: float) -> float:
+        return min(max(current, self.interval_s) * 1.5, max(self.idle_interval_s, self.interval_s))
+
+
 class RunTail:
     def __init__(
-        self, run_id: str, cursor: int, fetch: Fetch, interval_s: float, page_size: int
+        self,
+        run_id: str,
+        cursor: int,
+        fetch: Fetch,
+        pacing: Pacing,
+        page_size: int,
+        *,
+        terminal: Terminal | None = None,
     ) -> None:
         self.run_id = run_id
         #: the last sequence number published to subscribers
         self.cursor = cursor
         self._fetch = fetch
-        self._interval_s = interval_s
+        self._terminal = terminal
+        self._pacing = pacing
         self._page_size = page_size
         self._queues: set[asyncio.Queue[Item]] = set()
         self._task: asyncio.Task[None] | None = None
@@ -95,9 +134,15 @@ class RunTail:
 
     async def _run(self) -> None:
         failures = 0
+        pacing = self._pacing
+        interval = pacing.interval_s
+        quiet_since = time.monotonic()
         while self._queues:
             try:
                 events = await self._fetch(self.run_id, self.cursor, self._page_size)
+                if not events and time.monotonic() - quiet_since >= pacing.repair_after_s:
+                    events = await self._repair()
+                    quiet_since = time.monotonic()
             except Exception:
                 failures += 1
                 logger.exception("run tail query failed", extra={"run_id": self.run_id})
@@ -105,20 +150,41 @@ class RunTail:
                     # subscribers close; browsers reconnect with Last-Event-ID and resume
                     self._end(TailEnded("error"))
                     return
-                await asyncio.sleep(min(self._interval_s * 2**failures, 1.0))
+                await asyncio.sleep(min(pacing.interval_s * 2**failures, 1.0))
                 continue
             failures = 0
             self.queries += 1
-            for event in events:
-                if event.seq <= self.cursor:
-                    continue
+            fresh = [event for event in events if event.seq > self.cursor]
+            for event in fresh:
                 self.cursor = event.seq
                 self._publish(event)
                 if is_terminal(event):
                     self._end(TailEnded("terminal"))
                     return
+            if fresh:
+                interval, quiet_since = pacing.interval_s, time.monotonic()
+            else:
+                interval = pacing.after_empty_poll(interval)
             if len(events) < self._page_size:
-                await asyncio.sleep(self._interval_s)
+                await asyncio.sleep(interval)
+
+    async def _repair(self) -> list[RunEvent]:
+        """The run item's terminal event when its event item is missing (see module doc)."""
+        if self._terminal is None:
+            return []
+        found = await self._terminal(self.run_id)
+        if found is None:
+            return []
+        event, age_s = found
+        if event.seq <= self.cursor or age_s < self._pacing.repair_after_s:
+            return []
+        if event.seq > self.cursor + 1 and age_s < self._pacing.give_up_after_s:
+            return []  # earlier events may still be on their way
+        logger.warning(
+            "terminal event repaired from the run item",
+            extra={"run_id": self.run_id, "seq": event.seq, "after": self.cursor},
+        )
+        return [event]
 
     def _end(self, ended: TailEnded) -> None:
         self.ended = ended
@@ -138,8 +204,9 @@ class TailHub:
     """The process's tails, one per run being watched."""
 
     fetch: Fetch
-    interval_s: float
+    pacing: Pacing
     page_size: int = 100
+    terminal: Terminal | None = None
     _tails: dict[str, RunTail] = field(default_factory=dict)
     #: queries made by tails that have already stopped (for the stats endpoint)
     _retired_queries: int = 0
@@ -148,7 +215,9 @@ class TailHub:
     async def subscribe(self, run_id: str, after: int) -> AsyncIterator[Subscription]:
         tail = self._tails.get(run_id)
         if tail is None or tail.ended is not None:
-            tail = RunTail(run_id, after, self.fetch, self.interval_s, self.page_size)
+            tail = RunTail(
+                run_id, after, self.fetch, self.pacing, self.page_size, terminal=self.terminal
+            )
             self._tails[run_id] = tail
         queue = tail.add()
         try:

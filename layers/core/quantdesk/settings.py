@@ -86,6 +86,10 @@ class Settings(EnvSettings):
     max_starts_per_minute: int = Field(
         10, ge=1, le=10000, description="per user: runs started per clock minute (429 above)"
     )
+    projector_function: str = Field("quantdesk-projector", description="the projector Lambda")
+    projector_dlq: str = Field(
+        "quantdesk-projector-dlq", description="SQS queue of stream records it could not project"
+    )
     public_base_url: str = Field("", description="origin prefix for URLs handed to clients")
     allowed_origin: str = Field(
         "http://127.0.0.1:8080",

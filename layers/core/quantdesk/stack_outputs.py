@@ -15,6 +15,8 @@ OUTPUT_SETTINGS: Final = {
     "ScenarioRunStateMachineArn": "QD_SCENARIO_RUN_ARN",
     "IngestionStateMachineArn": "QD_INGESTION_ARN",
     "StreamSecretName": "QD_STREAM_SECRET_NAME",
+    "ProjectorFunctionName": "QD_PROJECTOR_FUNCTION",
+    "ProjectorDlqName": "QD_PROJECTOR_DLQ",
 }
 
 

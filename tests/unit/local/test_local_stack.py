@@ -5,7 +5,6 @@ same template entries: schedules, the distribution's routing, the stream mapping
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,14 +15,15 @@ import pytest
 from moto import mock_aws
 
 from infrastructure import cloudformation
-from infrastructure.local import packaged
+from infrastructure.local import event_rules, packaged
 from infrastructure.local import stack as local_stack
 from infrastructure.local.cloud import ACCOUNT, REGION, STACK_NAME, _parameters
+from infrastructure.local.event_filter import matches
 from infrastructure.local.identity import ensure_identity
 from infrastructure.local.lambda_runtime import LambdaRuntime, functions_from_stack, install
 from infrastructure.local.moto_cfn import unsupported_types
 from infrastructure.local.origin import Routing, routing_from_stack
-from infrastructure.local.scheduler import Scheduler, schedules_from_stack
+from infrastructure.local.scheduler import schedules_from_stack
 from infrastructure.local.stack import EMULATED, DeployedStack
 from infrastructure.local.stream_poller import StreamPoller, mapping_from_stack, neutralise
 from infrastructure.resources import SCENARIO_RUN, SCHEDULES, STREAM_ASGI, Function
@@ -182,11 +182,6 @@ def test_schedules_come_from_the_template(deployed: DeployedStack) -> None:
     )
     assert daily.state_machine == deployed.outputs["IngestionStateMachineArn"]
     assert daily.input["sources"][0]["source"] == "sample"  # the local stack's parameter
-    started: list[tuple[str, str]] = []
-    Scheduler((daily,), lambda arn, payload: started.append((arn, payload))).fire(
-        daily, dt.datetime.now(dt.UTC)
-    )
-    assert started == [(deployed.outputs["IngestionStateMachineArn"], json.dumps(daily.input))]
     # A stage that asks for no sources has no schedule (the resources' condition is false)
     unscheduled = dataclasses.replace(
         deployed,
@@ -194,6 +189,36 @@ def test_schedules_come_from_the_template(deployed: DeployedStack) -> None:
         | {cloudformation.schedule_parameter(s): "[]" for s in SCHEDULES},
     )
     assert schedules_from_stack(unscheduled) == ()
+
+
+def test_rules_come_from_the_template_and_live_in_the_endpoint(deployed: DeployedStack) -> None:
+    rules = {r.name: r for r in event_rules.rules_from_stack(deployed)}
+    ended = rules[f"{STACK_NAME}-run-execution-ended"]
+    assert ended.function == deployed.outputs["ReconcilerFunctionName"]
+    machine = deployed.outputs["ScenarioRunStateMachineArn"]
+
+    def change(status: str, arn: str = machine) -> dict[str, Any]:
+        return {
+            "source": "aws.states",
+            "detail-type": "Step Functions Execution Status Change",
+            "detail": {"status": status, "stateMachineArn": arn},
+        }
+
+    # the pattern names this stack's scenario-run machine and the ends the reconciler handles
+    assert matches(ended.pattern, change("FAILED"))
+    assert not matches(ended.pattern, change("SUCCEEDED"))
+    other = deployed.outputs["IngestionStateMachineArn"]
+    assert not matches(ended.pattern, change("FAILED", other))
+    sweep = rules[f"{STACK_NAME}-sweep-stuck-runs"]
+    assert (sweep.function, sweep.schedule) == (
+        deployed.outputs["SweeperFunctionName"],
+        "rate(5 minutes)",
+    )
+    # the endpoint's CloudFormation created both rules with their targets
+    events = aws.client("events")
+    for rule in (ended, sweep):
+        (target,) = events.list_targets_by_rule(Rule=rule.name)["Targets"]
+        assert target["Arn"].endswith(f":function:{rule.function}")
 
 
 def test_origin_routes_like_the_distribution(deployed: DeployedStack) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from infrastructure import resources
+from infrastructure.local import event_rules, faults
 from infrastructure.local.cloud import ACCOUNT, REGION
 from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from quantdesk import aws
@@ -115,3 +117,74 @@ def test_terminal_state_is_not_overwritten_when_cancelled_mid_run(machine: Any) 
     run, _ = machine("cancel_then_succeed")
     assert run.status == "cancelled"
     assert run.event_seq == 3  # queued, running, cancelled: no succeeded after it
+
+
+def test_a_throttled_run_write_is_retried_and_the_run_still_succeeds(machine: Any) -> None:
+    # Given the table throttles the next two run writes (MarkRunning's first two attempts)
+    faults.install()
+    faults.arm("throttle_run_writes", 2)
+    # When the run executes
+    run, execution = machine("succeed")
+    # Then the task's Retry absorbed the throttling: the run ended normally, once
+    assert faults.armed()["throttle_run_writes"] == 0
+    assert (run.status, execution) == ("succeeded", "SUCCEEDED")
+    assert run.event_seq == 3
+
+
+def _tasks(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            yield name, state
+        for nested in (state.get("Iterator"), state.get("ItemProcessor")):
+            if nested:
+                yield from _tasks(nested["States"])
+
+
+@pytest.mark.parametrize("machine_def", resources.STATE_MACHINES, ids=lambda m: m.name)
+def test_every_aws_task_retries_transient_errors_with_capped_jittered_backoff(
+    machine_def: resources.StateMachine,
+) -> None:
+    tasks = dict(_tasks(machine_def.definition()["States"]))
+    assert tasks
+    for name, task in tasks.items():
+        retriers = task.get("Retry", [])
+        assert retriers, f"{name} has no Retry"
+        for retrier in retriers:
+            assert retrier["JitterStrategy"] == "FULL", name
+            assert 0 < retrier["MaxDelaySeconds"] <= 60, name
+            assert retrier["BackoffRate"] > 1, name
+            # a failed condition means another writer won: retrying it could never succeed
+            assert "DynamoDB.ConditionalCheckFailedException" not in retrier["ErrorEquals"]
+            assert "States.ALL" not in retrier["ErrorEquals"], name
+
+
+def test_an_ended_execution_is_delivered_to_the_reconciler_rule_as_aws_sends_it(
+    machine: Any,
+) -> None:
+    # Given the local cloud's EventBridge emulation of the one rule definition
+    delivered: list[tuple[str, dict[str, Any]]] = []
+    bus = event_rules.RuleBus(
+        resources.RULES, REGION, ACCOUNT, lambda f, p: delivered.append((f, json.loads(p)))
+    ).start()
+    event_rules.install(bus)
+    try:
+        # When one execution succeeds and one fails
+        machine("succeed")
+        failed, _ = machine("fail")
+        deadline = time.monotonic() + 5
+        while not delivered and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        bus.stop()
+    # Then only the failure reaches the reconciler, in the shape of a Step Functions event
+    ((function, event),) = delivered
+    assert function == resources.RECONCILER.name
+    assert (event["source"], event["detail-type"]) == (
+        "aws.states",
+        "Step Functions Execution Status Change",
+    )
+    detail = event["detail"]
+    assert (detail["name"], detail["status"]) == (failed.run_id, "FAILED")
+    assert detail["stateMachineArn"].endswith(f":stateMachine:{resources.SCENARIO_RUN.name}")
+    assert detail["error"] == "ScenarioFailed"
+    assert isinstance(detail["startDate"], int) and detail["stopDate"] >= detail["startDate"]

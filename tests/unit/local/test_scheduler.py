@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 
-from infrastructure.local.scheduler import Scheduler, next_fire
-from infrastructure.resources import Schedule
+from infrastructure.local.scheduler import Job, Scheduler, next_fire
 
 UTC = dt.UTC
 
@@ -45,16 +45,32 @@ def test_bad_expressions_are_rejected() -> None:
 
 
 def test_fire_starts_the_target_and_survives_its_failure() -> None:
-    started: list[tuple[str, str]] = []
+    started: list[str] = []
 
-    def start(machine: str, payload: str) -> None:
-        started.append((machine, payload))
+    def start() -> None:
+        started.append("m")
         if len(started) == 2:
             raise RuntimeError("endpoint down")
 
-    schedule = Schedule(name="daily", expression="rate(1 day)", state_machine="m", input={"a": 1})
-    scheduler = Scheduler((schedule,), start)
-    scheduler.fire(schedule, at("2026-11-27T00:00:00"))
-    scheduler.fire(schedule, at("2026-11-28T00:00:00"))
-    assert started == [("m", '{"a": 1}'), ("m", '{"a": 1}')]
+    job = Job(name="daily", expression="rate(1 day)", run=start)
+    scheduler = Scheduler((job,))
+    scheduler.fire(job, at("2026-11-27T00:00:00"))
+    scheduler.fire(job, at("2026-11-28T00:00:00"))
+    assert started == ["m", "m"]
     assert len(scheduler.fired) == 2
+
+
+def test_a_fixed_interval_fires_its_job_at_that_pace() -> None:
+    fired = threading.Event()
+    daily = threading.Event()
+    jobs = (
+        Job("sweep", "rate(5 minutes)", fired.set, every_s=0.05),
+        Job("daily", "rate(1 day)", daily.set),
+    )
+    scheduler = Scheduler(jobs)
+    scheduler.start()
+    try:
+        assert fired.wait(2), "a 50 ms interval never fired the 5-minute job"
+    finally:
+        scheduler.stop()
+    assert not daily.is_set()  # the other jobs keep their own expression

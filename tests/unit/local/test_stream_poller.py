@@ -1,6 +1,6 @@
 """The local event-source mapping's semantics against a scripted stream and function:
 batching, batching window, filters, checkpoints, partial batch responses, retries, bisection and
-discarding, promptly stoppable."""
+skipping to the on-failure destination (retries exhausted, record too old), promptly stoppable."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from infrastructure.local.stream_poller import StreamPoller
 from infrastructure.resources import StreamMapping
 
 ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/1"
+DLQ_ARN = "arn:aws:sqs:us-east-1:000000000000:dlq"
 ONLY_RUNS = ({"dynamodb": {"Keys": {"SK": {"S": ["RUN"]}}}},)
 
 
@@ -26,7 +27,7 @@ class FakeStreams:
         self.records: list[dict[str, Any]] = []
         self.on_read: Callable[[FakeStreams], None] | None = None
 
-    def add(self, sk: str = "RUN", pk: str = "RUN#a") -> str:
+    def add(self, sk: str = "RUN", pk: str = "RUN#a", created: float | None = None) -> str:
         seq = f"{len(self.records) + 1:021d}"
         self.records.append(
             {
@@ -34,6 +35,7 @@ class FakeStreams:
                 "dynamodb": {
                     "Keys": {"PK": {"S": pk}, "SK": {"S": sk}},
                     "SequenceNumber": seq,
+                    "ApproximateCreationDateTime": int(created or time.time()),
                 },
             }
         )
@@ -80,12 +82,28 @@ class FakeFunction:
         return {"Payload": io.BytesIO(b'{"batchItemFailures": []}')}
 
 
+class FakeQueue:
+    """The on-failure destination (SQS): keeps what was sent."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    def get_queue_url(self, QueueName: str) -> dict[str, str]:
+        return {"QueueUrl": f"https://sqs/{QueueName}"}
+
+    def send_message(self, QueueUrl: str, MessageBody: str) -> None:
+        assert QueueUrl == "https://sqs/dlq"
+        self.messages.append(json.loads(MessageBody))
+
+
 def poller(
-    streams: FakeStreams, function: FakeFunction, **mapping: Any
+    streams: FakeStreams, function: FakeFunction, dlq: FakeQueue | None = None, **mapping: Any
 ) -> tuple[StreamPoller, StreamMapping]:
-    config = StreamMapping(function="projector", filter_patterns=ONLY_RUNS)
+    config = StreamMapping(function="projector", on_failure=DLQ_ARN, filter_patterns=ONLY_RUNS)
     config = replace(config, **mapping)
-    result = StreamPoller(config, ARN, streams, function, interval_s=0.001, retry_backoff_s=0)
+    result = StreamPoller(
+        config, ARN, streams, function, sqs=dlq or FakeQueue(), interval_s=0.001, retry_backoff_s=0
+    )
     result.open_shards("TRIM_HORIZON")
     return result, config
 
@@ -172,16 +190,37 @@ def test_without_bisect_a_failing_batch_is_retried_then_discarded_whole() -> Non
     assert subject.checkpoints["shard-0"] == seqs[-1]
 
 
-def test_a_record_that_keeps_failing_is_discarded_and_the_rest_carry_on() -> None:
-    streams = FakeStreams()
+def test_a_record_that_keeps_failing_goes_to_the_destination_and_the_rest_carry_on() -> None:
+    streams, dlq = FakeStreams(), FakeQueue()
     seqs = [streams.add() for _ in range(4)]
     function = FakeFunction(lambda seq, batch: "item" if seq == seqs[1] else None)
-    subject, _ = poller(streams, function, maximum_retry_attempts=3)
+    subject, _ = poller(streams, function, dlq, maximum_retry_attempts=3)
     drain(subject)
     assert function.batches[0] == seqs
-    assert function.batches[1:] == [seqs[1:]] * 3 + [seqs[2:]]  # 3 retries, then discarded
+    assert function.batches[1:] == [seqs[1:]] * 3 + [seqs[2:]]  # 3 retries, then skipped
     assert function.processed == [seqs[0], seqs[2], seqs[3]]
     assert subject.skipped == [seqs[1]]
+    # the destination gets Lambda's description of the skipped record, enough to redrive it
+    (message,) = dlq.messages
+    info = message["DDBStreamBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"]) == (seqs[1], seqs[1])
+    assert (info["shardId"], info["streamArn"], info["batchSize"]) == ("shard-0", ARN, 1)
+    assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert message["requestContext"]["approximateInvokeCount"] == 4
+
+
+def test_records_older_than_the_maximum_age_are_skipped_without_an_invocation() -> None:
+    streams, dlq = FakeStreams(), FakeQueue()
+    stale = [streams.add(created=time.time() - 120) for _ in range(2)]
+    fresh = streams.add()
+    function = FakeFunction()
+    subject, _ = poller(streams, function, dlq, maximum_record_age_s=60)
+    drain(subject)
+    assert function.processed == [fresh]
+    assert subject.skipped == stale
+    (message,) = dlq.messages
+    assert message["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert message["DDBStreamBatchInfo"]["batchSize"] == 2
 
 
 def test_the_batching_window_gathers_records_that_arrive_within_it() -> None:
@@ -201,8 +240,10 @@ def test_the_batching_window_gathers_records_that_arrive_within_it() -> None:
 def test_stop_is_prompt_even_while_a_batch_keeps_failing() -> None:
     streams = FakeStreams()
     function = FakeFunction(lambda seq, batch: "item")
-    config = StreamMapping(function="projector", maximum_retry_attempts=10**6)
-    subject = StreamPoller(config, ARN, streams, function, interval_s=0.005, retry_backoff_s=0.5)
+    config = StreamMapping(function="projector", on_failure=DLQ_ARN, maximum_retry_attempts=10**6)
+    subject = StreamPoller(
+        config, ARN, streams, function, sqs=FakeQueue(), interval_s=0.005, retry_backoff_s=0.5
+    )
     subject.start()  # LATEST: only new records
     streams.add()
     deadline = time.monotonic() + 5

@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -14,12 +16,15 @@ import pytest
 
 from infrastructure import resources
 from infrastructure.local.cloud import ACCOUNT, REGION
-from infrastructure.local.lambda_runtime import LambdaRuntime
+from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from infrastructure.local.stream_poller import StreamPoller
-from quantdesk import aws
+from quantdesk import aws, cli, stack_outputs
+from quantdesk.runs import dead_letters
+from quantdesk.runs.dead_letters import DeadLetters, lambda_record
 from quantdesk.runs.models import Progress, RunEvent
 from quantdesk.runs.repository import RunRepository
 from quantdesk.settings import get_settings
+from tests.unit.lambda_zip import placeholder_zip
 from tests.unit.stream.run_writer import mark_running, queued_run
 
 NOW = "2026-11-27T12:00:00.000Z"
@@ -46,8 +51,13 @@ def pipeline(moto_aws: None) -> Iterator[tuple[StreamPoller, RuntimeLambda, RunR
     table = resources.TABLE.name
     stream_arn = aws.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
     function = RuntimeLambda()
-    mapping = resources.STREAM_MAPPINGS[0]
-    poller = StreamPoller(mapping, stream_arn, streams_client(), function, retry_backoff_s=0)
+    # the template's mapping, its on-failure destination the unit tests' fixed queue
+    dlq = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{resources.PROJECTOR_DLQ}"
+    mapping = replace(resources.STREAM_MAPPINGS[0], on_failure=dlq)
+    aws.client("sqs").create_queue(QueueName=resources.PROJECTOR_DLQ)
+    poller = StreamPoller(
+        mapping, stream_arn, streams_client(), function, sqs=aws.client("sqs"), retry_backoff_s=0
+    )
     poller.open_shards("LATEST")
     yield poller, function, RunRepository(get_settings().table_name)
 
@@ -203,5 +213,104 @@ def _replay(poller: StreamPoller) -> list[dict[str, Any]]:
     )["ShardIterator"]
     records = streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
     return [
-        poller._as_lambda_record(r) for r in records if r["dynamodb"]["Keys"]["SK"]["S"] == "RUN"
+        lambda_record(r, poller.stream_arn)
+        for r in records
+        if r["dynamodb"]["Keys"]["SK"]["S"] == "RUN"
     ]
+
+
+def test_an_unprojectable_record_goes_to_the_dlq_and_a_redrive_projects_it(
+    pipeline: tuple[StreamPoller, RuntimeLambda, RunRepository],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    poller, _, repo = pipeline
+    original = RunRepository.put_event
+    broken = {"on": True}
+
+    def put_event(self: RunRepository, event: RunEvent) -> bool:
+        if broken["on"] and (event.run_id, event.seq) == (RUN_A, 3):
+            raise ConnectionError("the events partition is unavailable")
+        return original(self, event)
+
+    monkeypatch.setattr(RunRepository, "put_event", put_event)
+    # Given run A's terminal write cannot be projected, and run B runs alongside
+    start_run(repo, RUN_A)
+    start_run(repo, RUN_B)
+    repo.finish(RUN_A, "cancelled", NOW)
+    progress(repo, RUN_B, 50)
+    # When the poller has retried it the mapping's bounded number of times
+    drain(poller)
+    # Then it was set aside on the on-failure destination and run B's events all passed
+    assert [e.seq for e in stored(repo, RUN_A)] == [1, 2]
+    assert [e.seq for e in stored(repo, RUN_B)] == [1, 2, 3]
+    assert len(poller.skipped) == 1
+    settings = get_settings()
+    letters = DeadLetters(settings.projector_dlq, settings.projector_function)
+    (letter,) = letters.pending()
+    assert letter.condition == "RetryAttemptsExhausted"
+    assert letter.attempts == resources.STREAM_MAPPINGS[0].maximum_retry_attempts + 1
+    # and the researcher's CLI lists it (leaving it queued)
+    _stack_outputs_name_the_unit_tests_queue(monkeypatch)
+    assert cli.main(["dlq", "list", "--aws"]) == 0
+    listed = capsys.readouterr().out
+    assert f"{letter.message_id}  RetryAttemptsExhausted after 3 attempt(s)" in listed
+    assert "1 dead letter(s) in quantdesk-projector-dlq" in listed
+
+    # When the cause is fixed and the dead letter redriven through the projector
+    broken["on"] = False
+    _projector_behind_the_invoke_api(monkeypatch)
+    assert cli.main(["dlq", "redrive", "--aws"]) == 0
+    # Then the terminal event is stored once and the queue is empty
+    assert "1 redriven, 0 still failing" in capsys.readouterr().out
+    events = stored(repo, RUN_A)
+    assert [(e.seq, e.status) for e in events] == [(1, "queued"), (2, "running"), (3, "cancelled")]
+    assert letters.pending() == []
+
+
+def test_a_redrive_that_fails_again_keeps_the_dead_letter(
+    pipeline: tuple[StreamPoller, RuntimeLambda, RunRepository],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    poller, _, repo = pipeline
+
+    def put_event(self: RunRepository, event: RunEvent) -> bool:
+        raise ConnectionError("still down")
+
+    monkeypatch.setattr(RunRepository, "put_event", put_event)
+    start_run(repo, RUN_A)
+    drain(poller)
+    _projector_behind_the_invoke_api(monkeypatch)
+    settings = get_settings()
+    letters = DeadLetters(settings.projector_dlq, settings.projector_function)
+    assert len(letters.pending()) == 2  # queued and running: each record set aside
+    outcomes = letters.redrive()
+    assert [o.ok for o in outcomes] == [False, False]
+    assert len(letters.pending()) == 2
+
+
+def _stack_outputs_name_the_unit_tests_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI names the queue and the projector from the stack's outputs: here, the names the
+    in-process AWS uses."""
+    outputs = {
+        "ProjectorFunctionName": resources.PROJECTOR.name,
+        "ProjectorDlqName": resources.PROJECTOR_DLQ,
+    }
+    monkeypatch.setattr(stack_outputs, "outputs", lambda stack: outputs)
+
+
+def _projector_behind_the_invoke_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The projector registered in moto's Lambda API, its invocations run by our runtime."""
+    role = aws.client("iam").create_role(RoleName="projector", AssumeRolePolicyDocument="{}")
+    aws.client("lambda").create_function(
+        FunctionName=resources.PROJECTOR.name,
+        Runtime="python3.12",
+        Role=role["Role"]["Arn"],
+        Handler=resources.PROJECTOR.handler,
+        Code={"ZipFile": placeholder_zip(resources.PROJECTOR.handler)},
+    )
+    install(LambdaRuntime((resources.PROJECTOR,), REGION, ACCOUNT))
+    clients = SimpleNamespace(
+        client=lambda s: streams_client() if s == "dynamodbstreams" else aws.client(s)
+    )
+    monkeypatch.setattr(dead_letters, "aws", clients)

@@ -76,6 +76,30 @@ def test_same_idempotency_key_returns_the_same_run_and_starts_once(service: RunS
     assert caught.value.field == "idempotency_key"
 
 
+def test_a_retry_starts_the_workflow_the_first_request_never_started(
+    service: RunService,
+) -> None:
+    # Given the first request stored the run but stopped before starting the execution
+    service.executions.start = lambda run_id, payload: None  # type: ignore[method-assign]
+    request = RunRequest(scenario_id="trend_strength", params={}, idempotency_key="k-3")
+    first = service.start(request, "alice")
+    assert service.executions.describe(first.run_id) is None
+    del service.executions.start  # the API is back
+    # When the client retries with the same idempotency key
+    again = service.start(request, "alice")
+    started = [e["name"] for e in _executions(service)]
+    # Then the same run is started, exactly once, and a further retry starts nothing new
+    assert again.run_id == first.run_id
+    assert started == [first.run_id]
+    service.start(request, "alice")
+    assert [e["name"] for e in _executions(service)] == [first.run_id]
+
+
+def _executions(service: RunService) -> list[dict[str, str]]:
+    arn = service.settings.scenario_run_arn
+    return list(aws.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"])
+
+
 def test_runs_are_private_to_their_owner(service: RunService) -> None:
     accepted = service.start(RunRequest(scenario_id="trend_strength"), "alice")
     with pytest.raises(NotFound):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quantdesk.runs.models import RunEvent
+from quantdesk.runs.models import Run, RunEvent
 from quantdesk.runs.repository import decode_item, run_from_item
 
 
@@ -26,4 +26,19 @@ def event_from_image(image: dict[str, Any]) -> RunEvent:
         progress=run.progress if kind == "progress" else None,
         error=run.error if kind == "status" else None,
         result_summary=run.result_summary if kind == "result" else None,
+    )
+
+
+def terminal_event(run: Run) -> RunEvent | None:
+    """A terminal run item's last event, as :func:`event_from_image` makes it from that write
+    (nothing writes a run item after its terminal status); None while the run is active."""
+    if not run.terminal:
+        return None
+    return RunEvent(
+        run_id=run.run_id,
+        seq=run.event_seq,
+        event="status",
+        status=run.status,
+        at=run.updated_at,
+        error=run.error,
     )

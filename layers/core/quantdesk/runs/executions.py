@@ -1,14 +1,22 @@
-"""Step Functions access for runs: start (execution name = run id) and stop."""
+"""Step Functions access for runs: start (execution name = run id), describe and stop."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from quantdesk import aws
 from quantdesk.errors import ServiceUnavailable
+
+
+@dataclass(frozen=True)
+class ExecutionState:
+    status: str
+    error: str | None = None
+    cause: str | None = None
 
 
 class Executions:
@@ -24,7 +32,23 @@ class Executions:
                 stateMachineArn=self.state_machine_arn, name=run_id, input=json.dumps(payload)
             )
         except ClientError as exc:
+            # Step Functions' idempotency: the same name and input while it runs returns the
+            # running execution; a finished one with that name is already this run's workflow
+            if exc.response["Error"]["Code"] == "ExecutionAlreadyExists":
+                return
             raise ServiceUnavailable("could not start the run's workflow") from exc
+
+    def describe(self, run_id: str) -> ExecutionState | None:
+        """The run's execution, None when it was never started."""
+        try:
+            described = aws.client("stepfunctions").describe_execution(
+                executionArn=self.execution_arn(run_id)
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ExecutionDoesNotExist":
+                return None
+            raise ServiceUnavailable("could not read the run's workflow") from exc
+        return ExecutionState(described["status"], described.get("error"), described.get("cause"))
 
     def stop(self, run_id: str) -> None:
         try:

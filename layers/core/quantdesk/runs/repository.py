@@ -7,6 +7,7 @@ Complex fields (manifest, progress, result summary) are stored as JSON strings s
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -219,6 +220,31 @@ class RunRepository:
             update += ", error_type = :et, error_cause = :ec"
             values |= {":et": _s(error.type), ":ec": _s(error.message)}
         self._transition(run_id, update, values, "#status IN (:queued, :running)")
+
+    def stale_runs(self, updated_before: dict[str, str]) -> Iterator[tuple[str, str]]:
+        """(run id, status) of runs in a status of ``updated_before`` whose last update is
+        older than the timestamp given for that status.
+
+        A filtered Scan: the sweeper runs every few minutes and needs no index, at the price
+        of reading the table once per sweep (a sparse index on active runs would avoid that)."""
+        values: dict[str, Any] = {":run": _s(keys.RUN_SK)}
+        clauses = []
+        for index, (status, cutoff) in enumerate(sorted(updated_before.items())):
+            values |= {f":s{index}": _s(status), f":c{index}": _s(cutoff)}
+            clauses.append(f"(#status = :s{index} AND updated_at < :c{index})")
+        scan: dict[str, Any] = {
+            "TableName": self.table,
+            "FilterExpression": f"SK = :run AND ({' OR '.join(clauses)})",
+            "ProjectionExpression": "run_id, #status",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values,
+        }
+        try:
+            for page in self._db.get_paginator("scan").paginate(**scan):
+                for item in page.get("Items", []):
+                    yield item["run_id"]["S"], item["status"]["S"]
+        except ClientError as exc:
+            raise ServiceUnavailable("could not scan for stale runs") from exc
 
     # -- events -------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ scenario's own input model, so every client gets the same 4xx for the same mista
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 
 from pydantic import ValidationError
@@ -78,7 +79,7 @@ class RunService:
             request_fingerprint = fingerprint(spec.scenario_id, request.params)
             claim = self.idempotency.claim(owner, key, request_fingerprint, run_id)
             if claim.replay:
-                return self.accepted(self._owned(claim.run_id, owner))
+                return self._replay(claim.run_id, owner)
         try:
             self.limits.acquire(owner, run_id)
         except TooManyRequests:
@@ -107,15 +108,34 @@ class RunService:
         except Exception:
             self.limits.release(owner, run_id)
             raise
-        payload = {"run_id": run_id, "scenario_id": spec.scenario_id, "params": run.manifest.params}
+        self._start_execution(run)
+        return self.accepted(run)
+
+    def _start_execution(self, run: Run) -> None:
+        """Start the run's workflow (idempotent: the execution is named after the run)."""
+        payload = {
+            "run_id": run.run_id,
+            "scenario_id": run.scenario_id,
+            "params": run.manifest.params,
+        }
         try:
-            self.executions.start(run_id, payload)
+            self.executions.start(run.run_id, payload)
         except ServiceUnavailable as exc:
-            self.repo.finish(
-                run_id, "failed", now_iso(), RunError(type=START_FAILED, message=str(exc))
-            )
-            self.limits.release(owner, run_id)
+            with contextlib.suppress(NotActive):
+                self.repo.finish(
+                    run.run_id, "failed", now_iso(), RunError(type=START_FAILED, message=str(exc))
+                )
+            self.limits.release(run.owner, run.run_id)
             raise
+
+    def _replay(self, run_id: str, owner: str) -> RunAccepted:
+        """The run a repeated idempotency key started. One still ``queued`` may be one whose
+        execution never started (the API stopped between storing it and starting it): the
+        retry starts it; starting is idempotent, so racing the first request's own start is
+        harmless."""
+        run = self._owned(run_id, owner)
+        if run.status == "queued":
+            self._start_execution(run)
         return self.accepted(run)
 
     def accepted(self, run: Run) -> RunAccepted:

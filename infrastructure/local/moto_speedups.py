@@ -1,0 +1,179 @@
+"""Speed-ups of moto's server for the local cloud: same answers, less CPU (pinned to moto 5.2.5;
+tests/unit/local/test_moto_speedups.py checks the answers against moto's own).
+
+moto answers a DynamoDB Query on the table's key by sorting *every* item of the table and
+keeping the queried partition: O(table) per Query. The SSE tails query each watched run's
+partition every poll interval, and the table holds every run, event and snapshot, so under load
+those Queries alone took a third of the local cloud's CPU, which every other request (moto, the
+API, the interpreter threads) shares through one interpreter lock. Here a Query on the table's
+key reads only its partition.
+
+Every request to moto's server picks its service under one global lock, and that choice
+lists moto's package directory (a stat of every module, ~200) and tries every service's URL
+patterns: milliseconds per request, during which no other request could proceed. The choice
+depends only on the host it is given, so it is remembered per host.
+
+moto's TransactWriteItems deep-copies every table a transaction touches, as its rollback
+backup, once per item: O(table) per call (the API's per-user limits take one per run start)
+while other threads keep writing, so under load the copy itself failed ("dictionary changed
+size during iteration", a 503) and a rollback could put back a stale table over other
+requests' writes. Here transactions run one at a time, back up only the items they touch, and
+a failed one restores just those.
+
+moto's interpreter also parses the state machine's ASL with ANTLR for every execution (about
+45 ms of CPU for ours, a burst of seconds when a hundred runs start together); the parsed
+program keeps no state of its own (executions keep theirs in their environment), so each
+definition is parsed once and every execution gets a copy (about 2 ms).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+_query = threading.local()
+_programs: dict[str, Any] = {}
+_programs_lock = threading.Lock()
+_installed = False
+
+
+def installed() -> bool:
+    return _installed
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    from moto.dynamodb.models.table import Table
+
+    original_query = Table.query
+    original_all_items = Table.all_items
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name is not None or hash_key is None:
+            return original_query(self, hash_key, *args, **kwargs)
+        _query.partition = hash_key
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            _query.partition = None
+
+    def all_items(self: Any) -> list[Any]:
+        """Within a table-key Query: only the partition's items, in moto's order."""
+        partition = getattr(_query, "partition", None)
+        if partition is None:
+            return original_all_items(self)
+        stored = self.items.get(partition)
+        if stored is None:
+            return []
+        if not self.range_key_attr:
+            return [stored]
+        return sorted(stored.values(), key=lambda item: item.range_key)
+
+    Table.query = query  # type: ignore[method-assign]
+    Table.all_items = all_items  # type: ignore[method-assign]
+    _parse_each_definition_once()
+    _remember_backend_per_host()
+    _transactions_back_up_their_items()
+    _installed = True
+
+
+_transaction = threading.local()
+_transaction_lock = threading.Lock()
+
+
+def _transactions_back_up_their_items() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    def deepcopy_table(self: Any, memo: dict[int, Any]) -> Any:
+        if getattr(_transaction, "active", False):
+            return self  # the transaction's own backup is per item (below)
+        copied = self.__class__.__new__(self.__class__)
+        memo[id(self)] = copied
+        for name, value in self.__dict__.items():
+            setattr(copied, name, copy.deepcopy(value, memo))
+        return copied
+
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+        with _transaction_lock:
+            backups = []
+            for entry in transact_items:
+                kind, op = next(iter(entry.items()))
+                table = self.tables.get(op.get("TableName"))
+                if table is None:
+                    continue
+                source = op["Item"] if kind == "Put" else op["Key"]
+                hash_key = DynamoType(source[table.hash_key_attr])
+                range_key = (
+                    DynamoType(source[table.range_key_attr]) if table.range_key_attr else None
+                )
+                stored = table.items.get(hash_key)
+                item = stored.get(range_key) if range_key is not None and stored else stored
+                backups.append((table, hash_key, range_key, copy.deepcopy(item)))
+            _transaction.active = True
+            try:
+                return original(self, transact_items)
+            except Exception:
+                for table, hash_key, range_key, item in reversed(backups):
+                    _restore(table, hash_key, range_key, item)
+                raise
+            finally:
+                _transaction.active = False
+
+    Table.__deepcopy__ = deepcopy_table  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def _restore(table: Any, hash_key: Any, range_key: Any, item: Any) -> None:
+    if range_key is None:
+        if item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item
+        return
+    partition = table.items[hash_key]
+    if item is None:
+        partition.pop(range_key, None)
+        if not partition:
+            table.items.pop(hash_key, None)
+    else:
+        partition[range_key] = item
+
+
+def _remember_backend_per_host() -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original = DomainDispatcherApplication.get_backend_for_host
+    remembered: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        # called under the dispatcher's own lock
+        if host not in remembered:
+            remembered[host] = original(self, host)
+        return remembered[host]
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+
+
+def _parse_each_definition_once() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    def entrypoint(self: Any) -> Any:
+        definition = self._evaluation_details.state_machine_details.definition
+        with _programs_lock:
+            program = _programs.get(definition)
+        if program is None:
+            program = AmazonStateLanguageParser.parse(definition)[0]
+            with _programs_lock:
+                _programs[definition] = program
+        return copy.deepcopy(program)
+
+    ExecutionWorker._get_evaluation_entrypoint = entrypoint  # type: ignore[method-assign]
