@@ -277,6 +277,33 @@ def test_schedules_ingest_nothing_unless_sources_are_given() -> None:
         assert "sample" not in json.dumps(schedule)
 
 
+def test_rules_invoke_the_reconciler_and_sweeper_and_only_their_rule_may() -> None:
+    rules = of_type("AWS::Events::Rule")
+    permissions = of_type("AWS::Lambda::Permission")
+    targets: dict[str, str] = {}
+    for logical, rule in rules.items():
+        props = rule["Properties"]
+        (target,) = [t["Arn"]["Fn::GetAtt"][0] for t in props["Targets"]]
+        targets[logical] = target
+        (permission,) = (
+            p["Properties"]
+            for p in permissions.values()
+            if p["Properties"]["SourceArn"] == {"Fn::GetAtt": [logical, "Arn"]}
+        )
+        assert permission["FunctionName"] == {"Ref": target}
+        assert permission["Principal"] == "events.amazonaws.com"
+    reconciler = cloudformation.function_id(resources.RECONCILER)
+    sweeper = cloudformation.function_id(resources.SWEEPER)
+    assert sorted(targets.values()) == sorted([reconciler, sweeper])
+    (ended,) = (rules[k]["Properties"] for k, t in targets.items() if t == reconciler)
+    assert ended["EventPattern"]["detail"]["stateMachineArn"] == [
+        cloudformation.state_machine_arn(resources.SCENARIO_RUN)
+    ]
+    assert ended["EventPattern"]["detail"]["status"] == ["FAILED", "TIMED_OUT", "ABORTED"]
+    (swept,) = (rules[k]["Properties"] for k, t in targets.items() if t == sweeper)
+    assert swept["ScheduleExpression"] == "rate(5 minutes)"
+
+
 def test_alarms_watch_failed_executions_projector_errors_and_the_dlq() -> None:
     metrics = {
         (a["Properties"]["Namespace"], a["Properties"]["MetricName"])
