@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-8)
 
 FRONTEND_STAMP := frontend/node_modules/.installed
 
-.PHONY: install frontend browser up test test-unit test-integration lint format contract bench load reliability package deploy destroy cost clean
+.PHONY: install frontend browser up reset test test-unit test-integration lint format contract bench load reliability package deploy destroy cost clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -37,6 +37,10 @@ browser:
 
 up: install frontend
 	$(BIN)/python -m infrastructure.local up
+
+# Forget what the local cloud kept (.local/state): the next `make up` starts fresh.
+reset:
+	rm -rf .local/state
 
 # dist/ first: the artifact tests inspect the packaged zips and layers (layers cached by pins)
 test: install frontend browser package

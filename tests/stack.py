@@ -1,5 +1,7 @@
 """Start the real local stack (``python -m infrastructure.local up``, exactly what ``make up``
-runs) in a subprocess on free ports: used by the ``stack`` test fixture and by benchmarks."""
+runs) in a subprocess on free ports: used by the ``stack`` test fixture, the restart tests and
+benchmarks. Its state lives in ``state_dir`` (by default a folder next to the log, so a test
+stack never touches the developer's ``.local/state``)."""
 
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ class Stack:
     #: host:port of the LocalStack-compatible endpoint (for ``LOCALSTACK_HOST``)
     aws_endpoint: str
     log: Path
+    process: subprocess.Popen[bytes]
     #: the CloudFormation stack the local cloud deployed into the endpoint
     name: str = ""
     status: str = ""
@@ -67,15 +70,18 @@ class Stack:
         return stack_outputs.environment(self.outputs)
 
 
-def deployed(base_url: str, aws_endpoint: str, log: Path, pid: int = 0) -> Stack:
+def deployed(
+    base_url: str, aws_endpoint: str, log: Path, process: subprocess.Popen[bytes]
+) -> Stack:
     """The stack as the endpoint's CloudFormation describes it."""
-    bare = Stack(base_url=base_url, aws_endpoint=aws_endpoint, log=log)
+    bare = Stack(base_url=base_url, aws_endpoint=aws_endpoint, log=log, process=process)
     (described,) = bare.client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"]
     return Stack(
         base_url=base_url,
         aws_endpoint=aws_endpoint,
         log=log,
-        pid=pid,
+        process=process,
+        pid=process.pid,
         name=described["StackName"],
         status=described["StackStatus"],
         outputs={o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])},
@@ -89,13 +95,16 @@ def running_stack(
     extra_env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
     timeout_s: float = 120,
+    state_dir: Path | None = None,
 ) -> Iterator[Stack]:
-    """The stack, ready (``/healthz`` answers); terminated on exit."""
+    """The stack, ready (``/healthz`` answers); stopped on exit (SIGTERM, a clean stop) unless
+    the test already stopped or killed ``stack.process``."""
     port, aws_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k != "LOCALSTACK_HOST"}
     env.update(TEST_ENV if extra_env is None else extra_env)
     command = [sys.executable, "-m", "infrastructure.local", "up"]
-    command += ["--port", str(port), "--aws-port", str(aws_port), *args]
+    command += ["--port", str(port), "--aws-port", str(aws_port)]
+    command += ["--state-dir", str(state_dir or log.parent / "state"), *args]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
@@ -112,11 +121,12 @@ def running_stack(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"stack not ready:\n{log.read_text()[-4000:]}")
             time.sleep(0.2)
-        yield deployed(base_url, f"127.0.0.1:{aws_port}", log, process.pid)
+        yield deployed(base_url, f"127.0.0.1:{aws_port}", log, process)
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)

@@ -2,7 +2,8 @@
 
 Starts the LocalStack-compatible endpoint (moto's server) with the template's resources, the
 stream poller and scheduler, ingests the sample data on first start, and serves the API, the
-SSE stream and the web UI on one origin.
+SSE stream and the web UI on one origin. The endpoint's state is kept in ``--state-dir`` across
+restarts (``make reset`` empties it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,15 @@ import logging
 import os
 import sys
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from infrastructure.resources import ROOT
+
+if TYPE_CHECKING:
+    from infrastructure.local.cloud import LocalCloud
+
+STATE_DIR = ROOT / ".local" / "state"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="no default researcher: every API request needs a bearer token",
     )
+    up.add_argument(
+        "--state-dir", type=Path, default=STATE_DIR, help="where the endpoint's state is kept"
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
@@ -35,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     from infrastructure import resources
     from infrastructure.local import faults
     from infrastructure.local.cloud import LocalCloud
+    from infrastructure.local.journal import InUse
     from infrastructure.local.origin import build_origin, faults_route, routing_from_stack
     from infrastructure.local.sample_data import ensure_sample_data
 
@@ -42,12 +56,17 @@ def main(argv: list[str] | None = None) -> int:
     site_url = f"http://{args.host}:{args.port}"
     # tests and `make reliability` fire the scheduled rules (the sweeper) every few seconds
     every = os.environ.get("QD_LOCAL_RULE_EVERY_S")
-    cloud = LocalCloud(
-        host=args.host,
-        port=args.aws_port,
-        site_url=site_url,
-        rule_every_s=float(every) if every else None,
-    ).start()
+    try:
+        cloud = LocalCloud(
+            host=args.host,
+            port=args.aws_port,
+            site_url=site_url,
+            rule_every_s=float(every) if every else None,
+            state_dir=args.state_dir,
+        ).start()
+    except InUse as exc:
+        print(f"cannot start: {exc} (stop it, or pass another --state-dir)", file=sys.stderr)
+        return 1
     assert cloud.stack is not None
     print(
         f"local cloud   {cloud.endpoint}  (LocalStack-compatible endpoint)\n"
@@ -55,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         "(the packaged template, through the endpoint's CloudFormation)",
         flush=True,
     )
+    print(restored_summary(cloud, args.state_dir, time.perf_counter() - started), flush=True)
     if not args.no_sample:
         print(ensure_sample_data(), flush=True)
     default_user = None if args.require_sign_in else resources.USER_POOL.default_user
@@ -96,6 +116,22 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         cloud.stop()
     return 0
+
+
+def restored_summary(cloud: LocalCloud, state_dir: Path, elapsed_s: float) -> str:
+    """What the start-up kept from the last run, and what it could not."""
+    report = cloud.restored
+    if report is None:
+        return "state         in memory only"
+    lines = [f"state         {state_dir}: {report.summary()} restored in {elapsed_s:.1f}s"]
+    lines += [f"  not restored: {problem}" for problem in report.problems]
+    if cloud.interrupted_runs:
+        count = len(cloud.interrupted_runs)
+        lines.append(
+            f"  {count} run{'s' if count > 1 else ''} in flight at the stop ended failed "
+            "(interrupted by a restart)"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -26,18 +26,27 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any, Final
 
 from infrastructure import cloudformation, resources
-from infrastructure.local import event_rules, execution_slots, faults, moto_speedups
+from infrastructure.local import event_rules, execution_slots, faults, moto_cfn, moto_speedups
 from infrastructure.local import stack as cfn_stack
 from infrastructure.local.identity import LocalIdentity, ensure_identity
 from infrastructure.local.lambda_runtime import LambdaRuntime, functions_from_stack, install
 from infrastructure.local.packaged import ensure_package
+from infrastructure.local.persistence import DurableEndpoint, RestoreReport, StreamPositions
 from infrastructure.local.scheduler import Job, Scheduler, schedules_from_stack
 from infrastructure.local.stack import DeployedStack
-from infrastructure.local.stream_poller import StreamPoller, mapping_from_stack, neutralise
+from infrastructure.local.stream_poller import (
+    StreamPoller,
+    honour_disabled_mappings,
+    mapping_from_stack,
+    neutralise,
+)
 from quantdesk import aws
+from quantdesk.runs.reconcile import end_runs_in_flight
+from quantdesk.runs.repository import RunRepository
 
 log = logging.getLogger("quantdesk.local")
 
@@ -83,6 +92,8 @@ class LocalCloud:
     site_url: str = "http://127.0.0.1:8080"
     schedules: bool = True
     stack_name: str = STACK_NAME
+    #: where the endpoint's state is kept across restarts (None: in memory only)
+    state_dir: Path | None = None
     stack: DeployedStack | None = field(init=False, default=None)
     #: fire the scheduled rules (the sweeper) at this interval instead of their expression
     #: (tests, make reliability)
@@ -91,6 +102,10 @@ class LocalCloud:
     worker_processes: int = field(default_factory=lambda: os.cpu_count() or 2)
     runtime: LambdaRuntime = field(init=False)
     identity: LocalIdentity = field(init=False)
+    #: what was restored from ``state_dir`` and the runs ended because a restart stopped them
+    restored: RestoreReport | None = field(init=False, default=None)
+    interrupted_runs: list[str] = field(init=False, default_factory=list)
+    _positions: StreamPositions | None = field(init=False, default=None)
     pollers: list[StreamPoller] = field(init=False, default_factory=list)
     scheduler: Scheduler | None = field(init=False, default=None)
     #: how long the last deploy (package check + stack create/update) took
@@ -125,21 +140,38 @@ class LocalCloud:
         faults.install()
         moto_speedups.install()
         execution_slots.install(EXECUTION_SLOTS_PER_WORKER * self.worker_processes)
-        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
-        self._server.start()
+        if self.state_dir is None:
+            self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+            self._server.start()
+        else:
+            # the fixes the deploy applies to moto, before a replayed deploy needs them
+            honour_disabled_mappings()
+            moto_cfn.install()
+            self._server = DurableEndpoint(self.host, self.port, self.state_dir)
+            self.restored = self._server.start()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         account = aws.client("sts").get_caller_identity()["Account"]
         if account != ACCOUNT:
             raise RuntimeError(
                 f"moto was imported before the local cloud set its account ({account})"
             )
+        # restored state first: the deploy finds the restored stack (update or no-op) and the
+        # identity its pool and users
         stack = self.deploy()
         use_stack_environment(stack)
-        self._start_stream_mappings(stack)
+        # before any table write: moto would deliver the write's stream records synchronously
+        # to the handler, inside the write (a deadlock with the durable endpoint); the pollers
+        # resume from their saved positions and project the terminal events of the runs a
+        # restart stopped
+        self._start_stream_mappings(stack, self._neutralise_stream_mappings(stack))
         rules = event_rules.rules_from_stack(stack)
         patterns = tuple(r for r in rules if not r.schedule)
         self.rules = event_rules.RuleBus(patterns, REGION, ACCOUNT, self._invoke).start()
         event_rules.install(self.rules)
+        if self.restored is not None:
+            from quantdesk.settings import get_settings
+
+            self.interrupted_runs = end_runs_in_flight(RunRepository(get_settings().table_name))
         if self.schedules:
             self.scheduler = Scheduler(self._jobs(stack, rules))
             self.scheduler.start()
@@ -153,6 +185,8 @@ class LocalCloud:
         self.runtime.shutdown()
         for poller in self.pollers:
             poller.stop()
+        if self._positions:
+            self._positions.stop()
         if self._server:
             self._server.stop()
 
@@ -178,13 +212,29 @@ class LocalCloud:
         self.deploy_s = time.perf_counter() - started
         return self.stack
 
-    def _start_stream_mappings(self, stack: DeployedStack) -> None:
+    def _neutralise_stream_mappings(self, stack: DeployedStack) -> dict[str, dict[str, Any]]:
+        """The stack's DynamoDB stream mappings (by logical id), the endpoint's own delivery
+        of each disabled: our pollers deliver them."""
         lambda_client = aws.client("lambda")
+        mappings = {}
         for logical in stack.resources_of("AWS::Lambda::EventSourceMapping"):
             deployed = lambda_client.get_event_source_mapping(UUID=stack.physical[logical])
-            if ":dynamodb:" not in deployed["EventSourceArn"]:
-                continue
-            neutralise(lambda_client, deployed["UUID"])
+            if ":dynamodb:" in deployed["EventSourceArn"]:
+                neutralise(lambda_client, deployed["UUID"])
+                mappings[logical] = deployed
+        return mappings
+
+    def _start_stream_mappings(
+        self, stack: DeployedStack, mappings: dict[str, dict[str, Any]]
+    ) -> None:
+        saved: dict[str, dict[str, str]] = {}
+        if self.state_dir is not None:
+            self._positions = StreamPositions(self.state_dir / "stream-positions.json")
+            saved, problem = self._positions.load()
+            if problem and self.restored is not None:
+                self.restored.problems.append(problem)
+        lambda_client = aws.client("lambda")
+        for logical, deployed in mappings.items():
             function = deployed["FunctionArn"].rsplit(":", 1)[-1]
             poller = StreamPoller(
                 mapping_from_stack(stack, logical, function),
@@ -193,7 +243,15 @@ class LocalCloud:
                 lambda_client,
                 sqs=aws.client("sqs"),
             )
-            poller.start()
+            # the table, not its stream's ARN: a table rebuilt from the log gets a new stream
+            # label but the same records, in the same order
+            table = deployed["EventSourceArn"].split(":table/", 1)[1].split("/", 1)[0]
+            key = f"{function} {table}"
+            poller.checkpoints.update(saved.get(key, {}))
+            # with kept state, from the saved checkpoint (or the shard's start): nothing missed
+            poller.start("LATEST" if self.state_dir is None else "TRIM_HORIZON")
+            if self._positions is not None:
+                self._positions.follow(key, poller.checkpoints)
             self.pollers.append(poller)
 
     def _jobs(

@@ -111,9 +111,35 @@ class StreamPoller:
         for shard in description["StreamDescription"]["Shards"]:
             shard_id = shard["ShardId"]
             if shard_id not in self._iterators:
-                self._iterators[shard_id] = self._streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=iterator_type
-                )["ShardIterator"]
+                self._iterators[shard_id] = self._iterator(shard_id, iterator_type)
+
+    def _iterator(self, shard_id: str, iterator_type: str) -> str:
+        """Just after the shard's checkpoint when it has one (a restart), else
+        ``iterator_type``. A checkpoint the shard does not hold (its records were lost) would
+        skip every later record: it is dropped and the shard read from its start."""
+        position = self.checkpoints.get(shard_id)
+        where: dict[str, str] = {"ShardIteratorType": iterator_type}
+        if position and self._holds(shard_id, position):
+            where = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
+        elif position:
+            log.warning("shard %s has no record %s: reading it from the start", shard_id, position)
+            del self.checkpoints[shard_id]
+            where = {"ShardIteratorType": "TRIM_HORIZON"}
+        return str(
+            self._streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id, **where)[
+                "ShardIterator"
+            ]
+        )
+
+    def _holds(self, shard_id: str, position: str) -> bool:
+        at = self._streams.get_shard_iterator(
+            StreamArn=self.stream_arn,
+            ShardId=shard_id,
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=position,
+        )["ShardIterator"]
+        records = self._streams.get_records(ShardIterator=at, Limit=1)["Records"]
+        return bool(records) and sequence_number(records[0]) == position
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -331,9 +357,16 @@ _neutralised = False
 def neutralise(lambda_client: Any, mapping_uuid: str) -> None:
     """Disable the endpoint's own copy of a stream mapping. moto 5.2.5 delivers DynamoDB
     stream records synchronously inside the table write (and then clears the shard) for every
-    mapping, even a disabled one: the patch below makes it honour ``Enabled=False`` as Lambda
-    does (no delivery, records stay in the shard), and the mapping is disabled through the
-    Lambda API."""
+    mapping, even a disabled one: :func:`honour_disabled_mappings` makes it honour
+    ``Enabled=False`` as Lambda does, and the mapping is disabled through the Lambda API."""
+    honour_disabled_mappings()
+    lambda_client.update_event_source_mapping(UUID=mapping_uuid, Enabled=False)
+
+
+def honour_disabled_mappings() -> None:
+    """Patch moto so a disabled stream mapping delivers nothing and the records stay in the
+    shard (installed before a restore too: replayed table writes must keep their records for
+    our poller)."""
     global _neutralised
     if not _neutralised:
         from moto.awslambda.models import LambdaBackend
@@ -352,4 +385,3 @@ def neutralise(lambda_client: Any, mapping_uuid: str) -> None:
 
         LambdaBackend.send_dynamodb_items = send_dynamodb_items  # type: ignore[method-assign]
         _neutralised = True
-    lambda_client.update_event_source_mapping(UUID=mapping_uuid, Enabled=False)

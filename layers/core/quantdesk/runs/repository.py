@@ -152,6 +152,30 @@ class RunRepository:
         more = response.get("LastEvaluatedKey") and runs
         return runs, runs[-1].run_id if more else None
 
+    def in_flight(self) -> list[Run]:
+        """Every run still ``queued`` or ``running`` (a full scan: for reconciliation, not for
+        request paths)."""
+        scan: dict[str, Any] = {
+            "TableName": self.table,
+            "FilterExpression": "SK = :run AND #status IN (:queued, :running)",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":run": _s(keys.RUN_SK),
+                ":queued": _s("queued"),
+                ":running": _s("running"),
+            },
+        }
+        runs: list[Run] = []
+        try:
+            while True:
+                page = self._db.scan(**scan)
+                runs += [run_from_item(item) for item in page.get("Items", [])]
+                if "LastEvaluatedKey" not in page:
+                    return runs
+                scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise ServiceUnavailable("could not list the runs in flight") from exc
+
     def _transition(self, run_id: str, update: str, values: dict[str, Any], condition: str) -> None:
         try:
             self._db.update_item(

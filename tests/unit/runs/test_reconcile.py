@@ -1,0 +1,43 @@
+"""Ending runs nothing will finish: through the repository's conditional transition (so the
+terminal event is emitted), never touching a run that is already over."""
+
+from __future__ import annotations
+
+from quantdesk.runs.models import RunRequest
+from quantdesk.runs.reconcile import end_runs_in_flight
+from quantdesk.runs.service import RunService
+from tests.unit.runs.test_service import service
+from tests.unit.stream.run_writer import mark_running
+
+__all__ = ["service"]
+
+
+def test_runs_in_flight_end_failed_with_the_reason(service: RunService) -> None:
+    # Given a queued run, a running one and one the user cancelled
+    queued, running, cancelled = (
+        service.start(RunRequest(scenario_id="trend_strength"), "alice").run_id for _ in range(3)
+    )
+    mark_running(service.repo, running)
+    service.cancel(cancelled, "alice")
+    # When the runs in flight are reconciled
+    ended = end_runs_in_flight(service.repo)
+    # Then the two in flight end failed, each with one more event; the cancelled one is left
+    assert sorted(ended) == sorted([queued, running])
+    for run_id, events in ((queued, 2), (running, 3)):
+        run = service.repo.get(run_id)
+        assert run is not None
+        assert (run.status, run.event_seq) == ("failed", events)
+        assert run.error is not None
+        assert (run.error.type, run.error.message) == ("Interrupted", "interrupted by a restart")
+    still = service.repo.get(cancelled)
+    assert still is not None and still.status == "cancelled"
+    assert end_runs_in_flight(service.repo) == []
+
+
+def test_only_runs_created_before_a_bound(service: RunService) -> None:
+    run_id = service.start(RunRequest(scenario_id="trend_strength"), "alice").run_id
+    assert end_runs_in_flight(service.repo, created_before="2000-01-01T00:00:00.000Z") == []
+    ended = end_runs_in_flight(service.repo, reason="stuck", created_before="9999-01-01")
+    assert ended == [run_id]
+    run = service.repo.get(run_id)
+    assert run is not None and run.error is not None and run.error.message == "stuck"
