@@ -11,39 +11,24 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, Final
+from typing import Any
 
 from quantdesk import stack_outputs
+from quantdesk.cli.target import add_cloud_arguments, use_cloud
 from quantdesk.runs.dead_letters import DeadLetters
 from quantdesk.settings import get_settings
-
-LOCAL_ENDPOINT: Final = "127.0.0.1:4566"
-#: the local cloud's stack
-LOCAL_STACK: Final = "quantdesk"
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("dlq", help="list or redrive records the projector failed")
     parser.add_argument("action", choices=("list", "redrive"))
     parser.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
-    parser.add_argument(
-        "--endpoint",
-        default=os.environ.get("LOCALSTACK_HOST") or LOCAL_ENDPOINT,
-        help=f"local cloud host:port (default {LOCAL_ENDPOINT})",
-    )
-    parser.add_argument(
-        "--stack",
-        default=LOCAL_STACK,
-        help=f"the stack whose outputs name the queue and the projector (default {LOCAL_STACK})",
-    )
-    parser.add_argument("--aws", action="store_true", help="use real AWS, not the local cloud")
+    add_cloud_arguments(parser, "the queue and the projector")
     parser.set_defaults(func=dlq)
 
 
 def dlq(args: argparse.Namespace) -> int:
-    if not args.aws:
-        # the CLI is an entry point: it configures where the AWS clients go
-        os.environ["LOCALSTACK_HOST"] = args.endpoint
+    use_cloud(args)
     try:
         os.environ.update(stack_outputs.environment(stack_outputs.outputs(args.stack)))
         get_settings.cache_clear()

@@ -17,12 +17,10 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from quantdesk import stack_outputs
+from quantdesk.cli.target import add_cloud_arguments, use_cloud
 from quantdesk.ingestion.workflow import start_and_follow
 from quantdesk.settings import get_settings
 
-LOCAL_ENDPOINT: Final = "127.0.0.1:4566"
-#: the local cloud's stack
-LOCAL_STACK: Final = "quantdesk"
 SOURCES: Final = ("sample", "files", "fred")
 
 
@@ -33,17 +31,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--dataset", action="append", dest="datasets", help="only this dataset (repeatable)"
     )
-    parser.add_argument(
-        "--endpoint",
-        default=os.environ.get("LOCALSTACK_HOST") or LOCAL_ENDPOINT,
-        help=f"local cloud host:port (default {LOCAL_ENDPOINT})",
-    )
-    parser.add_argument(
-        "--stack",
-        default=LOCAL_STACK,
-        help=f"the stack whose outputs name the table, bucket and workflow (default {LOCAL_STACK})",
-    )
-    parser.add_argument("--aws", action="store_true", help="use real AWS, not the local cloud")
+    add_cloud_arguments(parser, "the table, bucket and workflow")
     parser.set_defaults(func=ingest)
 
 
@@ -99,9 +87,7 @@ def ingest(args: argparse.Namespace) -> int:
     if args.path is not None and not args.path.is_dir():
         print(f"error: {args.path} is not a directory", file=sys.stderr)
         return 2
-    if not args.aws:
-        # the CLI is an entry point: it configures where the AWS clients go
-        os.environ["LOCALSTACK_HOST"] = args.endpoint
+    use_cloud(args)
     # CLI start-up: numpy and pandas wait for the command
     from quantdesk.datalake.layout import LANDING_PREFIX  # noqa: PLC0415
     from quantdesk.ingestion.pipeline import new_run_id  # noqa: PLC0415
