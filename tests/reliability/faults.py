@@ -19,13 +19,12 @@ import httpx
 from httpx_sse import connect_sse
 
 from quantdesk import aws, keys
-from quantdesk.clock import now_iso
 from quantdesk.runs import tokens
 from quantdesk.runs.dead_letters import DeadLetters
 from quantdesk.runs.idempotency import IdempotencyKeys, fingerprint
 from quantdesk.runs.ids import new_run_id
-from quantdesk.runs.models import Run, RunManifest
 from quantdesk.runs.repository import RunRepository
+from quantdesk.runs.service import queued_run
 from quantdesk.settings import get_settings
 from scenarios.registry import get_spec
 from tests.stack import Stack, stack_clients
@@ -242,26 +241,11 @@ def _stored_run(owner: str, *, idempotency_key: str | None = None) -> dict[str, 
     if idempotency_key:
         request = fingerprint(SCENARIO, PARAMS)
         IdempotencyKeys(settings.table_name, repo).claim(owner, idempotency_key, request, run_id)
-    now = now_iso()
     spec = get_spec(SCENARIO)
     assert spec is not None
     params = spec.params_model.model_validate(PARAMS).model_dump(mode="json")
     repo.create(
-        Run(
-            run_id=run_id,
-            owner=owner,
-            scenario_id=spec.scenario_id,
-            status="queued",
-            created_at=now,
-            updated_at=now,
-            event_seq=1,
-            manifest=RunManifest(
-                scenario_id=spec.scenario_id,
-                scenario_version=spec.version,
-                params=params,
-                code_version=settings.code_version,
-            ),
-        ),
+        queued_run(run_id, owner, spec, params, code_version=settings.code_version),
         idempotency_key,
     )
     token = tokens.issue(tokens.signing_key(settings.stream_secret_name), run_id, owner)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import re
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -27,6 +28,7 @@ from quantdesk.runs.ids import new_run_id
 from quantdesk.runs.limits import Limits, RunLimits
 from quantdesk.runs.models import (
     RUN_ID_PATTERN,
+    Provenance,
     Run,
     RunAccepted,
     RunError,
@@ -38,6 +40,7 @@ from quantdesk.runs.models import (
 from quantdesk.runs.repository import NotActive, RunRepository
 from quantdesk.runs.results import ResultStore
 from quantdesk.settings import Settings
+from scenarios.base import ScenarioSpec
 from scenarios.registry import get_spec
 
 TIMELINE_LIMIT = 1000
@@ -86,22 +89,13 @@ class RunService:
             if key:
                 self.idempotency.release(owner, key, run_id)
             raise
-        now = now_iso()
-        run = Run(
-            run_id=run_id,
-            owner=owner,
-            scenario_id=spec.scenario_id,
-            status="queued",
-            created_at=now,
-            updated_at=now,
-            event_seq=1,
-            manifest=RunManifest(
-                scenario_id=spec.scenario_id,
-                scenario_version=spec.version,
-                params=params.model_dump(mode="json"),
-                code_version=self.settings.code_version,
-                provenance=request.provenance,
-            ),
+        run = queued_run(
+            run_id,
+            owner,
+            spec,
+            params.model_dump(mode="json"),
+            code_version=self.settings.code_version,
+            provenance=request.provenance,
         )
         try:
             self.repo.create(run, key)
@@ -204,3 +198,32 @@ def _decode_cursor(cursor: str) -> str:
     if not re.fullmatch(RUN_ID_PATTERN, run_id):
         raise InvalidCursor
     return run_id
+
+
+def queued_run(
+    run_id: str,
+    owner: str,
+    spec: ScenarioSpec,
+    params: dict[str, Any],
+    *,
+    code_version: str,
+    provenance: Provenance | None = None,
+) -> Run:
+    """A new run as ``POST /analysis/run`` stores it: ``queued``, first event, its manifest."""
+    now = now_iso()
+    return Run(
+        run_id=run_id,
+        owner=owner,
+        scenario_id=spec.scenario_id,
+        status="queued",
+        created_at=now,
+        updated_at=now,
+        event_seq=1,
+        manifest=RunManifest(
+            scenario_id=spec.scenario_id,
+            scenario_version=spec.version,
+            params=params,
+            code_version=code_version,
+            provenance=provenance,
+        ),
+    )
