@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -43,13 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
-    import uvicorn
-
     from infrastructure import resources
     from infrastructure.local import faults
     from infrastructure.local.cloud import LocalCloud
     from infrastructure.local.journal import InUse
-    from infrastructure.local.origin import build_origin, faults_route, routing_from_stack
+    from infrastructure.local.origin import routing_from_stack
+    from infrastructure.local.origin_process import OriginConfig, OriginProcess
     from infrastructure.local.sample_data import ensure_sample_data
 
     started = time.perf_counter()
@@ -68,54 +68,63 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot start: {exc} (stop it, or pass another --state-dir)", file=sys.stderr)
         return 1
     assert cloud.stack is not None
-    print(
-        f"local cloud   {cloud.endpoint}  (LocalStack-compatible endpoint)\n"
-        f"stack         {cloud.stack.name} {cloud.stack.status} in {cloud.deploy_s:.1f}s "
-        "(the packaged template, through the endpoint's CloudFormation)",
-        flush=True,
-    )
-    print(restored_summary(cloud, args.state_dir, time.perf_counter() - started), flush=True)
-    if not args.no_sample:
-        print(ensure_sample_data(), flush=True)
+    # a clean stop on SIGTERM as on Ctrl-C
+    signal.signal(signal.SIGTERM, _interrupt)
     default_user = None if args.require_sign_in else resources.USER_POOL.default_user
-    fault_injection = os.environ.get(faults.ENABLE_VARIABLE) == "1"
-    origin = build_origin(
-        routing_from_stack(cloud.stack),
-        cloud.identity,
-        default_user=default_user,
-        extra_routes=[faults_route(faults.arm_all)] if fault_injection else [],
-    )
-    print(
-        f"quantdesk     {site_url}  (web UI, API and stream)",
-        flush=True,
-    )
-    print(
-        f"sign-in       user pool {cloud.identity.pool_id}, app client "
-        f"{cloud.identity.client_id}; "
-        + (
-            "every request needs a bearer token"
-            if default_user is None
-            else f"requests without a token act as '{default_user}'"
-        ),
-        flush=True,
-    )
-    print(
-        f"ready in {time.perf_counter() - started:.1f}s; try: "
-        '.venv/bin/quantdesk ask "stocks with strong uptrends"',
-        flush=True,
-    )
-    try:
-        uvicorn.run(
-            origin,
+    origin = OriginProcess(
+        OriginConfig(
             host=args.host,
             port=args.port,
-            log_level="warning",
-            timeout_graceful_shutdown=1,
-            server_header=False,
+            endpoint=(cloud.host, cloud.port),
+            routing=routing_from_stack(cloud.stack),
+            identity=cloud.identity,
+            environment=cloud.stack.function_environment() | {"QD_ALLOWED_ORIGIN": cloud.site_url},
+            default_user=default_user,
+            faults=os.environ.get(faults.ENABLE_VARIABLE) == "1",
+        ),
+        arm_faults=faults.arm_all,
+    )
+    try:
+        # the origin starts while the sample data loads; /healthz says ready after both
+        origin.start()
+        print(
+            f"local cloud   {cloud.endpoint}  (LocalStack-compatible endpoint)\n"
+            f"stack         {cloud.stack.name} {cloud.stack.status} in {cloud.deploy_s:.1f}s "
+            "(the packaged template, through the endpoint's CloudFormation)",
+            flush=True,
         )
+        print(restored_summary(cloud, args.state_dir, time.perf_counter() - started), flush=True)
+        if not args.no_sample:
+            print(ensure_sample_data(), flush=True)
+        origin.wait_listening()
+        origin.ready()
+        print(f"quantdesk     {site_url}  (web UI, API and stream)", flush=True)
+        print(
+            f"sign-in       user pool {cloud.identity.pool_id}, app client "
+            f"{cloud.identity.client_id}; "
+            + (
+                "every request needs a bearer token"
+                if default_user is None
+                else f"requests without a token act as '{default_user}'"
+            ),
+            flush=True,
+        )
+        print(
+            f"ready in {time.perf_counter() - started:.1f}s; try: "
+            '.venv/bin/quantdesk ask "stocks with strong uptrends"',
+            flush=True,
+        )
+        exit_code = origin.wait()
+    except KeyboardInterrupt:
+        exit_code = 0
     finally:
+        origin.stop()
         cloud.stop()
-    return 0
+    return 0 if not exit_code else 1
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def restored_summary(cloud: LocalCloud, state_dir: Path, elapsed_s: float) -> str:

@@ -32,6 +32,12 @@ from typing import Any, Final
 from infrastructure import cloudformation, resources
 from infrastructure.local import event_rules, execution_slots, faults, moto_cfn, moto_speedups
 from infrastructure.local import stack as cfn_stack
+from infrastructure.local.environment import (
+    ACCOUNT,
+    REGION,
+    configure_environment,
+    use_function_environment,
+)
 from infrastructure.local.identity import LocalIdentity, ensure_identity
 from infrastructure.local.lambda_runtime import LambdaRuntime, functions_from_stack, install
 from infrastructure.local.packaged import ensure_package
@@ -50,37 +56,11 @@ from quantdesk.runs.repository import RunRepository
 
 log = logging.getLogger("quantdesk.local")
 
-REGION: Final = "us-east-1"
-ACCOUNT: Final = "000000000000"
 #: the local stack: ``<stack>-<suffix>`` names resolve to the names quantdesk uses locally
 STACK_NAME: Final = resources.PREFIX
 SWITCH_INTERVAL_S: Final = 0.0005
 #: executions evaluated at once per worker process (``execution_slots``)
 EXECUTION_SLOTS_PER_WORKER: Final = 4
-
-
-def configure_environment(host: str, port: int) -> None:
-    """Point this process's AWS clients (ours and moto's Step Functions interpreter) at the
-    endpoint."""
-    os.environ["LOCALSTACK_HOST"] = f"{host}:{port}"
-    # clients we do not build (Powertools' Secrets Manager provider) honour AWS_ENDPOINT_URL
-    os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
-    os.environ["MOTO_PORT"] = str(port)
-    # LocalStack's account id; moto reads it when first imported
-    os.environ["MOTO_ACCOUNT_ID"] = ACCOUNT
-    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-    aws.reset()
-
-
-def use_stack_environment(stack: DeployedStack) -> None:
-    """Give this process (where every handler runs) the environment the stack's functions
-    get."""
-    from quantdesk.settings import get_settings
-
-    os.environ.update(stack.function_environment())
-    get_settings.cache_clear()
 
 
 @dataclass
@@ -158,7 +138,7 @@ class LocalCloud:
         # restored state first: the deploy finds the restored stack (update or no-op) and the
         # identity its pool and users
         stack = self.deploy()
-        use_stack_environment(stack)
+        use_function_environment(stack.function_environment())
         # before any table write: moto would deliver the write's stream records synchronously
         # to the handler, inside the write (a deadlock with the durable endpoint); the pollers
         # resume from their saved positions and project the terminal events of the runs a

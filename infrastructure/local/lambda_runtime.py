@@ -15,7 +15,9 @@ of separate processes, as Lambda runs each invocation in its own execution envir
 local cloud's own process (moto, the interpreter threads, the API, the SSE tails) shares one
 interpreter lock, and a pandas computation holding it stalled every request in flight. The
 pool's size is the functions' concurrency limit; each process keeps the handlers it loaded
-(warm).
+(warm). The pool's processes run at a lower priority (:data:`WORKER_NICENESS`): on one machine the
+analytics share the cores with the endpoint and the origin, and a hundred runs computing must not
+delay the requests that start and watch them (on AWS they run on compute of their own).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import multiprocessing
+import os
 import sys
 import threading
 import time
@@ -32,14 +35,19 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
+from infrastructure.local.child_process import background_worker
 from infrastructure.resources import ROOT, Function
 
 if TYPE_CHECKING:
     from infrastructure.local.stack import DeployedStack
 
 Handler = Callable[[Any, Any], Any]
+
+
+#: how much lower the analytics processes' priority is (``nice``)
+WORKER_NICENESS: Final = 5
 
 
 @dataclass
@@ -128,7 +136,10 @@ class LambdaRuntime:
             if self._pool is None:
                 # spawn, not fork: this process runs server and interpreter threads
                 self._pool = ProcessPoolExecutor(
-                    self._processes, mp_context=multiprocessing.get_context("spawn")
+                    self._processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=background_worker,
+                    initargs=(os.getpid(), WORKER_NICENESS),
                 )
             return self._pool
 

@@ -24,6 +24,11 @@ moto's interpreter also parses the state machine's ASL with ANTLR for every exec
 45 ms of CPU for ours, a burst of seconds when a hundred runs start together); the parsed
 program keeps no state of its own (executions keep theirs in their environment), so each
 definition is parsed once and every execution gets a copy (about 2 ms).
+
+The interpreter builds a new boto3 client for every task it runs (loading the service model,
+building the client class: about a tenth of the endpoint's CPU per run). A client is safe to
+share between threads; here each (service, region, endpoint) gets one, built once, with the
+interpreter's own settings and a pool large enough for every execution evaluated at once.
 """
 
 from __future__ import annotations
@@ -76,6 +81,7 @@ def install() -> None:
     Table.query = query  # type: ignore[method-assign]
     Table.all_items = all_items  # type: ignore[method-assign]
     _parse_each_definition_once()
+    _share_interpreter_clients()
     _remember_backend_per_host()
     _transactions_back_up_their_items()
     _installed = True
@@ -177,3 +183,62 @@ def _parse_each_definition_once() -> None:
         return copy.deepcopy(program)
 
     ExecutionWorker._get_evaluation_entrypoint = entrypoint  # type: ignore[method-assign]
+
+
+#: the interpreter's modules that build a client per task (``from ... import boto_client_for``)
+_CLIENT_USERS = (
+    "state_map.result_writer.resource_eval.resource_eval_s3",
+    "state_map.item_reader.eval.resource_eval_s3",
+    "state_task.lambda_eval_utils",
+    "state_task.service.state_task_service_unsupported",
+    "state_task.service.state_task_service_glue",
+    "state_task.service.state_task_service_events",
+    "state_task.service.state_task_service_ecs",
+    "state_task.service.state_task_service_sqs",
+    "state_task.service.state_task_service_sfn",
+    "state_task.service.state_task_service_dynamodb",
+    "state_task.service.state_task_service_batch",
+    "state_task.service.state_task_service_sns",
+    "state_task.service.state_task_service_aws_sdk",
+)
+_CLIENT_POOL = 64
+
+
+def _share_interpreter_clients() -> None:
+    import importlib
+
+    from boto3 import client as boto3_client
+    from botocore.config import Config as botocore_config
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    original = boto_client.boto_client_for
+    clients: dict[tuple[str, str, str, bool], Any] = {}
+    lock = threading.Lock()
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # moto's own builder ignores the state's credentials too (every client signs as "ak");
+        # the endpoint's port can change between servers in one process (tests)
+        key = (region, service, moto_server_port(), botocore_stubber.enabled)
+        with lock:  # building clients from boto3's default session is not thread-safe
+            if key not in clients:
+                client = original(region, service)
+                config = client.meta.config.merge(
+                    botocore_config(max_pool_connections=_CLIENT_POOL)
+                )
+                clients[key] = boto3_client(
+                    service,
+                    region_name=region,
+                    endpoint_url=client.meta.endpoint_url,
+                    aws_access_key_id="ak",
+                    aws_secret_access_key="sk",
+                    config=config,
+                )
+            return clients[key]
+
+    prefix = "moto.stepfunctions.parser.asl.component.state.exec."
+    for name in _CLIENT_USERS:
+        module = importlib.import_module(prefix + name)
+        if getattr(module, "boto_client_for", None) is original:
+            module.boto_client_for = boto_client_for  # type: ignore[attr-defined]

@@ -200,9 +200,11 @@ def build_origin(
     default_user: str | None = USER_POOL.default_user,
     web_root: Path = WEB_ROOT,
     extra_routes: Sequence[Route] = (),
+    ready: Callable[[], bool] = lambda: True,
 ) -> Starlette:
     """The origin. ``default_user``: who a request without an Authorization header acts as
-    (signed in once, through the pool, at start); None requires a token on every route."""
+    (signed in once, through the pool, at start); None requires a token on every route.
+    ``/healthz`` answers 503 until ``ready()`` (the local cloud's start-up has finished)."""
     verifier = verifier_for(identity)
     anonymous = None
     if default_user is not None:
@@ -216,6 +218,8 @@ def build_origin(
         apps["stream"] = load_handler(routing.stream)  # type: ignore[assignment]
 
     async def health(request: Request) -> Response:
+        if not ready():
+            return JSONResponse({"ok": False, "starting": True}, status_code=503)
         return JSONResponse({"ok": True})
 
     # local-only, outside the distribution: readiness, the user pool domain, the test counters

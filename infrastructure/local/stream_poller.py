@@ -70,6 +70,7 @@ class StreamPoller:
         lambda_client: Any,
         *,
         interval_s: float = 0.02,
+        idle_interval_s: float = 0.1,
         retry_backoff_s: float = 0.02,
         history: int = 1000,
         sqs: Any = None,
@@ -81,6 +82,7 @@ class StreamPoller:
         self._sqs = sqs
         self._queue_url: str | None = None
         self.interval_s = interval_s
+        self.idle_interval_s = idle_interval_s
         self.retry_backoff_s = retry_backoff_s
         self._history = history
         self._stop = threading.Event()
@@ -142,6 +144,9 @@ class StreamPoller:
         return bool(records) and sequence_number(records[0]) == position
 
     def _loop(self) -> None:
+        """Poll every ``interval_s`` while records flow; each empty poll doubles the wait, up
+        to ``idle_interval_s`` (an idle stream costs a few reads a second, not fifty)."""
+        wait = self.interval_s
         while not self._stop.is_set():
             try:
                 busy = self.poll_once()
@@ -149,8 +154,11 @@ class StreamPoller:
                 log.exception("stream poll failed")
                 self._stop.wait(0.5)
                 continue
-            if not busy:
-                self._stop.wait(self.interval_s)
+            if busy:
+                wait = self.interval_s
+            else:
+                self._stop.wait(wait)
+                wait = min(wait * 2, self.idle_interval_s)
 
     # -- polling ------------------------------------------------------------------------------
 

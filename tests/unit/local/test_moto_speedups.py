@@ -8,6 +8,11 @@ import threading
 import time
 from typing import Any
 
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_dynamodb as dynamodb_task,
+)
+
 from infrastructure import resources
 from infrastructure.local import moto_speedups
 from quantdesk import aws, keys
@@ -188,3 +193,11 @@ def test_transactions_stay_atomic_and_lose_no_concurrent_write(moto_aws: None) -
         ExpressionAttributeValues={":pk": {"S": "OWNER#z"}},
     )
     assert len(owners) == 20
+
+
+def test_the_interpreter_shares_one_client_per_service(moto_aws: None) -> None:
+    moto_speedups.install()
+    first = lambda_eval_utils.boto_client_for("us-east-1", "lambda", object())
+    assert lambda_eval_utils.boto_client_for("us-east-1", "lambda", object()) is first
+    assert dynamodb_task.boto_client_for("us-east-1", "dynamodb", None) is not first
+    assert first.meta.config.max_pool_connections >= 32

@@ -254,3 +254,30 @@ def test_stop_is_prompt_even_while_a_batch_keeps_failing() -> None:
     assert time.monotonic() - started < 1.5
     assert not any(t.name == "stream-poller" and t.is_alive() for t in threading.enumerate())
     assert "shard-0" not in subject.checkpoints  # nothing was processed
+
+
+def test_an_idle_stream_is_read_less_and_less_often() -> None:
+    streams, reads = FakeStreams(), 0
+
+    def count(_: FakeStreams) -> None:
+        nonlocal reads
+        reads += 1
+
+    streams.on_read = count
+    config = StreamMapping(function="projector", on_failure=DLQ_ARN)
+    poller = StreamPoller(
+        config, ARN, streams, FakeFunction(), sqs=FakeQueue(), interval_s=0.01, idle_interval_s=0.1
+    )
+    poller.start()
+    time.sleep(0.6)
+    poller.stop()
+    # every 10 ms would be ~60 reads; backing off to 100 ms leaves about a dozen
+    assert reads <= 15
+    streams.add()
+    poller = StreamPoller(
+        config, ARN, streams, FakeFunction(), sqs=FakeQueue(), interval_s=0.01, idle_interval_s=0.1
+    )
+    poller.start("TRIM_HORIZON")
+    time.sleep(0.3)
+    poller.stop()
+    assert poller.delivered == 1

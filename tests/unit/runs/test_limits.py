@@ -110,3 +110,15 @@ def test_a_key_in_progress_is_a_conflict_and_a_released_key_is_free(
         claim(keys)
     keys.release("alice", "k1", first.run_id)
     assert not claim(keys).replay
+
+
+def test_a_start_stores_its_run_in_the_limits_transaction_or_not_at_all(
+    repo: RunRepository,
+) -> None:
+    limits = RunLimits(repo.table, Limits(max_in_flight=1, max_per_minute=100))
+    taken, refused = queued_run(new_run_id(), "alice"), queued_run(new_run_id(), "alice")
+    limits.acquire("alice", taken.run_id, put=repo.put_new(taken))
+    assert repo.get(taken.run_id) is not None
+    with pytest.raises(TooManyRequests):
+        limits.acquire("alice", refused.run_id, put=repo.put_new(refused))
+    assert repo.get(refused.run_id) is None

@@ -2,7 +2,8 @@
 
 Both are taken in one DynamoDB transaction of two conditional updates on the owner's limit items
 (``keys.inflight_key``, ``keys.starts_key``), so concurrent starts can never overshoot and one
-user's limits never touch another's.
+user's limits never touch another's. The same transaction stores the new run item: a start is
+one write, and a run is stored exactly when its slot is taken.
 
 Runs in flight are a *set of run ids*, not a counter. Nothing has to decrement it on every
 terminal path (the state machine's own writes, cancel, a failed start, a timeout): when a start
@@ -70,12 +71,12 @@ class RunLimits:
     def _db(self) -> Any:
         return aws.client("dynamodb")
 
-    def acquire(self, owner: str, run_id: str) -> None:
-        """Take an in-flight slot for ``run_id`` and count one start; TooManyRequests when
-        either limit is reached (nothing is taken then)."""
-        failed = self._take(owner, run_id)
+    def acquire(self, owner: str, run_id: str, put: dict[str, Any] | None = None) -> None:
+        """Take an in-flight slot for ``run_id``, count one start and apply ``put`` (the new
+        run item), all or nothing; TooManyRequests when either limit is reached."""
+        failed = self._take(owner, run_id, put)
         if failed == "inflight" and self._reconcile(owner):
-            failed = self._take(owner, run_id)
+            failed = self._take(owner, run_id, put)
         if failed == "starts":
             raise self.limits.exceeded("starts", max(1, math.ceil(WINDOW_S - time.time() % 60)))
         if failed == "inflight":
@@ -93,8 +94,9 @@ class RunLimits:
         except ClientError as exc:
             raise ServiceUnavailable("could not release the run's slot") from exc
 
-    def _take(self, owner: str, run_id: str) -> str | None:
-        """Both conditional updates in one transaction; the name of the limit that refused."""
+    def _take(self, owner: str, run_id: str, put: dict[str, Any] | None) -> str | None:
+        """Both conditional updates (and ``put``) in one transaction; the name of the limit
+        that refused."""
         now = time.time()
         minute = int(now // WINDOW_S)
         try:
@@ -130,6 +132,7 @@ class RunLimits:
                             },
                         }
                     },
+                    *([{"Put": put}] if put else []),
                 ]
             )
         except ClientError as exc:
@@ -140,6 +143,8 @@ class RunLimits:
                 return "starts"
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 return "inflight"
+            if len(reasons) == 3 and reasons[2] == "ConditionalCheckFailed":
+                raise ServiceUnavailable("a run with this id exists already") from exc
             raise ServiceUnavailable("could not check the run limits") from exc
         return None
 

@@ -84,6 +84,16 @@ class RunRepository:
         return aws.client("dynamodb")
 
     def create(self, run: Run, idempotency_key: str | None = None) -> None:
+        try:
+            self._db.put_item(**self.put_new(run, idempotency_key))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise RunExists(run.run_id) from exc
+            raise ServiceUnavailable("could not store the run") from exc
+
+    def put_new(self, run: Run, idempotency_key: str | None = None) -> dict[str, Any]:
+        """The conditional put of a new run item (``PutItem``'s arguments, or a transaction's
+        ``Put``)."""
         item = {
             **{k: _s(v) for k, v in keys.run_key(run.run_id).items()},
             keys.GSI1PK: _s(keys.owner_pk(run.owner)),
@@ -100,14 +110,11 @@ class RunRepository:
         }
         if idempotency_key:
             item["idempotency_key"] = _s(idempotency_key)
-        try:
-            self._db.put_item(
-                TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(PK)"
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise RunExists(run.run_id) from exc
-            raise ServiceUnavailable("could not store the run") from exc
+        return {
+            "TableName": self.table,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
 
     def get(self, run_id: str) -> Run | None:
         try:

@@ -61,7 +61,8 @@ class RunService:
     def start(
         self, request: RunRequest, owner: str, idempotency_key: str | None = None
     ) -> RunAccepted:
-        """Validate, claim the idempotency key, take the owner's limits, store, execute.
+        """Validate, claim the idempotency key, take the owner's limits and store the run (one
+        transaction), execute.
 
         ``idempotency_key`` (the header) and the body's ``idempotency_key`` must agree."""
         spec = get_spec(request.scenario_id)
@@ -83,12 +84,6 @@ class RunService:
             claim = self.idempotency.claim(owner, key, request_fingerprint, run_id)
             if claim.replay:
                 return self._replay(claim.run_id, owner)
-        try:
-            self.limits.acquire(owner, run_id)
-        except TooManyRequests:
-            if key:
-                self.idempotency.release(owner, key, run_id)
-            raise
         run = queued_run(
             run_id,
             owner,
@@ -98,9 +93,10 @@ class RunService:
             provenance=request.provenance,
         )
         try:
-            self.repo.create(run, key)
-        except Exception:
-            self.limits.release(owner, run_id)
+            self.limits.acquire(owner, run_id, put=self.repo.put_new(run, key))
+        except (TooManyRequests, ServiceUnavailable):
+            if key:
+                self.idempotency.release(owner, key, run_id)
             raise
         self._start_execution(run)
         return self.accepted(run)
