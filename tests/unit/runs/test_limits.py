@@ -122,3 +122,13 @@ def test_a_start_stores_its_run_in_the_limits_transaction_or_not_at_all(
     with pytest.raises(TooManyRequests):
         limits.acquire("alice", refused.run_id, put=repo.put_new(refused))
     assert repo.get(refused.run_id) is None
+
+
+def test_a_start_over_the_rate_stores_nothing(repo: RunRepository) -> None:
+    limits = RunLimits(repo.table, Limits(max_in_flight=10, max_per_minute=1))
+    taken, refused = queued_run(new_run_id(), "alice"), queued_run(new_run_id(), "alice")
+    limits.acquire("alice", taken.run_id, put=repo.put_new(taken))
+    with pytest.raises(TooManyRequests) as error:
+        limits.acquire("alice", refused.run_id, put=repo.put_new(refused))
+    assert error.value.headers["RateLimit"].startswith('"starts"')
+    assert repo.get(refused.run_id) is None

@@ -139,7 +139,7 @@ class RunLimits:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise ServiceUnavailable("could not check the run limits") from exc
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if len(reasons) == 2 and reasons[1] == "ConditionalCheckFailed":
+            if len(reasons) >= 2 and reasons[1] == "ConditionalCheckFailed":
                 return "starts"
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 return "inflight"
