@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
-from scenarios.frames import UNIVERSES
-
 if TYPE_CHECKING:
     import pandas as pd
 
 TICKER_PATTERN = r"^[A-Z][A-Z0-9.\-]{0,9}$"
+#: a universe name: the built-in ones (scenarios.frames.UNIVERSES) and those ingestion registers
+UNIVERSE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 
 
 class ScenarioParams(BaseModel):
@@ -37,8 +37,10 @@ class ScenarioParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    universe: Literal[UNIVERSES] = Field(  # type: ignore[valid-type]
-        "us_large_cap", description="Universe of assets to analyse"
+    universe: str = Field(
+        "us_large_cap",
+        pattern=UNIVERSE_PATTERN,
+        description="Universe of assets to analyse: one the lake knows (GET /analysis/universes)",
     )
     tickers: list[str] | None = Field(
         None,

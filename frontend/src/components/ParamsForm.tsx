@@ -68,7 +68,7 @@ export function ParamsForm({ fields, values, errors, onChange, onBlur, disabled 
               {field.nullable && <option value="">(none)</option>}
               {field.options?.map((option) => (
                 <option key={String(option)} value={String(option)}>
-                  {String(option)}
+                  {field.optionLabels?.[String(option)] ?? String(option)}
                 </option>
               ))}
             </select>

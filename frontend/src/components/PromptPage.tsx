@@ -4,7 +4,7 @@ import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
 import { ApiError, api } from '@/lib/api';
 import { loadRecent, saveRecent } from '@/lib/recentPrompts';
-import type { RunAccepted, RunRequest, Scenario, SuggestResponse } from '@/lib/types';
+import type { RunAccepted, RunRequest, Scenario, SuggestResponse, UniverseSummary } from '@/lib/types';
 import { rememberStream } from '@/lib/useRunWatcher';
 import { ScenarioCard } from './ScenarioCard';
 
@@ -31,6 +31,7 @@ export function PromptPage({ navigate, runScenario = api.run }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [catalogue, setCatalogue] = useState<Record<string, Scenario>>({});
   const [catalogueError, setCatalogueError] = useState<string | null>(null);
+  const [universes, setUniverses] = useState<UniverseSummary[] | null>(null);
   const resultsRef = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
@@ -39,6 +40,11 @@ export function PromptPage({ navigate, runScenario = api.run }: Props) {
       .scenarios()
       .then((list) => setCatalogue(Object.fromEntries(list.map((s) => [s.scenario_id, s]))))
       .catch((exc: Error) => setCatalogueError(exc.message));
+    // the universe picker; without the list the universe stays a free-text input
+    api.universes().then(
+      (list) => setUniverses(list.universes ?? null),
+      () => undefined,
+    );
   }, []);
 
   // A suggested scenario missing from the catalogue (e.g. added since it loaded): fetch it alone.
@@ -200,6 +206,7 @@ export function PromptPage({ navigate, runScenario = api.run }: Props) {
                     scenario={catalogue[s.scenario_id] ?? null}
                     prompt={response.prompt}
                     engine={response.engine}
+                    universes={universes}
                     onRun={runScenario}
                     onStarted={started}
                   />

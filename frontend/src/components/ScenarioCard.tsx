@@ -9,8 +9,9 @@ import {
   initialValues,
   parseField,
   parseForm,
+  withUniverses,
 } from '@/lib/schemaForm';
-import type { EngineInfo, RunAccepted, RunRequest, Scenario, Suggestion } from '@/lib/types';
+import type { EngineInfo, RunAccepted, RunRequest, Scenario, Suggestion, UniverseSummary } from '@/lib/types';
 import { ParamsForm } from './ParamsForm';
 import { ScoreBar } from './ScoreBar';
 
@@ -19,6 +20,8 @@ interface Props {
   scenario: Scenario | null;
   prompt: string;
   engine: EngineInfo;
+  /** the lake's universes (GET /analysis/universes): the universe input picks from them */
+  universes?: UniverseSummary[] | null;
   onRun: (request: RunRequest) => Promise<RunAccepted>;
   onStarted: (accepted: RunAccepted) => void;
 }
@@ -30,8 +33,8 @@ function newKey(): string {
 }
 
 /** One ranked suggestion: why it matched, what it delivers, its inputs, and the run button. */
-export function ScenarioCard({ suggestion, scenario, prompt, engine, onRun, onStarted }: Props) {
-  const fields = useMemo(() => describeFields(scenario?.inputs), [scenario]);
+export function ScenarioCard({ suggestion, scenario, prompt, engine, universes = null, onRun, onStarted }: Props) {
+  const fields = useMemo(() => withUniverses(describeFields(scenario?.inputs), universes), [scenario, universes]);
   const [values, setValues] = useState(() => initialValues(fields, suggestion.params));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);

@@ -10,6 +10,7 @@ import type {
   RunRequest,
   Scenario,
   SuggestResponse,
+  UniverseList,
 } from './types';
 
 /** A 4xx/5xx from the API, carrying the `{code, message, field}` error body. */
@@ -87,5 +88,6 @@ export const api = {
     if (cursor) qs.set('cursor', cursor);
     return request<RunList>(`/analysis/runs?${qs.toString()}`);
   },
+  universes: () => request<UniverseList>('/analysis/universes'),
   cancel: (id: string) => post<CancelResult>(`/analysis/runs/${encodeURIComponent(id)}/cancel`, {}),
 };

@@ -5,7 +5,7 @@
  * Form state is text (what the user typed) so a half-typed number is never lost; parsing happens
  * on submit and on blur.
  */
-import type { JsonSchema, JsonValue, Params } from './types';
+import type { JsonSchema, JsonValue, Params, UniverseSummary } from './types';
 
 export type FieldKind = 'enum' | 'integer' | 'number' | 'boolean' | 'string' | 'date' | 'array';
 export type ItemKind = 'string' | 'integer' | 'number';
@@ -19,6 +19,8 @@ export interface FieldSpec {
   nullable: boolean;
   required: boolean;
   options?: JsonValue[];
+  /** what a select shows for an option (default: the option itself) */
+  optionLabels?: Record<string, string>;
   minimum?: number;
   maximum?: number;
   exclusiveMinimum?: number;
@@ -305,4 +307,22 @@ export function fieldForServerError(field: string | null | undefined, fields: Fi
   const path = field.replace(/^(body\.)?params[.[]?/, '').replace(/\]/g, '');
   const head = path.split(/[.[]/)[0];
   return fields.some((f) => f.name === head) ? head : null;
+}
+
+/**
+ * The `universe` input as a picker of the universes the lake knows (GET /analysis/universes),
+ * each labelled with its member count; unchanged (free text) while that list is unknown.
+ */
+export function withUniverses(fields: FieldSpec[], universes: UniverseSummary[] | null): FieldSpec[] {
+  if (!universes || universes.length === 0) return fields;
+  return fields.map((field) =>
+    field.name === 'universe' && field.kind === 'string'
+      ? {
+          ...field,
+          kind: 'enum',
+          options: universes.map((u) => u.name),
+          optionLabels: Object.fromEntries(universes.map((u) => [u.name, `${u.name} (${u.members} members)`])),
+        }
+      : field,
+  );
 }

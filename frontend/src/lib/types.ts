@@ -49,6 +49,9 @@ export type EngineInfo = Wire['Engine'];
 export type Understood = Wire['Understood'];
 export type SuggestResponse = Omit<Wire['SuggestResponse'], 'suggestions'> & { suggestions: Suggestion[] };
 
+export type UniverseList = Wire['UniverseList'];
+export type UniverseSummary = Wire['UniverseSummary'];
+
 export type RunStatus = Wire['RunAccepted']['status'];
 export const TERMINAL_STATUSES = [
   'succeeded',

@@ -504,6 +504,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/analysis/universes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The universes scenarios can run on, with member counts (the lake is shared: the same list for every caller) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the latest universe snapshot's universes */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UniverseList"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a dependency (DynamoDB, S3, Step Functions) failed; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs/{run_id}/stream": {
         parameters: {
             query?: never;
@@ -1224,6 +1278,47 @@ export interface components {
              * @default null
              */
             risk: ("low" | "medium" | "high") | null;
+        };
+        /**
+         * UniverseList
+         * @description ``GET /analysis/universes``: the universes of the shared lake (the same for every
+         *     caller), from its latest ``universe`` snapshot.
+         */
+        UniverseList: {
+            /**
+             * Snapshot Id
+             * @description the universe snapshot listed; null: none yet
+             */
+            snapshot_id: string | null;
+            /**
+             * Universes
+             * @description null when that snapshot predates universe summaries (re-ingest universe)
+             */
+            universes: components["schemas"]["UniverseSummary"][] | null;
+        };
+        /**
+         * UniverseSummary
+         * @description One universe of the ``universe`` dataset: how many symbols it holds now and ever.
+         */
+        UniverseSummary: {
+            /** Name */
+            name: string;
+            /**
+             * Members
+             * @description symbols with an open-ended membership
+             */
+            members: number;
+            /**
+             * Symbols
+             * @description symbols ever members (removed ones included)
+             */
+            symbols: number;
+            /**
+             * First Date
+             * @description earliest membership start
+             * @default null
+             */
+            first_date: string | null;
         };
     };
     responses: never;

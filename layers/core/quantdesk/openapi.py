@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 from pydantic_core import core_schema
 
+from quantdesk.datalake.models import UniverseList
 from quantdesk.errors import ErrorBody
 from quantdesk.ranking.models import SuggestRequest, SuggestResponse
 from quantdesk.runs.models import (
@@ -49,6 +50,7 @@ MODELS: Final[tuple[tuple[type[BaseModel], JsonSchemaMode], ...]] = (
     (CancelResult, "serialization"),
     (RunEvent, "serialization"),
     (ErrorBody, "serialization"),
+    (UniverseList, "serialization"),
 )
 
 Method = Literal["get", "post"]
@@ -209,6 +211,15 @@ def document() -> dict[str, Any]:
                     503: unavailable,
                 },
                 parameters=[run_id],
+                error_ref=error,
+            )
+        },
+        "/analysis/universes": {
+            "get": _operation(
+                "The universes scenarios can run on, with member counts (the lake is shared: "
+                "the same list for every caller)",
+                (200, _json(ref(UniverseList), "the latest universe snapshot's universes")),
+                {503: unavailable},
                 error_ref=error,
             )
         },

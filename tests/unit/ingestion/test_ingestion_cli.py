@@ -48,11 +48,11 @@ def test_follows_a_files_ingestion_and_prints_the_summary(workflow: None, tmp_pa
     summary = start_and_follow([{"source": "files", "prefix": "landing/cli-1/"}], "cli-1", out)
     print_summary(summary, out)
     text = out.getvalue()
-    assert summary["status"] == "succeeded_with_warnings"
     for step in ("Fetch", "Validate", "Write", "Publish", "Summarize"):
         assert step in text
-    assert "quarantined 1: unknown_symbol=1" in text
-    assert "SUCCEEDED_WITH_WARNINGS" in text
+    assert summary["status"] == "succeeded"
+    assert "registered 1 new symbol(s) in universe cli_1: BBB" in text
+    assert "SUCCEEDED" in text
 
 
 def test_files_source_needs_a_path(capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> None:

@@ -129,7 +129,7 @@ def test_bad_input_loads_good_rows_and_quarantines_bad_ones_with_reasons(
         "date,symbol,open,high,low,close,volume\n"
         "2024-01-02,AAA,10,11,9.5,10.5,1000\n"  # good
         "2024-01-03,AAA,abc,11,9.5,10.5,1000\n"  # mixed types
-        "2024-01-04,ZZZ,10,11,9.5,10.5,1000\n"  # unknown symbol
+        "2024-01-04,ZZZ,10,11,9.5,10.5,1000\n"  # unknown symbol: registered, loaded
         "2099-01-05,BBB,10,11,9.5,10.5,1000\n"  # future date
         "2024-01-05,BBB,10,9,9.5,10.5,1000\n"  # high < open/close
         "2024-01-08,BBB,-1,11,-2,10.5,1000\n"  # non-positive
@@ -151,7 +151,7 @@ def test_bad_input_loads_good_rows_and_quarantines_bad_ones_with_reasons(
     assert summary.status == "succeeded_with_warnings"
     outcome = summary.sources[0]
     prices = next(d for d in outcome.datasets if d.dataset == "prices")
-    assert prices.rows_loaded == 2 and prices.snapshot_id
+    assert prices.rows_loaded == 3 and prices.snapshot_id
     assert prices.reasons == {
         "duplicate_row": 1,
         "future_date": 1,
@@ -159,8 +159,8 @@ def test_bad_input_loads_good_rows_and_quarantines_bad_ones_with_reasons(
         "invalid_open": 1,
         "non_positive_price": 1,
         "ohlc_inconsistent": 1,
-        "unknown_symbol": 1,
     }
+    assert outcome.registered is not None and outcome.registered.first == ["ZZZ"]
     issues = {(i.file, i.reason) for i in outcome.issues}
     assert {
         ("empty.csv", "empty_file"),
@@ -170,7 +170,6 @@ def test_bad_input_loads_good_rows_and_quarantines_bad_ones_with_reasons(
     quarantined = _quarantine(ctx, summary, "prices")
     by_line = dict(zip(quarantined["_line"], quarantined["reason"], strict=True))
     assert by_line[3] == "invalid_open"
-    assert by_line[4] == "unknown_symbol"
     assert by_line[5] == "future_date"
     assert "ohlc_inconsistent" in by_line[6]
     assert "non_positive_price" in by_line[7]

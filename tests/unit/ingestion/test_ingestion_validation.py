@@ -74,7 +74,7 @@ def test_earnings_fiscal_period_format() -> None:
 def test_reference_data_values_are_checked() -> None:
     universe = [
         {"universe": "us_all", "symbol": "AAA", "start_date": "2020-01-01", "end_date": None},
-        {"universe": "moon", "symbol": "AAA", "start_date": "2020-01-01", "end_date": None},
+        {"universe": "Moon Base", "symbol": "AAA", "start_date": "2020-01-01", "end_date": None},
         {
             "universe": "us_all",
             "symbol": "BBB",
@@ -82,7 +82,7 @@ def test_reference_data_values_are_checked() -> None:
             "end_date": "2020-01-01",
         },
     ]
-    assert _reasons("universe", universe) == ["ok", "unknown_universe", "end_before_start"]
+    assert _reasons("universe", universe) == ["ok", "invalid_universe", "end_before_start"]
     sectors = [
         {"symbol": "AAA", "sector": "Energy", "industry": "Oil"},
         {"symbol": "BBB", "sector": "Crypto", "industry": "Coins"},
@@ -122,11 +122,13 @@ def test_symbols_are_normalised_and_checked() -> None:
         {**row, "symbol": "ZZZ"},
     ]
     good, _, _ = validate("prices", pd.DataFrame(rows), today=TODAY, known_symbols={"AAA"})
-    assert good["symbol"].tolist() == ["AAA"]
-    assert _reasons("prices", rows, known={"AAA"})[1:] == [
-        "invalid_symbol;unknown_symbol",
-        "unknown_symbol",
-    ]
+    # prices of a symbol the lake does not know are valid: the pipeline registers it
+    assert good["symbol"].tolist() == ["AAA", "ZZZ"]
+    assert _reasons("prices", rows, known={"AAA"})[1:] == ["invalid_symbol", "ok"]
+    sentiment = [{"date": "2024-01-02", "symbol": s, "score": 0.1, "mentions": 1} for s in "AZ"]
+    assert _reasons("sentiment", sentiment, known={"A"}) == ["ok", "unknown_symbol"]
+    _, _, report = validate("sentiment", pd.DataFrame(sentiment), today=TODAY, known_symbols={"A"})
+    assert any("ingest their prices first" in note for note in report.notes)
 
 
 def test_gaps_are_reported_as_notes_not_rejections() -> None:

@@ -30,7 +30,11 @@ def post(api: Any, path: str, body: Any) -> Any:
         ({"scenario_id": 7}, 400, "scenario_id"),
         ({"scenario_id": "Bad Id!"}, 400, "scenario_id"),
         ({"scenario_id": "no_such_scenario"}, 404, "scenario_id"),
-        ({"scenario_id": "trend_strength", "params": {"universe": "mars"}}, 400, "params.universe"),
+        (
+            {"scenario_id": "trend_strength", "params": {"universe": "Mars!"}},
+            400,
+            "params.universe",
+        ),
         ({"scenario_id": "trend_strength", "params": {"bogus": 1}}, 400, "params.bogus"),
         ({"scenario_id": "trend_strength", "params": []}, 400, "params"),
         ({"scenario_id": "trend_strength", "surprise": True}, 400, "surprise"),

@@ -1,9 +1,12 @@
-"""``quantdesk ingest --source sample|files|fred [--path DIR] [--dataset NAME] [--stack NAME]``.
+"""``quantdesk ingest --source sample|files|fred [--path DIR] [--dataset NAME] [--universe NAME]
+[--stack NAME]``.
 
 Starts the ``ingestion`` state machine on the running stack (the local cloud by default, or AWS
 with ``--aws``), as the stack's CloudFormation outputs name it, and follows it live: one line
 per step as it happens, then the summary (rows loaded, quarantined with reasons, new
 snapshots). ``--path`` uploads a directory of CSV/Parquet files to the landing prefix first.
+Prices of tickers the lake does not know register them in a universe named after the directory,
+or in ``--universe NAME`` (which then takes every ticker of the batch's prices).
 Exit code 0 when data loaded (with or without warnings), 1 when the ingestion failed, 2 on
 usage errors.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -20,6 +24,7 @@ from quantdesk import stack_outputs
 from quantdesk.cli.target import add_cloud_arguments, use_cloud
 from quantdesk.ingestion.workflow import start_and_follow
 from quantdesk.settings import get_settings
+from scenarios.base import UNIVERSE_PATTERN
 
 SOURCES: Final = ("sample", "files", "fred")
 
@@ -30,6 +35,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--path", type=Path, help="directory of files to ingest (files source)")
     parser.add_argument(
         "--dataset", action="append", dest="datasets", help="only this dataset (repeatable)"
+    )
+    parser.add_argument(
+        "--universe",
+        help="universe the batch's tickers join (default: one named after --path's directory)",
     )
     add_cloud_arguments(parser, "the table, bucket and workflow")
     parser.set_defaults(func=ingest)
@@ -57,6 +66,15 @@ def print_summary(
         print(f"  {source['source']}{label}: {source['status']}", file=out)
         if source.get("error"):
             print(f"    error: {source['error']}", file=out)
+        if source.get("registered"):
+            registered = source["registered"]
+            shown = ", ".join(registered.get("first", []))
+            more = "…" if registered["symbols"] > len(registered.get("first", [])) else ""
+            print(
+                f"    registered {registered['symbols']} new symbol(s) in universe "
+                f"{registered['universe']}: {shown}{more}",
+                file=out,
+            )
         if source.get("already_applied"):
             print(f"    same batch as run {source['already_applied']}: nothing to do", file=out)
         for d in source.get("datasets", []):
@@ -87,6 +105,13 @@ def ingest(args: argparse.Namespace) -> int:
     if args.path is not None and not args.path.is_dir():
         print(f"error: {args.path} is not a directory", file=sys.stderr)
         return 2
+    if args.universe is not None and not re.match(UNIVERSE_PATTERN, args.universe):
+        print(
+            f"error: --universe {args.universe!r}: use lower-case letters, digits and _, "
+            "starting with a letter (at most 40 characters)",
+            file=sys.stderr,
+        )
+        return 2
     use_cloud(args)
     # CLI start-up: numpy and pandas wait for the command
     from quantdesk.datalake.layout import LANDING_PREFIX  # noqa: PLC0415
@@ -96,6 +121,10 @@ def ingest(args: argparse.Namespace) -> int:
     request: dict[str, Any] = {"source": args.source}
     if args.datasets:
         request["datasets"] = args.datasets
+    if args.universe is not None:
+        request["options"] = {"universe": args.universe}
+    elif args.path is not None:
+        request["options"] = {"batch": args.path.resolve().name}
     try:
         os.environ.update(stack_outputs.environment(stack_outputs.outputs(args.stack)))
         get_settings.cache_clear()

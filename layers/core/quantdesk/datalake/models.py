@@ -31,6 +31,27 @@ class Coverage(BaseModel):
     symbols: int = 0
 
 
+class UniverseSummary(BaseModel):
+    """One universe of the ``universe`` dataset: how many symbols it holds now and ever."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    members: int = Field(description="symbols with an open-ended membership")
+    symbols: int = Field(description="symbols ever members (removed ones included)")
+    first_date: dt.date | None = Field(None, description="earliest membership start")
+
+
+class UniverseList(BaseModel):
+    """``GET /analysis/universes``: the universes of the shared lake (the same for every
+    caller), from its latest ``universe`` snapshot."""
+
+    snapshot_id: str | None = Field(description="the universe snapshot listed; null: none yet")
+    universes: list[UniverseSummary] | None = Field(
+        description="null when that snapshot predates universe summaries (re-ingest universe)"
+    )
+
+
 class SnapshotManifest(BaseModel):
     """The complete list of files making up one snapshot of a dataset (JSON in S3)."""
 
@@ -42,6 +63,9 @@ class SnapshotManifest(BaseModel):
     synthetic: bool = False
     sources: list[str] = Field(default_factory=list)
     symbols: list[str] = Field(default_factory=list, description="sorted symbols present")
+    universes: list[UniverseSummary] | None = Field(
+        None, description="``universe`` dataset only: its universes (None in older manifests)"
+    )
 
     def by_partition(self) -> dict[str, PartitionFile]:
         return {f.partition: f for f in self.files}
@@ -66,6 +90,7 @@ class SnapshotRecord(BaseModel):
     run_id: str | None = None
     sources: list[str] = Field(default_factory=list)
     synthetic: bool = False
+    universes: list[UniverseSummary] | None = None
 
 
 class DatasetReadiness(BaseModel):

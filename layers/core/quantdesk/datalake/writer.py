@@ -31,6 +31,7 @@ from quantdesk.datalake.layout import (
 )
 from quantdesk.datalake.models import Coverage, PartitionFile, SnapshotManifest, SnapshotRecord
 from quantdesk.datalake.snapshot_files import load_manifest, load_manifest_at, read_file
+from quantdesk.datalake.universes import summarize_universes
 
 if TYPE_CHECKING:
     from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
@@ -167,6 +168,9 @@ def stage_snapshot(
         sources=sorted(set(sources) | set(parent_manifest.sources if parent_manifest else [])),
         symbols=sorted(symbols),
     )
+    if dataset == "universe":
+        merged = pd.concat([read_file(store, dataset, f) for f in files], ignore_index=True)
+        manifest.universes = summarize_universes(merged)
     pending = f"{SNAPSHOT_PREFIX}/{dataset}/pending/{checksum}.json"
     store.put_json(pending, manifest.model_dump(mode="json"))
     return StagedSnapshot(
@@ -217,6 +221,7 @@ def publish_snapshot(
         run_id=run_id,
         sources=manifest.sources,
         synthetic=manifest.synthetic,
+        universes=manifest.universes,
     )
     snapshots.publish(record)
     return record

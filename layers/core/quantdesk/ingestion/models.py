@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from quantdesk.datalake.writer import StagedSnapshot
+from quantdesk.ingestion.registration import Registration, Target
 from quantdesk.ingestion.sources.base import FetchRequest, FileIssue
 from quantdesk.ingestion.validation import DatasetReport
 
@@ -38,6 +39,7 @@ class Fetched(StepInput):
     issues: list[FileIssue] = Field(default_factory=list)
     fingerprint: str | None = Field(None, description="identity of the source batch")
     already_applied: str | None = Field(None, description="run that ingested this batch")
+    target: Target | None = Field(None, description="the universe new symbols join")
 
 
 class ValidatedDataset(BaseModel):
@@ -54,6 +56,7 @@ class Validated(StepInput):
     report_key: str | None = None
     fingerprint: str | None = None
     already_applied: str | None = None
+    registered: Registration | None = None
 
 
 class Written(StepInput):
@@ -89,6 +92,7 @@ class SourceOutcome(BaseModel):
     report_key: str | None = None
     error: str | None = Field(None, description="why the source failed, when it did")
     already_applied: str | None = Field(None, description="run that ingested this batch")
+    registered: Registration | None = Field(None, description="new symbols this batch registered")
     message: str = ""
 
 

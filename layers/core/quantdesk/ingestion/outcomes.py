@@ -33,6 +33,8 @@ def source_message(outcome: SourceOutcome) -> str:
             top = ", ".join(f"{k}={v}" for k, v in list(o.reasons.items())[:4])
             text += f", {o.rows_quarantined} quarantined [{top}]"
         parts.append(text)
+    if outcome.registered:
+        parts.append(outcome.registered.message)
     parts.extend(f"{i.file}: {i.reason}" for i in outcome.issues)
     if not parts:
         parts.append("nothing fetched")

@@ -1,5 +1,5 @@
-"""The ingestion steps as plain functions: fetch -> validate (+ quarantine) -> write -> publish,
-then :func:`quantdesk.ingestion.outcomes.summarize`.
+"""The ingestion steps as plain functions: fetch -> validate (+ quarantine, + registration of
+new symbols) -> write -> publish, then :func:`quantdesk.ingestion.outcomes.summarize`.
 
 Each Lambda of the ``ingestion`` state machine wraps exactly one of these. Steps exchange the
 small models of :mod:`quantdesk.ingestion.models`; frames travel through the data bucket.
@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+import pandas as pd
+
 from quantdesk.datalake import columnar
 from quantdesk.datalake.errors import SnapshotConflictError
 from quantdesk.datalake.layout import (
@@ -23,9 +25,9 @@ from quantdesk.datalake.layout import (
     validated_key,
 )
 from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
-from quantdesk.datalake.snapshot_files import load_manifest
+from quantdesk.datalake.snapshot_files import load_manifest, read_file
 from quantdesk.datalake.writer import publish_snapshot, stage_snapshot
-from quantdesk.ingestion import validation
+from quantdesk.ingestion import registration, validation
 from quantdesk.ingestion.models import (
     DatasetOutcome,
     Fetched,
@@ -37,13 +39,15 @@ from quantdesk.ingestion.models import (
 )
 from quantdesk.ingestion.outcomes import source_message, source_status
 from quantdesk.ingestion.sources import get_source
+from quantdesk.ingestion.sources.base import fingerprint_of
 from quantdesk.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from quantdesk.ingestion.registration import Registration, Target
 
-#: symbol-reference datasets are validated (and loaded) first: they define known symbols
-REFERENCE_FIRST: Final = ("sectors", "universe")
+#: validated first, as they define known symbols: reference data, then prices (which register
+#: new symbols before the other datasets are checked against them)
+REFERENCE_FIRST: Final = ("sectors", "universe", "prices")
 PUBLISH_ATTEMPTS: Final = 3
 
 
@@ -87,7 +91,11 @@ def fetch(step: FetchInput, ctx: IngestionContext) -> Fetched:
     """Fetch from the source and keep what it returned in the raw zone."""
     request = step.request
     source = get_source(request.source)
+    target = registration.target(request)
     fingerprint = source.fingerprint(request, ctx.store)
+    if fingerprint and registration.UNIVERSE_OPTION in request.options:
+        # the same files into another named universe are another batch
+        fingerprint = fingerprint_of(fingerprint, target.name)
     seen = ctx.snapshots.applied_source_batch(source.name, fingerprint) if fingerprint else None
     if seen is not None:
         # the very same batch was ingested before: nothing to fetch, validate or write
@@ -97,6 +105,7 @@ def fetch(step: FetchInput, ctx: IngestionContext) -> Fetched:
             staged={},
             fingerprint=fingerprint,
             already_applied=str(seen.get("run_id")),
+            target=target,
         )
     batch = source.fetch(request, ctx.store)
     staged: dict[str, str] = {}
@@ -118,15 +127,65 @@ def fetch(step: FetchInput, ctx: IngestionContext) -> Fetched:
         metadata=batch.metadata,
         issues=batch.issues,
         fingerprint=fingerprint,
+        target=target,
     )
 
 
 # -- validate + quarantine ----------------------------------------------------------------------
 def _known_symbols(ctx: IngestionContext) -> set[str]:
-    record = ctx.snapshots.latest("sectors")
+    """Symbols classified (``sectors``) or members of any universe: the lake knows them."""
+    known: set[str] = set()
+    for dataset in ("sectors", "universe"):
+        record = ctx.snapshots.latest(dataset)
+        if record is not None:
+            known |= set(load_manifest(ctx.store, record).symbols)
+    return known
+
+
+def _ever_members(ctx: IngestionContext, universe: str) -> set[str]:
+    """Symbols ever members of ``universe`` in the lake."""
+    record = ctx.snapshots.latest("universe")
     if record is None:
         return set()
-    return set(load_manifest(ctx.store, record).symbols)
+    files = load_manifest(ctx.store, record).files
+    frames = [read_file(ctx.store, "universe", f) for f in files]
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["universe"])
+    return set(rows.loc[rows["universe"] == universe, "symbol"])
+
+
+def _register(
+    ctx: IngestionContext,
+    target: Target,
+    prices: pd.DataFrame,
+    *,
+    known: set[str],
+    universe: tuple[pd.DataFrame, validation.DatasetReport] | None,
+    today: dt.date,
+) -> tuple[Registration | None, tuple[pd.DataFrame, validation.DatasetReport] | None]:
+    """Membership rows for the batch's new symbols, merged into its ``universe`` rows."""
+    skip = _ever_members(ctx, target.name) if target.explicit else known
+    if universe is not None:  # the batch's own membership rows for the target count too
+        rows = universe[0]
+        skip = skip | set(rows.loc[rows["universe"] == target.name, "symbol"])
+    rows = registration.memberships(prices, target.name, skip)
+    if rows.empty:
+        return None, universe
+    good, _, report = validation.validate("universe", rows, today=today)
+    registered = registration.Registration(
+        universe=target.name,
+        symbols=len(good),
+        first=good["symbol"].head(registration.SHOWN).tolist(),
+    )
+    if universe is not None:
+        good = pd.concat([universe[0], good], ignore_index=True)
+        report = universe[1].model_copy(
+            update={
+                "rows_in": universe[1].rows_in + report.rows_in,
+                "rows_valid": universe[1].rows_valid + report.rows_valid,
+            }
+        )
+    report.notes.append(registered.message)
+    return registered, (good, report)
 
 
 def quarantine(
@@ -156,23 +215,33 @@ def validate(fetched: Fetched, ctx: IngestionContext) -> Validated:
         fetched.staged,
         key=lambda d: (REFERENCE_FIRST.index(d) if d in REFERENCE_FIRST else 99, d),
     )
-    results: dict[str, ValidatedDataset] = {}
+    checked: dict[str, tuple[pd.DataFrame, validation.DatasetReport]] = {}
+    registered = None
     for dataset in order:
         raw = columnar.decode(ctx.store.get_bytes(fetched.staged[dataset]))
         good, bad, report = validation.validate(
             dataset, raw, today=today, known_symbols=known or None
         )
-        if dataset == "sectors":
-            known |= set(good["symbol"])
         quarantine(ctx, fetched.run_id, fetched.source, dataset, bad)
-        result = ValidatedDataset(report=report)
-        if len(good):
-            good = good.sort_values(list(layout(dataset).keys), kind="stable")
-            data = columnar.encode(good.reset_index(drop=True))
-            result.valid_key = validated_key(fetched.run_id, fetched.source, dataset)
-            result.batch_sha = columnar.digest(data)
-            ctx.store.put_bytes(result.valid_key, data)
-        results[dataset] = result
+        checked[dataset] = (good, report)
+        if dataset in ("sectors", "universe"):
+            known |= set(good["symbol"])
+        if dataset == "prices" and fetched.target is not None:
+            registered, universe = _register(
+                ctx,
+                fetched.target,
+                good,
+                known=known,
+                universe=checked.get("universe"),
+                today=today,
+            )
+            if universe is not None:
+                checked["universe"] = universe
+                known |= set(universe[0]["symbol"])
+    results = {
+        dataset: _stage_valid(ctx, fetched, dataset, good, report)
+        for dataset, (good, report) in checked.items()
+    }
     report_key = quarantine_report_key(fetched.run_id, fetched.source)
     ctx.store.put_json(
         report_key,
@@ -192,7 +261,26 @@ def validate(fetched: Fetched, ctx: IngestionContext) -> Validated:
         report_key=report_key,
         fingerprint=fetched.fingerprint,
         already_applied=fetched.already_applied,
+        registered=registered,
     )
+
+
+def _stage_valid(
+    ctx: IngestionContext,
+    fetched: Fetched,
+    dataset: str,
+    good: pd.DataFrame,
+    report: validation.DatasetReport,
+) -> ValidatedDataset:
+    """Keep a dataset's good rows in the validated zone for the write step."""
+    result = ValidatedDataset(report=report)
+    if len(good):
+        good = good.sort_values(list(layout(dataset).keys), kind="stable")
+        data = columnar.encode(good.reset_index(drop=True))
+        result.valid_key = validated_key(fetched.run_id, fetched.source, dataset)
+        result.batch_sha = columnar.digest(data)
+        ctx.store.put_bytes(result.valid_key, data)
+    return result
 
 
 # -- write + publish ----------------------------------------------------------------------------
@@ -306,6 +394,7 @@ def publish(written: Written, ctx: IngestionContext) -> SourceOutcome:
         datasets=outcomes,
         issues=issues,
         report_key=written.validated.report_key,
+        registered=validated.registered,
     )
     outcome.message = source_message(outcome)
     if validated.fingerprint and outcome.status != "failed":

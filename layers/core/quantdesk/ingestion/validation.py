@@ -4,8 +4,10 @@ silently.
 :func:`validate` splits a fetched frame into canonical good rows and quarantined rows (the input
 values as received, plus ``row`` and ``reason``; several reasons are joined with ``;``).
 Checks: required columns, types, missing values, future dates, symbols (pattern and, when a
-symbol master exists, membership), duplicates, non-positive prices, OHLC consistency,
-suspicious split jumps, value ranges; gaps in a symbol's trading days are reported as notes.
+symbol master exists, membership; not for prices, whose new symbols
+:mod:`quantdesk.ingestion.registration` registers), duplicates, non-positive prices, OHLC
+consistency, suspicious split jumps, value ranges; gaps in a symbol's trading days are reported
+as notes.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from pydantic import BaseModel, Field
 
 from quantdesk.datalake import columnar
 from quantdesk.datalake.layout import DATE_COLUMNS, layout
-from scenarios.base import TICKER_PATTERN
-from scenarios.frames import MACRO_SERIES, SECTOR_NAMES, UNIVERSES
+from scenarios.base import TICKER_PATTERN, UNIVERSE_PATTERN
+from scenarios.frames import MACRO_SERIES, SECTOR_NAMES
 
 #: close-to-close ratios that look like an unadjusted split (and their inverses)
 SPLIT_RATIOS: Final = (2.0, 3.0, 4.0, 5.0, 8.0, 10.0, 1.5, 20.0)
@@ -31,6 +33,8 @@ GAP_DAYS: Final = 3
 NULLABLE: Final = frozenset({"end_date"})
 FISCAL_PERIOD: Final = re.compile(r"^\d{4}Q[1-4]$")
 MAX_NOTES: Final = 50
+#: datasets whose symbols need not be known: they define symbols (prices register new ones)
+DEFINE_SYMBOLS: Final = frozenset({"sectors", "prices"})
 
 
 class Gap(BaseModel):
@@ -125,7 +129,7 @@ def _common_checks(
     if layout(dataset).has_symbol:
         symbol = frame["symbol"]
         reasons.add(symbol.notna() & ~symbol.fillna("").str.match(TICKER_PATTERN), "invalid_symbol")
-        if known_symbols is not None and dataset != "sectors":
+        if known_symbols is not None and dataset not in DEFINE_SYMBOLS:
             reasons.add(symbol.notna() & ~symbol.isin(known_symbols), "unknown_symbol")
     keys = list(layout(dataset).keys)
     clean = ~reasons.bad
@@ -209,7 +213,10 @@ def _dataset_checks(dataset: str, frame: pd.DataFrame, reasons: _Reasons) -> Non
     elif dataset == "macro":
         reasons.add(~frame["series"].isin(MACRO_SERIES), "unknown_series")
     elif dataset == "universe":
-        reasons.add(~frame["universe"].isin(UNIVERSES), "unknown_universe")
+        name = frame["universe"].fillna("")
+        reasons.add(
+            frame["universe"].notna() & ~name.str.match(UNIVERSE_PATTERN), "invalid_universe"
+        )
         reasons.add(frame["end_date"] < frame["start_date"], "end_before_start")
     elif dataset == "sectors":
         reasons.add(~frame["sector"].isin(SECTOR_NAMES), "unknown_sector")
@@ -263,8 +270,13 @@ def validate(
         for reason in str(joined).split(";"):
             counts[reason] = counts.get(reason, 0) + int(count)
     report.reasons = dict(sorted(counts.items()))
-    if known_symbols is None and layout(dataset).has_symbol and dataset != "sectors":
+    if known_symbols is None and layout(dataset).has_symbol and dataset not in DEFINE_SYMBOLS:
         report.notes.append("no symbol master yet: unknown-symbol check skipped")
+    if counts.get("unknown_symbol"):
+        report.notes.append(
+            f"{counts['unknown_symbol']} row(s) name symbols the lake does not know: ingest "
+            "their prices first (prices of new symbols register them in a universe)"
+        )
     if dataset == "prices":
         total, gaps = _gaps(good)
         report.gaps = gaps

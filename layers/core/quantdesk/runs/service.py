@@ -11,6 +11,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from quantdesk.clock import now_iso
+from quantdesk.datalake.models import UniverseList
+from quantdesk.datalake.repository import SnapshotRepository
+from quantdesk.datalake.universes import lake_universes
 from quantdesk.errors import (
     Conflict,
     InvalidCursor,
@@ -40,7 +43,7 @@ from quantdesk.runs.models import (
 from quantdesk.runs.repository import NotActive, RunRepository
 from quantdesk.runs.results import ResultStore
 from quantdesk.settings import Settings
-from scenarios.base import ScenarioSpec
+from scenarios.base import ScenarioParams, ScenarioSpec
 from scenarios.registry import get_spec
 
 TIMELINE_LIMIT = 1000
@@ -53,6 +56,7 @@ class RunService:
         self.results = ResultStore(settings.results_bucket)
         self.executions = Executions(settings.scenario_run_arn)
         self.idempotency = IdempotencyKeys(settings.table_name, self.repo)
+        self.snapshots = SnapshotRepository(settings.table_name)
         self.limits = RunLimits(
             settings.table_name,
             Limits(settings.max_runs_in_flight, settings.max_starts_per_minute),
@@ -72,6 +76,7 @@ class RunService:
             params = spec.params_model.model_validate(request.params)
         except ValidationError as exc:
             raise from_validation_error(exc, prefix="params") from exc
+        self._check_universe(params)
         if idempotency_key and request.idempotency_key not in (None, idempotency_key):
             raise InvalidRequest(
                 "the Idempotency-Key header and the body's idempotency_key differ",
@@ -100,6 +105,25 @@ class RunService:
             raise
         self._start_execution(run)
         return self.accepted(run)
+
+    def universes(self) -> UniverseList:
+        """The lake's universes (shared by every caller)."""
+        return lake_universes(self.snapshots)
+
+    def _check_universe(self, params: ScenarioParams) -> None:
+        """A run on a universe the lake does not know is refused, naming the known ones. Not
+        checked for explicit tickers (they win), nor before the lake has universe summaries
+        (the worker's readiness check then reports it)."""
+        if params.tickers:
+            return
+        known = self.universes().universes
+        if not known or params.universe in {u.name for u in known}:
+            return
+        names = ", ".join(u.name for u in known)
+        raise InvalidRequest(
+            f"unknown universe {quoted(params.universe)}; known: {names}",
+            field="params.universe",
+        )
 
     def _start_execution(self, run: Run) -> None:
         """Start the run's workflow (idempotent: the execution is named after the run)."""
