@@ -94,6 +94,42 @@ describe('PromptPage', () => {
     expect(window.sessionStorage.getItem('qd.stream.r-9')).toBe('/runs/r-9/stream?token=abc');
   });
 
+  it('picks the universe from the lake universes, with member counts, and runs on it', async () => {
+    fetchMock = mockFetch((url, init) => {
+      if (url === '/analysis/scenarios') return { body: { scenarios: [SCENARIO] } };
+      if (url === '/analysis/suggest') return { body: { ...SUGGEST, prompt: jsonBody(init).prompt } };
+      if (url === '/analysis/universes')
+        return {
+          body: {
+            snapshot_id: 's-1',
+            universes: [
+              { name: 'my_batch', members: 12, symbols: 12, first_date: '2024-01-02' },
+              { name: 'us_large_cap', members: 50, symbols: 52, first_date: '2020-01-01' },
+            ],
+          },
+        };
+      return undefined;
+    });
+    const { user, card, runScenario } = await askForCards();
+    const picker = within(card).getByLabelText('Universe');
+    expect(picker.tagName).toBe('SELECT');
+    expect(
+      within(picker)
+        .getAllByRole('option')
+        .map((o) => o.textContent),
+    ).toEqual(['my_batch (12 members)', 'us_large_cap (50 members)']);
+    await user.selectOptions(picker, 'my_batch');
+    await user.click(within(card).getByTestId('run-button'));
+    await vi.waitFor(() => expect(runScenario).toHaveBeenCalled());
+    expect(runScenario.mock.calls[0][0].params).toMatchObject({ universe: 'my_batch' });
+    expect(fetchMock).toHaveBeenCalledWith('/analysis/universes', expect.anything());
+  });
+
+  it('keeps a free-text universe when the universe list cannot be read', async () => {
+    const { card } = await askForCards();
+    expect(within(card).getByLabelText('Universe').tagName).toBe('INPUT');
+  });
+
   it('shows a server validation error on the field it names', async () => {
     const { user, card, runScenario } = await askForCards();
     runScenario.mockRejectedValueOnce(

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { describeFields, fieldForServerError, initialValues, parseField, parseForm } from '@/lib/schemaForm';
+import {
+  describeFields,
+  fieldForServerError,
+  initialValues,
+  parseField,
+  parseForm,
+  withUniverses,
+} from '@/lib/schemaForm';
 import type { JsonSchema } from '@/lib/types';
 import schema from './fixtures/inputs-schema.json';
 
@@ -23,10 +30,7 @@ describe('describeFields', () => {
       'horizons',
       'include_etfs',
     ]);
-    expect(byName.universe).toMatchObject({
-      kind: 'enum',
-      options: ['us_large_cap', 'us_mid_cap', 'us_small_cap', 'us_all'],
-    });
+    expect(byName.universe).toMatchObject({ kind: 'string', pattern: '^[a-z][a-z0-9_]{0,39}$' });
     expect(byName.tickers).toMatchObject({
       kind: 'array',
       itemKind: 'string',
@@ -65,7 +69,8 @@ describe('parseField', () => {
     expect(parseField(byName.as_of, '')).toEqual({ ok: true, value: null });
     expect(parseField(byName.horizons, '1, 5 21')).toEqual({ ok: true, value: [1, 5, 21] });
     expect(parseField(byName.horizons, '').ok).toBe(true); // not required: the server default applies
-    expect(parseField(byName.universe, 'nowhere').ok).toBe(false);
+    expect(parseField(byName.universe, 'No Where!').ok).toBe(false); // not a universe name
+    expect(parseField(byName.universe, 'my_batch')).toEqual({ ok: true, value: 'my_batch' });
   });
 });
 
@@ -91,5 +96,29 @@ describe('parseForm', () => {
     expect(fieldForServerError('params.tickers.0', fields)).toBe('tickers');
     expect(fieldForServerError('scenario_id', fields)).toBeNull();
     expect(fieldForServerError(null, fields)).toBeNull();
+  });
+});
+
+describe('withUniverses', () => {
+  const universes = [
+    { name: 'my_batch', members: 12, symbols: 12, first_date: '2024-01-02' },
+    { name: 'us_large_cap', members: 50, symbols: 52, first_date: '2020-01-01' },
+  ];
+
+  it('turns the universe input into a picker of the lake universes, labelled with member counts', () => {
+    const picked = Object.fromEntries(withUniverses(fields, universes).map((f) => [f.name, f]));
+    expect(picked.universe).toMatchObject({ kind: 'enum', options: ['my_batch', 'us_large_cap'] });
+    expect(picked.universe.optionLabels).toEqual({
+      my_batch: 'my_batch (12 members)',
+      us_large_cap: 'us_large_cap (50 members)',
+    });
+    expect(parseField(picked.universe, 'my_batch')).toEqual({ ok: true, value: 'my_batch' });
+    expect(parseField(picked.universe, 'us_mid_cap').ok).toBe(false);
+    expect(picked.lookback_days).toEqual(byName.lookback_days);
+  });
+
+  it('leaves a free-text universe while the list is unknown or empty', () => {
+    expect(withUniverses(fields, null)).toBe(fields);
+    expect(withUniverses(fields, [])).toBe(fields);
   });
 });

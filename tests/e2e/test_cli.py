@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from quantdesk.ingestion.sources import sample
 from tests.conftest import ROOT, Stack
+from tests.own_tickers import own_prices
 
 pytestmark = pytest.mark.e2e
 
@@ -46,3 +48,39 @@ def test_ask_says_when_nothing_matches(stack: Stack) -> None:
     done = quantdesk(stack, "ask", "what's the weather in paris tomorrow")
     assert done.returncode == 1
     assert "No confident match" in done.stdout
+
+
+def test_own_tickers_ingested_from_a_csv_can_be_asked_about(stack: Stack, tmp_path: Path) -> None:
+    # Given a price file of tickers the lake does not know, on the sample's calendar
+    own = ("OWNAA", "OWNBB", "OWNCC", "OWNDD")
+    folder = tmp_path / "My Ideas"
+    folder.mkdir()
+    (folder / "prices.csv").write_text(own_prices(own, days=300, end=sample.END_DATE))
+    # When it is ingested through the workflow
+    ingested = subprocess.run(
+        [
+            *(str(Path(sys.executable).parent / "quantdesk"), "ingest", "--source", "files"),
+            *("--path", str(folder), "--endpoint", stack.aws_endpoint),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    # Then the tickers are registered in a universe named after the folder, nothing quarantined
+    assert ingested.returncode == 0, ingested.stdout + ingested.stderr
+    assert "registered 4 new symbol(s) in universe my_ideas" in ingested.stdout
+    assert "quarantined" not in ingested.stdout
+    # And a scenario runs on that universe
+    params = '{"universe": "my_ideas", "momentum_lookback": 126}'
+    done = quantdesk(stack, "ask", "stocks with strong uptrends", "--params", params)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert all(symbol in done.stdout for symbol in own)
+    # And a universe the lake does not know is refused, naming the known ones
+    refused = quantdesk(
+        stack, "ask", "stocks with strong uptrends", "--params", '{"universe": "nope"}'
+    )
+    assert refused.returncode != 0
+    assert "unknown universe 'nope'" in refused.stdout + refused.stderr
+    assert "my_ideas" in refused.stdout + refused.stderr
