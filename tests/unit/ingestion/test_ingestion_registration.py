@@ -13,6 +13,8 @@ from quantdesk.ingestion.errors import SourceConfigError
 from quantdesk.ingestion.pipeline import IngestionContext
 from quantdesk.ingestion.registration import safe_name, target
 from quantdesk.ingestion.sources.base import FetchRequest
+from scenarios.base import ScenarioInputError
+from scenarios.registry import get_spec, runner
 from tests.unit.in_process_ingestion import run_ingestion
 
 KNOWN = (
@@ -184,3 +186,28 @@ def test_other_datasets_of_new_tickers_load_with_their_prices_and_are_hinted_wit
     assert (outcome.rows_loaded, outcome.reasons) == (1, {"unknown_symbol": 1})
     assert any("ingest their prices first" in note for note in outcome.notes)
     assert summary.sources[0].registered.universe == "d"
+
+
+def test_scenarios_needing_sectors_say_so_on_registered_tickers(
+    known_lake: IngestionContext,
+) -> None:
+    ctx = known_lake
+    days = [d.strftime("%Y-%m-%d") for d in pd.bdate_range("2023-01-02", periods=300)]
+    prices = HEADER + _rows("NEWA", days) + _rows("NEWB", days, close=20.0)
+    _drop(ctx, "landing/e/", {"prices.csv": prices})
+    _ingest(ctx, "landing/e/")
+    data, _ = load_scenario_data(
+        ["prices", "sectors"],
+        universe="e",
+        tickers=None,
+        start=pd.Timestamp(days[0]).date(),
+        end=None,
+        lake=Lake(ctx.store, ctx.snapshots),
+    )
+    assert data.sectors is not None and data.sectors.empty  # the lake's sectors know none
+    spec = get_spec("sector_rotation")
+    assert spec is not None
+    with pytest.raises(ScenarioInputError) as refused:
+        runner("sector_rotation")(data, spec.params_model(universe="e"))
+    assert refused.value.field == "sectors"
+    assert "sectors" in str(refused.value)
