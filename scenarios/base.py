@@ -40,7 +40,7 @@ class ScenarioParams(BaseModel):
     universe: str = Field(
         "us_large_cap",
         pattern=UNIVERSE_PATTERN,
-        description="Universe of assets to analyse: one the lake knows (GET /analysis/universes)",
+        description="Universe of assets to analyse: a built-in one or one registered by ingestion",
     )
     tickers: list[str] | None = Field(
         None,

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
+
+from tests.stack import ROOT, Stack
 
 
 def own_prices(symbols: tuple[str, ...], days: int = 320, end: dt.date | None = None) -> str:
@@ -18,3 +23,18 @@ def own_prices(symbols: tuple[str, ...], days: int = 320, end: dt.date | None = 
         for day, c in zip(dates, close, strict=True):
             lines.append(f"{day},{symbol},{c:.4f},{c * 1.01:.4f},{c * 0.99:.4f},{c:.4f},1000")
     return "\n".join(lines) + "\n"
+
+
+def ingest_files(stack: Stack, folder: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """``quantdesk ingest --source files --path FOLDER [options]`` against the running stack."""
+    return subprocess.run(
+        [
+            *(str(Path(sys.executable).parent / "quantdesk"), "ingest", "--source", "files"),
+            *("--path", str(folder), *options, "--endpoint", stack.aws_endpoint),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )

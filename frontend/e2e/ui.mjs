@@ -217,6 +217,38 @@ async function historyRunIds(page) {
 }
 
 const TESTS = {
+  // Needs a universe registered from the researcher's own price file (tests/e2e/test_ui.py ingests
+  // one first): QD_UI_OWN_UNIVERSE names it, QD_UI_OWN_TICKERS its comma-separated tickers.
+  async own_universe_picker({ context }) {
+    const universe = process.env.QD_UI_OWN_UNIVERSE;
+    const tickers = (process.env.QD_UI_OWN_TICKERS ?? '').split(',').filter(Boolean);
+    assert.ok(universe && tickers.length > 0, 'QD_UI_OWN_UNIVERSE and QD_UI_OWN_TICKERS are set');
+    const page = await context.newPage();
+    const card = await suggest(page, BASE, PROMPT);
+    const picker = card.locator('select[data-field=universe]');
+    await picker.waitFor({ timeout: 15_000 });
+    const labels = await picker.locator('option').allTextContents();
+    assert.ok(
+      labels.includes(`${universe} (${tickers.length} members)`),
+      `the picker offers ${universe} with its member count: ${labels.join(' | ')}`,
+    );
+    assert.ok(
+      labels.some((l) => l.startsWith('us_large_cap (')),
+      'the built-in universes are offered too',
+    );
+    await picker.selectOption(universe);
+    await card.locator('input[data-field=momentum_lookback]').fill('126');
+    await shot(page, '18-own-universe-picker');
+    await card.getByTestId('run-button').click();
+    await page.waitForURL(/\/run\/\?id=/, { timeout: 30_000 });
+    assert.equal(await waitTerminal(page), 'succeeded');
+    const table = page.getByTestId('result-table');
+    await table.waitFor({ timeout: 30_000 });
+    const text = (await table.textContent()) ?? '';
+    for (const ticker of tickers) assert.ok(text.includes(ticker), `${ticker} is in the result table`);
+    await shot(page, '19-own-universe-result');
+  },
+
   async prompt_to_result({ context }) {
     const page = await context.newPage();
     await page.goto(`${BASE}/`);

@@ -10,7 +10,7 @@ import pytest
 
 from quantdesk.ingestion.sources import sample
 from tests.conftest import ROOT, Stack
-from tests.own_tickers import own_prices
+from tests.own_tickers import ingest_files, own_prices
 
 pytestmark = pytest.mark.e2e
 
@@ -57,17 +57,7 @@ def test_own_tickers_ingested_from_a_csv_can_be_asked_about(stack: Stack, tmp_pa
     folder.mkdir()
     (folder / "prices.csv").write_text(own_prices(own, days=300, end=sample.END_DATE))
     # When it is ingested through the workflow
-    ingested = subprocess.run(
-        [
-            *(str(Path(sys.executable).parent / "quantdesk"), "ingest", "--source", "files"),
-            *("--path", str(folder), "--endpoint", stack.aws_endpoint),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    ingested = ingest_files(stack, folder)
     # Then the tickers are registered in a universe named after the folder, nothing quarantined
     assert ingested.returncode == 0, ingested.stdout + ingested.stderr
     assert "registered 4 new symbol(s) in universe my_ideas" in ingested.stdout

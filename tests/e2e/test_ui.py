@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from quantdesk.ingestion.sources import sample
+from tests.own_tickers import ingest_files, own_prices
 from tests.stack import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -53,6 +55,21 @@ def _missing() -> str | None:
 @pytest.mark.parametrize("name", UI_TESTS)
 def test_ui(stack, name: str) -> None:
     # Given the running stack and a built UI
+    _run_ui_test(stack, name, {})
+
+
+def test_ui_runs_a_scenario_on_a_universe_of_own_tickers(stack, tmp_path: Path) -> None:
+    # Given a researcher's own tickers ingested into a universe they named
+    tickers = ("UIOWA", "UIOWB", "UIOWC")
+    (tmp_path / "prices.csv").write_text(own_prices(tickers, days=300, end=sample.END_DATE))
+    ingested = ingest_files(stack, tmp_path, "--universe", "ui_own")
+    assert ingested.returncode == 0, ingested.stdout + ingested.stderr
+    # Then the UI offers that universe in the card's picker and a run on it succeeds
+    env = {"QD_UI_OWN_UNIVERSE": "ui_own", "QD_UI_OWN_TICKERS": ",".join(tickers)}
+    _run_ui_test(stack, "own_universe_picker", env)
+
+
+def _run_ui_test(stack, name: str, extra_env: dict[str, str]) -> None:
     reason = _missing()
     if reason:
         pytest.skip(reason)
@@ -61,6 +78,7 @@ def test_ui(stack, name: str) -> None:
         "QD_BASE_URL": stack.base_url,
         "QD_CHROMIUM": CHROMIUM,
         "QD_UI_ARTIFACTS": str(ARTIFACTS),
+        **extra_env,
     }
     # When the browser test runs
     proc = subprocess.run(
