@@ -14,11 +14,13 @@ The worker Lambda, the CLI and the tests all go through :mod:`scenarios.registry
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,14 +82,64 @@ class ScenarioSpec(BaseModel):
     methodology: str
     #: datasets read (names from scenarios.frames.SCHEMAS); "prices" is always needed
     datasets: tuple[str, ...] = ("prices",)
-    #: calendar days of history needed before ``as_of`` (the worker loads this window)
-    history_days: int = 400
+    #: calendar days of history the default parameters need before ``as_of``
+    history_days: int = 0
     params_model: type[ScenarioParams] = Field(exclude=True)
+    #: calendar days of history ``params`` need before ``as_of`` (warm-up included): the
+    #: worker loads this window, the CLI cuts a local file to it
+    history: Callable[[Any], int] = Field(exclude=True)
+
+    @model_validator(mode="after")
+    def _default_history(self) -> ScenarioSpec:
+        object.__setattr__(self, "history_days", self.history(self.params_model()))
+        return self
+
+    def history_start(self, params: ScenarioParams, as_of: dt.date) -> dt.date:
+        """The first date of the history ``params`` need for an analysis on ``as_of``."""
+        return as_of - dt.timedelta(days=self.history(params))
 
     @computed_field(description="JSON Schema of the scenario's inputs (Params)")  # type: ignore[prop-decorator]
     @property
     def inputs(self) -> dict[str, Any]:
         return self.params_model.model_json_schema()
+
+
+#: fundamentals reported up to this many days before the history's start are read too, so the
+#: latest quarter and four quarters of flows are known at its first date
+FUNDAMENTALS_LOOKBACK_DAYS = 400
+#: calendar days per trading session, with room for holidays and market closures
+DAYS_PER_SESSION = 1.5
+#: calendar days added to every history window (a long closure, a late first print)
+HISTORY_SLACK_DAYS = 14
+#: calendar days per quarterly report, and the delay of a report after its quarter
+DAYS_PER_QUARTER = 92
+REPORT_DELAY_DAYS = 90
+#: relative weight below which a recursive filter's starting value is considered forgotten
+WARMUP_TOLERANCE = 1e-9
+
+
+def sessions_to_days(sessions: int) -> int:
+    """Calendar days before ``as_of`` that surely hold ``sessions`` trading sessions.
+
+    A year has about 252 sessions in 365 days; 1.5 days a session plus 14 leaves room for
+    holidays and closures (252 sessions -> 392 days).
+    """
+    return math.ceil(sessions * DAYS_PER_SESSION) + HISTORY_SLACK_DAYS
+
+
+def reports_to_days(reports: int) -> int:
+    """Calendar days before ``as_of`` that surely hold the last ``reports`` quarterly reports."""
+    return reports * DAYS_PER_QUARTER + REPORT_DELAY_DAYS + HISTORY_SLACK_DAYS
+
+
+def warmup_sessions(decay: float, tolerance: float = WARMUP_TOLERANCE) -> int:
+    """Sessions after which a recursion with this decay has forgotten its seed to ``tolerance``.
+
+    Wilder smoothing with period n has decay ``1 - 1/n`` (about 280 sessions for n = 14); an
+    EWMA with lambda 0.94 about 335. Loading this much extra history makes the result match a
+    full-history computation to well within the 6 significant digits reported.
+    """
+    return math.ceil(math.log(tolerance) / math.log(decay))
 
 
 class Catalogue(BaseModel):
@@ -106,6 +158,9 @@ class ScenarioData:
     macro: pd.DataFrame | None = None
     sentiment: pd.DataFrame | None = None
     sectors: pd.DataFrame | None = None
+    #: membership intervals of the requested universe (every symbol that was a member at any
+    #: time in the window loaded); scenarios select the members at each date they analyse
+    universe: pd.DataFrame | None = None
 
 
 class Claim(BaseModel):

@@ -16,15 +16,10 @@ import pandas as pd
 
 from scenarios.crosssection import WINSOR_LIMIT, zscore_rows
 from scenarios.indicators import TRADING_DAYS
+from scenarios.lookbacks import PRICE_FACTOR_SESSIONS
 
 #: price-only factors and the sessions of history each needs before the formation row
-PRICE_FACTORS: Final = {
-    "momentum_12_1": 253,
-    "momentum_6_1": 127,
-    "reversal_1m": 22,
-    "low_volatility": 127,
-    "trend_ma200": 200,
-}
+PRICE_FACTORS: Final = PRICE_FACTOR_SESSIONS
 FUNDAMENTAL_FACTORS: Final = ("value", "quality", "size")
 ALL_FACTORS: Final = (*PRICE_FACTORS, *FUNDAMENTAL_FACTORS)
 MONTH = 21

@@ -235,17 +235,3 @@ def bollinger_percent_b(close: np.ndarray, window: int, width: float) -> np.ndar
     spread = width * tail.std(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(spread > 0, (c[-1] - (middle - spread)) / (2 * spread), 0.5)
-
-
-#: relative weight below which a recursive filter's starting value is considered forgotten
-WARMUP_TOLERANCE = 1e-9
-
-
-def warmup_sessions(decay: float, tolerance: float = WARMUP_TOLERANCE) -> int:
-    """Sessions after which a recursion with this decay has forgotten its seed to ``tolerance``.
-
-    Wilder smoothing with period n has decay ``1 - 1/n`` (about 280 sessions for n = 14); an
-    EWMA with lambda 0.94 about 335. Loading this much extra history makes the result match a
-    full-history computation to well within the 6 significant digits reported.
-    """
-    return int(np.ceil(np.log(tolerance) / np.log(decay)))

@@ -91,11 +91,51 @@ def check_columns(frame: pd.DataFrame, required: Iterable[str], dataset: str) ->
         raise ScenarioInputError(f"{dataset} data lacks column(s) {', '.join(missing)}", dataset)
 
 
+def membership(
+    data: ScenarioData, params: ScenarioParams, symbols: Sequence[str], dates: pd.DatetimeIndex
+) -> np.ndarray | None:
+    """``(len(dates), len(symbols))`` mask: was the symbol a member of the universe that day.
+
+    Membership intervals (``start_date`` inclusive, ``end_date`` exclusive, NaT = still a
+    member) come from ``data.universe``; None when the request names tickers or no membership
+    data came with the prices (every asset counts at every date).
+    """
+    frame = data.universe
+    if params.tickers or frame is None or frame.empty:
+        return None
+    check_columns(frame, ("symbol", "start_date", "end_date"), "universe")
+    if "universe" in frame.columns:
+        frame = frame[frame["universe"] == params.universe]
+    column = pd.Index(list(symbols)).get_indexer(frame["symbol"].astype(str))
+    frame, column = frame[column >= 0], column[column >= 0]
+    day = dates.to_numpy()[:, None]
+    start = pd.to_datetime(frame["start_date"]).to_numpy()[None, :]
+    end = pd.to_datetime(frame["end_date"]).to_numpy()[None, :]
+    inside = (start <= day) & (np.isnat(end) | (day < end))
+    mask = np.zeros((len(dates), len(symbols)), dtype=bool)
+    for k, j in enumerate(column):  # a symbol may have several intervals
+        mask[:, j] |= inside[:, k]
+    return mask
+
+
 def select_symbols(
-    available: Sequence[str], data: ScenarioData, params: ScenarioParams, log: QualityLog
+    available: Sequence[str],
+    data: ScenarioData,
+    params: ScenarioParams,
+    log: QualityLog,
+    *,
+    as_of: pd.Timestamp | None = None,
 ) -> list[str]:
-    """Apply ``tickers`` (else the whole universe) and ``sector``; record what is missing."""
+    """Apply ``tickers`` (else the universe) and ``sector``; record what is missing.
+
+    With membership data, the universe is its members on ``as_of`` (all dates when None: a
+    point-in-time scenario picks the members of each date itself).
+    """
     present = set(available)
+    if as_of is not None:
+        members = membership(data, params, sorted(present), pd.DatetimeIndex([as_of]))
+        if members is not None:
+            present = {s for s, m in zip(sorted(present), members[0], strict=True) if m}
     if params.tickers:
         chosen = [t for t in params.tickers if t in present]
         for ticker in params.tickers:
@@ -150,6 +190,7 @@ def load_panel(
     fields: Sequence[str] = ("close",),
     min_sessions: Mapping[str, int] | None = None,
     window: int | None = None,
+    point_in_time: bool = False,
 ) -> Panel:
     """Select, cut at ``as_of``, clean and pivot the prices for a scenario.
 
@@ -165,6 +206,12 @@ def load_panel(
         scenario whose statistics reach back a bounded number of sessions sets it, so results
         do not depend on how much older history happens to be supplied, and big panels stay
         cheap.
+    point_in_time:
+        for scenarios that evaluate many past dates: keep every asset of the data (every
+        universe member of the window, not only those of ``as_of``), and keep assets that
+        stopped trading or have a short history (their cells before the first and after the
+        last price stay NaN; gaps in between are filled). ``min_sessions`` then binds the data
+        as a whole, not each asset: the scenario uses an asset only where it has the history.
     """
     prices = data.prices
     check_columns(prices, ("date", "symbol", *fields), "prices")
@@ -185,7 +232,9 @@ def load_panel(
         symbols_col = symbols_col.astype(str)
     in_window = symbols_col[named_in_time]
     available = pd.unique(in_window)
-    chosen = select_symbols([str(s) for s in available], data, params, log)
+    chosen = select_symbols(
+        [str(s) for s in available], data, params, log, as_of=None if point_in_time else as_of
+    )
     mask = named_in_time
     if len(chosen) < len(available):
         mask = named_in_time & symbols_col.isin(chosen).to_numpy()
@@ -211,7 +260,13 @@ def load_panel(
             field=needed_field,
         )
     keep = _fill_and_screen(
-        values, all_dates, symbols, needed=needed, needed_field=needed_field, log=log
+        values,
+        all_dates,
+        symbols,
+        needed=1 if point_in_time else needed,
+        needed_field=needed_field,
+        log=log,
+        keep_delisted=point_in_time,
     )
     if not keep.any():
         field = "tickers" if params.tickers else "universe"
@@ -336,8 +391,12 @@ def _fill_and_screen(
     needed: int,
     needed_field: str,
     log: QualityLog,
+    keep_delisted: bool = False,
 ) -> np.ndarray:
-    """Forward-fill gaps in place; return the mask of assets to keep."""
+    """Forward-fill gaps in place; return the mask of assets to keep.
+
+    With ``keep_delisted`` an asset that stopped trading is kept, NaN after its last price.
+    """
     anchor = values["close"] if "close" in values else next(iter(values.values()))
     valid = np.isfinite(anchor)
     n_dates, _ = anchor.shape
@@ -349,6 +408,12 @@ def _fill_and_screen(
     gaps = listed & ~valid
     keep = np.ones(anchor.shape[1], dtype=bool)
     stale = last < n_dates - 1 - MAX_STALE_SESSIONS
+    if keep_delisted:
+        listed &= rows <= np.where(stale, last, n_dates - 1)[None, :]
+        gaps = listed & ~valid
+        for j in np.flatnonzero(stale & (last >= 0)):
+            log.note(f"{symbols[j]} stopped trading: last price {dates[last[j]].date()}")
+        stale = np.zeros_like(stale)
     for j in np.flatnonzero(stale):
         log.drop(str(symbols[j]), f"halted or delisted: last price {dates[last[j]].date()}")
     keep &= ~stale

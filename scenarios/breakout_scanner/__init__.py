@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from scenarios.base import ScenarioParams, ScenarioSpec
+from scenarios.base import ScenarioParams, ScenarioSpec, sessions_to_days
 
 
 class Params(ScenarioParams):
@@ -72,6 +72,6 @@ SPEC = ScenarioSpec(
         "upside breakout and minus 1 for a confirmed breakdown; rank 1 = strongest breakout."
     ),
     datasets=("prices",),
-    history_days=400,
+    history=lambda p: sessions_to_days(max(p.high_window, p.donchian_window, p.volume_window) + 1),
     params_model=Params,
 )

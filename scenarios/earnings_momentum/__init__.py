@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from scenarios.base import ScenarioParams, ScenarioSpec
+from scenarios.base import ScenarioParams, ScenarioSpec, reports_to_days
+
+#: reports back to the estimate the revision proxy compares with
+REVISION_LAG = 4
 
 
 class Params(ScenarioParams):
@@ -72,6 +75,6 @@ SPEC = ScenarioSpec(
         "max_report_age days) are listed but not scored; rank 1 = strongest."
     ),
     datasets=("prices", "earnings"),
-    history_days=800,
+    history=lambda p: reports_to_days(max(p.sue_history, REVISION_LAG) + 1),
     params_model=Params,
 )

@@ -13,13 +13,11 @@ import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioResult, Series
 from scenarios.crosssection import mean_available, zscore
-from scenarios.earnings_momentum import Params
+from scenarios.earnings_momentum import REVISION_LAG, Params
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import Panel, load_panel
 from scenarios.pointintime import earnings_as_of, require
 from scenarios.table import assemble, bar_series, extreme, ranked_rows
-
-REVISION_LAG = 4
 
 COLUMNS = [
     Column(name="rank", label="Rank", kind="integer"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from scenarios.base import ScenarioParams, ScenarioSpec
+from scenarios.base import ScenarioParams, ScenarioSpec, sessions_to_days
+from scenarios.lookbacks import PRICE_FACTOR_SESSIONS
 
 
 class Params(ScenarioParams):
@@ -81,6 +82,6 @@ SPEC = ScenarioSpec(
         "composite rank, 1 = best; rank 1 = highest composite, ties by symbol."
     ),
     datasets=("prices", "fundamentals", "sectors"),
-    history_days=400,
+    history=lambda p: sessions_to_days(PRICE_FACTOR_SESSIONS["momentum_12_1"]),
     params_model=Params,
 )

@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from scenarios.base import ScenarioParams, ScenarioSpec
+from scenarios.base import ScenarioParams, ScenarioSpec, sessions_to_days
+from scenarios.lookbacks import PRICE_FACTOR_SESSIONS
 
 #: kept equal to ``scenarios.factors.ALL_FACTORS`` (spelt out here: this module must not import
 #: numpy); the JSON Schema publishes it as an enum
@@ -51,6 +52,11 @@ class Params(ScenarioParams):
         if any(h < 1 or h > 126 for h in value):
             raise ValueError("horizons must be between 1 and 126 sessions")
         return sorted(set(value))
+
+    def sessions(self) -> int:
+        """Sessions read: the factor's warm-up plus the evaluation window."""
+        # fundamental factors read only the close at the formation date
+        return PRICE_FACTOR_SESSIONS.get(self.factor, 1) + self.evaluation_window
 
 
 SPEC = ScenarioSpec(
@@ -116,6 +122,6 @@ SPEC = ScenarioSpec(
         "formation dates."
     ),
     datasets=("prices", "fundamentals"),
-    history_days=800,
+    history=lambda p: sessions_to_days(p.sessions()),
     params_model=Params,
 )

@@ -16,13 +16,12 @@ from scenarios.crosssection import buckets
 from scenarios.factor_tearsheet import Params
 from scenarios.factors import (
     FUNDAMENTAL_FACTORS,
-    PRICE_FACTORS,
     fundamental_exposures,
     fundamental_subscores,
     price_factor,
 )
 from scenarios.narrative import Narrative, num, pct
-from scenarios.panel import Panel, load_panel
+from scenarios.panel import Panel, load_panel, membership
 from scenarios.pointintime import fundamentals_history, require
 from scenarios.table import assemble, bar_series, build_rows, line_series
 
@@ -35,8 +34,14 @@ def columns_for(n_quantiles: int) -> list[Column]:
         Column(name="dates", label="Formation dates", kind="integer"),
         Column(name="mean_ic", label="Mean IC"),
         Column(name="ic_t", label="IC t-stat"),
+        Column(
+            name="ic_t_nw",
+            label="IC t-stat (Newey-West)",
+            description="t-stat robust to the overlap of forward returns longer than the step",
+        ),
         Column(name="mean_rank_ic", label="Mean rank IC"),
         Column(name="rank_ic_t", label="Rank IC t-stat"),
+        Column(name="rank_ic_t_nw", label="Rank IC t-stat (Newey-West)"),
         Column(name="hit_rate", label="Hit rate", kind="percent"),
         *[
             Column(name=f"q{k}", label=f"Q{k} return", kind="percent")
@@ -51,13 +56,14 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
     longest = max(params.horizons)
     fundamental = params.factor in FUNDAMENTAL_FACTORS
     fundamentals = require(data, "fundamentals") if fundamental else None
-    # fundamental factors read only the close at the formation date
-    warmup = PRICE_FACTORS.get(params.factor, 1)
+    # every member of the window, kept where it was a member and traded (no survivorship)
     panel = load_panel(
         data,
         params,
         fields=("close",),
-        min_sessions={"evaluation_window": warmup + params.evaluation_window},
+        min_sessions={"evaluation_window": params.sessions()},
+        window=params.sessions(),
+        point_in_time=True,
     )
     if len(panel.symbols) < MIN_ASSETS:
         raise ScenarioInputError(f"a tearsheet needs at least {MIN_ASSETS} assets", "tickers")
@@ -70,6 +76,9 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
         exposures = _fundamental_exposures(fundamentals, panel, formation, params.factor)
     else:
         exposures = {t: price_factor(params.factor, close, t) for t in formation}
+    exposures = _members_only(exposures, data, params, panel, formation)
+    # an asset that stops trading is held at its last price (delisting return = its last move)
+    close = panel.frame("close").ffill().to_numpy()
     columns = columns_for(params.n_quantiles)
     table: dict[str, list[Any]] = {c.name: [] for c in columns}
     ic_lines: dict[str, np.ndarray] = {}
@@ -102,6 +111,26 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
         story=_narrative(rows, params),
         quality=panel.log.freeze(assets_used=len(symbols)),
     )
+
+
+def _members_only(
+    exposures: dict[int, np.ndarray],
+    data: ScenarioData,
+    params: Params,
+    panel: Panel,
+    formation: list[int],
+) -> dict[int, np.ndarray]:
+    """Exposures of the assets that were universe members and traded on each formation date."""
+    members = membership(data, params, panel.symbols.tolist(), panel.dates[formation])
+    trading = np.isfinite(panel["close"][formation])
+    if members is not None:
+        trading &= members
+        ever = members.any(axis=0)
+        panel.log.note(
+            f"{int(ever.sum())} universe members over the formation dates, "
+            f"{int((~members[-1] & ever).sum())} of them no longer members on the last"
+        )
+    return {t: np.where(trading[k], exposures[t], np.nan) for k, t in enumerate(formation)}
 
 
 def _fundamental_exposures(
@@ -153,12 +182,15 @@ def _horizon_stats(
         if previous_top is not None and previous_top:
             turnovers.append(len(previous_top - top) / len(previous_top))
         previous_top = top
+    lags = overlap_lags(horizon, params.rebalance_every)
     stats: dict[str, Any] = {
         "dates": len(ics),
         "mean_ic": _mean(ics),
         "ic_t": _tstat(ics),
+        "ic_t_nw": newey_west_t(ics, lags),
         "mean_rank_ic": _mean(rank_ics),
         "rank_ic_t": _tstat(rank_ics),
+        "rank_ic_t_nw": newey_west_t(rank_ics, lags),
         "hit_rate": _mean([float(v > 0) for v in ics]),
         "turnover": _mean(turnovers),
         "rank_ic_series": np.asarray(all_rank_ics),
@@ -200,6 +232,31 @@ def _tstat(values: list[float]) -> float:
     if len(finite) < 2 or finite.std(ddof=1) == 0:
         return float("nan")
     return float(finite.mean() / (finite.std(ddof=1) / np.sqrt(len(finite))))
+
+
+def overlap_lags(horizon: int, step: int) -> int:
+    """Lags of autocorrelation that overlapping forward returns induce: ceil(h / step) - 1."""
+    return max(0, -(-horizon // step) - 1)
+
+
+def newey_west_t(values: list[float], lags: int) -> float:
+    """t-stat of the mean with a Newey-West (Bartlett-weighted) long-run variance.
+
+    ``lrv = g0 + 2 sum_{l=1..L} (1 - l / (L + 1)) g_l`` with ``g_l`` the autocovariance at lag
+    ``l`` (divided by n); ``t = mean / sqrt(lrv / n)``. Equals the naive t (with ddof 0)
+    when ``L = 0``.
+    """
+    x = np.asarray([v for v in values if np.isfinite(v)])
+    n = len(x)
+    if n < 2:
+        return float("nan")
+    e = x - x.mean()
+    lrv = float(e @ e) / n
+    for lag in range(1, min(lags, n - 1) + 1):
+        lrv += 2.0 * (1.0 - lag / (lags + 1)) * float(e[lag:] @ e[:-lag]) / n
+    if lrv <= 0:
+        return float("nan")
+    return float(x.mean() / np.sqrt(lrv / n))
 
 
 def _narrative(rows: list[dict[str, Any]], params: Params) -> Narrative:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from scenarios.base import ScenarioParams, ScenarioSpec
+from scenarios.base import ScenarioParams, ScenarioSpec, sessions_to_days
 
 
 class Params(ScenarioParams):
@@ -75,6 +75,8 @@ SPEC = ScenarioSpec(
         "repeat the fit on windows ending every `step` sessions. Rank 1 = highest R-squared."
     ),
     datasets=("prices", "macro"),
-    history_days=420,
+    # the rolling-beta chart reaches back (chart_points - 1) steps; a month more of macro
+    # history carries the last monthly print into the first session
+    history=lambda p: sessions_to_days(p.window + p.step * (p.chart_points - 1) + 1) + 31,
     params_model=Params,
 )

@@ -6,7 +6,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from scenarios.base import ScenarioParams, ScenarioSpec
+from scenarios.base import ScenarioParams, ScenarioSpec, sessions_to_days, warmup_sessions
 
 
 class Params(ScenarioParams):
@@ -26,6 +26,19 @@ class Params(ScenarioParams):
         if self.oversold >= self.overbought:
             raise ValueError("oversold must be below overbought")
         return self
+
+    def needs(self) -> dict[str, int]:
+        """Sessions each input needs up to as_of."""
+        return {
+            "rsi_period": self.rsi_period + 1,
+            "bollinger_window": self.bollinger_window,
+            "reversal_days": self.reversal_days + 1,
+        }
+
+    def sessions(self) -> int:
+        """Sessions read: the longest need plus the Wilder RSI's warm-up."""
+        decay = 1.0 - 1.0 / max(self.rsi_period, self.rsi_short_period)
+        return max(self.needs().values()) + warmup_sessions(decay)
 
 
 SPEC = ScenarioSpec(
@@ -85,6 +98,6 @@ SPEC = ScenarioSpec(
         "sessions the lookbacks need plus a Wilder warm-up (seed weight < 1e-9) are read."
     ),
     datasets=("prices",),
-    history_days=200,
+    history=lambda p: sessions_to_days(p.sessions()),
     params_model=Params,
 )

@@ -12,7 +12,7 @@ import numpy as np
 
 from scenarios.base import Column, ScenarioData, ScenarioResult, Series
 from scenarios.crosssection import mean_available, zscore
-from scenarios.indicators import bollinger_percent_b, rsi, warmup_sessions
+from scenarios.indicators import bollinger_percent_b, rsi
 from scenarios.mean_reversion import Params
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import Panel, load_panel
@@ -37,18 +37,8 @@ COLUMNS = [
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
-    needs = {
-        "rsi_period": params.rsi_period + 1,
-        "bollinger_window": params.bollinger_window,
-        "reversal_days": params.reversal_days + 1,
-    }
-    warmup = warmup_sessions(1.0 - 1.0 / max(params.rsi_period, params.rsi_short_period))
     panel = load_panel(
-        data,
-        params,
-        fields=("close",),
-        min_sessions=needs,
-        window=max(needs.values()) + warmup,
+        data, params, fields=("close",), min_sessions=params.needs(), window=params.sessions()
     )
     close = panel["close"]
     rsi_long = rsi(close, params.rsi_period)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from scenarios.base import ScenarioParams, ScenarioSpec
+from scenarios.base import ScenarioParams, ScenarioSpec, sessions_to_days
 
 
 class Params(ScenarioParams):
@@ -72,6 +72,6 @@ SPEC = ScenarioSpec(
         "CVaR and volatility; rank 1 = riskiest."
     ),
     datasets=("prices",),
-    history_days=400,
+    history=lambda p: sessions_to_days(p.window + 1),
     params_model=Params,
 )

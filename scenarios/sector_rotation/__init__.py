@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from scenarios.base import ScenarioParams, ScenarioSpec
+from scenarios.base import ScenarioParams, ScenarioSpec, sessions_to_days
 
 
 class Params(ScenarioParams):
@@ -63,6 +63,6 @@ SPEC = ScenarioSpec(
         "strongest. Leader = member with the highest medium-window return (ties by symbol)."
     ),
     datasets=("prices", "sectors"),
-    history_days=220,
+    history=lambda p: sessions_to_days(p.long_window + 1),
     params_model=Params,
 )

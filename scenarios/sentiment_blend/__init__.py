@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from scenarios.base import ScenarioParams, ScenarioSpec
+from scenarios.base import ScenarioParams, ScenarioSpec, sessions_to_days
 
 
 class Params(ScenarioParams):
@@ -70,6 +70,6 @@ SPEC = ScenarioSpec(
         "z-scores differ and both exceed 0.5 in size. Rank 1 = highest blend."
     ),
     datasets=("prices", "sentiment"),
-    history_days=120,
+    history=lambda p: sessions_to_days(max(p.momentum_window + 1, p.sentiment_window)),
     params_model=Params,
 )

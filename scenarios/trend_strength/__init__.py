@@ -6,7 +6,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from scenarios.base import ScenarioParams, ScenarioSpec
+from scenarios.base import ScenarioParams, ScenarioSpec, sessions_to_days, warmup_sessions
 
 
 class Params(ScenarioParams):
@@ -33,6 +33,18 @@ class Params(ScenarioParams):
         if self.momentum_skip >= self.momentum_lookback:
             raise ValueError("momentum_skip must be shorter than momentum_lookback")
         return self
+
+    def needs(self) -> dict[str, int]:
+        """Sessions each input needs up to as_of."""
+        return {
+            "momentum_lookback": self.momentum_lookback + 1,
+            "ma_window": self.ma_window + self.slope_window,
+            "adx_period": 2 * self.adx_period,
+        }
+
+    def sessions(self) -> int:
+        """Sessions read: the longest need plus the Wilder ADX's warm-up."""
+        return max(self.needs().values()) + warmup_sessions(1.0 - 1.0 / self.adx_period)
 
 
 SPEC = ScenarioSpec(
@@ -99,6 +111,6 @@ SPEC = ScenarioSpec(
         "much older history is supplied."
     ),
     datasets=("prices",),
-    history_days=450,
+    history=lambda p: sessions_to_days(p.sessions()),
     params_model=Params,
 )

@@ -13,7 +13,7 @@ import numpy as np
 
 from scenarios.base import Column, ScenarioData, ScenarioResult, Series
 from scenarios.crosssection import mean_available, zscore
-from scenarios.indicators import adx, warmup_sessions
+from scenarios.indicators import adx
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import Panel, load_panel
 from scenarios.table import (
@@ -48,18 +48,12 @@ COLUMNS = [
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
-    needs = {
-        "momentum_lookback": params.momentum_lookback + 1,
-        "ma_window": params.ma_window + params.slope_window,
-        "adx_period": 2 * params.adx_period,
-    }
-    warmup = warmup_sessions(1.0 - 1.0 / params.adx_period)
     panel = load_panel(
         data,
         params,
         fields=("high", "low", "close"),
-        min_sessions=needs,
-        window=max(needs.values()) + warmup,
+        min_sessions=params.needs(),
+        window=params.sessions(),
     )
     close = panel["close"]
     adx_panel, plus_di, minus_di = adx(panel["high"], panel["low"], close, params.adx_period)

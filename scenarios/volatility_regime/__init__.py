@@ -6,7 +6,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from scenarios.base import ScenarioParams, ScenarioSpec
+from scenarios.base import ScenarioParams, ScenarioSpec, sessions_to_days, warmup_sessions
 
 
 class Params(ScenarioParams):
@@ -29,6 +29,18 @@ class Params(ScenarioParams):
         if self.vol_window >= self.regime_lookback:
             raise ValueError("vol_window must be shorter than regime_lookback")
         return self
+
+    def needs(self) -> dict[str, int]:
+        """Sessions each input needs up to as_of."""
+        return {
+            "vol_window": self.vol_window + 1,
+            "vov_window": self.vov_window + self.vol_window,
+            "regime_lookback": self.regime_lookback + self.vol_window,
+        }
+
+    def sessions(self) -> int:
+        """Sessions read: the ranked history plus the EWMA's warm-up."""
+        return self.regime_lookback + self.vol_window + warmup_sessions(self.ewma_lambda)
 
 
 SPEC = ScenarioSpec(
@@ -88,6 +100,6 @@ SPEC = ScenarioSpec(
         "ceil(ln 1e-9 / ln lambda) sessions."
     ),
     datasets=("prices",),
-    history_days=420,
+    history=lambda p: sessions_to_days(p.sessions()),
     params_model=Params,
 )

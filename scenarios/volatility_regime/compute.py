@@ -17,7 +17,6 @@ from scenarios.indicators import (
     log_returns,
     percentile_of_last,
     rolling_std,
-    warmup_sessions,
 )
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import Panel, load_panel
@@ -46,12 +45,8 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
         data,
         params,
         fields=("close",),
-        min_sessions={
-            "vol_window": params.vol_window + 1,
-            "vov_window": params.vov_window + params.vol_window,
-            "regime_lookback": need,
-        },
-        window=need + warmup_sessions(params.ewma_lambda),
+        min_sessions=params.needs(),
+        window=params.sessions(),
     )
     returns = log_returns(panel["close"])
     tail = returns[-need:]

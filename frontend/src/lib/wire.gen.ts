@@ -1166,7 +1166,7 @@ export interface components {
             datasets: string[];
             /**
              * History Days
-             * @default 400
+             * @default 0
              */
             history_days: number;
             /**

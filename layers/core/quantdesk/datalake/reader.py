@@ -27,10 +27,8 @@ from quantdesk.datalake.models import (
 from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
 from quantdesk.datalake.snapshot_files import load_manifest, read_file
 from quantdesk.settings import Settings, get_settings
-from scenarios.base import ScenarioData
+from scenarios.base import FUNDAMENTALS_LOOKBACK_DAYS, ScenarioData
 
-#: fundamentals reported up to this many days before ``start`` are included (as-of values)
-FUNDAMENTALS_LOOKBACK_DAYS: Final = 400
 #: data whose last date is older than this (calendar days) is reported stale
 STALE_AFTER_DAYS: Final = 5
 IO_THREADS: Final = 8
@@ -107,6 +105,22 @@ def universe_members(universe_frame: pd.DataFrame, universe: str, as_of: dt.date
     return sorted(rows.loc[active, "symbol"].unique().tolist())
 
 
+def members_between(
+    universe_frame: pd.DataFrame, universe: str, start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """Membership rows of ``universe`` whose interval meets ``[start, end]`` (end exclusive).
+
+    Every symbol that belonged to the universe at any time in the window, with its interval,
+    so a scenario can tell who was a member on each date it analyses (no survivorship).
+    """
+
+    rows = universe_frame[universe_frame["universe"] == universe]
+    meets = (rows["start_date"] <= pd.Timestamp(end)) & (
+        rows["end_date"].isna() | (rows["end_date"] > pd.Timestamp(start))
+    )
+    return rows[meets].sort_values(["symbol", "start_date"], kind="stable").reset_index(drop=True)
+
+
 def _between(frame: pd.DataFrame, column: str, start: dt.date | None, end: dt.date) -> pd.Series:
     mask = frame[column] <= pd.Timestamp(end)
     if start is not None:
@@ -145,6 +159,14 @@ def resolve_symbols(
     return universe_members(frame, universe, as_of), snap.record.snapshot_id
 
 
+def _membership(
+    lake: Lake, universe: str, start: dt.date, end: dt.date
+) -> tuple[pd.DataFrame, str]:
+    snap = _require(lake, "universe")
+    frame, _ = read_partitions(lake, "universe", snap.manifest)
+    return members_between(frame, universe, start, end), snap.record.snapshot_id
+
+
 def load_scenario_data(
     datasets: Sequence[str],
     *,
@@ -156,8 +178,10 @@ def load_scenario_data(
 ) -> tuple[ScenarioData, dict[str, str]]:
     """The frames a scenario reads, and ``{dataset: snapshot_id}`` of every snapshot read.
 
-    ``prices`` is always loaded: restricted to ``tickers`` (when given) or to the members of
-    ``universe`` as of ``end`` (default: the last price date), and to ``[start, end]``. The other
+    ``prices`` is always loaded: restricted to ``tickers`` (when given) or to every symbol that
+    was a member of ``universe`` at any time in ``[start, end]`` (``end`` defaults to the last
+    price date), and to ``[start, end]``; the membership intervals come along as
+    ``ScenarioData.universe`` so scenarios pick the members of each date. The other
     datasets are restricted alike (fundamentals keep ``FUNDAMENTALS_LOOKBACK_DAYS`` of reports
     before ``start`` so as-of values exist). Only the partitions covering those years and
     symbol buckets are fetched. Raises :class:`DatasetNotFoundError` for a dataset never
@@ -171,10 +195,13 @@ def load_scenario_data(
     snaps = {d: _require(lake, d) for d in wanted}
     last = snaps["prices"].manifest.coverage.max_date
     as_of = end or last or start
-    symbols, universe_snapshot = resolve_symbols(lake, universe, tickers, as_of)
     read: dict[str, str] = {d: s.record.snapshot_id for d, s in snaps.items()}
-    if universe_snapshot:
-        read["universe"] = universe_snapshot
+    membership = None
+    if tickers:
+        symbols = sorted(set(tickers))
+    else:
+        membership, read["universe"] = _membership(lake, universe, start, as_of)
+        symbols = sorted(set(membership["symbol"]))
     wanted_symbols = set(symbols)
     frames: dict[str, pd.DataFrame] = {}
     for dataset, snap in snaps.items():
@@ -198,6 +225,7 @@ def load_scenario_data(
         macro=frames.get("macro"),
         sentiment=frames.get("sentiment"),
         sectors=frames.get("sectors"),
+        universe=membership,
     )
     return data, read
 

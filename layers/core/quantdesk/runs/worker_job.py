@@ -56,13 +56,13 @@ def execute(
         datasets = (*datasets, "sectors")  # a sector filter needs the classification
     universe = ", ".join(params.tickers) if params.tickers else params.universe
     progress("checking_data", 5, f"Checking {', '.join(datasets)} for {universe}")
-    history = dt.timedelta(days=spec.history_days)
+    # the history these parameters need (warm-up included), not a fixed window per scenario
     end = params.as_of
     readiness = check_readiness(
         datasets,
         universe=params.universe,
         tickers=params.tickers,
-        start=(end or dt.date.today()) - history,
+        start=spec.history_start(params, end or dt.date.today()),
         end=end,
     )
     progress("data_ready" if readiness.ready else "data_missing", 15, readiness.message)
@@ -76,7 +76,7 @@ def execute(
         datasets,
         universe=params.universe,
         tickers=params.tickers,
-        start=last_date - history,
+        start=spec.history_start(params, last_date),
         end=end,
     )
     timings["load_s"] = round(time.perf_counter() - started, 4)
