@@ -93,6 +93,18 @@ def neutralize(
     return out
 
 
+def equal_weight(returns: np.ndarray) -> np.ndarray:
+    """Equal-weight return of each row over the assets that have one (listed that day).
+
+    A not-yet-listed or delisted asset (NaN) is left out, not counted as a 0 return; 0 for a
+    row where no asset has a return.
+    """
+    finite = np.isfinite(returns)
+    count = finite.sum(axis=1)
+    total = np.where(finite, returns, 0.0).sum(axis=1)
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0)  # type: ignore[no-any-return]
+
+
 def mean_available(columns: Sequence[np.ndarray]) -> np.ndarray:
     """Row-wise mean over the finite entries of several aligned arrays (NaN if none)."""
     stacked = np.vstack([np.asarray(c, dtype=np.float64) for c in columns])

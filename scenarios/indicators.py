@@ -162,8 +162,9 @@ def adx(
 def rsi(close: np.ndarray, period: int = 14) -> np.ndarray:
     """Wilder's relative strength index: ``100 - 100 / (1 + avg gain / avg loss)``.
 
-    Gains and losses are Wilder-averaged (:func:`wilder_mean`); 100 when there was no loss
-    (0 when flat), as TA-Lib does. First value after ``period`` changes.
+    Gains and losses are Wilder-averaged (:func:`wilder_mean`); 100 when there was no loss,
+    as TA-Lib does. A price that did not move at all has no gains or losses to compare: 50,
+    neutral (TA-Lib prints 0, "oversold"). First value after ``period`` changes.
     """
     c = as_2d(close)
     change = c - shift(c, 1)
@@ -175,7 +176,7 @@ def rsi(close: np.ndarray, period: int = 14) -> np.ndarray:
     avg_loss = wilder_mean(loss, period)
     total = avg_gain + avg_loss
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(total > 0, 100.0 * avg_gain / total, 0.0)
+        value = np.where(total > 0, 100.0 * avg_gain / total, 50.0)
     value[np.isnan(total)] = np.nan
     return _like(value, close)
 
@@ -212,14 +213,22 @@ def rolling_std(x: np.ndarray, window: int, ddof: int = 1) -> np.ndarray:
 
 
 def percentile_of_last(history: np.ndarray) -> np.ndarray:
-    """Per column, the percent of finite values in ``history`` that are <= its last row."""
+    """Per column, the mid-rank of the last row among the finite values of ``history``, in %.
+
+    ``100 * (below + (ties + 1) / 2) / count``, ``below`` the values strictly lower, ``ties``
+    the values equal to the last (itself included): the percent of values <= the last when
+    it is unique, and 50 (not 100) for a series that never changes.
+    """
     data = as_2d(history)
     last = data[-1]
     finite = np.isfinite(data)
     count = finite.sum(axis=0)
-    below = (np.where(finite, data, np.inf) <= last[None, :]).sum(axis=0)
+    values = np.where(finite, data, np.inf)
+    below = (values < last[None, :]).sum(axis=0)
+    ties = (values == last[None, :]).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where((count > 0) & np.isfinite(last), 100.0 * below / count, np.nan)
+        rank = below + (ties + 1) / 2.0
+        out = np.where((count > 0) & np.isfinite(last), 100.0 * rank / count, np.nan)
     return out
 
 

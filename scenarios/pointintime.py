@@ -7,6 +7,7 @@ macro and sentiment on their ``date``. Each accessor slices first, then aggregat
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,9 +19,11 @@ from scenarios.quality import QualityLog, symbol_list
 
 #: flow items summed over the last four reported quarters (trailing twelve months)
 FLOW_ITEMS = ("revenue", "net_income")
-#: balance-sheet items taken from the latest report
+#: balance-sheet items taken from the latest report (NaN there stays NaN)
 STOCK_ITEMS = ("book_equity", "total_assets", "total_debt", "shares_outstanding")
 QUARTERS_PER_YEAR = 4
+#: four consecutive quarter ends span about 273 days; a missing quarter makes it 365 or more
+TTM_MAX_SPAN_DAYS = 300
 
 
 def require(data: ScenarioData, dataset: str) -> pd.DataFrame:
@@ -53,11 +56,8 @@ def fundamentals_as_of(
     # a restated period keeps its latest report known at as_of
     known = known.drop_duplicates(["symbol", "period_end"], keep="last")
     grouped = known.groupby("symbol", sort=True)
-    latest = grouped[list(STOCK_ITEMS)].last()
-    tail = known.groupby("symbol", sort=True).tail(QUARTERS_PER_YEAR)
-    counts = tail.groupby("symbol")["period_end"].count()
-    ttm = tail.groupby("symbol")[list(FLOW_ITEMS)].sum(min_count=QUARTERS_PER_YEAR)
-    ttm[counts < QUARTERS_PER_YEAR] = np.nan
+    latest = _latest(grouped, log)
+    ttm = _ttm(known.groupby("symbol", sort=True).tail(QUARTERS_PER_YEAR), ["symbol"])
     out = latest.join(ttm).join(grouped["report_date"].last().rename("last_report"))
     out = out.reindex(pd.Index(list(symbols), name="symbol"))
     missing = [s for s in symbols if pd.isna(out.loc[s, "last_report"])]
@@ -149,12 +149,42 @@ def _snapshots_at_events(known: pd.DataFrame) -> pd.DataFrame:
     pairs = pairs.drop_duplicates(["symbol", "event", "period_end"], keep="last")
     keys = ["symbol", "event"]
     grouped = pairs.groupby(keys, sort=True)
-    latest = grouped[list(STOCK_ITEMS)].last()
-    tail = grouped.tail(QUARTERS_PER_YEAR).groupby(keys, sort=True)
-    ttm = tail[list(FLOW_ITEMS)].sum(min_count=QUARTERS_PER_YEAR)
-    ttm[tail["period_end"].count() < QUARTERS_PER_YEAR] = np.nan
+    latest = _latest(grouped, None)
+    ttm = _ttm(grouped.tail(QUARTERS_PER_YEAR), keys)
     state = latest.join(ttm).reset_index().rename(columns={"event": "report_date"})
     return state
+
+
+def _latest(grouped: Any, log: QualityLog | None) -> pd.DataFrame:
+    """Balance-sheet items of each group's latest report, as reported: a NaN there is not
+    replaced by an older quarter's value (it is noted)."""
+    latest = grouped[list(STOCK_ITEMS)].nth(-1)
+    latest.index = grouped.size().index
+    if log is not None:
+        gaps = latest.isna().any(axis=1)
+        if gaps.any():
+            log.note(
+                f"{int(gaps.sum())} assets' latest fundamentals report lacks an item (left "
+                "empty, not taken from an older quarter): "
+                + ", ".join(str(k) for k in latest.index[gaps][:5])
+            )
+    return latest  # type: ignore[no-any-return]
+
+
+def _ttm(tail: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Flows summed over each group's last four quarters, NaN unless they are consecutive.
+
+    Consecutive: four reported periods whose ends span at most TTM_MAX_SPAN_DAYS (a missing
+    quarter would make the sum cover more than a year), and every flow present.
+    """
+    grouped = tail.groupby(keys, sort=True)
+    ttm = grouped[list(FLOW_ITEMS)].sum(min_count=QUARTERS_PER_YEAR)
+    span = grouped["period_end"].max() - grouped["period_end"].min()
+    broken = (grouped["period_end"].count() < QUARTERS_PER_YEAR) | (
+        span > pd.Timedelta(days=TTM_MAX_SPAN_DAYS)
+    )
+    ttm.loc[broken.to_numpy()] = np.nan
+    return ttm
 
 
 def earnings_as_of(

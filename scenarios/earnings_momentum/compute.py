@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioResult, Series
-from scenarios.crosssection import mean_available, zscore
+from scenarios.crosssection import equal_weight, mean_available, zscore
 from scenarios.earnings_momentum import REVISION_LAG, Params
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import Panel, load_panel
@@ -115,19 +115,19 @@ def _surprise_stats(known: pd.DataFrame, symbols: list[str], params: Params) -> 
 
 def _drift(panel: Panel, report_dates: pd.Series, params: Params) -> tuple[np.ndarray, np.ndarray]:
     close = panel["close"]
-    returns = np.nan_to_num(close[1:] / close[:-1] - 1.0)
-    market = np.concatenate([[1.0], np.cumprod(1.0 + returns.mean(axis=1))])
+    market = np.concatenate([[1.0], np.cumprod(1.0 + equal_weight(close[1:] / close[:-1] - 1.0))])
     drift = np.full(len(panel.symbols), np.nan)
     abnormal = np.full(len(panel.symbols), np.nan)
     dates = panel.dates.to_numpy()
     for j, report in enumerate(report_dates.to_numpy()):
         if pd.isna(report):
             continue
-        # last session strictly before the announcement: the report may come out pre-open
-        start = int(np.searchsorted(dates, np.datetime64(report), side="left")) - 1
-        if start < 0 or not np.isfinite(close[start, j]):
-            continue
+        # day 0: the first session on or after the report date; the drift is what follows the
+        # day-0 reaction, close of day 0 to close of day drift_window (or as_of)
+        start = int(np.searchsorted(dates, np.datetime64(report), side="left"))
         end = min(start + params.drift_window, len(dates) - 1)
+        if end <= start or not np.isfinite(close[start, j]):
+            continue
         drift[j] = close[end, j] / close[start, j] - 1.0
         abnormal[j] = drift[j] - (market[end] / market[start] - 1.0)
     return drift, abnormal

@@ -88,14 +88,16 @@ SPEC = ScenarioSpec(
     methodology=(
         "RSI(n) = 100 avg_gain / (avg_gain + avg_loss) with Wilder averages of daily gains and "
         "losses (a[t] = a[t-1] + (x[t] - a[t-1]) / n, seeded with the simple mean of the first n "
-        "changes; TA-Lib convention), n = rsi_period (rsi) and rsi_short_period (rsi_2). "
+        "changes; TA-Lib convention), n = rsi_period (rsi) and rsi_short_period (rsi_2); 50 "
+        "(neutral) for a price that did not move at all (TA-Lib prints 0). "
         "reversal = C[t] / C[t - reversal_days] - 1. Bollinger: middle = mean of the last "
         "bollinger_window closes, bands = middle +- bollinger_width x population std; "
         "percent_b = (C - lower) / (upper - lower). Signal: oversold if RSI(14) <= oversold or "
         "RSI(2) <= 10 with %b < 0; overbought if RSI(14) >= overbought or RSI(2) >= 90 with "
         "%b > 1. Score = mean of winsorised (1%/99%) cross-sectional z-scores of -RSI(14), "
         "-RSI(2), -reversal and -%b: rank 1 = most oversold (a long candidate). Only the last "
-        "sessions the lookbacks need plus a Wilder warm-up (seed weight < 1e-9) are read."
+        "sessions the lookbacks need plus a Wilder warm-up (seed weight < 1e-9) are read, and the "
+        "worker loads that many (so the RSI equals its full-history value)."
     ),
     datasets=("prices",),
     history=lambda p: sessions_to_days(p.sessions()),

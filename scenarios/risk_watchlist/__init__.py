@@ -63,7 +63,9 @@ SPEC = ScenarioSpec(
     ),
     methodology=(
         "Over the last `window` sessions: r = C[t] / C[t-1] - 1; drawdown[t] = C[t] / max(C up to "
-        "t) - 1; current_drawdown = drawdown at as_of, max_drawdown = min over the window. "
+        "t) - 1, the max starting at the close before the window's first return (so a fall on "
+        "the first session counts); current_drawdown = drawdown at as_of, max_drawdown = min "
+        "over the window. "
         "beta = cov(r, m) / var(m) with m the benchmark's return (default: the equal-weight mean "
         "return of the selected assets). VaR = -quantile(r, 1 - confidence) (linear "
         "interpolation); CVaR = -mean(r | r <= -VaR). volatility = std(r, ddof 1) x sqrt(252). "

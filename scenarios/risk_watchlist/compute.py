@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from scenarios.base import Column, ScenarioData, ScenarioInputError, ScenarioResult
-from scenarios.crosssection import mean_available, zscore
+from scenarios.crosssection import equal_weight, mean_available, zscore
 from scenarios.indicators import TRADING_DAYS
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import load_panel
@@ -37,7 +37,9 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
     close = panel["close"][-(params.window + 1) :]
     returns = close[1:] / close[:-1] - 1.0
     market = _market(panel.symbols.tolist(), returns, params)
-    peak = np.fmax.accumulate(close[1:], axis=0)
+    # the peak includes the close before the window's first return: a fall on that first
+    # session is a drawdown too
+    peak = np.fmax.accumulate(close, axis=0)[1:]
     drawdown = close[1:] / peak - 1.0
     alpha = 1.0 - params.confidence
     var = -np.quantile(returns, alpha, axis=0)
@@ -101,7 +103,7 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
 
 def _market(symbols: list[str], returns: np.ndarray, params: Params) -> np.ndarray:
     if params.benchmark is None:
-        return returns.mean(axis=1)  # type: ignore[no-any-return]
+        return equal_weight(returns)
     benchmark = params.benchmark.strip().upper()
     if benchmark not in symbols:
         raise ScenarioInputError(

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from scenarios.base import Column, ScenarioData, ScenarioInputError, ScenarioResult
-from scenarios.crosssection import mean_available, zscore
+from scenarios.crosssection import equal_weight, mean_available, zscore
 from scenarios.narrative import Narrative, pct
 from scenarios.panel import load_panel, sector_map
 from scenarios.pointintime import require
@@ -38,7 +38,7 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
         data, params, fields=("close",), min_sessions={"long_window": params.long_window + 1}
     )
     close = panel["close"][-(params.long_window + 1) :]
-    returns = np.nan_to_num(close[1:] / close[:-1] - 1.0)
+    returns = close[1:] / close[:-1] - 1.0
     symbols = panel.symbols.tolist()
     groups: dict[str, list[int]] = {}
     for j, symbol in enumerate(symbols):
@@ -57,8 +57,8 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
         raise ScenarioInputError(
             f"no sector has {params.min_members} or more selected assets", field="min_members"
         )
-    index_returns = np.column_stack([returns[:, groups[n]].mean(axis=1) for n in names])
-    market = returns[:, [j for n in names for j in groups[n]]].mean(axis=1)
+    index_returns = np.column_stack([equal_weight(returns[:, groups[n]]) for n in names])
+    market = equal_weight(returns[:, [j for n in names for j in groups[n]]])
     windows = (params.short_window, params.medium_window, params.long_window)
     sector_ret = [_window_return(index_returns, w) for w in windows]
     market_ret = [_window_return(market[:, None], w)[0] for w in windows]

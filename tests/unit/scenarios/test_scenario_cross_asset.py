@@ -118,8 +118,9 @@ def test_sue_and_drift_by_hand() -> None:
     past = np.array([0.1, -0.1, 0.1, -0.1])
     assert row["sue"] == pytest.approx(0.3 / past.std(ddof=1), rel=1e-4)
     assert row["surprise_pct"] == pytest.approx(0.3, rel=1e-4)
-    start = prices.set_index("date")["close"]
-    before = start[start.index < "2024-03-15"]
-    expected = start.iloc[len(before) - 1 + 10] / before.iloc[-1] - 1
+    # drift after the day-0 reaction: close of 2024-03-15 (day 0) to close of day 10
+    close = prices.set_index("date")["close"]
+    day0 = close.index.get_loc(pd.Timestamp("2024-03-15"))
+    expected = close.iloc[day0 + 10] / close.iloc[day0] - 1
     assert row["drift"] == pytest.approx(expected, rel=1e-5)
     assert row["revision"] == pytest.approx(0.0, abs=1e-12)

@@ -102,7 +102,8 @@ def test_wilder_and_ewma_by_hand() -> None:
 
 def test_percentile_and_momentum_by_hand() -> None:
     history = np.array([[1.0, 5.0], [3.0, 4.0], [2.0, 3.0], [np.nan, 4.0]])
-    np.testing.assert_allclose(ind.percentile_of_last(history), [np.nan, 75.0])
+    # mid-rank: the last 4.0 ties with another 4.0 above one lower value -> (1 + 1.5) / 4
+    np.testing.assert_allclose(ind.percentile_of_last(history), [np.nan, 62.5])
     close = np.array([10.0, 11.0, 12.0, 15.0])
     np.testing.assert_allclose(ind.momentum(close, 3, 1)[-1], 12.0 / 10.0 - 1)
 
