@@ -17,6 +17,8 @@ from quantdesk.datalake.layout import symbol_bucket
 from quantdesk.datalake.reader import Lake, check_readiness, load_scenario_data
 from quantdesk.datalake.writer import publish_snapshot, stage_snapshot
 from quantdesk.ingestion.pipeline import IngestionContext
+from scenarios.base import ScenarioParams
+from scenarios.panel import load_panel
 
 NOW = dt.datetime(2026, 11, 2, 22, 0, tzinfo=dt.UTC)
 
@@ -151,7 +153,9 @@ def test_universe_date_slice_touches_only_needed_partitions(
     assert data.prices["date"].max() <= pd.Timestamp("2023-06-30")
 
 
-def test_universe_membership_is_as_of_end(ctx: IngestionContext, lake: Lake) -> None:
+def test_universe_members_of_the_window_come_with_their_intervals(
+    ctx: IngestionContext, lake: Lake
+) -> None:
     _ingest(ctx, "prices", _prices(["OLD", "NEW"], "2024-01-02", 60))
     membership = pd.DataFrame(
         {
@@ -170,7 +174,7 @@ def test_universe_membership_is_as_of_end(ctx: IngestionContext, lake: Lake) -> 
         end=dt.date(2024, 1, 20),
         lake=lake,
     )
-    march, _ = load_scenario_data(
+    march, read = load_scenario_data(
         ["prices"],
         universe="us_mid_cap",
         tickers=None,
@@ -178,8 +182,18 @@ def test_universe_membership_is_as_of_end(ctx: IngestionContext, lake: Lake) -> 
         end=dt.date(2024, 3, 1),
         lake=lake,
     )
+    # a window before NEW joined reads OLD only; a window across the change reads both, with
+    # their intervals, and a scenario on its last day sees only the member of that day
     assert set(january.prices["symbol"]) == {"OLD"}
-    assert set(march.prices["symbol"]) == {"NEW"}
+    assert set(march.prices["symbol"]) == {"OLD", "NEW"}
+    assert march.universe is not None
+    intervals = march.universe.sort_values("symbol")
+    assert intervals["symbol"].tolist() == ["NEW", "OLD"]
+    assert intervals["end_date"].tolist()[1] == pd.Timestamp("2024-02-01")
+    assert pd.isna(intervals["end_date"].tolist()[0])
+    assert "universe" in read
+    panel = load_panel(march, ScenarioParams(universe="us_mid_cap"))
+    assert panel.symbols.tolist() == ["NEW"]
 
 
 def test_tickers_override_universe(ctx: IngestionContext, lake: Lake) -> None:
