@@ -161,6 +161,8 @@ class ScenarioData:
     #: membership intervals of the requested universe (every symbol that was a member at any
     #: time in the window loaded); scenarios select the members at each date they analyse
     universe: pd.DataFrame | None = None
+    #: share splits (schema ``scenarios.frames.SPLITS``) for split-consistent market caps
+    splits: pd.DataFrame | None = None
 
 
 class Claim(BaseModel):

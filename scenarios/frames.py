@@ -41,6 +41,10 @@ SENTIMENT: Final = ("date", "symbol", "score", "mentions")
 UNIVERSE: Final = ("universe", "symbol", "start_date", "end_date")
 #: sector classification
 SECTORS: Final = ("symbol", "sector", "industry")
+#: share splits (``ratio`` new shares per old, 2.0 for 2:1): not a lake dataset, read from the
+#: corporate actions the price source reported; they put as-reported share counts on the basis
+#: of the split-adjusted prices
+SPLITS: Final = ("symbol", "date", "ratio")
 
 SCHEMAS: Final[dict[str, tuple[str, ...]]] = {
     "prices": PRICES,

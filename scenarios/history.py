@@ -25,11 +25,12 @@ DATE_COLUMN = {
 
 
 def analysis_date(data: ScenarioData, params: ScenarioParams) -> dt.date | None:
-    """``as_of``, defaulting to the last price date (None without a parseable date)."""
-    if params.as_of is not None:
-        return params.as_of
+    """``as_of``, at most the last price date (None without a parseable date): a date after
+    the data is left for the scenario to refuse, naming the field."""
     last = pd.to_datetime(data.prices["date"], errors="coerce").max()
-    return None if pd.isna(last) else last.date()
+    if pd.isna(last):
+        return None
+    return min(params.as_of, last.date()) if params.as_of is not None else last.date()
 
 
 def history_window(data: ScenarioData, spec: ScenarioSpec, params: ScenarioParams) -> ScenarioData:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.base import ScenarioData, ScenarioInputError
-from scenarios.frames import EARNINGS, FUNDAMENTALS, MACRO, SENTIMENT
+from scenarios.frames import EARNINGS, FUNDAMENTALS, MACRO, SENTIMENT, SPLITS
 from scenarios.panel import check_columns
 from scenarios.quality import QualityLog, symbol_list
 
@@ -39,6 +39,35 @@ def visible(frame: pd.DataFrame, date_column: str, as_of: pd.Timestamp) -> pd.Da
     out = frame[(dates <= as_of).to_numpy()].copy()
     out[date_column] = dates[(dates <= as_of).to_numpy()]
     return out
+
+
+def split_adjusted(fundamentals: pd.DataFrame, splits: pd.DataFrame | None) -> pd.DataFrame:
+    """Fundamentals whose ``shares_outstanding`` is on the basis of split-adjusted prices.
+
+    Adjusted prices divide every close before a split by its ratio; a share count reported
+    before the split is multiplied by the ratios of the splits after its ``report_date``, so
+    adjusted close x shares is the market cap on every date (between a split and the next
+    report, and before the split alike). Without split data the frame is returned as is.
+    """
+    if splits is None or splits.empty:
+        return fundamentals
+    check_columns(splits, SPLITS, "splits")
+    events = splits.assign(
+        date=pd.to_datetime(splits["date"], errors="coerce"),
+        ratio=pd.to_numeric(splits["ratio"], errors="coerce"),
+    ).dropna(subset=["date", "ratio"])
+    events = events[events["ratio"] > 0]
+    if events.empty:
+        return fundamentals
+    reports = pd.to_datetime(fundamentals["report_date"]).to_numpy()
+    factor = np.ones(len(fundamentals))
+    symbol = fundamentals["symbol"].astype(str).to_numpy()
+    for name, group in events.groupby("symbol"):
+        rows = symbol == str(name)
+        for date, ratio in zip(group["date"], group["ratio"], strict=True):
+            factor[rows & (reports < date.to_datetime64())] *= ratio
+    shares = pd.to_numeric(fundamentals["shares_outstanding"], errors="coerce") * factor
+    return fundamentals.assign(shares_outstanding=shares)
 
 
 def fundamentals_as_of(

@@ -28,7 +28,7 @@ class Params(ScenarioParams):
 
 SPEC = ScenarioSpec(
     scenario_id="earnings_momentum",
-    version="1.0.0",
+    version="1.1.0",
     title="Earnings momentum (SUE, post-earnings drift, estimate revisions)",
     description=(
         "Scores each asset's latest earnings surprise against its own surprise history "

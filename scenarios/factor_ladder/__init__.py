@@ -27,7 +27,7 @@ class Params(ScenarioParams):
 
 SPEC = ScenarioSpec(
     scenario_id="factor_ladder",
-    version="1.0.0",
+    version="1.1.0",
     title="Multi-factor ladder (value, quality, momentum, low volatility, size)",
     description=(
         "Scores every asset on the classic equity factors with winsorised cross-sectional "
@@ -70,9 +70,12 @@ SPEC = ScenarioSpec(
         "Narrative: best and worst names and which factors drive them",
     ),
     methodology=(
-        "Fundamentals are taken point-in-time: the latest report with report_date <= as_of; "
-        "flows (net income) are the sum of the last four reported quarters. Market cap = close "
-        "x shares_outstanding. value = mean z(book_equity / market cap, TTM net income / market "
+        "Fundamentals are taken point-in-time: the latest report with report_date <= as_of, "
+        "as reported (an item missing there stays missing, never an older quarter's); flows "
+        "(net income) are the sum of the last four quarters when they are consecutive (NaN "
+        "otherwise). Market cap = split-adjusted close x shares_outstanding put on the same "
+        "basis (x the ratio of every split after the report). value = mean z(book_equity / "
+        "market cap, TTM net income / market "
         "cap); quality = mean z(TTM net income / book_equity, -total_debt / total_assets); "
         "momentum = C[t-21] / C[t-252] - 1; low_volatility = -std(daily returns, 126 sessions) "
         "x sqrt(252); size = -log(market cap). Each raw factor is winsorised at winsor_limit / "

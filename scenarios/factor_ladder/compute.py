@@ -16,7 +16,7 @@ from scenarios.factor_ladder import Params
 from scenarios.factors import PRICE_FACTORS, fundamental_factors, price_factor
 from scenarios.narrative import Narrative, num
 from scenarios.panel import load_panel, sector_map
-from scenarios.pointintime import fundamentals_as_of, require
+from scenarios.pointintime import fundamentals_as_of, require, split_adjusted
 from scenarios.table import assemble, bar_series, ranked_rows
 
 FACTORS = ("value", "quality", "momentum", "low_volatility", "size")
@@ -36,7 +36,7 @@ COLUMNS = [
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
-    fundamentals = require(data, "fundamentals")
+    fundamentals = split_adjusted(require(data, "fundamentals"), data.splits)
     panel = load_panel(
         data,
         params,

@@ -61,7 +61,7 @@ class Params(ScenarioParams):
 
 SPEC = ScenarioSpec(
     scenario_id="factor_tearsheet",
-    version="1.1.0",
+    version="1.2.0",
     title="Factor tearsheet (IC, rank IC, quantile returns, turnover)",
     description=(
         "Evaluates how well a factor predicted returns: information coefficient and rank IC "
@@ -107,16 +107,24 @@ SPEC = ScenarioSpec(
     methodology=(
         "Formation dates: every rebalance_every sessions over the last evaluation_window "
         "sessions, keeping only dates whose forward return ends on or before as_of (so no "
-        "future data is used). At each date t, factor exposures use data up to t; forward "
-        "return R_h = C[t+h] / C[t] - 1. Fundamental factors are rebuilt at every formation "
-        "date t from the reports with report_date <= t (a restated quarter keeps its latest "
-        "report known at t; balance-sheet items from the latest quarter, net income summed "
-        "over the last four quarters, NaN with fewer): market cap = C[t] x shares; value = "
+        "future data is used). Assets: at each date t, the universe's members on t (membership "
+        "intervals; every member of the window is loaded, delisted and late-listed names "
+        "included) that traded on t and have the factor's history; explicit tickers count at "
+        "every date. Exposures use data up to t; forward return R_h = C[t+h] / C[t] - 1, a "
+        "name that stopped trading held at its last price. Fundamental factors are rebuilt at "
+        "every formation date t from the reports with report_date <= t (a restated quarter "
+        "keeps its latest report known at t; balance-sheet items from the latest report, as "
+        "reported (NaN stays NaN); net income summed over the last four quarters when they are "
+        "consecutive, else NaN): market cap = C[t] x shares, shares put on the split-adjusted "
+        "basis (x the ratio of every split after the report); value = "
         "mean of the cross-sectional winsorised (1%/99%) z-scores of book/market cap and TTM "
         "earnings/market cap; quality = mean z of TTM ROE (book > 0) and -debt/assets; size = "
         "z of -log(market cap) (small caps high). IC = Pearson correlation of exposure and R_h "
         "across assets; rank IC = Spearman (Pearson of ranks). mean IC, t = mean / (std / "
-        "sqrt(n)), hit rate = share of dates with IC > 0. Quantiles: equal-count buckets by "
+        "sqrt(n)); Newey-West t (ic_t_nw, rank_ic_t_nw) = mean / sqrt(lrv / n) with Bartlett "
+        "weights over L = ceil(h / rebalance_every) - 1 lags (forward returns overlapping "
+        "consecutive dates; equal to the naive t with ddof 0 when L = 0), hit rate = share of "
+        "dates with IC > 0. Quantiles: equal-count buckets by "
         "exposure (1 = highest); q_k = mean R_h of bucket k averaged over dates; spread = q_1 - "
         "q_n. Turnover = average share of the top bucket replaced between consecutive "
         "formation dates."

@@ -22,7 +22,7 @@ from scenarios.factors import (
 )
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import Panel, load_panel, membership
-from scenarios.pointintime import fundamentals_history, require
+from scenarios.pointintime import fundamentals_history, require, split_adjusted
 from scenarios.table import assemble, bar_series, build_rows, line_series
 
 MIN_ASSETS = 3
@@ -55,7 +55,9 @@ def columns_for(n_quantiles: int) -> list[Column]:
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
     longest = max(params.horizons)
     fundamental = params.factor in FUNDAMENTAL_FACTORS
-    fundamentals = require(data, "fundamentals") if fundamental else None
+    fundamentals = None
+    if fundamental:
+        fundamentals = split_adjusted(require(data, "fundamentals"), data.splits)
     # every member of the window, kept where it was a member and traded (no survivorship)
     panel = load_panel(
         data,

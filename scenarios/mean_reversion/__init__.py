@@ -43,7 +43,7 @@ class Params(ScenarioParams):
 
 SPEC = ScenarioSpec(
     scenario_id="mean_reversion",
-    version="1.0.0",
+    version="1.1.0",
     title="Mean-reversion screen (RSI, RSI(2), reversal, Bollinger %b)",
     description=(
         "Finds oversold and overbought assets likely to snap back: Wilder's RSI(14) and "

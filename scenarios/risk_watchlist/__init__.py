@@ -25,7 +25,7 @@ class Params(ScenarioParams):
 
 SPEC = ScenarioSpec(
     scenario_id="risk_watchlist",
-    version="1.0.0",
+    version="1.1.0",
     title="Risk watchlist (drawdown, beta, historical VaR and CVaR)",
     description=(
         "Flags the riskiest names: current and maximum drawdown, beta to the market, realised "

@@ -18,7 +18,7 @@ class Params(ScenarioParams):
 
 SPEC = ScenarioSpec(
     scenario_id="sector_rotation",
-    version="1.0.0",
+    version="1.1.0",
     title="Sector rotation (relative strength of sectors and their leaders)",
     description=(
         "Builds equal-weight sector indices from their members, measures each sector's return "

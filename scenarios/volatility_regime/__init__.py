@@ -45,7 +45,7 @@ class Params(ScenarioParams):
 
 SPEC = ScenarioSpec(
     scenario_id="volatility_regime",
-    version="1.0.0",
+    version="1.1.0",
     title="Volatility regimes (realised, EWMA, percentile, vol-of-vol)",
     description=(
         "Measures each asset's realised and EWMA (RiskMetrics) volatility, ranks today's level "

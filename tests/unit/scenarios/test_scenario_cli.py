@@ -124,3 +124,56 @@ def test_fundamental_factor_tearsheet_from_csv(tmp_path, make_data, capsys) -> N
     # And without the fundamentals the message names the dataset
     assert main([*argv, *params]) == 2
     assert "field: fundamentals" in capsys.readouterr().err
+
+
+def test_pairs_json_rows_carry_the_cointegration_contract(tmp_path, capsys) -> None:
+    # Given two cointegrated assets and an unrelated one in a CSV
+    import numpy as np  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
+    from statsmodels.tsa.stattools import coint  # noqa: PLC0415
+
+    rng = np.random.default_rng(8)
+    dates = pd.bdate_range("2022-01-03", periods=400)
+    b = np.cumsum(rng.normal(0, 0.01, 400)) + 4.0
+    logs = {"AAA": 1.0 + 1.5 * b + rng.normal(0, 0.004, 400), "BBB": b}
+    logs["CCC"] = np.cumsum(rng.normal(0, 0.01, 400)) + 3.0
+    volume = {"AAA": 2e6, "BBB": 1e6, "CCC": 5e5}
+    frame = pd.concat(
+        [
+            pd.DataFrame({"date": dates, "symbol": s, "close": np.exp(v), "volume": volume[s]})
+            for s, v in logs.items()
+        ]
+    )
+    path = tmp_path / "prices.csv"
+    frame.to_csv(path, index=False)
+    # When
+    code = main(
+        [
+            "run-scenario",
+            "pairs_cointegration",
+            "--prices",
+            str(path),
+            "--params",
+            '{"adf_lags": 1, "same_sector": false}',
+            "--format",
+            "json",
+        ]
+    )
+    # Then: dependent (more liquid) first, p-value = statsmodels' coint on the same closes
+    assert code == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert len(rows) == 3
+    for row in rows:
+        assert {"symbol_a", "symbol_b", "adf_stat", "adf_lags", "p_value", "q_value"} <= set(row)
+        assert volume[row["symbol_a"]] > volume[row["symbol_b"]]
+        a, b_ = frame[frame.symbol == row["symbol_a"]], frame[frame.symbol == row["symbol_b"]]
+        _, p_value, _ = coint(
+            np.log(a["close"].to_numpy()[-252:]),
+            np.log(b_["close"].to_numpy()[-252:]),
+            trend="c",
+            maxlag=1,
+            autolag=None,
+        )
+        assert row["p_value"] == pytest.approx(p_value, rel=1e-5, abs=1e-12)
+        assert row["adf_lags"] == 1
+    assert rows[0]["pair"] == "AAA/BBB" and rows[0]["q_value"] < 0.01

@@ -180,3 +180,27 @@ def test_the_worker_reads_earnings_far_enough_back_for_eight_past_surprises(
         r["symbol"]: r["sue"] for r in full.rows
     }
     assert dt.date.fromisoformat(result["as_of"]) == dt.date(2026, 10, 30)
+
+
+def test_the_lake_read_brings_the_splits_the_price_source_reported(
+    ctx: IngestionContext,
+) -> None:
+    from quantdesk.datalake.reader import Lake, load_scenario_data  # noqa: PLC0415
+    from quantdesk.ingestion.sources.base import FetchRequest  # noqa: PLC0415
+    from tests.unit.in_process_ingestion import run_ingestion  # noqa: PLC0415
+
+    # Given the sample ingested (its 2:1 split is a corporate action in the raw zone)
+    run_ingestion([FetchRequest(source="sample")], ctx, run_id="ing-1")
+    # When a fundamental scenario's data is read
+    data, _ = load_scenario_data(
+        ["prices", "fundamentals"],
+        universe="us_all",
+        tickers=None,
+        start=dt.date(2024, 1, 2),
+        end=dt.date(2024, 9, 30),
+        lake=Lake(ctx.store, ctx.snapshots),
+    )
+    # Then the split comes along
+    assert data.splits is not None
+    assert data.splits["ratio"].tolist() == [2.0]
+    assert data.splits["date"].tolist() == [pd.Timestamp("2024-06-10")]

@@ -2,8 +2,10 @@
 
 The CSV is long format (``date,symbol,open,high,low,close,volume``, extra columns allowed; a
 scenario reading only closes needs just ``date,symbol,close``). Other datasets a scenario reads
-(fundamentals, earnings, macro, sentiment, sectors) come from ``--data NAME=FILE.csv``. No cloud
-involved: the same compute functions the worker Lambda runs.
+(fundamentals, earnings, macro, sentiment, sectors, ``universe`` membership intervals for a
+point-in-time universe, ``splits`` for split-consistent market caps) come from ``--data
+NAME=FILE.csv``. No cloud involved: the same compute functions the worker Lambda runs, on the
+same history window (the one the parameters need).
 """
 
 from __future__ import annotations
@@ -18,9 +20,18 @@ from pydantic import ValidationError
 
 from quantdesk.cli.render import render_table
 from scenarios.base import ScenarioData, ScenarioInputError, ScenarioResult
+from scenarios.history import history_window
 from scenarios.registry import SCENARIO_IDS, get_spec, runner
 
-OPTIONAL_DATASETS = ("fundamentals", "earnings", "macro", "sentiment", "sectors")
+OPTIONAL_DATASETS = (
+    "fundamentals",
+    "earnings",
+    "macro",
+    "sentiment",
+    "sectors",
+    "universe",
+    "splits",
+)
 #: columns parsed as dates, per dataset
 DATE_COLUMNS = {
     "prices": ["date"],
@@ -29,6 +40,8 @@ DATE_COLUMNS = {
     "macro": ["date"],
     "sentiment": ["date"],
     "sectors": [],
+    "universe": ["start_date", "end_date"],
+    "splits": ["date"],
 }
 
 
@@ -111,7 +124,8 @@ def run_scenario(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         return _fail(f"cannot read data: {exc}")
     try:
-        result = runner(args.scenario_id)(data, params)
+        # the rows the worker would read from the lake: the history these parameters need
+        result = runner(args.scenario_id)(history_window(data, spec, params), params)
     except ScenarioInputError as exc:
         where = f" (field: {exc.field})" if exc.field else ""
         return _fail(f"{exc}{where}")

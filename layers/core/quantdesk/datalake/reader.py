@@ -15,9 +15,10 @@ from typing import Final
 
 import pandas as pd
 
+from quantdesk.datalake import columnar
 from quantdesk.datalake.columnar import canonical
 from quantdesk.datalake.errors import DatasetNotFoundError
-from quantdesk.datalake.layout import layout, symbol_bucket, wanted_partition
+from quantdesk.datalake.layout import layout, raw_key, symbol_bucket, wanted_partition
 from quantdesk.datalake.models import (
     DatasetReadiness,
     ReadinessReport,
@@ -28,11 +29,14 @@ from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
 from quantdesk.datalake.snapshot_files import load_manifest, read_file
 from quantdesk.settings import Settings, get_settings
 from scenarios.base import FUNDAMENTALS_LOOKBACK_DAYS, ScenarioData
+from scenarios.frames import SPLITS
 
 #: data whose last date is older than this (calendar days) is reported stale
 STALE_AFTER_DAYS: Final = 5
 IO_THREADS: Final = 8
 SCENARIO_DATASETS: Final = ("prices", "fundamentals", "earnings", "macro", "sentiment", "sectors")
+#: the raw-zone extra in which a price source reports splits and dividends
+CORPORATE_ACTIONS: Final = "corporate_actions"
 
 
 @dataclass(frozen=True)
@@ -226,8 +230,31 @@ def load_scenario_data(
         sentiment=frames.get("sentiment"),
         sectors=frames.get("sectors"),
         universe=membership,
+        splits=load_splits(lake, wanted_symbols) if "fundamentals" in frames else None,
     )
     return data, read
+
+
+def load_splits(lake: Lake, symbols: set[str]) -> pd.DataFrame | None:
+    """Share splits of ``symbols`` that the price sources reported as corporate actions.
+
+    Read from the raw zone of every ingestion run behind a prices snapshot (a source's
+    ``corporate_actions`` extra: ``symbol, date, action, ratio``); the fundamental factors
+    use them to put as-reported share counts on the split-adjusted price basis. None when no
+    source reported any.
+    """
+    frames = []
+    for record in lake.snapshots.history("prices"):
+        for source in record.sources if record.run_id else []:
+            key = raw_key(source, str(record.run_id), CORPORATE_ACTIONS)
+            if lake.store.exists(key):
+                frames.append(columnar.decode(lake.store.get_bytes(key)))
+    actions = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if actions.empty or not set(SPLITS) | {"action"} <= set(actions.columns):
+        return None
+    splits = actions[(actions["action"] == "split") & actions["symbol"].isin(symbols)]
+    splits = splits[list(SPLITS)].drop_duplicates(["symbol", "date"], keep="last")
+    return splits.reset_index(drop=True) if len(splits) else None
 
 
 def _dataset_readiness(
