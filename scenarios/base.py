@@ -86,8 +86,11 @@ class ScenarioSpec(BaseModel):
     history_days: int = 0
     params_model: type[ScenarioParams] = Field(exclude=True)
     #: calendar days of history ``params`` need before ``as_of`` (warm-up included): the
-    #: worker loads this window, the CLI cuts a local file to it
-    history: Callable[[Any], int] = Field(exclude=True)
+    #: worker loads this window, the CLI cuts a local file to it. Every catalogue scenario
+    #: declares its own (a contract test checks); the default serves stand-in specs.
+    history: Callable[[Any], int] = Field(
+        default=lambda _params: UNSIZED_HISTORY_DAYS, exclude=True
+    )
 
     @model_validator(mode="after")
     def _default_history(self) -> ScenarioSpec:
@@ -104,6 +107,8 @@ class ScenarioSpec(BaseModel):
         return self.params_model.model_json_schema()
 
 
+#: the history of a spec that does not size its own (stand-ins in tests)
+UNSIZED_HISTORY_DAYS = 400
 #: fundamentals reported up to this many days before the history's start are read too, so the
 #: latest quarter and four quarters of flows are known at its first date
 FUNDAMENTALS_LOOKBACK_DAYS = 400

@@ -10,7 +10,7 @@ import sys
 import pandas as pd
 import pytest
 
-from scenarios.base import ScenarioParams, ScenarioResult
+from scenarios.base import ScenarioParams, ScenarioResult, ScenarioSpec
 from scenarios.frames import SCHEMAS
 from scenarios.registry import SCENARIO_IDS, get_spec, runner, specs
 
@@ -55,6 +55,8 @@ def test_spec_is_complete(scenario_id: str) -> None:
     assert spec.deliverables and "prices" in spec.datasets
     assert set(spec.datasets) <= set(SCHEMAS)
     assert spec.history_days > 0
+    # sized by its own parameters, not the stand-in default
+    assert spec.history is not ScenarioSpec.model_fields["history"].default
     schema = spec.inputs
     assert "universe" in schema["properties"]
     json.dumps(schema)
