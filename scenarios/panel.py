@@ -136,6 +136,11 @@ def select_symbols(
         members = membership(data, params, sorted(present), pd.DatetimeIndex([as_of]))
         if members is not None:
             present = {s for s, m in zip(sorted(present), members[0], strict=True) if m}
+            if not present and not params.tickers:
+                raise ScenarioInputError(
+                    f"no asset with prices is a member of {params.universe} on {as_of.date()}",
+                    field="universe",
+                )
     if params.tickers:
         chosen = [t for t in params.tickers if t in present]
         for ticker in params.tickers:

@@ -104,3 +104,21 @@ def test_overlapping_horizons_report_both_t_stats() -> None:
     # 5-session steps: a 5d horizon does not overlap (0 lags), a 21d one overlaps 4 steps
     assert rows["5d"]["rank_ic_t_nw"] is not None and rows["21d"]["rank_ic_t_nw"] is not None
     assert rows["21d"]["rank_ic_t_nw"] != pytest.approx(rows["21d"]["rank_ic_t"], rel=1e-3)
+
+
+def test_a_cross_sectional_scenario_uses_the_members_on_as_of() -> None:
+    from scenarios.base import ScenarioInputError  # noqa: PLC0415
+    from scenarios.trend_strength import Params as TrendParams  # noqa: PLC0415
+    from scenarios.trend_strength.compute import run as run_trend  # noqa: PLC0415
+
+    long, universe = _world()
+    long = long.assign(high=long["close"] * 1.01, low=long["close"] * 0.99)
+    # on session 260: S0 is out of the universe (though trading), S6 still in, S7 too new
+    as_of = pd.bdate_range("2022-01-03", periods=N_DAYS)[260].date()
+    data = ScenarioData(prices=long, universe=universe)
+    result = run_trend(data, TrendParams(universe="us_all", as_of=as_of, momentum_lookback=63))
+    assert sorted(r["symbol"] for r in result.rows) == ["S1", "S2", "S3", "S4", "S5", "S6"]
+    assert set(result.data_quality.dropped) == {"S7"}
+    with pytest.raises(ScenarioInputError, match="member") as caught:
+        run_trend(data, TrendParams(universe="us_mid_cap", as_of=as_of, momentum_lookback=63))
+    assert caught.value.field == "universe"
