@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.error import HTTPError
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -12,18 +11,26 @@ from quantdesk.ingestion.errors import SourceConfigError, SourceUnavailableError
 from quantdesk.ingestion.pipeline import IngestionContext
 from quantdesk.ingestion.sources import fred
 from quantdesk.ingestion.sources.base import FetchRequest
+from quantdesk.ingestion.sources.http import HttpResponse
 from tests.unit.in_process_ingestion import run_source
+from tests.unit.ingestion.replay import ReplayTransport, replay_http
 
 RECORDINGS = Path(__file__).parent / "recordings"
 
 
-def replay(url: str) -> bytes:
+def recorded(url: str) -> bytes:
     series = parse_qs(urlparse(url).query)["id"][0]
     return (RECORDINGS / f"fred_{series}.csv").read_bytes()
 
 
+def replay() -> fred.FredSource:
+    return fred.FredSource(http=replay_http("FRED", ReplayTransport(recorded)))
+
+
 def test_fred_series_become_macro_rows(ctx: IngestionContext, monkeypatch) -> None:
-    monkeypatch.setattr(fred, "urllib_get", replay)
+    monkeypatch.setattr(
+        fred, "VendorHttp", lambda vendor: replay_http(vendor, ReplayTransport(recorded))
+    )
     request = FetchRequest(source="fred", options={"series": ["DGS10", "CPIAUCSL"]})
     outcome = run_source(request, "ing-fred", ctx)
     assert outcome.status == "succeeded", outcome.message
@@ -34,7 +41,7 @@ def test_fred_series_become_macro_rows(ctx: IngestionContext, monkeypatch) -> No
 
 
 def test_cpi_level_becomes_year_over_year_percent() -> None:
-    batch = fred.FredSource(http_get=replay).fetch(
+    batch = replay().fetch(
         FetchRequest(source="fred", options={"series": ["CPIAUCSL"]}),
         landing=None,  # type: ignore[arg-type]
     )
@@ -44,7 +51,7 @@ def test_cpi_level_becomes_year_over_year_percent() -> None:
 
 
 def test_missing_observations_are_skipped_with_a_note() -> None:
-    batch = fred.FredSource(http_get=replay).fetch(
+    batch = replay().fetch(
         FetchRequest(source="fred", options={"series": ["DGS10"]}),
         landing=None,  # type: ignore[arg-type]
     )
@@ -54,16 +61,15 @@ def test_missing_observations_are_skipped_with_a_note() -> None:
 
 def test_unknown_series_is_a_config_error() -> None:
     with pytest.raises(SourceConfigError):
-        fred.FredSource(http_get=replay).fetch(
+        replay().fetch(
             FetchRequest(source="fred", options={"series": ["NOPE"]}),
             landing=None,  # type: ignore[arg-type]
         )
 
 
-def test_server_errors_are_retryable(monkeypatch) -> None:
-    def boom(request, timeout):
-        raise HTTPError(request.full_url, 503, "unavailable", hdrs=None, fp=None)
-
-    monkeypatch.setattr(fred, "urlopen", boom)
-    with pytest.raises(SourceUnavailableError):
-        fred.urllib_get("https://example.invalid/x")
+def test_server_errors_are_retried_then_retryable() -> None:
+    transport = ReplayTransport(recorded, script=[HttpResponse(503, b"")] * 4)
+    source = fred.FredSource(http=replay_http("FRED", transport))
+    with pytest.raises(SourceUnavailableError, match="FRED answered 503"):
+        source.fetch(FetchRequest(source="fred", options={"series": ["DGS10"]}), landing=None)  # type: ignore[arg-type]
+    assert len(transport.requests) == 4

@@ -3,29 +3,25 @@
 Uses the keyless CSV download ``fredgraph.csv?id=<SERIES>`` (answer ``observation_date,<SERIES>``;
 a ``.`` marks a day without an observation). FRED series ids map to our ``MACRO_SERIES``;
 CPI (an index level) becomes year-over-year inflation in percent. Enabled by listing ``fred``
-in the ingestion input (see ``infrastructure/resources.py``); tests replay recorded answers
-through the injectable ``http_get``.
+in the ingestion input (see ``infrastructure/resources.py``). Requests go through the polite
+``VendorHttp`` client (rate limit, retries); tests give it a transport replaying recorded answers.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
-from urllib.error import HTTPError, URLError
-from urllib.parse import urlencode
-from urllib.request import Request, urlopen
 
 import pandas as pd
 
 from quantdesk.ingestion.errors import SourceConfigError, SourceUnavailableError
 from quantdesk.ingestion.sources.base import Batch, FetchRequest
+from quantdesk.ingestion.sources.http import VendorHttp
 
 if TYPE_CHECKING:
     from quantdesk.datalake.repository import LakeObjectStore
 
 BASE_URL: Final = "https://fred.stlouisfed.org/graph/fredgraph.csv"
-TIMEOUT_S: Final = 20
 #: FRED series id -> our macro series name
 FRED_SERIES: Final = {
     "DGS3MO": "rate_3m",
@@ -38,22 +34,6 @@ FRED_SERIES: Final = {
 #: series published as an index level; we store the year-over-year change in percent
 YOY_SERIES: Final = frozenset({"CPIAUCSL"})
 MISSING: Final = "."
-
-HttpGet = Callable[[str], bytes]
-
-
-def urllib_get(url: str) -> bytes:
-    request = Request(url, headers={"User-Agent": "quantdesk-ingestion/0.1"})
-    try:
-        with urlopen(request, timeout=TIMEOUT_S) as response:
-            body: bytes = response.read()
-    except HTTPError as exc:
-        if exc.code >= 500 or exc.code == 429:
-            raise SourceUnavailableError(f"FRED answered {exc.code} for {url}") from exc
-        raise SourceConfigError(f"FRED answered {exc.code} for {url}") from exc
-    except (URLError, TimeoutError) as exc:
-        raise SourceUnavailableError(f"FRED unreachable: {exc}") from exc
-    return body
 
 
 def to_macro(series_id: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -85,8 +65,8 @@ class FredSource:
 
     name = "fred"
 
-    def __init__(self, http_get: HttpGet | None = None, base_url: str = BASE_URL) -> None:
-        self.http_get = http_get or urllib_get
+    def __init__(self, http: VendorHttp | None = None, base_url: str = BASE_URL) -> None:
+        self.http = http or VendorHttp("FRED")
         self.base_url = base_url
 
     def fingerprint(self, request: FetchRequest, landing: LakeObjectStore) -> str | None:
@@ -105,7 +85,7 @@ class FredSource:
             params = {"id": series_id}
             if "start" in request.options:
                 params["cosd"] = str(request.options["start"])
-            body = self.http_get(f"{self.base_url}?{urlencode(params)}")
+            body = self.http.get(self.base_url, params).body
             raw = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False)
             if len(raw.columns) < 2:
                 raise SourceUnavailableError(f"fred: unexpected answer for {series_id}")
