@@ -33,8 +33,10 @@ FUNDAMENTALS: Final = (
 )
 #: earnings announcements: usable from ``report_date`` on
 EARNINGS: Final = ("symbol", "report_date", "fiscal_period", "eps_actual", "eps_estimate")
-#: macro series in long format; ``series`` is one of MACRO_SERIES
-MACRO: Final = ("date", "series", "value")
+#: macro series in long format; ``series`` is one of MACRO_SERIES. ``date`` is the reference
+#: period (e.g. the first of the month for CPI), ``release_date`` the day the value became
+#: public: a value is usable only from its ``release_date`` on (never from ``date``)
+MACRO: Final = ("date", "series", "value", "release_date")
 #: daily sentiment score in [-1, 1] with the number of mentions behind it
 SENTIMENT: Final = ("date", "symbol", "score", "mentions")
 #: universe membership intervals; ``end_date`` is NaT while still a member

@@ -1,7 +1,8 @@
 """Point-in-time access to the non-price datasets: nothing dated after ``as_of`` is visible.
 
-Fundamentals and earnings become visible on their ``report_date`` (not their period end);
-macro and sentiment on their ``date``. Each accessor slices first, then aggregates.
+Fundamentals and earnings become visible on their ``report_date`` (not their period end),
+macro on its ``release_date`` (not its reference period), sentiment on its ``date``. Each
+accessor slices first, then aggregates.
 """
 
 from __future__ import annotations
@@ -240,14 +241,47 @@ def earnings_as_of(
     return known.sort_values(["symbol", "report_date", "fiscal_period"], kind="stable")
 
 
-def macro_panel(macro: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
-    """``date x series`` levels aligned to the price dates (last value carried forward)."""
+def macro_panel(
+    macro: pd.DataFrame, dates: pd.DatetimeIndex, log: QualityLog | None = None
+) -> pd.DataFrame:
+    """``date x series`` levels as they were known on each of ``dates`` (ascending).
+
+    A value is known from its ``release_date``, never from its reference ``date`` (CPI for
+    January is not known on January 1st). On each date a series' level is the value of the
+    latest reference period released by then: an as-of join on ``release_date``; a later
+    release of the same period (a revision) replaces it from its own release date, a late
+    release of an older period does not replace a newer one. Rows without a release date or a
+    numeric value are ignored (counted in ``log``).
+    """
     check_columns(macro, MACRO, "macro")
-    known = visible(macro, "date", dates[-1])
-    known["value"] = pd.to_numeric(known["value"], errors="coerce")
-    wide = known.pivot_table(index="date", columns="series", values="value", aggfunc="last")
-    union = wide.index.union(dates)
-    return wide.reindex(union).sort_index().ffill().reindex(dates)
+    frame = pd.DataFrame(
+        {
+            "series": macro["series"].to_numpy(),
+            "date": pd.to_datetime(macro["date"]).astype("datetime64[ns]").to_numpy(),
+            "release_date": pd.to_datetime(macro["release_date"])
+            .astype("datetime64[ns]")
+            .to_numpy(),
+            "value": pd.to_numeric(macro["value"], errors="coerce").to_numpy(),
+        }
+    )
+    unusable = frame["release_date"].isna() | frame["date"].isna() | frame["value"].isna()
+    if log is not None and unusable.any():
+        log.note(
+            f"{int(unusable.sum())} macro values without a release date, reference date or "
+            "numeric value ignored"
+        )
+    frame = frame[~unusable & (frame["release_date"] <= dates[-1]).to_numpy()]
+    at = pd.DataFrame({"at": dates.astype("datetime64[ns]")})
+    levels: dict[str, np.ndarray] = {}
+    for series, group in frame.groupby("series", sort=True):
+        rows = group.sort_values(["release_date", "date"], kind="stable")
+        newest = rows[(rows["date"] >= rows["date"].cummax()).to_numpy()]
+        newest = newest.drop_duplicates("release_date", keep="last")
+        known = pd.merge_asof(
+            at, newest, left_on="at", right_on="release_date", direction="backward"
+        )
+        levels[str(series)] = known["value"].to_numpy(dtype=float)
+    return pd.DataFrame(levels, index=dates)
 
 
 def sentiment_panel(

@@ -23,7 +23,7 @@ class Params(ScenarioParams):
 
 SPEC = ScenarioSpec(
     scenario_id="macro_sensitivity",
-    version="1.0.0",
+    version="1.1.0",
     title="Macro sensitivity (betas to rates, inflation, USD and oil)",
     description=(
         "Regresses each asset's daily returns on changes in interest rates, inflation, the US "
@@ -64,15 +64,18 @@ SPEC = ScenarioSpec(
         "Narrative: which assets are most exposed to each macro factor",
     ),
     methodology=(
-        "Macro series are aligned to trading dates with the last value known on each date "
-        "(nothing after as_of). Factor changes: rates and inflation = first differences of "
-        "the level; usd and oil = log changes. Asset returns r = log(C[t] / C[t-1]). Over the "
-        "last `window` sessions, OLS r = a + b_rates d_rates + b_inflation d_inflation + b_usd "
-        "d_usd + b_oil d_oil + e, solved for all assets at once; t = b / se(b) with se from "
-        "s^2 (X'X)^-1, s^2 = RSS / (n - 5). R-squared = 1 - RSS / TSS. Dominant factor = largest "
-        "|t|. A factor that does not move over the window (a rate pinned at zero) is left out "
-        "of the fit: its beta and t are empty and the data quality notes it. Rolling betas "
-        "repeat the fit on windows ending every `step` sessions. Rank 1 = highest R-squared."
+        "Macro series are aligned to trading dates by release, never by reference period: on "
+        "each date a series' level is the value of the latest period released by then "
+        "(release_date <= date; nothing released after as_of), so CPI moves on its "
+        "publication day, not on the first of the month it describes. Factor changes: rates "
+        "and inflation = first differences of the level; usd and oil = log changes. Asset "
+        "returns r = log(C[t] / C[t-1]). Over the last `window` sessions, OLS r = a + b_rates "
+        "d_rates + b_inflation d_inflation + b_usd d_usd + b_oil d_oil + e, solved for all "
+        "assets at once; t = b / se(b) with se from s^2 (X'X)^-1, s^2 = RSS / (n - 5). "
+        "R-squared = 1 - RSS / TSS. Dominant factor = largest |t|. A factor that does not "
+        "move over the window (a rate pinned at zero) is left out of the fit: its beta and t "
+        "are empty and the data quality notes it. Rolling betas repeat the fit on windows "
+        "ending every `step` sessions. Rank 1 = highest R-squared."
     ),
     datasets=("prices", "macro"),
     # the rolling-beta chart reaches back (chart_points - 1) steps; a month more of macro

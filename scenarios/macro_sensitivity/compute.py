@@ -1,7 +1,8 @@
 """``macro_sensitivity``: multivariate OLS betas of asset returns to macro factor changes.
 
-Input: prices (``close``) and macro series (long ``date, series, value``). Output: one row per
-asset, rank 1 = highest R-squared.
+Input: prices (``close``) and macro series (long ``date, series, value, release_date``), each
+value used only from its ``release_date`` on. Output: one row per asset, rank 1 = highest
+R-squared.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ COLUMNS = [
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
     macro = require(data, "macro")
     panel = load_panel(data, params, fields=("close",), min_sessions={"window": params.window + 1})
-    levels = macro_panel(macro, panel.dates)
+    levels = macro_panel(macro, panel.dates, panel.log)
     sources = {"rates": params.rate_series, "inflation": "inflation", "usd": "usd", "oil": "oil"}
     missing = [s for s in sources.values() if s not in levels.columns]
     if missing:

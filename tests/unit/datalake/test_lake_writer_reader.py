@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from quantdesk.datalake import reader
+from quantdesk.datalake import columnar, reader
 from quantdesk.datalake.errors import (
     DatasetNotFoundError,
     LakeStorageError,
@@ -15,6 +15,7 @@ from quantdesk.datalake.errors import (
 )
 from quantdesk.datalake.layout import symbol_bucket
 from quantdesk.datalake.reader import Lake, check_readiness, load_scenario_data
+from quantdesk.datalake.snapshot_files import FRAME_CACHE, load_manifest, read_file
 from quantdesk.datalake.writer import publish_snapshot, stage_snapshot
 from quantdesk.ingestion.pipeline import IngestionContext
 from scenarios.base import ScenarioParams
@@ -296,3 +297,26 @@ def test_a_warm_reader_reuses_immutable_partition_files(
     second, _ = load_scenario_data(["prices"], **args, lake=lake)
     assert not [k for k in fetched if k.startswith("lake/")]
     pd.testing.assert_frame_equal(first.prices, second.prices)
+
+
+def test_macro_files_written_before_release_dates_read_as_unreleased_until_replaced(
+    ctx: IngestionContext,
+) -> None:
+    # Given a macro partition file stored before the release_date column existed
+    dates = pd.to_datetime(["2024-01-01", "2024-02-01"])
+    old = pd.DataFrame({"date": dates, "series": "inflation", "value": [3.1, 3.2]})
+    _ingest(ctx, "macro", old.assign(release_date=pd.to_datetime(["2024-02-15", "2024-03-15"])))
+    record = ctx.snapshots.latest("macro")
+    assert record is not None
+    (stored,) = load_manifest(ctx.store, record).files
+    ctx.store.put_bytes(stored.key, columnar.encode(old))
+    FRAME_CACHE.clear()
+    # When a new batch re-dates one of the months
+    update = old.iloc[:1].assign(release_date=pd.Timestamp("2024-02-13"))
+    _ingest(ctx, "macro", update)
+    # Then that month has its release date and the other reads as not (yet) released
+    record = ctx.snapshots.latest("macro")
+    assert record is not None
+    frame = read_file(ctx.store, "macro", load_manifest(ctx.store, record).files[0])
+    released = dict(zip(frame["date"], frame["release_date"], strict=True))
+    assert released[dates[0]] == pd.Timestamp("2024-02-13") and pd.isna(released[dates[1]])

@@ -98,7 +98,14 @@ class _Flaky:
         type(self).calls += 1
         if type(self).calls == 1:
             raise SourceUnavailableError("vendor answered 503")
-        frame = pd.DataFrame({"date": ["2024-01-02"], "series": ["oil"], "value": [70.0]})
+        frame = pd.DataFrame(
+            {
+                "date": ["2024-01-02"],
+                "series": ["oil"],
+                "value": [70.0],
+                "release_date": ["2024-01-10"],
+            }
+        )
         return Batch(source="flaky", frames={"macro": frame})
 
 

@@ -104,6 +104,19 @@ def test_fred_csv_maps_series_and_skips_missing_marker_with_a_note(ctx: Ingestio
     macro = _lake_frame(ctx, "macro")
     assert sorted(macro["series"].unique()) == ["oil", "rate_10y"]
     assert len(macro) == 4
+    # FRED files carry no vintages: release dates follow the documented publication lag
+    oil = macro[macro["series"] == "oil"].sort_values("date")
+    assert oil["release_date"].tolist() == [pd.Timestamp("2024-01-10")] * 2
+
+
+def test_long_macro_without_release_dates_gets_the_documented_lag(ctx: IngestionContext) -> None:
+    long = "date,series,value\n2024-01-01,inflation,3.1\n2024-01-05,rate_10y,4.0\n"
+    _drop(ctx, {"macro.csv": long})
+    summary = _ingest(ctx)
+    assert summary.status == "succeeded", summary.message
+    macro = _lake_frame(ctx, "macro").set_index("series")
+    assert macro.loc["inflation", "release_date"] == pd.Timestamp("2024-02-15")
+    assert macro.loc["rate_10y", "release_date"] == pd.Timestamp("2024-01-08")
 
 
 def test_parquet_generic_schema(ctx: IngestionContext) -> None:

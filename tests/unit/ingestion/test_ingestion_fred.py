@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import pandas as pd
 import pytest
 
 from quantdesk.ingestion.errors import SourceConfigError, SourceUnavailableError
@@ -48,6 +49,11 @@ def test_cpi_level_becomes_year_over_year_percent() -> None:
     values = batch.frames["macro"]["value"].tolist()
     assert values == pytest.approx([3.04, 3.04], abs=0.01)
     assert set(batch.frames["macro"]["series"]) == {"inflation"}
+    # dated by release, not reference month: CPI for January is public mid-February
+    assert batch.frames["macro"]["release_date"].tolist() == [
+        pd.Timestamp("2024-02-15"),
+        pd.Timestamp("2024-03-15"),
+    ]
 
 
 def test_missing_observations_are_skipped_with_a_note() -> None:

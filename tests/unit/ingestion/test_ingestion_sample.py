@@ -84,3 +84,16 @@ def test_earnings_surprise_is_followed_by_drift(sample) -> None:
     frame = pd.DataFrame(drift, columns=["beat", "drift"])
     means = frame.groupby("beat")["drift"].mean()
     assert means[True] > means[False]
+
+
+def test_macro_is_dated_by_reference_period_and_released_by_the_documented_lag(sample) -> None:
+    macro = sample[0]["macro"]
+    cpi = macro[macro["series"] == "inflation"]
+    # CPI describes a month (dated its first day) and is public on the 15th of the next
+    assert (cpi["date"].dt.day == 1).all()
+    assert (cpi["release_date"] == cpi["date"] + pd.DateOffset(months=1, days=14)).all()
+    # nothing is published after the sample's end date, and nothing before its period
+    assert macro["release_date"].max() <= pd.Timestamp(END_DATE)
+    assert (macro["release_date"] > macro["date"]).all()
+    rates = macro[macro["series"] == "rate_10y"]
+    assert (rates["release_date"] == rates["date"] + pd.offsets.BDay(1)).all()

@@ -89,10 +89,28 @@ def test_reference_data_values_are_checked() -> None:
     ]
     assert _reasons("sectors", sectors) == ["ok", "unknown_sector"]
     macro = [
-        {"date": "2024-01-02", "series": "oil", "value": 70},
-        {"date": "2024-01-02", "series": "gold", "value": 2000},
+        {"date": "2024-01-02", "series": "oil", "value": 70, "release_date": "2024-01-10"},
+        {"date": "2024-01-02", "series": "gold", "value": 2000, "release_date": "2024-01-10"},
     ]
     assert _reasons("macro", macro) == ["ok", "unknown_series"]
+
+
+def test_macro_rows_need_a_release_date_on_or_after_the_reference_date() -> None:
+    cpi = {"date": "2024-01-01", "series": "inflation", "value": 3.1}
+    macro = [
+        {**cpi, "release_date": "2024-02-13"},
+        {**cpi, "date": "2024-02-01", "release_date": None},
+        {**cpi, "date": "2024-03-01", "release_date": "2024-02-28"},
+        {**cpi, "date": "2024-04-01", "release_date": "2099-05-15"},
+        {**cpi, "date": "2024-05-01", "release_date": "soon"},
+    ]
+    assert _reasons("macro", macro) == [
+        "ok",
+        "missing_release_date",
+        "release_before_date",
+        "future_date",
+        "invalid_release_date",
+    ]
 
 
 def test_conflicting_duplicates_are_all_quarantined_exact_ones_keep_the_first() -> None:
@@ -150,7 +168,7 @@ def test_required_column_missing_rejects_every_row_with_one_error() -> None:
     good, bad, report = validate("macro", pd.DataFrame({"date": ["2024-01-02"]}), today=TODAY)
     assert good.empty and len(bad) == 1
     assert report.errors and "series" in report.errors[0]
-    assert bad["reason"].iloc[0] == "missing_columns:series,value"
+    assert bad["reason"].iloc[0] == "missing_columns:series,value,release_date"
 
 
 @pytest.mark.parametrize("schedule", resources.INGESTION_SCHEDULES, ids=lambda s: s.name)

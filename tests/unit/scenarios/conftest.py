@@ -104,7 +104,9 @@ def synthetic_macro(dates: pd.DatetimeIndex, seed: int) -> pd.DataFrame:
     for k, series in enumerate(MACRO_SERIES):
         level = 1.0 + k + np.cumsum(rng.normal(0, 0.02, len(dates)))
         frames.append(pd.DataFrame({"date": dates, "series": series, "value": level}))
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    out["release_date"] = out["date"] + pd.offsets.BDay(1)  # published the next business day
+    return out
 
 
 def synthetic_sentiment(symbols: list[str], dates: pd.DatetimeIndex, seed: int) -> pd.DataFrame:
@@ -161,7 +163,7 @@ def poisoned(data: ScenarioData, as_of: pd.Timestamp) -> ScenarioData:
         prices=pd.concat([prices, later], ignore_index=True),
         fundamentals=corrupt(data.fundamentals, "report_date"),
         earnings=corrupt(data.earnings, "report_date"),
-        macro=corrupt(data.macro, "date"),
+        macro=corrupt(data.macro, "release_date"),
         sentiment=corrupt(data.sentiment, "date"),
         sectors=data.sectors,
     )

@@ -54,7 +54,7 @@ def macro_case() -> tuple[ScenarioData, np.ndarray, dict[str, np.ndarray]]:
     macro = pd.concat(
         [pd.DataFrame({"date": dates, "series": s, "value": v}) for s, v in levels.items()],
         ignore_index=True,
-    )
+    ).assign(release_date=lambda m: m["date"])  # released the same day: betas are contemporaneous
     returns = {
         symbol: 2e-4 + changes @ np.array(beta) + rng.normal(0, 0.001, N_DAYS - 1)
         for symbol, beta in TRUE_BETAS.items()

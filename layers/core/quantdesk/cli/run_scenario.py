@@ -37,7 +37,7 @@ DATE_COLUMNS = {
     "prices": ["date"],
     "fundamentals": ["period_end", "report_date"],
     "earnings": ["report_date"],
-    "macro": ["date"],
+    "macro": ["date", "release_date"],
     "sentiment": ["date"],
     "sectors": [],
     "universe": ["start_date", "end_date"],

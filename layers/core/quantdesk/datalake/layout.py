@@ -60,7 +60,9 @@ class DatasetLayout:
         return "symbol" in self.columns
 
 
-DATE_COLUMNS: Final = frozenset({"date", "period_end", "report_date", "start_date", "end_date"})
+DATE_COLUMNS: Final = frozenset(
+    {"date", "period_end", "report_date", "start_date", "end_date", "release_date"}
+)
 
 LAYOUTS: Final[dict[str, DatasetLayout]] = {
     "prices": DatasetLayout("prices", ("symbol", "date"), "date", by_year=True, bucketed=True),
@@ -75,6 +77,10 @@ LAYOUTS: Final[dict[str, DatasetLayout]] = {
 }
 
 DATASETS: Final = tuple(LAYOUTS)
+
+#: columns added to a dataset after files were first stored: older partition files read them as
+#: empty (a macro row without ``release_date`` is never visible to a scenario until re-ingested)
+LATER_COLUMNS: Final[dict[str, tuple[str, ...]]] = {"macro": ("release_date",)}
 
 
 def layout(dataset: str) -> DatasetLayout:

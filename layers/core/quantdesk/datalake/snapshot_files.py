@@ -10,6 +10,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Final
 
 from quantdesk.datalake import columnar
+from quantdesk.datalake.layout import LATER_COLUMNS
 from quantdesk.datalake.models import PartitionFile, SnapshotManifest, SnapshotRecord
 
 if TYPE_CHECKING:
@@ -85,6 +86,10 @@ def read_file(store: LakeObjectStore, dataset: str, file: PartitionFile) -> pd.D
     cache_key = f"{store.bucket}/{file.key}"
     frame = FRAME_CACHE.get(cache_key)
     if frame is None:
-        frame = columnar.canonical(dataset, columnar.decode(store.get_bytes(file.key)))
+        stored = columnar.decode(store.get_bytes(file.key))
+        for column in LATER_COLUMNS.get(dataset, ()):
+            if column not in stored.columns:
+                stored[column] = None
+        frame = columnar.canonical(dataset, stored)
         FRAME_CACHE.put(cache_key, frame)
     return frame

@@ -6,8 +6,8 @@ values as received, plus ``row`` and ``reason``; several reasons are joined with
 Checks: required columns, types, missing values, future dates, symbols (pattern and, when a
 symbol master exists, membership; not for prices, whose new symbols
 :mod:`quantdesk.ingestion.registration` registers), duplicates, non-positive prices, OHLC
-consistency, suspicious split jumps, value ranges; gaps in a symbol's trading days are reported
-as notes.
+consistency, suspicious split jumps, value ranges, macro release dates (required, never before
+the reference date, never in the future); gaps in a symbol's trading days are reported as notes.
 """
 
 from __future__ import annotations
@@ -212,6 +212,8 @@ def _dataset_checks(dataset: str, frame: pd.DataFrame, reasons: _Reasons) -> Non
         reasons.add(~period.str.match(FISCAL_PERIOD.pattern), "invalid_fiscal_period")
     elif dataset == "macro":
         reasons.add(~frame["series"].isin(MACRO_SERIES), "unknown_series")
+        # a value cannot be public before the period it describes begins
+        reasons.add(frame["release_date"] < frame["date"], "release_before_date")
     elif dataset == "universe":
         name = frame["universe"].fillna("")
         reasons.add(

@@ -11,6 +11,8 @@ Recognised layouts (headers are case-insensitive; ``.csv``, ``.csv.gz``, ``.txt`
   the symbol taken from the file name (``AAPL.csv``, ``aapl.us.txt``); with ``Adj Close`` the
   prices are adjusted by ``adj_close / close`` and the volume inversely.
 * **Stooq bulk** — ``<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>``.
+* **macro without release dates** — ``date,series,value``: ``release_date`` is added from the
+  documented per-series publication lag (:mod:`~quantdesk.ingestion.sources.publication`).
 * **FRED** — ``DATE,VALUE`` (the series named by the file: ``DGS10.csv``, ``rate_10y.csv``) or
   ``observation_date,<SERIES_ID>``.
 
@@ -30,7 +32,8 @@ from quantdesk.datalake import columnar
 from quantdesk.ingestion.errors import SourceConfigError
 from quantdesk.ingestion.sources.base import Batch, FetchRequest, FileIssue, fingerprint_of
 from quantdesk.ingestion.sources.fred import to_macro
-from scenarios.frames import MACRO_SERIES, SCHEMAS
+from quantdesk.ingestion.sources.publication import release_dates
+from scenarios.frames import MACRO, MACRO_SERIES, SCHEMAS
 
 if TYPE_CHECKING:
     from quantdesk.datalake.repository import LakeObjectStore
@@ -145,6 +148,10 @@ def recognise(name: str, frame: pd.DataFrame) -> tuple[str | None, pd.DataFrame,
         return "macro", macro, "fred"
     if hint in (None, "prices") and {"date", *OHLC} <= columns and "symbol" not in columns:
         return "prices", _per_symbol_prices(name, frame), "per-symbol"
+    if set(MACRO) - columns == {"release_date"} and hint in (None, "macro"):
+        series = frame["series"].astype(str).str.strip()
+        frame = frame.assign(release_date=release_dates(series, frame["date"]))
+        return "macro", frame, "generic, release dates by publication lag"
     return _generic(frame, columns, hint)
 
 

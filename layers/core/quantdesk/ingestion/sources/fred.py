@@ -2,9 +2,11 @@
 
 Uses the keyless CSV download ``fredgraph.csv?id=<SERIES>`` (answer ``observation_date,<SERIES>``;
 a ``.`` marks a day without an observation). FRED series ids map to our ``MACRO_SERIES``;
-CPI (an index level) becomes year-over-year inflation in percent. Enabled by listing ``fred``
-in the ingestion input (see ``infrastructure/resources.py``). Requests go through the polite
-``VendorHttp`` client (rate limit, retries); tests give it a transport replaying recorded answers.
+CPI (an index level) becomes year-over-year inflation in percent. Values are dated by their
+documented publication lag (``release_date``; ALFRED has the real release dates). Enabled by
+listing ``fred`` in the ingestion input (see ``infrastructure/resources.py``). Requests go
+through the polite ``VendorHttp`` client (rate limit, retries); tests give it a transport
+replaying recorded answers.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pandas as pd
 from quantdesk.ingestion.errors import SourceConfigError, SourceUnavailableError
 from quantdesk.ingestion.sources.base import Batch, FetchRequest
 from quantdesk.ingestion.sources.http import VendorHttp
+from quantdesk.ingestion.sources.publication import release_dates
 
 if TYPE_CHECKING:
     from quantdesk.datalake.repository import LakeObjectStore
@@ -37,7 +40,11 @@ MISSING: Final = "."
 
 
 def to_macro(series_id: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """A FRED frame (date, value[, _file, _line]) as macro rows, and the '.' rows skipped."""
+    """A FRED frame (date, value[, _file, _line]) as macro rows, and the '.' rows skipped.
+
+    FRED's CSV has no vintages: ``release_date`` follows the documented per-series rule of
+    :mod:`~quantdesk.ingestion.sources.publication`.
+    """
 
     date_col, value_col = [c for c in frame.columns if not str(c).startswith("_")][:2]
     values = frame[value_col].astype(str).str.strip()
@@ -57,6 +64,7 @@ def to_macro(series_id: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         level = pd.to_numeric(out["value"], errors="coerce")
         out["value"] = ((level / level.shift(12) - 1) * 100).round(3)
         out = out.iloc[12:]
+    out["release_date"] = release_dates(out["series"], out["date"])
     return out.reset_index(drop=True), skipped
 
 

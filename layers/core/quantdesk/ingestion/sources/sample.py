@@ -10,7 +10,9 @@ every scenario:
 * quarterly fundamentals whose reports arrive 20-45 days after the period end (point-in-time),
   and earnings whose surprise moves the price on the report day and drifts it for ~40 days;
 * macro series ``MACRO_SERIES`` (rates with a hiking cycle and an inverted curve, monthly
-  inflation, USD, oil) and a daily sentiment score that follows recent returns;
+  inflation, USD, oil), dated by reference period with a ``release_date`` from the documented
+  per-series publication lag (values not released by the end date are left out), and a daily
+  sentiment score that follows recent returns;
 * corporate events: a 2:1 split (adjusted prices are continuous; the raw zone keeps the
   unadjusted ones), a trading halt with a gap on reopening, a late listing, a delisting after a
   collapse, and a mid-cap promoted to large cap.
@@ -27,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from quantdesk.ingestion.sources.base import Batch, FetchRequest, fingerprint_of
+from quantdesk.ingestion.sources.publication import release_dates
 from scenarios.frames import MACRO_SERIES, SCHEMAS, SECTOR_NAMES
 
 if TYPE_CHECKING:
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
 
 SEED: Final = 20261030
 #: bump when the generator's output changes, so re-runs do not skip the new data
-GENERATOR_VERSION: Final = 1
+GENERATOR_VERSION: Final = 2
 END_DATE: Final = dt.date(2026, 10, 30)
 YEARS: Final = 6
 TIERS: Final = ("us_large_cap", "us_mid_cap", "us_small_cap")
@@ -282,15 +285,16 @@ def _macro(world: _World) -> pd.DataFrame:
         pd.DataFrame({"date": days, "series": name, "value": np.round(values, 4)})
         for name, values in daily.items()
     ]
-    month_ends = pd.Series(days).groupby(days.to_period("M")).max()
-    mt = np.linspace(0.0, 1.0, len(month_ends))
+    # monthly, dated by the reference month (its first day) like FRED's CPI; the last month is
+    # dropped when its release would come after END_DATE
+    months = days.to_period("M").unique().to_timestamp()
+    mt = np.linspace(0.0, 1.0, len(months))
     inflation = 1.4 + 7.5 * np.exp(-(((mt - 0.33) / 0.13) ** 2)) + mt + rng.normal(0, 0.15, len(mt))
-    frames.append(
-        pd.DataFrame(
-            {"date": month_ends.values, "series": "inflation", "value": inflation.round(2)}
-        )
-    )
+    monthly = {"date": months, "series": "inflation", "value": inflation.round(2)}
+    frames.append(pd.DataFrame(monthly))
     out = pd.concat(frames, ignore_index=True)
+    out["release_date"] = release_dates(out["series"], out["date"])
+    out = out[out["release_date"] <= pd.Timestamp(END_DATE)].reset_index(drop=True)
     assert set(out["series"]) == set(MACRO_SERIES)
     return out
 
