@@ -100,6 +100,10 @@ class Settings(EnvSettings):
         description="the Cognito user pool API Gateway's authorizer trusts",
     )
     code_version: str = Field("dev", description="deployed code version, stored in manifests")
+    fred_api_key_name: str = Field(
+        "",
+        description="FRED/ALFRED API key: an SSM parameter ('/...') or Secrets Manager secret name",
+    )
 
     @classmethod
     def for_lambda(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -26,7 +26,13 @@ from quantdesk.ingestion.workflow import start_and_follow
 from quantdesk.settings import get_settings
 from scenarios.base import UNIVERSE_PATTERN
 
-SOURCES: Final = ("sample", "files", "fred")
+SOURCES: Final = (
+    "sample",
+    "files",
+    "fred",
+    "alfred",
+    "gdelt",
+)
 
 
 def register(subparsers: Any) -> None:

@@ -18,6 +18,8 @@ SOURCES: Final = {
     "sample": "quantdesk.ingestion.sources.sample:SampleSource",
     "files": "quantdesk.ingestion.sources.files:FilesSource",
     "fred": "quantdesk.ingestion.sources.fred:FredSource",
+    "alfred": "quantdesk.ingestion.sources.alfred:AlfredSource",
+    "gdelt": "quantdesk.ingestion.sources.gdelt:GdeltSource",
 }
 
 
