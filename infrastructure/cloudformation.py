@@ -300,7 +300,35 @@ def _environment(function: Function) -> Json:
     }
     if function.reads_stream_secret:
         env["QD_STREAM_SECRET_NAME"] = _secret_name()
+    if function in resources.INGESTION_FUNCTIONS:
+        env["QD_FRED_API_KEY_NAME"] = {"Fn::Sub": f"/${{AWS::StackName}}{FRED_KEY_SUFFIX}"}
     return env
+
+
+#: vendor API keys live under ``/<stack>/vendor/`` (SSM SecureString, put there by the operator)
+VENDOR_KEYS_SUFFIX: Final = "/vendor/"
+FRED_KEY_SUFFIX: Final = f"{VENDOR_KEYS_SUFFIX}fred-api-key"
+
+
+def vendor_key_grants() -> list[Json]:
+    """Read the stack's vendor keys: SSM parameters ``/<stack>/vendor/*`` or secrets
+    ``<stack>/vendor/*`` (SecureStrings under the AWS-managed key need no KMS grant)."""
+    return [
+        _allow(
+            ["ssm:GetParameter"],
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
+                f"parameter/${{AWS::StackName}}{VENDOR_KEYS_SUFFIX}*"
+            },
+        ),
+        _allow(
+            ["secretsmanager:GetSecretValue"],
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:"
+                f"${{AWS::AccountId}}:secret:${{AWS::StackName}}{VENDOR_KEYS_SUFFIX}*"
+            },
+        ),
+    ]
 
 
 def _table_arns() -> list[Json]:
@@ -374,6 +402,7 @@ def _grants(function: Function) -> list[Json]:
             *table_rw,
             _allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], _objects("DataBucket")),
             _allow(["s3:ListBucket"], _bucket_arn("DataBucket")),
+            *vendor_key_grants(),
         ]
     raise ValueError(f"no grants declared for {function.name}")
 

@@ -136,7 +136,7 @@ def test_every_function_has_its_own_role_log_group_and_retention() -> None:
 def test_only_token_functions_may_read_the_stream_key() -> None:
     readers = set()
     for logical, role in of_type("AWS::IAM::Role").items():
-        if "secretsmanager:GetSecretValue" in json.dumps(role):
+        if cloudformation.STREAM_SECRET_SUFFIX in json.dumps(role):
             readers.add(logical.removesuffix("Role"))
     assert readers == {"ApiFunction", "StreamFunction"}
     for logical in readers:
@@ -360,3 +360,15 @@ def test_api_gateways_own_errors_have_the_api_error_shape() -> None:
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == 404
     unauthorized = responses["UNAUTHORIZED"]["responseParameters"]
     assert unauthorized["gatewayresponse.header.WWW-Authenticate"].startswith("'Bearer")
+
+
+def test_only_ingestion_functions_may_read_vendor_keys_under_the_stack_prefix() -> None:
+    readers = set()
+    for logical, role in of_type("AWS::IAM::Role").items():
+        if cloudformation.VENDOR_KEYS_SUFFIX in json.dumps(role):
+            readers.add(logical.removesuffix("Role"))
+    ingestion = {cloudformation.function_id(f) for f in resources.INGESTION_FUNCTIONS}
+    assert readers == ingestion
+    for logical in ingestion:
+        env = template()["Resources"][logical]["Properties"]["Environment"]["Variables"]
+        assert env["QD_FRED_API_KEY_NAME"] == {"Fn::Sub": "/${AWS::StackName}/vendor/fred-api-key"}
