@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING, Any, Final
 import pandas as pd
 
 from quantdesk.datalake.reader import Lake
-from quantdesk.ingestion.errors import SourceConfigError, SourceUnavailableError
+from quantdesk.ingestion.errors import SourceConfigError
 from quantdesk.ingestion.sources.api_keys import vendor_api_key
-from quantdesk.ingestion.sources.base import Batch, FetchRequest, FileIssue
+from quantdesk.ingestion.sources.base import Batch, FetchRequest
 from quantdesk.ingestion.sources.fred import FRED_SERIES, YOY_SERIES
 from quantdesk.ingestion.sources.http import VendorHttp
+from quantdesk.ingestion.sources.per_item import MalformedPayload, fetch_each
 from quantdesk.ingestion.sources.watermark import Watermark, last_dates
 from quantdesk.settings import get_settings
 
@@ -44,10 +45,6 @@ DEFAULT_START: Final = "2000-01-01"
 PAGE: Final = 100_000
 MISSING: Final = "."
 OBSERVATION_KEYS: Final = ("realtime_start", "realtime_end", "date", "value")
-
-
-class MalformedPayload(ValueError):
-    """The answer is not the documented shape (kept out of the lake, reported as an issue)."""
 
 
 def parse_vintages(body: bytes) -> tuple[pd.DataFrame, int]:
@@ -129,26 +126,19 @@ class AlfredSource:
             raise SourceConfigError(f"alfred: no mapping for series {unknown}")
         key = self.api_key()
         watermark = Watermark({}) if "start" in request.options else self.watermark()
-        frames: list[pd.DataFrame] = []
-        issues: list[FileIssue] = []
-        notes: list[str] = []
-        failures: list[Exception] = []
-        for series_id in series:
-            since = watermark.since(FRED_SERIES[series_id])
-            try:
-                macro = self._series(series_id, key, since, request.options.get("start"))
-            except (SourceUnavailableError, SourceConfigError) as exc:
-                failures.append(exc)
-                issues.append(_issue(series_id, "vendor_unavailable", str(exc)))
-                continue
-            except MalformedPayload as exc:
-                issues.append(_issue(series_id, "malformed_payload", str(exc)))
-                continue
-            notes.append(f"{series_id}: {len(macro)} new first releases")
-            frames.append(macro)
-        if failures and len(failures) == len(series):
-            # nothing answered: let the state machine retry (or report the config error)
-            raise failures[0]
+        frames, issues = fetch_each(
+            series,
+            lambda series_id: self._series(
+                series_id,
+                key,
+                watermark.since(FRED_SERIES[series_id]),
+                request.options.get("start"),
+            ),
+            lambda series_id: f"ALFRED series_id={series_id}",
+        )
+        notes = [
+            f"{f['_series_id'].iloc[0]}: {len(f)} new first releases" for f in frames if len(f)
+        ]
         empty = pd.DataFrame(columns=["date", "series", "value", "release_date"])
         return Batch(
             source=self.name,
@@ -197,7 +187,3 @@ class AlfredSource:
         if self._lake is None:
             self._lake = Lake.from_settings()
         return last_dates(self._lake, "macro", by="series")
-
-
-def _issue(series_id: str, reason: str, detail: str) -> FileIssue:
-    return FileIssue(file=f"ALFRED series_id={series_id}", reason=reason, detail=detail[:300])

@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING, Final
 
 import pandas as pd
 
-from quantdesk.ingestion.errors import SourceConfigError, SourceUnavailableError
+from quantdesk.datalake.reader import Lake
+from quantdesk.ingestion.errors import SourceConfigError
 from quantdesk.ingestion.sources.base import Batch, FetchRequest
 from quantdesk.ingestion.sources.http import VendorHttp
+from quantdesk.ingestion.sources.per_item import MalformedPayload, fetch_each
 from quantdesk.ingestion.sources.publication import release_dates
+from quantdesk.ingestion.sources.watermark import Watermark, last_dates
 
 if TYPE_CHECKING:
     from quantdesk.datalake.repository import LakeObjectStore
@@ -37,6 +40,7 @@ FRED_SERIES: Final = {
 #: series published as an index level; we store the year-over-year change in percent
 YOY_SERIES: Final = frozenset({"CPIAUCSL"})
 MISSING: Final = "."
+DATE_HEADERS: Final = ("observation_date", "date")
 
 
 def to_macro(series_id: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -68,13 +72,33 @@ def to_macro(series_id: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return out.reset_index(drop=True), skipped
 
 
+def parse_csv(body: bytes) -> pd.DataFrame:
+    """FRED's CSV (``observation_date,<ID>``) as strings; :class:`MalformedPayload` otherwise."""
+    try:
+        raw = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedPayload(f"not a CSV: {exc}") from exc
+    if len(raw.columns) != 2 or str(raw.columns[0]).lower() not in DATE_HEADERS:
+        shown = ",".join(map(str, raw.columns))[:120]
+        raise MalformedPayload(f"expected observation_date,<SERIES>; got columns {shown!r}")
+    return raw
+
+
 class FredSource:
-    """FRED over HTTP. ``options``: ``series`` (FRED ids), ``start`` (ISO date)."""
+    """FRED over HTTP. ``options``: ``series`` (FRED ids), ``start`` (ISO date: backfill).
+
+    Incremental: a series is asked from its last stored reference date on (a year earlier for
+    CPI's year-over-year base) and only newer dates are kept. A series FRED keeps refusing or
+    answers with something else than its CSV is reported as an issue; the others load.
+    """
 
     name = "fred"
 
-    def __init__(self, http: VendorHttp | None = None, base_url: str = BASE_URL) -> None:
+    def __init__(
+        self, http: VendorHttp | None = None, lake: Lake | None = None, base_url: str = BASE_URL
+    ) -> None:
         self.http = http or VendorHttp("FRED")
+        self._lake = lake
         self.base_url = base_url
 
     def fingerprint(self, request: FetchRequest, landing: LakeObjectStore) -> str | None:
@@ -87,22 +111,36 @@ class FredSource:
         unknown = [s for s in series if s not in FRED_SERIES]
         if unknown:
             raise SourceConfigError(f"fred: no mapping for series {unknown}")
-        frames = []
-        notes = []
-        for series_id in series:
+        start = request.options.get("start")
+        watermark = Watermark({}) if start else self.watermark()
+        notes: list[str] = []
+
+        def one(series_id: str) -> pd.DataFrame:
+            since = watermark.since(FRED_SERIES[series_id])
+            begin = since if since is not None else (pd.Timestamp(start) if start else None)
             params = {"id": series_id}
-            if "start" in request.options:
-                params["cosd"] = str(request.options["start"])
-            body = self.http.get(self.base_url, params).body
-            raw = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False)
-            if len(raw.columns) < 2:
-                raise SourceUnavailableError(f"fred: unexpected answer for {series_id}")
+            if begin is not None:
+                year = pd.DateOffset(years=1) if series_id in YOY_SERIES else pd.DateOffset(days=0)
+                params["cosd"] = (begin - year).date().isoformat()
+            raw = parse_csv(self.http.get(self.base_url, params).body)
             macro, skipped = to_macro(series_id, raw)
             if skipped:
                 notes.append(f"{series_id}: {skipped} days without observation ('.') skipped")
-            frames.append(macro)
+            if begin is not None:
+                dates = pd.to_datetime(macro["date"], errors="coerce")
+                macro = macro[(dates > begin if since is not None else dates >= begin).to_numpy()]
+            return macro
+
+        frames, issues = fetch_each(series, one, lambda series_id: f"FRED id={series_id}")
+        empty = pd.DataFrame(columns=["date", "series", "value", "release_date"])
         return Batch(
             source=self.name,
-            frames={"macro": pd.concat(frames, ignore_index=True)},
+            frames={"macro": pd.concat(frames, ignore_index=True) if frames else empty},
             metadata={"vendor": "FRED, Federal Reserve Bank of St. Louis", "notes": notes},
+            issues=issues,
         )
+
+    def watermark(self) -> Watermark:
+        if self._lake is None:
+            self._lake = Lake.from_settings()
+        return last_dates(self._lake, "macro", by="series")

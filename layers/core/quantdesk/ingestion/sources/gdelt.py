@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, Final
 import pandas as pd
 
 from quantdesk.datalake.reader import Lake
-from quantdesk.ingestion.errors import SourceConfigError, SourceUnavailableError
-from quantdesk.ingestion.sources.base import Batch, FetchRequest, FileIssue
+from quantdesk.ingestion.errors import SourceConfigError
+from quantdesk.ingestion.sources.base import Batch, FetchRequest
 from quantdesk.ingestion.sources.http import VendorHttp
+from quantdesk.ingestion.sources.per_item import MalformedPayload, fetch_each
 from quantdesk.ingestion.sources.watermark import Watermark, last_dates
 
 if TYPE_CHECKING:
@@ -49,10 +50,6 @@ LEGAL_SUFFIX: Final = re.compile(
     r"holdings?|group|the|class [a-z])\.?$",
     re.IGNORECASE,
 )
-
-
-class MalformedPayload(ValueError):
-    """GDELT answered something other than the documented timeline JSON."""
 
 
 def company_query(name: str) -> str:
@@ -133,23 +130,15 @@ class GdeltSource:
         days = int(request.options.get("days", MAX_DAYS))
         earliest = today - pd.Timedelta(days=min(max(days, 1), MAX_DAYS))
         watermark = self.watermark()
-        frames: list[pd.DataFrame] = []
-        issues: list[FileIssue] = []
-        failures: list[Exception] = []
-        for symbol, query in queries.items():
+
+        def one(symbol: str) -> pd.DataFrame | None:
             since = watermark.since(symbol)  # rows are dated the day after the day covered
             start = max(earliest, since) if since is not None else earliest
-            if start >= today:
-                continue
-            try:
-                frames.append(self._symbol(symbol, query, start, today))
-            except (SourceUnavailableError, SourceConfigError) as exc:
-                failures.append(exc)
-                issues.append(_issue(symbol, query, "vendor_unavailable", str(exc)))
-            except MalformedPayload as exc:
-                issues.append(_issue(symbol, query, "malformed_payload", str(exc)))
-        if failures and len(failures) == len(queries):
-            raise failures[0]
+            return self._symbol(symbol, queries[symbol], start, today) if start < today else None
+
+        frames, issues = fetch_each(
+            queries, one, lambda symbol: f"GDELT symbol={symbol} query={queries[symbol]}"
+        )
         empty = pd.DataFrame(columns=["date", "symbol", "score", "mentions"])
         return Batch(
             source=self.name,
@@ -198,9 +187,3 @@ class GdeltSource:
         if self._lake is None:
             self._lake = Lake.from_settings()
         return last_dates(self._lake, "sentiment", by="symbol")
-
-
-def _issue(symbol: str, query: str, reason: str, detail: str) -> FileIssue:
-    return FileIssue(
-        file=f"GDELT symbol={symbol} query={query}", reason=reason, detail=detail[:300]
-    )
