@@ -6,10 +6,12 @@ import datetime as dt
 
 import pandas as pd
 
+from quantdesk.datalake import reader
 from quantdesk.datalake.reader import Lake, check_readiness, load_scenario_data
 from quantdesk.ingestion.pipeline import IngestionContext
 from quantdesk.ingestion.sources.base import FetchRequest
 from quantdesk.ingestion.sources.sample import END_DATE, sample_symbols
+from scenarios.pointintime import macro_panel
 from tests.unit.in_process_ingestion import run_ingestion
 
 
@@ -73,7 +75,12 @@ def test_worker_reads_sample_universe_slice(ctx: IngestionContext) -> None:
     )
     assert data.prices["symbol"].nunique() == 51
     assert set(data.sectors["symbol"]) == set(data.prices["symbol"])
-    assert data.macro is not None and data.macro["date"].min() >= pd.Timestamp(start)
+    assert data.macro is not None
+    lookback = pd.Timestamp(start - dt.timedelta(days=reader.MACRO_LOOKBACK_DAYS))
+    assert data.macro["date"].min() >= lookback
+    # the CPI in force on the window's first session (released inside, dated before) is loaded
+    sessions = pd.DatetimeIndex(sorted(data.prices["date"].unique()))
+    assert macro_panel(data.macro, sessions)["inflation"].notna().all()
     assert set(snapshots) == {*datasets, "universe"}
     large = set(sample_symbols()[:50])
     assert large <= set(data.prices["symbol"])

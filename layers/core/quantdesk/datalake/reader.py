@@ -31,6 +31,9 @@ from quantdesk.settings import Settings, get_settings
 from scenarios.base import FUNDAMENTALS_LOOKBACK_DAYS, ScenarioData
 from scenarios.frames import SPLITS
 
+#: macro reference periods this many days before ``start`` are included: a value dated before the
+#: window (CPI for the previous month) is released, and in force, inside it
+MACRO_LOOKBACK_DAYS: Final = 100
 #: data whose last date is older than this (calendar days) is reported stale
 STALE_AFTER_DAYS: Final = 5
 IO_THREADS: Final = 8
@@ -140,6 +143,8 @@ def _restrict(
     if dataset == "fundamentals":
         lookback = start - dt.timedelta(days=FUNDAMENTALS_LOOKBACK_DAYS)
         window = _between(frame, "report_date", lookback, end)
+    elif dataset == "macro":
+        window = _between(frame, "date", start - dt.timedelta(days=MACRO_LOOKBACK_DAYS), end)
     elif spec.date_column is not None:
         window = _between(frame, spec.date_column, start, end)
     else:
@@ -187,7 +192,8 @@ def load_scenario_data(
     price date), and to ``[start, end]``; the membership intervals come along as
     ``ScenarioData.universe`` so scenarios pick the members of each date. The other
     datasets are restricted alike (fundamentals keep ``FUNDAMENTALS_LOOKBACK_DAYS`` of reports
-    before ``start`` so as-of values exist). Only the partitions covering those years and
+    and macro ``MACRO_LOOKBACK_DAYS`` of reference periods before ``start`` so as-of values
+    exist). Only the partitions covering those years and
     symbol buckets are fetched. Raises :class:`DatasetNotFoundError` for a dataset never
     ingested.
     """
@@ -213,6 +219,8 @@ def load_scenario_data(
         window_start = start
         if dataset == "fundamentals":
             window_start = start - dt.timedelta(days=FUNDAMENTALS_LOOKBACK_DAYS)
+        elif dataset == "macro":
+            window_start = start - dt.timedelta(days=MACRO_LOOKBACK_DAYS)
         frame, _ = read_partitions(
             lake,
             dataset,
