@@ -358,6 +358,8 @@ def _grants(function: Function) -> list[Json]:
             _allow(["dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"], _table_arns()),
             *secret,
             _allow(["s3:GetObject"], _objects("ResultsBucket")),
+            # /predict reads registered models' files (quantdesk.predict.registry)
+            _allow(["s3:GetObject"], {"Fn::Sub": "${DataBucket.Arn}/models/*"}),
             _allow(["states:StartExecution"], state_machine_arn(resources.SCENARIO_RUN)),
             _allow(
                 ["states:StopExecution", "states:DescribeExecution"],
@@ -954,6 +956,7 @@ def cdn() -> Fragment:
                 "CacheBehaviors": [
                     uncached("/analysis/*", "api", all_methods),
                     uncached("/predict", "api", all_methods),
+                    uncached("/predict/*", "api", all_methods),
                     uncached("/runs/*/stream", "stream", ["GET", "HEAD"]),
                 ],
             }

@@ -343,7 +343,12 @@ INGESTION_SCHEDULES: Final = (
 
 #: the REST API: Chalice packages and deploys it; locally the origin serves ``app.app``
 API: Final = Function(
-    name=f"{PREFIX}-api", code_dir="functions/api", handler="app.app", reads_stream_secret=True
+    name=f"{PREFIX}-api",
+    code_dir="functions/api",
+    handler="app.app",
+    reads_stream_secret=True,
+    # /predict (issue 16): onnxruntime, imported on the first predict request only
+    layers=("predict",),
 )
 #: the SSE app behind a streaming Function URL. On AWS the Lambda Web Adapter runs ``run.sh``
 #: (uvicorn); the ASGI application it serves, which the local origin mounts, is ``STREAM_ASGI``.
@@ -393,7 +398,9 @@ CORE_LAYER: Final = Layer(
     only_modules={"chalice": ("chalice/__init__.py", "chalice/app.py")},
 )
 ANALYTICS_LAYER: Final = Layer(name="analytics", requirements=("pandas", "numpy", "fastparquet"))
-LAYERS: Final[tuple[Layer, ...]] = (CORE_LAYER, ANALYTICS_LAYER)
+#: /predict: ONNX models in MLflow's format (onnxruntime ~20 MB vs scikit-learn + SciPy ~100 MB)
+PREDICT_LAYER: Final = Layer(name="predict", requirements=("numpy", "onnxruntime", "pyyaml"))
+LAYERS: Final[tuple[Layer, ...]] = (CORE_LAYER, ANALYTICS_LAYER, PREDICT_LAYER)
 
 STREAM_MAPPINGS: Final = (
     StreamMapping(

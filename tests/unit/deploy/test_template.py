@@ -214,6 +214,7 @@ def test_cloudfront_routes_api_and_stream_uncached_and_the_ui_through_oac() -> N
     assert {p: b["TargetOriginId"] for p, b in behaviours.items()} == {
         "/analysis/*": "api",
         "/predict": "api",
+        "/predict/*": "api",
         "/runs/*/stream": "stream",
     }
     assert {b["CachePolicyId"] for b in behaviours.values()} == {cloudformation.CACHING_DISABLED}
