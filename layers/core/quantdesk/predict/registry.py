@@ -189,14 +189,20 @@ class ModelRegistry:
             return self.version(name, int(ref)).version
         item = self._get(name, _alias_sk(ref))
         if item is None:
+            self._require_model(name)
             raise UnknownModel(f"model {quoted(name)} has no alias {quoted(ref)}", field="alias")
         return int(item["version"]["N"])
 
     def version(self, name: str, version: int) -> ModelVersion:
         item = self._get(name, _version_sk(version))
         if item is None:
+            self._require_model(name)
             raise UnknownModel(f"model {quoted(name)} has no version {version}", field="version")
         return _version(name, item)
+
+    def _require_model(self, name: str) -> None:
+        if self._get(name, MODEL_SK) is None:
+            raise UnknownModel(f"no registered model {quoted(name)}", field="model")
 
     def load(self, record: ModelVersion) -> OnnxModel:
         """The version's model from its stored files; 503 when they are missing or corrupt."""
