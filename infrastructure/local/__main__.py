@@ -96,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         print(restored_summary(cloud, args.state_dir, time.perf_counter() - started), flush=True)
         if not args.no_sample:
             print(ensure_sample_data(), flush=True)
+            # /predict answers on a fresh clone: the shipped model, trained on the sample lake
+            from quantdesk.predict.returns_model import ensure_champion
+
+            print(ensure_champion(), flush=True)
         origin.wait_listening()
         origin.ready()
         print(f"quantdesk     {site_url}  (web UI, API and stream)", flush=True)

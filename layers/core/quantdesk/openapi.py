@@ -20,6 +20,7 @@ from pydantic_core import core_schema
 
 from quantdesk.datalake.models import UniverseList
 from quantdesk.errors import ErrorBody
+from quantdesk.predict.models import ModelListing, Predictions, ScoringRequest
 from quantdesk.ranking.models import SuggestRequest, SuggestResponse
 from quantdesk.runs.models import (
     RUN_ID_PATTERN,
@@ -51,6 +52,9 @@ MODELS: Final[tuple[tuple[type[BaseModel], JsonSchemaMode], ...]] = (
     (RunEvent, "serialization"),
     (ErrorBody, "serialization"),
     (UniverseList, "serialization"),
+    (ScoringRequest, "validation"),
+    (Predictions, "serialization"),
+    (ModelListing, "serialization"),
 )
 
 Method = Literal["get", "post"]
@@ -267,6 +271,9 @@ def document() -> dict[str, Any]:
             )
         },
     }
+    paths |= _predict_paths(
+        ref(ScoringRequest, "validation"), ref(Predictions), ref(ModelListing), error
+    )
     paths["/analysis/openapi.json"] = {
         "get": {
             "summary": "This document",
@@ -318,7 +325,7 @@ def _secure(paths: dict[str, dict[Method, dict[str, Any]]], error: dict[str, Any
     token (no bearer), the document itself is public."""
     for path, operations in paths.items():
         for method, operation in operations.items():
-            if not path.startswith("/analysis/"):
+            if not path.startswith(("/analysis/", "/predict")):
                 operation["security"] = []  # the stream: its token is the credential
                 continue
             if operation.get("security") == []:
@@ -326,6 +333,8 @@ def _secure(paths: dict[str, dict[Method, dict[str, Any]]], error: dict[str, Any
             extra = dict(GATEWAY_ERRORS)
             if "requestBody" in operation:
                 extra |= BODY_ERRORS
+            if path.startswith("/predict") and "requestBody" in operation:
+                extra[415] = "neither application/json nor text/csv (UTF-8)"
             if (path, method) == ("/analysis/run", "post"):
                 extra[429] = RATE_LIMITED
                 operation["parameters"] = [
@@ -361,6 +370,74 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.path.write_text(text)
     return 0
+
+
+PREDICT_BODY: Final = """\
+MLflow's scoring protocol (`mlflow models serve`): a JSON object with exactly one of \
+`dataframe_split`, `dataframe_records`, `instances`, `inputs` (and optional `params`), or a \
+`text/csv` body (header line, then rows). Columns are checked against the model's signature \
+(GET /predict/models): extra columns are ignored."""
+
+
+def _predict_paths(
+    body: dict[str, Any],
+    predictions: dict[str, Any],
+    listing: dict[str, Any],
+    error: dict[str, Any],
+) -> dict[str, dict[Method, dict[str, Any]]]:
+    """``/predict`` (issue 16): score with a registered model; list the models."""
+    scoring_errors = {
+        400: "a payload in none of the formats, a missing or mistyped column (field names "
+        "it), null/NaN in a required column, more rows than max_rows, a mistyped param "
+        "(field params.*)",
+        404: "unknown model, version or alias (field model, version or alias)",
+        503: "the version's files are missing or corrupt (other versions keep serving), or "
+        "the registry failed; retry",
+    }
+
+    def scoring(summary: str, parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        operation = _operation(
+            summary,
+            (200, _json(predictions, "one object per row, keyed by the model's output names")),
+            scoring_errors,
+            body=body,
+            parameters=parameters,
+            error_ref=error,
+        )
+        operation["description"] = PREDICT_BODY
+        operation["requestBody"]["content"]["text/csv"] = {"schema": {"type": "string"}}
+        operation["responses"]["200"]["headers"] = {
+            "X-Model-Version": {
+                "description": "the version that answered",
+                "schema": {"type": "string", "pattern": "^[0-9]+$"},
+            }
+        }
+        return operation
+
+    return {
+        "/predict": {
+            "post": scoring(
+                "Score rows with the default model's champion (see GET /predict/models)"
+            )
+        },
+        "/predict/{model}/{version_or_alias}": {
+            "post": scoring(
+                "Score rows with a registered model's version or alias",
+                [
+                    _path_param("model", "registered model name"),
+                    _path_param("version_or_alias", "a version number, or an alias (champion…)"),
+                ],
+            )
+        },
+        "/predict/models": {
+            "get": _operation(
+                "Registered models: versions, aliases and each version's input signature",
+                (200, _json(listing, "every registered model")),
+                {503: "the registry failed; retry"},
+                error_ref=error,
+            )
+        },
+    }
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ def test_the_document_is_served_publicly_with_the_security_scheme(api_client: An
     assert served["components"]["securitySchemes"]["cognito"]["scheme"] == "bearer"
     for path, operations in served["paths"].items():
         for method, operation in operations.items():
-            if path.startswith("/analysis/") and path != "/analysis/openapi.json":
+            if path.startswith(("/analysis/", "/predict")) and path != "/analysis/openapi.json":
                 assert "401" in operation["responses"], (method, path)
                 assert operation.get("security") != [], (method, path)
             else:

@@ -182,8 +182,8 @@ def test_column_types_are_enforced_as_the_signature_says(
     kind: str, good: list[Any], bad: list[Any]
 ) -> None:
     from quantdesk.predict.errors import BadScoringInput  # noqa: PLC0415
+    from quantdesk.predict.models import ColumnSpec  # noqa: PLC0415
     from quantdesk.predict.protocol import enforce  # noqa: PLC0415
-    from quantdesk.predict.signature import ColumnSpec  # noqa: PLC0415
 
     spec = [ColumnSpec(name="x", type=kind)]
     typed = enforce({"x": good}, spec, from_csv=False)

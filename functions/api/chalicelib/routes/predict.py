@@ -52,7 +52,7 @@ def list_models() -> Any:
 
 
 def _score(model: str | None, ref: str | None) -> Any:
-    from quantdesk.predict.protocol import ScoringRequest  # noqa: PLC0415
+    from quantdesk.predict.models import ScoringRequest  # noqa: PLC0415
     from quantdesk.predict.service import CSV, media_type  # noqa: PLC0415
 
     request = routes.current_request

@@ -2,11 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from quantdesk.predict.signature import ColumnSpec, ParamSpec
+ColumnType = Literal["boolean", "integer", "long", "float", "double", "string"]
+COLUMN_TYPES: Final = ("boolean", "integer", "long", "float", "double", "string")
+
+
+class ColumnSpec(BaseModel):
+    """One input column of the signature."""
+
+    name: str
+    type: ColumnType
+    required: bool = Field(
+        True, description="a required column must be present and hold no null/NaN"
+    )
+
+
+class ParamSpec(BaseModel):
+    """One inference parameter (``params`` in a request) the model accepts."""
+
+    name: str
+    type: ColumnType
+    default: Any = None
+
+
+class DataFrameSplit(BaseModel):
+    """``pandas.DataFrame.to_dict(orient="split")``: column names and rows (index ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    columns: list[str]
+    data: list[list[Any]]
+    index: list[Any] | None = None
+
+
+class ScoringRequest(BaseModel):
+    """A JSON scoring request: exactly one of the four input formats, and optional params."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    dataframe_split: DataFrameSplit | None = None
+    dataframe_records: list[dict[str, Any]] | None = None
+    instances: list[dict[str, Any]] | None = None
+    inputs: dict[str, list[Any]] | list[dict[str, Any]] | None = None
+    params: dict[str, Any] | None = None
 
 
 class ModelVersionView(BaseModel):

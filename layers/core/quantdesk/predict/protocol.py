@@ -18,11 +18,10 @@ from collections.abc import Callable
 from typing import Any, Final
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
 from quantdesk.errors import quoted
 from quantdesk.predict.errors import BadScoringInput
-from quantdesk.predict.signature import ColumnSpec, ParamSpec
+from quantdesk.predict.models import ColumnSpec, DataFrameSplit, ParamSpec, ScoringRequest
 
 FORMATS: Final = ("dataframe_split", "dataframe_records", "instances", "inputs")
 DTYPES: Final = {
@@ -37,28 +36,6 @@ _CSV_TRUE: Final = frozenset({"true", "1"})
 _CSV_FALSE: Final = frozenset({"false", "0"})
 
 Columns = dict[str, list[Any]]
-
-
-class DataFrameSplit(BaseModel):
-    """``pandas.DataFrame.to_dict(orient="split")``: column names and rows (index ignored)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    columns: list[str]
-    data: list[list[Any]]
-    index: list[Any] | None = None
-
-
-class ScoringRequest(BaseModel):
-    """A JSON scoring request: exactly one of the four input formats, and optional params."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    dataframe_split: DataFrameSplit | None = None
-    dataframe_records: list[dict[str, Any]] | None = None
-    instances: list[dict[str, Any]] | None = None
-    inputs: dict[str, list[Any]] | list[dict[str, Any]] | None = None
-    params: dict[str, Any] | None = None
 
 
 def columns_of(request: ScoringRequest) -> tuple[str, Columns, int]:

@@ -34,6 +34,7 @@ MODEL_SK: Final = "MODEL"
 NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 #: not all digits: a path segment of digits is a version number
 ALIAS_PATTERN: Final = re.compile(r"^(?!\d+$)[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+VERSION_PATTERN: Final = re.compile(r"^[0-9]{1,9}$")
 _MISSING: Final = frozenset({"NoSuchKey", "404", "NotFound"})
 
 
@@ -184,9 +185,14 @@ class ModelRegistry:
         return RegisteredModel(name=name, versions=versions, aliases=aliases)
 
     def resolve(self, name: str, ref: str) -> int:
-        """The version ``ref`` (a version number or an alias) names; 404 when none."""
-        if ref.isdigit():
+        """The version ``ref`` (a version number or an alias) names; 404 when none (names that
+        could not have been registered never reach the table)."""
+        if not NAME_PATTERN.match(name):
+            raise UnknownModel(f"no registered model {quoted(name)}", field="model")
+        if VERSION_PATTERN.match(ref):
             return self.version(name, int(ref)).version
+        if not ALIAS_PATTERN.match(ref):
+            raise UnknownModel(f"model {quoted(name)} has no alias {quoted(ref)}", field="alias")
         item = self._get(name, _alias_sk(ref))
         if item is None:
             self._require_model(name)

@@ -11,33 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any, Final, Literal
 
-import yaml
 from pydantic import BaseModel, Field
 
 from quantdesk.predict.errors import UnsupportedModel
+from quantdesk.predict.models import COLUMN_TYPES, ColumnSpec, ParamSpec
 
-ColumnType = Literal["boolean", "integer", "long", "float", "double", "string"]
-COLUMN_TYPES: Final = ("boolean", "integer", "long", "float", "double", "string")
 FLAVOR: Final = "onnx"
 MLMODEL: Final = "MLmodel"
-
-
-class ColumnSpec(BaseModel):
-    """One input column of the signature."""
-
-    name: str
-    type: ColumnType
-    required: bool = Field(
-        True, description="a required column must be present and hold no null/NaN"
-    )
-
-
-class ParamSpec(BaseModel):
-    """One inference parameter (``params`` in a request) the model accepts."""
-
-    name: str
-    type: ColumnType
-    default: Any = None
 
 
 class ModelSpec(BaseModel):
@@ -52,6 +32,8 @@ class ModelSpec(BaseModel):
 
 def parse_mlmodel(text: str) -> ModelSpec:
     """The spec of an ``MLmodel`` file; :class:`UnsupportedModel` names what cannot be served."""
+    import yaml  # noqa: PLC0415 - the contract imports the models here, not the YAML parser
+
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
