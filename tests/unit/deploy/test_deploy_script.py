@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 import pytest
 
-from infrastructure import cloudformation, package
+from infrastructure import cloudformation, package, resources
 from tests.conftest import ROOT, free_port
 from tests.unit.deploy.moto_subset import creatable
 
@@ -145,7 +145,7 @@ def moto_dist(tmp_path: Path) -> Path:
     template, _ = creatable(json.loads(cloudformation.rendered_text()))
     (dist / "template.json").write_text(json.dumps(template))
     (dist / "layers").mkdir()
-    for layer in ("core", "analytics"):
+    for layer in (layer.name for layer in resources.LAYERS):
         shutil.make_archive(
             str(dist / "layers" / layer), "zip", ROOT / "layers" / "core", "quantdesk"
         )
