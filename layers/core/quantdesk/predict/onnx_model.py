@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from quantdesk.predict.errors import BadScoringInput, UnsupportedModel
+from quantdesk.predict.errors import BadScoringInput, ModelUnavailable, UnsupportedModel
 from quantdesk.predict.signature import ModelSpec, parse_mlmodel
 
 #: onnxruntime's tensor type names -> numpy dtypes
@@ -80,7 +80,13 @@ class OnnxModel:
             raise BadScoringInput(
                 f"the model could not score this input: {str(exc)[:200]}", field="body"
             ) from exc
-        flat = [np.asarray(o).reshape(rows, -1) for o in outputs]
+        arrays = [np.asarray(o) for o in outputs]
+        if any(a.size % rows for a in arrays):
+            raise ModelUnavailable(
+                "the model's outputs do not have one value (or vector) per input row",
+                field="model",
+            )
+        flat = [a.reshape(rows, -1) for a in arrays]
         return [
             {
                 name: _scalar(values[r]) if values.shape[1] == 1 else values[r].tolist()

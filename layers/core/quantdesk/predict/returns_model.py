@@ -228,8 +228,13 @@ def ensure_champion() -> str:
     try:
         version = ModelRegistry(settings.table_name, settings.data_bucket).resolve(NAME, ALIAS)
     except UnknownModel:
+        pass
+    else:
+        return f"model        {NAME} version {version} already registered as {ALIAS}"
+    try:
         return f"model        {train_and_register()}"
-    return f"model        {NAME} version {version} already registered as {ALIAS}"
+    except Exception as exc:  # the product still starts; /predict then says no model (404)
+        return f"model        {NAME} NOT registered ({type(exc).__name__}: {exc})"
 
 
 def main(argv: list[str] | None = None) -> int:
