@@ -347,7 +347,7 @@ TABLE_READ: Final = ("dynamodb:GetItem", "dynamodb:Query")
 TABLE_WRITE: Final = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 
 
-def _grants(function: Function) -> list[Json]:
+def _grants(function: Function) -> list[Json]:  # noqa: PLR0911 - one branch per function
     """What each function may do, on exactly the resources it touches."""
     secret = [_allow(["secretsmanager:GetSecretValue"], secret_arn())]
     table_rw = [_allow([*TABLE_READ, *TABLE_WRITE], _table_arns())]
@@ -358,8 +358,6 @@ def _grants(function: Function) -> list[Json]:
             _allow(["dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"], _table_arns()),
             *secret,
             _allow(["s3:GetObject"], _objects("ResultsBucket")),
-            # /predict reads registered models' files (quantdesk.predict.registry)
-            _allow(["s3:GetObject"], {"Fn::Sub": "${DataBucket.Arn}/models/*"}),
             _allow(["states:StartExecution"], state_machine_arn(resources.SCENARIO_RUN)),
             _allow(
                 ["states:StopExecution", "states:DescribeExecution"],
@@ -399,6 +397,12 @@ def _grants(function: Function) -> list[Json]:
                 _allow(["states:DescribeExecution"], executions_arn(resources.SCENARIO_RUN)),
             ]
         return grants
+    if function == resources.PREDICT:
+        # reads the registry (versions, aliases) and the registered models' files
+        return [
+            _allow(TABLE_READ, _table_arns()),
+            _allow(["s3:GetObject"], {"Fn::Sub": "${DataBucket.Arn}/models/*"}),
+        ]
     if function in resources.INGESTION_FUNCTIONS:
         return [
             *table_rw,
@@ -554,26 +558,51 @@ def gateway_responses() -> Json:
 
 
 def chalice_swagger() -> Json:
-    """The API Gateway body of the Chalice app's routes (Chalice's own generator), wired to
-    this template's API function."""
-    from chalice import Chalice
-    from chalice.deploy.swagger import CFNSwaggerGenerator
-
-    from infrastructure.local.lambda_runtime import load_handler
-
-    app = load_handler(resources.API)
-    assert isinstance(app, Chalice)
-    swagger: Json = CFNSwaggerGenerator().generate_swagger(app)
-    text = json.dumps(swagger).replace(
-        "${APIHandler.Arn}", f"${{{function_id(resources.API)}.Arn}}"
-    )
-    wired: Json = json.loads(text)
+    """The API Gateway body of the Chalice apps' routes (Chalice's own generator): the API's,
+    wired to this template's API function, and the predict app's, wired to the predict
+    function (one REST API, one authorizer)."""
+    wired = _app_swagger(resources.API)
+    wired["paths"] |= _app_swagger(resources.PREDICT)["paths"]
     # the app names the local pool; on AWS the authorizer trusts this stack's pool
     for scheme in wired.get("securityDefinitions", {}).values():
         authorizer = scheme.get("x-amazon-apigateway-authorizer", {})
         if authorizer.get("type") == "cognito_user_pools":
             authorizer["providerARNs"] = [{"Fn::GetAtt": ["UserPool", "Arn"]}]
     return wired
+
+
+def _app_swagger(function: Function) -> Json:
+    from chalice import Chalice
+    from chalice.deploy.swagger import CFNSwaggerGenerator
+
+    from infrastructure.local.lambda_runtime import load_handler
+
+    app = load_handler(function)
+    assert isinstance(app, Chalice)
+    swagger: Json = CFNSwaggerGenerator().generate_swagger(app)
+    text = json.dumps(swagger).replace("${APIHandler.Arn}", f"${{{function_id(function)}.Arn}}")
+    wired: Json = json.loads(text)
+    return wired
+
+
+# -- /predict (issue 16): API Gateway may invoke the predict function --------------------------
+def predict() -> Fragment:
+    return Fragment(
+        resources={
+            "PredictInvokePermission": {
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {
+                    "Action": "lambda:InvokeFunction",
+                    "FunctionName": {"Ref": function_id(resources.PREDICT)},
+                    "Principal": "apigateway.amazonaws.com",
+                    "SourceArn": {
+                        "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
+                        "${AWS::AccountId}:${RestApi}/*"
+                    },
+                },
+            }
+        }
+    )
 
 
 # -- identity: the Cognito user pool API Gateway's authorizer trusts ---------------------------
@@ -1132,6 +1161,7 @@ GROUPS: list[Callable[[], Fragment]] = [
     cdn,
     edge_guards,
     alarms,
+    predict,
 ]
 
 

@@ -343,12 +343,7 @@ INGESTION_SCHEDULES: Final = (
 
 #: the REST API: Chalice packages and deploys it; locally the origin serves ``app.app``
 API: Final = Function(
-    name=f"{PREFIX}-api",
-    code_dir="functions/api",
-    handler="app.app",
-    reads_stream_secret=True,
-    # /predict (issue 16): onnxruntime, imported on the first predict request only
-    layers=("predict",),
+    name=f"{PREFIX}-api", code_dir="functions/api", handler="app.app", reads_stream_secret=True
 )
 #: the SSE app behind a streaming Function URL. On AWS the Lambda Web Adapter runs ``run.sh``
 #: (uvicorn); the ASGI application it serves, which the local origin mounts, is ``STREAM_ASGI``.
@@ -377,12 +372,24 @@ SWEEPER: Final = Function(
     timeout_s=300,
 )
 
+# -- the legacy /predict endpoint (issue 16): the API's code, its own app and layer -------------
+#: behind the same REST API (its routes' integrations name it): only this function carries
+#: onnxruntime
+PREDICT: Final = Function(
+    name=f"{PREFIX}-predict",
+    code_dir="functions/api",
+    handler="predict_app.app",
+    memory_mb=1024,
+    layers=("predict",),
+)
+
 FUNCTIONS: Final[tuple[Function, ...]] = (
     WORKER,
     PROJECTOR,
     *INGESTION_FUNCTIONS,
     RECONCILER,
     SWEEPER,
+    PREDICT,
 )
 
 #: where the projector's mapping sends what it could not process (``quantdesk dlq``)
@@ -398,7 +405,8 @@ CORE_LAYER: Final = Layer(
     only_modules={"chalice": ("chalice/__init__.py", "chalice/app.py")},
 )
 ANALYTICS_LAYER: Final = Layer(name="analytics", requirements=("pandas", "numpy", "fastparquet"))
-#: /predict: ONNX models in MLflow's format (onnxruntime ~20 MB vs scikit-learn + SciPy ~100 MB)
+#: /predict: ONNX models in MLflow's format (onnxruntime + numpy 110 MB; scikit-learn + SciPy
+#: would be 206 MB)
 PREDICT_LAYER: Final = Layer(name="predict", requirements=("numpy", "onnxruntime", "pyyaml"))
 LAYERS: Final[tuple[Layer, ...]] = (CORE_LAYER, ANALYTICS_LAYER, PREDICT_LAYER)
 

@@ -68,6 +68,9 @@ class Routing:
     default: str
     api: Function | None
     stream: Function | None
+    #: further functions the REST API integrates (the predict function), tried in order for a
+    #: route the API's app does not have
+    more_apis: tuple[Function, ...] = ()
 
     def kind(self, path: str) -> str:
         for pattern, kind in self.behaviors:
@@ -86,6 +89,7 @@ def routing_from_stack(stack: DeployedStack) -> Routing:
     kinds: dict[str, str] = {}
     api: Function | None = None
     stream: Function | None = None
+    more_apis: tuple[Function, ...] = ()
 
     def function(logical: str, handler: str) -> Function:
         return Function(
@@ -101,12 +105,12 @@ def routing_from_stack(stack: DeployedStack) -> Routing:
                 stream = function(target, STREAM_ASGI)
                 kinds[origin["Id"]] = "stream"
             elif kind in _API_TYPES:
-                target = next(
-                    r
+                first, *others = (
+                    function(r, resources[r]["Properties"]["Handler"])
                     for r in sorted(referenced(props))
                     if resources.get(r, {}).get("Type") == "AWS::Lambda::Function"
                 )
-                api = function(target, resources[target]["Properties"]["Handler"])
+                api, more_apis = first, tuple(others)
                 kinds[origin["Id"]] = "api"
             elif kind == "AWS::S3::Bucket":
                 kinds[origin["Id"]] = "web"
@@ -119,6 +123,7 @@ def routing_from_stack(stack: DeployedStack) -> Routing:
         default=kinds[config["DefaultCacheBehavior"]["TargetOriginId"]],
         api=api,
         stream=stream,
+        more_apis=more_apis,
     )
 
 
@@ -211,9 +216,12 @@ def build_origin(
         anonymous = verifier.claims("Bearer " + sign_in(identity, default_user).id_token)
     apps: dict[str, ASGIApp] = {"web": _web(web_root)}
     if routing.api is not None:
-        chalice_app = load_handler(routing.api)
-        gateway = api_gateway(chalice_app, GatewayAuthorizer(chalice_app, verifier, anonymous))
-        apps["api"] = _api(gateway)
+        gateways = []
+        for function in (routing.api, *routing.more_apis):
+            chalice_app = load_handler(function)
+            authorizer = GatewayAuthorizer(chalice_app, verifier, anonymous)
+            gateways.append(api_gateway(chalice_app, authorizer))
+        apps["api"] = _api(gateways)
     if routing.stream is not None:
         apps["stream"] = load_handler(routing.stream)  # type: ignore[assignment]
 
@@ -247,8 +255,18 @@ class _Distribution:
         await self.apps[self.routing.kind(scope["path"])](scope, receive, send)
 
 
-def _api(gateway: Any) -> ASGIApp:
+def _api(gateways: list[Any]) -> ASGIApp:
     from chalice.local import LocalGatewayException
+
+    def handle_request(*request: Any) -> Any:
+        """The first app with the route answers (API Gateway routes by path to the function
+        each route integrates); an unknown route raises from the last."""
+        for gateway in gateways[:-1]:
+            try:
+                return gateway.handle_request(*request)
+            except LocalGatewayException:
+                continue
+        return gateways[-1].handle_request(*request)
 
     # the API's own threads, as API Gateway invokes its own Lambda: SSE tails waiting on the
     # default executor must not queue a run's start behind their table queries
@@ -266,7 +284,7 @@ def _api(gateway: Any) -> ASGIApp:
         headers = dict(request.headers)
         try:
             response = await asyncio.get_running_loop().run_in_executor(
-                api_threads, gateway.handle_request, request.method, path, headers, body
+                api_threads, handle_request, request.method, path, headers, body
             )
         except QuantdeskError as exc:
             return error(exc)

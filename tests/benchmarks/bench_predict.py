@@ -1,9 +1,9 @@
-"""/predict warm and cold latency, in process over moto (``mock_aws``), through the API's
-Chalice app as Lambda invokes it.
+"""/predict warm and cold latency, in process over moto (``mock_aws``), through the predict
+function's Chalice app as Lambda invokes it.
 
 Prints the median over ``REQUESTS`` warm requests of ``ROWS`` rows (dataframe_split), the first
 request (the version loaded from S3 into an ONNX session), and two baselines measured in the
-same run: ``GET /analysis/scenarios`` through the same client (what any API request costs here:
+same run: ``GET /analysis/scenarios`` through the API's app (what any API request costs here:
 chalice's test gateway, the authorizer claims, logging) and the scoring alone (parse, signature
 checks, ``onnxruntime``) without the alias lookup, which is a DynamoDB read (moto's here).
 """
@@ -63,7 +63,7 @@ def main() -> None:
         registry = ModelRegistry(resources.TABLE.name, resources.DATA_BUCKET)
         record = registry.register("bench", files_of(save_model(Path(scratch) / "m")), "bench")
         registry.set_alias("bench", "champion", record.version)
-        app = load_handler(resources.API)
+        app = load_handler(resources.PREDICT)
         with Client(app) as client:
             started = time.perf_counter()
             first = client.http.post("/predict/bench/champion", body=body, headers=headers)
@@ -72,8 +72,9 @@ def main() -> None:
             warm = _timed(
                 lambda: client.http.post("/predict/bench/champion", body=body, headers=headers)
             )
-            other = _timed(lambda: client.http.get("/analysis/scenarios", headers=headers))
-            resolve = _timed(lambda: registry.resolve("bench", "champion"))
+        with Client(load_handler(resources.API)) as api:
+            other = _timed(lambda: api.http.get("/analysis/scenarios", headers=headers))
+        resolve = _timed(lambda: registry.resolve("bench", "champion"))
         model = registry.load(record)
         request = ScoringRequest.model_validate_json(body)
 
@@ -86,7 +87,7 @@ def main() -> None:
     print(f"warm POST /predict, {ROWS} rows, median of {REQUESTS}: {_ms(warm)}")
     print(f"  of which the alias lookup (moto's DynamoDB): {_ms(resolve)}")
     print(f"  of which parse + signature + onnxruntime: {_ms(scoring)}")
-    print(f"baseline GET /analysis/scenarios, same client: {_ms(other)}")
+    print(f"baseline GET /analysis/scenarios, the API's app: {_ms(other)}")
     print(f"warm predict / baseline request: {warm / other:.2f}x")
 
 

@@ -1,5 +1,6 @@
-"""The OpenAPI document (docs/openapi.json) names every public route the API and the run stream
-serve, with the methods they answer, and describes each error as the one error body."""
+"""The OpenAPI document (docs/openapi.json) names every public route the API (the predict
+function's included) and the run stream serve, with the methods they answer, and describes each
+error as the one error body."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from starlette.routing import Route
 
 from infrastructure.local.lambda_runtime import load_handler
-from infrastructure.resources import STREAM, STREAM_ASGI
+from infrastructure.resources import PREDICT, STREAM, STREAM_ASGI
 from quantdesk.openapi import document
 
 #: served for the platform and for tests, not for clients
@@ -23,6 +24,13 @@ def _served(api_app: Any) -> set[tuple[str, str]]:
         for path, entries in api_app.routes.items()
         for method in entries
         if method != "OPTIONS"  # CORS preflight, answered by API Gateway
+    }
+    predict_app = load_handler(PREDICT)
+    api |= {
+        (path, method.lower())
+        for path, entries in predict_app.routes.items()
+        for method in entries
+        if method != "OPTIONS"
     }
     stream_app = load_handler(replace(STREAM, handler=STREAM_ASGI))
     stream = {

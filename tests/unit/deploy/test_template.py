@@ -242,8 +242,11 @@ def test_the_stream_url_streams_and_only_cloudfront_may_invoke_it() -> None:
     assert stream["Architectures"] == ["arm64"]
 
 
-def test_the_rest_api_serves_every_chalice_route_through_the_api_function() -> None:
-    app = load_handler(resources.API)
+@pytest.mark.parametrize("function", [resources.API, resources.PREDICT], ids=lambda f: f.suffix)
+def test_the_rest_api_serves_every_chalice_route_through_its_function(
+    function: resources.Function,
+) -> None:
+    app = load_handler(function)
     assert isinstance(app, Chalice)
     body = of_type("AWS::ApiGateway::RestApi")["RestApi"]["Properties"]["Body"]
     for path, methods in app.routes.items():
@@ -251,7 +254,15 @@ def test_the_rest_api_serves_every_chalice_route_through_the_api_function() -> N
             operation = body["paths"][path][method.lower()]
             integration = operation["x-amazon-apigateway-integration"]
             assert integration["type"] == "aws_proxy"
-            assert "${ApiFunction.Arn}" in integration["uri"]["Fn::Sub"]
+            assert (
+                f"${{{cloudformation.function_id(function)}.Arn}}" in integration["uri"]["Fn::Sub"]
+            )
+    permissions = of_type("AWS::Lambda::Permission").values()
+    assert any(
+        p["Properties"]["FunctionName"] == {"Ref": cloudformation.function_id(function)}
+        and p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        for p in permissions
+    )
 
 
 def test_the_api_authorizer_trusts_this_stacks_user_pool() -> None:

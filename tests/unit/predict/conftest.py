@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from chalice.test import Client
 
 from infrastructure import resources
+from infrastructure.local.lambda_runtime import load_handler
 from quantdesk.predict.registry import ModelRegistry
 from tests.unit.runs.conftest import SignedInClient
 
@@ -104,13 +106,21 @@ def registry(moto_aws: None) -> ModelRegistry:
 
 
 @pytest.fixture
-def predict_api(moto_aws: None, api_client: Any) -> Iterator[SignedInClient]:
-    """The API's test client with a fresh predict service (no model cached)."""
+def predict_client(moto_aws: None) -> Iterator[Client]:
+    """The predict function's app (as Lambda loads it) with a fresh predict service."""
+    app = load_handler(resources.PREDICT)
     from chalicelib.routes import predict  # noqa: PLC0415 - on sys.path once the app is loaded
 
     predict.predict_service.cache_clear()
-    yield SignedInClient(api_client.http, "researcher")
+    with Client(app) as client:
+        yield client
     predict.predict_service.cache_clear()
+
+
+@pytest.fixture
+def predict_api(predict_client: Client) -> SignedInClient:
+    """The predict function's test client, signed in."""
+    return SignedInClient(predict_client.http, "researcher")
 
 
 @pytest.fixture

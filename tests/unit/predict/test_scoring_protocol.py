@@ -159,8 +159,8 @@ def test_params_are_ignored_by_a_model_without_a_params_schema(
     assert json.loads(post(predict_api, body).body) == {"predictions": WANT}
 
 
-def test_predict_needs_a_signed_in_caller(moto_aws: None, api_client: Any, served: int) -> None:
-    response = api_client.http.post(
+def test_predict_needs_a_signed_in_caller(predict_client: Any, served: int) -> None:
+    response = predict_client.http.post(
         PATH,
         body=json.dumps({"dataframe_records": ROWS}),
         headers={"Content-Type": "application/json"},
