@@ -356,6 +356,8 @@ def _grants(function: Function) -> list[Json]:  # noqa: PLR0911 - one branch per
             *table_rw,
             # idempotency claims are deleted after a failed start; run limits are a transaction
             _allow(["dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"], _table_arns()),
+            # prompt analytics read the outcomes of the runs chosen cards started
+            _allow(["dynamodb:BatchGetItem"], _table_arns()),
             *secret,
             _allow(["s3:GetObject"], _objects("ResultsBucket")),
             _allow(["states:StartExecution"], state_machine_arn(resources.SCENARIO_RUN)),

@@ -89,7 +89,11 @@ describe('PromptPage', () => {
     const request = runScenario.mock.calls[0][0];
     expect(request.scenario_id).toBe('trend_strength');
     expect(request.params).toMatchObject({ lookback_days: 60, tickers: ['AAPL', 'MSFT'] });
-    expect(request.provenance).toMatchObject({ prompt: 'strongest trends in AAPL and MSFT', rank: 1 });
+    expect(request.provenance).toMatchObject({
+      prompt: 'strongest trends in AAPL and MSFT',
+      rank: 1,
+      suggest_id: '01hx0000000000000000000000',
+    });
     expect(request.idempotency_key).toBeTruthy();
     expect(window.sessionStorage.getItem('qd.stream.r-9')).toBe('/runs/r-9/stream?token=abc');
   });

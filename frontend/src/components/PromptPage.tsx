@@ -207,6 +207,7 @@ export function PromptPage({ navigate, runScenario = api.run }: Props) {
                     prompt={response.prompt}
                     engine={response.engine}
                     universes={universes}
+                    suggestId={response.suggest_id}
                     onRun={runScenario}
                     onStarted={started}
                   />
@@ -234,6 +235,9 @@ function EngineLine({ response }: { response: SuggestResponse }) {
   return (
     <div className="engine-line" data-testid="engine-provenance">
       {facts.length > 0 && <p>Understood: {facts.join(' · ')}</p>}
+      {understood.unmatched?.length ? (
+        <p data-testid="unmatched">Not matched: {understood.unmatched.map((w) => `“${w}”`).join(', ')}</p>
+      ) : null}
       <p className="muted">
         Ranked by {engine.provider} / {engine.model} v{engine.version} in {Math.round(engine.latency_ms)} ms
         {engine.fallback ? ` (fallback: ${engine.fallback_reason ?? 'primary engine unavailable'})` : ''}

@@ -22,6 +22,8 @@ interface Props {
   engine: EngineInfo;
   /** the lake's universes (GET /analysis/universes): the universe input picks from them */
   universes?: UniverseSummary[] | null;
+  /** the suggest this card came from (prompt analytics learn which card was run) */
+  suggestId?: string | null;
   onRun: (request: RunRequest) => Promise<RunAccepted>;
   onStarted: (accepted: RunAccepted) => void;
 }
@@ -33,7 +35,16 @@ function newKey(): string {
 }
 
 /** One ranked suggestion: why it matched, what it delivers, its inputs, and the run button. */
-export function ScenarioCard({ suggestion, scenario, prompt, engine, universes = null, onRun, onStarted }: Props) {
+export function ScenarioCard({
+  suggestion,
+  scenario,
+  prompt,
+  engine,
+  universes = null,
+  suggestId,
+  onRun,
+  onStarted,
+}: Props) {
   const fields = useMemo(() => withUniverses(describeFields(scenario?.inputs), universes), [scenario, universes]);
   const [values, setValues] = useState(() => initialValues(fields, suggestion.params));
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -86,7 +97,7 @@ export function ScenarioCard({ suggestion, scenario, prompt, engine, universes =
         scenario_id: suggestion.scenario_id,
         params,
         idempotency_key: newKey(),
-        provenance: { prompt, rank: suggestion.rank, engine },
+        provenance: { prompt, rank: suggestion.rank, engine, ...(suggestId ? { suggest_id: suggestId } : {}) },
       });
       onStarted(accepted);
     } catch (exc) {

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from quantdesk.settings import get_settings
 
 if TYPE_CHECKING:
+    from quantdesk.prompt_analytics.store import PromptLog
     from quantdesk.runs.service import RunService
 
 
@@ -17,3 +18,11 @@ def run_service() -> RunService:
     from quantdesk.runs.service import RunService  # noqa: PLC0415 - cold start (see the docstring)
 
     return RunService(get_settings())
+
+
+@cache
+def prompt_log() -> PromptLog:
+    """Imported on first use: its botocore import is paid by the first suggest, not at import."""
+    from quantdesk.prompt_analytics.store import PromptLog  # noqa: PLC0415 - cold start
+
+    return PromptLog(get_settings().table_name)

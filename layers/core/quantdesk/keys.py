@@ -13,6 +13,7 @@ created from the same constants (``infrastructure.resources``).
 | runs in flight   | LIMIT#<owner>   | INFLIGHT           |               |                   |
 | starts in minute | LIMIT#<owner>   | STARTS#<epoch min> |               |                   |
 | idempotency key  | IDEM#<owner>    | KEY#<sha256 of key>|               |                   |
+| prompt analytics | PROMPTS#<owner> | SUGGEST#<suggest_id>|              |                   |
 
 Limit windows and idempotency keys carry ``expires_at`` (epoch seconds, the table's TTL).
 """
@@ -100,3 +101,16 @@ def starts_key(owner: str, minute: int) -> dict[str, str]:
 
 def idempotency_key(owner: str, key_digest: str) -> dict[str, str]:
     return {PK: f"IDEM#{owner}", SK: f"KEY#{key_digest}"}
+
+
+# -- prompt analytics (issue 15) ----------------------------------------------------------------
+#: one item per suggest (time-sortable id), the choices that followed appended to it
+SUGGEST_PREFIX: Final = "SUGGEST#"
+
+
+def prompts_pk(owner: str) -> str:
+    return f"PROMPTS#{owner}"
+
+
+def suggest_key(owner: str, suggest_id: str) -> dict[str, str]:
+    return {PK: prompts_pk(owner), SK: f"{SUGGEST_PREFIX}{suggest_id}"}

@@ -21,6 +21,7 @@ from pydantic_core import core_schema
 from quantdesk.datalake.models import UniverseList
 from quantdesk.errors import ErrorBody
 from quantdesk.predict.models import ModelListing, Predictions, ScoringRequest
+from quantdesk.prompt_analytics.models import AnalyticsQuery, AnalyticsReport
 from quantdesk.ranking.models import SuggestRequest, SuggestResponse
 from quantdesk.runs.models import (
     RUN_ID_PATTERN,
@@ -55,6 +56,7 @@ MODELS: Final[tuple[tuple[type[BaseModel], JsonSchemaMode], ...]] = (
     (ScoringRequest, "validation"),
     (Predictions, "serialization"),
     (ModelListing, "serialization"),
+    (AnalyticsReport, "serialization"),
 )
 
 Method = Literal["get", "post"]
@@ -274,6 +276,15 @@ def document() -> dict[str, Any]:
     paths |= _predict_paths(
         ref(ScoringRequest, "validation"), ref(Predictions), ref(ModelListing), error
     )
+    paths["/analysis/analytics"] = {
+        "get": _operation(
+            "The caller's prompt analytics over a window of UTC days",
+            (200, _json(ref(AnalyticsReport), "the aggregates and the labelled pairs")),
+            {400: "from or to not a YYYY-MM-DD date, from after to, or over 366 days"},
+            parameters=_query_params(AnalyticsQuery),
+            error_ref=error,
+        )
+    }
     paths["/analysis/openapi.json"] = {
         "get": {
             "summary": "This document",

@@ -36,6 +36,7 @@ def test_cards_carry_score_terms_why_deliverables_and_params(catalogue: Catalogu
         "sector": None,
         "horizon_days": 183,
         "risk": None,
+        "unmatched": [],
     }
     assert [s.rank for s in response.suggestions] == list(range(1, len(response.suggestions) + 1))
 
@@ -122,3 +123,85 @@ def test_same_request_same_ranking(catalogue: Catalogue) -> None:
     first = ask(catalogue, "tail risk and leverage red flags")
     again = ask(catalogue, "tail risk and leverage red flags")
     assert first.model_dump(exclude={"engine"}) == again.model_dump(exclude={"engine"})
+
+
+def test_a_one_word_style_below_the_threshold_is_answered_as_a_clear_intent(
+    catalogue: Catalogue,
+) -> None:
+    strict = RankingSettings(min_score=50.0)
+    response = suggest(SuggestRequest(prompt="calm"), strict, catalogue=catalogue, today=TODAY)
+    assert response.no_confident_match is False
+    assert response.suggestions[0].scenario_id == "vol_regime"
+    # the same prompt with one unknown word keeps the full threshold
+    unknown = suggest(
+        SuggestRequest(prompt="calm weather"), strict, catalogue=catalogue, today=TODAY
+    )
+    assert (unknown.no_confident_match, unknown.suggestions) == (True, [])
+    assert unknown.understood.unmatched == ["weather"]
+    # and below min_clear_score even a known word is no answer
+    floor = RankingSettings(min_score=50.0, min_clear_score=50.0)
+    assert suggest(
+        SuggestRequest(prompt="calm"), floor, catalogue=catalogue, today=TODAY
+    ).no_confident_match
+
+
+@pytest.mark.parametrize(
+    "prompt", ["AAPL", "tell me about $aapl", "how is AAPL doing", "AAPL overview"]
+)
+def test_a_prompt_naming_only_tickers_gets_the_per_asset_scenarios_prefilled(
+    catalogue: Catalogue, prompt: str
+) -> None:
+    response = ask(catalogue, prompt)
+    assert response.no_confident_match is False
+    ids = [s.scenario_id for s in response.suggestions]
+    assert ids[0] == "risk_flags"  # single-asset reads come first
+    assert "vol_regime" in ids[:3]
+    tickers = response.understood.tickers
+    assert tickers[0] == "AAPL"
+    for card in response.suggestions:
+        assert card.params["tickers"] == tickers
+    top = response.suggestions[0]
+    assert top.why.startswith('Per-asset scenario for "AAPL"')
+    assert "pre-filled" in top.why
+
+
+def test_two_tickers_also_look_for_how_they_move_together(catalogue: Catalogue) -> None:
+    def pairs_score(prompt: str) -> float:
+        cards = ask(catalogue, prompt).suggestions
+        return next(s.raw_score for s in cards if s.scenario_id == "pairs")
+
+    assert pairs_score("KO vs PEP") > pairs_score("KO")
+    compared = ask(catalogue, "compare KO and PEP")
+    top3 = {s.scenario_id for s in compared.suggestions[:3]}
+    assert top3 == {"risk_flags", "vol_regime", "pairs"}
+    assert all(s.params["tickers"] == ["KO", "PEP"] for s in compared.suggestions)
+
+
+@pytest.mark.parametrize("prompt", ["A", "ALL", "IT", "IT ALL", "what's the weather in NYC"])
+def test_english_words_in_capitals_are_no_tickers_and_get_no_cards(
+    catalogue: Catalogue, prompt: str
+) -> None:
+    response = ask(catalogue, prompt)
+    assert response.no_confident_match is True
+    assert response.suggestions == []
+
+
+def test_a_style_no_scenario_carries_is_answered_by_its_closest_and_says_so() -> None:
+    from tests.unit.ranking.labelled import registered_catalogue  # noqa: PLC0415
+
+    response = suggest(
+        SuggestRequest(prompt="dividend stocks"),
+        SETTINGS,
+        catalogue=registered_catalogue(),
+        today=TODAY,
+    )
+    top = response.suggestions[0]
+    assert top.scenario_id == "factor_ladder"
+    assert 'No scenario covers "dividend stocks" itself' in top.why
+    assert all("~" in term.term for term in top.matched_terms)
+
+
+def test_unknown_words_are_named_in_the_explanation(catalogue: Catalogue) -> None:
+    response = ask(catalogue, "pairs cointegration spread hedge ratio for my grandmother")
+    assert response.understood.unmatched == ["grandmother"]
+    assert response.suggestions[0].why.endswith('Not matched: "grandmother".')

@@ -119,3 +119,17 @@ def test_prefill_ignores_inputs_the_scenario_lacks() -> None:
         ScenarioParams, tickers=[], universe=None, sector=None, horizon_days=30, risk="low"
     )
     assert params == {}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "tickers"),
+    [
+        ("A", ()),  # one letter: only as $A
+        ("$A and $IT", ("A", "IT")),
+        ("is IT a buy? ALL of it", ()),  # English words in capitals are not tickers
+        ("CAR and FUN", ()),  # common words that double as tickers need a $
+        ("KO vs PEP", ("KO", "PEP")),
+    ],
+)
+def test_the_ticker_rule_keeps_english_words_out(prompt: str, tickers: tuple[str, ...]) -> None:
+    assert extract(prompt, TODAY).tickers == tickers

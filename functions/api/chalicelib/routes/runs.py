@@ -10,7 +10,8 @@ from typing import Any
 
 from chalicelib.http import ApiBlueprint, json_response, parse_body, parse_query
 from chalicelib.identity import caller
-from chalicelib.services import run_service
+from chalicelib.services import prompt_log, run_service
+from quantdesk.clock import now_iso
 from quantdesk.errors import InvalidRequest, NotFound, quoted
 from quantdesk.observability import bind_run, logger
 
@@ -48,9 +49,23 @@ def start_run() -> Any:
 
     request = parse_body(routes.current_request, RunRequest)
     key = idempotency_key(routes.current_request.headers.get("idempotency-key"))
-    accepted = run_service().start(request, caller(routes.current_request), key)
+    owner = caller(routes.current_request)
+    accepted = run_service().start(request, owner, key)
     bind_run(accepted.run_id)
     logger.info("run accepted", extra={"scenario_id": request.scenario_id})
+    provenance = request.provenance
+    if provenance and provenance.suggest_id and provenance.rank:
+        # cold start (see the module docstring)
+        from quantdesk.prompt_analytics.models import Choice  # noqa: PLC0415
+
+        choice = Choice(
+            run_id=accepted.run_id,
+            rank=provenance.rank,
+            scenario_id=request.scenario_id,
+            params=request.params,
+            at=now_iso(),
+        )
+        prompt_log().record_choice(owner, provenance.suggest_id, choice)
     return json_response(accepted.model_dump(mode="json"), status=202)
 
 

@@ -1,4 +1,6 @@
-"""POST /analysis/suggest: rank the scenario catalogue for a prompt (see quantdesk.ranking)."""
+"""POST /analysis/suggest: rank the scenario catalogue for a prompt (see quantdesk.ranking), and
+record it in the caller's prompt analytics (one PutItem after ranking; a failed write is logged
+and the answer goes out without a ``suggest_id``)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ from functools import cache
 from typing import Any
 
 from chalicelib.http import ApiBlueprint, json_response, parse_body
+from chalicelib.identity import caller
+from chalicelib.services import prompt_log
 from quantdesk.observability import logger
 from quantdesk.ranking.engine import suggest as rank_prompt
-from quantdesk.ranking.models import SuggestRequest
+from quantdesk.ranking.models import SuggestRequest, SuggestResponse
 from quantdesk.ranking.settings import RankingSettings
 
 routes = ApiBlueprint(__name__)
@@ -24,8 +28,10 @@ def ranking_settings() -> RankingSettings:
 @routes.route("/analysis/suggest", methods=["POST"])
 def suggest() -> Any:
     request = parse_body(routes.current_request, SuggestRequest)
+    owner = caller(routes.current_request)
     response = rank_prompt(request, ranking_settings())
     engine = response.engine
+    response.suggest_id = record(owner, request.prompt, response)
     logger.info(
         "suggested",
         extra={
@@ -39,3 +45,19 @@ def suggest() -> Any:
         },
     )
     return json_response(response.model_dump(mode="json"))
+
+
+def record(owner: str, prompt: str, response: SuggestResponse) -> str | None:
+    # cold start: the analytics models load with the first suggest, not at import
+    from quantdesk.prompt_analytics.models import Card  # noqa: PLC0415
+
+    return prompt_log().record_suggest(
+        owner,
+        prompt=prompt,
+        prompt_hash=response.engine.prompt_hash,
+        no_match=response.no_confident_match,
+        cards=[
+            Card(rank=s.rank, scenario_id=s.scenario_id, score=s.score, params=s.params)
+            for s in response.suggestions
+        ],
+    )

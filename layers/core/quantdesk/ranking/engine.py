@@ -4,6 +4,13 @@ Pipeline: analyse the prompt (typos, lexicon) -> BM25F scores (+ profile nudges)
 gate -> optional provider rerank (fallback: deterministic order) -> cards with matched terms,
 a one-sentence "why" and pre-filled params validated by each scenario. No pandas, no numpy,
 no I/O except the optional provider call.
+
+The confidence gate: the best prompt-only score must reach ``min_score``, unless the prompt is a
+*clear intent*: every content word is known (to the catalogue, the lexicon or as a ticker), so a
+short prompt ("momentum", "dividend stocks") is answered with its closest scenarios from
+``min_clear_score`` on, and a prompt that only names tickers ("AAPL", "compare AAPL and MSFT")
+with the per-asset scenarios, pre-filled with them. One unknown word ("what's the weather")
+keeps the full threshold, so off-topic prompts stay flagged.
 """
 
 from __future__ import annotations
@@ -14,10 +21,10 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Final, NamedTuple
 
-from quantdesk.ranking.entities import Entities, extract
+from quantdesk.ranking.entities import Entities, entity_words, extract
 from quantdesk.ranking.exceptions import ProviderError
 from quantdesk.ranking.index import CatalogueIndex, build_index
-from quantdesk.ranking.lexicon import CONCEPT_PREFIX
+from quantdesk.ranking.lexicon import CONCEPT_PREFIX, concept_words
 from quantdesk.ranking.models import (
     Engine,
     MatchedTerm,
@@ -29,9 +36,10 @@ from quantdesk.ranking.models import (
 )
 from quantdesk.ranking.params import prefill
 from quantdesk.ranking.providers import Candidate, LocalProvider, PromptProvider, Rerank
-from quantdesk.ranking.scorer import Match, Scored, query_terms, score
+from quantdesk.ranking.scorer import Match, Scored, correct, query_terms, score
 from quantdesk.ranking.settings import RankingSettings
-from quantdesk.ranking.text import Term, analyse_query, words
+from quantdesk.ranking.stemmer import stem
+from quantdesk.ranking.text import STOP_WORDS, Term, analyse_query, words
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -39,7 +47,7 @@ if TYPE_CHECKING:
     from scenarios.base import ScenarioSpec
 
 #: bump when scoring changes: (version, catalogue fingerprint) identifies a ranking exactly
-RANKER_VERSION: Final = "1.0.0"
+RANKER_VERSION: Final = "1.1.0"
 #: weight of profile-derived terms relative to prompt terms
 PROFILE_WEIGHT: Final = 0.35
 MAX_MATCHED_TERMS: Final = 8
@@ -50,6 +58,18 @@ LONG_HORIZON_DAYS: Final = 180
 #: tables at cold start
 _HTML_ESCAPES: Final = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+)
+
+#: what a prompt naming only tickers asks for: a per-asset read of them (weak concept terms the
+#: single-asset scenarios carry); two or more tickers also ask how they move together
+TICKER_INTENT: Final = (("trend", 0.5), ("risk", 0.45), ("volatility", 0.4), ("meanrev", 0.35))
+PAIR_INTENT: Final = ("pairs", 0.3)
+#: words that frame a ticker prompt without naming a method ("compare AAPL and MSFT")
+TICKER_CUES: Final = frozenset(
+    """
+    compare compared comparing comparison against overview snapshot outlook doing profile
+    summary report performing
+    """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 
 _RISK_CONCEPTS: Final = {
@@ -138,6 +158,87 @@ def explain(scored: Scored, reasons: Sequence[str]) -> str:
     return sentence + "."
 
 
+class Reading(NamedTuple):
+    """How the prompt was read beyond its scores: what the gate and the explanation use."""
+
+    #: content words nothing knows, even after typo correction (not indexed, not lexicon
+    #: jargon, not a ticker)
+    unmatched: tuple[str, ...]
+    #: prompt concepts no scenario carries, answered through related ones ("dividend")
+    approximated: tuple[str, ...]
+    #: whether a word is known only through typo correction: that ranks, but is no clear
+    #: intent ("weather" corrected to "whether" must not answer "what's the weather")
+    corrected: bool
+    #: "tickers" (a prompt naming only tickers), "clear" (a short known-words prompt) or None
+    intent: str | None = None
+
+
+def read(index: CatalogueIndex, prompt: str, terms: Sequence[Term], found: Entities) -> Reading:
+    tickers = {t.lower() for t in found.tickers}
+    vocabulary = concept_words()
+    entities = entity_words(prompt)
+
+    def known(word: str) -> bool:
+        return (
+            len(word) < 2
+            or word.isdigit()
+            or word in STOP_WORDS
+            or word in tickers
+            or word in entities
+            or word in TICKER_CUES
+            or word in vocabulary
+            or stem(word) in index.postings
+        )
+
+    unmatched: list[str] = []
+    corrected = False
+    for word in words(prompt):
+        if known(word):
+            continue
+        corrected = True
+        if not known(correct(index, word)) and word not in unmatched:
+            unmatched.append(word)
+    approximated = tuple(
+        t.surface
+        for t in terms
+        if t.weight == 1.0 and t.key.startswith(CONCEPT_PREFIX) and t.key not in index.postings
+    )
+    return Reading(tuple(unmatched), approximated, corrected)
+
+
+def ticker_terms(tickers: Sequence[str], present: Sequence[Term]) -> list[Term]:
+    """The per-asset intent of a prompt naming ``tickers`` (keys the prompt lacks only)."""
+    wanted = list(TICKER_INTENT) + ([PAIR_INTENT] if len(tickers) > 1 else [])
+    have = {t.key for t in present}
+    return [
+        Term(CONCEPT_PREFIX + name, weight, "tickers")
+        for name, weight in wanted
+        if CONCEPT_PREFIX + name not in have
+    ]
+
+
+def _why(scored: Scored, reasons: Sequence[str], reading: Reading, found: Entities) -> str:
+    """:func:`explain`, saying how a relaxed answer was reached and what was not matched."""
+    if reading.intent == "tickers":
+        named = [m for m in scored.matches if not m.term.startswith("tickers ~")]
+        sentence = (
+            f"Per-asset scenario for {_quote_list(list(found.tickers))}, pre-filled with them"
+        )
+        if named:
+            sentence += f"; matches {_quote_list([m.term for m in named[:3]])}"
+        sentence += "."
+    else:
+        sentence = explain(scored, reasons)
+    if reading.approximated:
+        sentence += (
+            f" No scenario covers {_quote_list(list(reading.approximated))} itself:"
+            " these are the closest."
+        )
+    if reading.unmatched:
+        sentence += f" Not matched: {_quote_list(list(reading.unmatched))}."
+    return sentence
+
+
 def _params(spec: ScenarioSpec, found: Entities, profile: Profile | None) -> dict[str, object]:
     return prefill(
         spec.params_model,
@@ -194,8 +295,18 @@ def suggest(
     terms = query_terms(index, request.prompt)
     boosts, reasons = profile_terms(request.profile)
     found = extract(request.prompt, today)
-    shortlist = score(index, terms, max(request.limit, settings.rerank_top_n), boosts)
-    confident = bool(shortlist) and shortlist[0].base >= settings.min_score
+    reading = read(index, request.prompt, terms, found)
+    limit = max(request.limit, settings.rerank_top_n)
+    shortlist = score(index, terms, limit, boosts)
+    best = shortlist[0].base if shortlist else 0.0
+    if best < settings.min_score and not reading.corrected:
+        if found.tickers:
+            terms = terms + ticker_terms(found.tickers, terms)
+            shortlist = score(index, terms, limit, boosts)
+            reading = reading._replace(intent="tickers")
+        elif best >= settings.min_clear_score:
+            reading = reading._replace(intent="clear")
+    confident = bool(shortlist) and (best >= settings.min_score or reading.intent is not None)
     fallback_reason = None
     rationales: dict[str, str] = {}
     if not confident:
@@ -218,7 +329,7 @@ def suggest(
                 score=round(scored.raw / (scored.raw + settings.score_half), 4),
                 raw_score=round(scored.raw, 4),
                 matched_terms=[_matched(m) for m in scored.matches[:MAX_MATCHED_TERMS]],
-                why=rationales.get(scored.scenario_id) or explain(scored, reasons),
+                why=rationales.get(scored.scenario_id) or _why(scored, reasons, reading, found),
                 deliverables=list(spec.deliverables),
                 params=_params(spec, found, request.profile),
             )
@@ -232,6 +343,7 @@ def suggest(
             sector=found.sector,
             horizon_days=found.horizon_days,
             risk=found.risk,  # type: ignore[arg-type]
+            unmatched=list(reading.unmatched),
         ),
         no_confident_match=not confident,
         engine=Engine(

@@ -1,8 +1,13 @@
 """What a prompt says besides the scenario: tickers, universe, sector, horizon, risk appetite.
 
-Extraction is pattern based and conservative (a wrong pre-filled parameter is worse than none):
-bare upper-case words count as tickers only outside a list of finance acronyms and lexicon
-jargon, and only when the prompt is not shouted in capitals; ``$msft`` always counts.
+Extraction is pattern based and conservative (a wrong pre-filled parameter is worse than none).
+The ticker rule: ``$msft`` always counts; a bare word counts only when it is written in capitals,
+two to five letters (``BRK.B`` style classes allowed), the prompt is not shouted in capitals, and
+it is not an English word: not a stop word of the ranking ("ALL", "IT", "ON"), not a finance
+acronym or lexicon jargon ("EPS", "RSI"), not one of the common words that double as tickers
+("CAR", "FUN"). So "A", "ALL" and "IT" are read as English, "$A", "$ALL" and "$IT" as tickers.
+The ranking has no view of the lake: an unknown ticker is pre-filled like any other and the run
+reports it as dropped in its data quality.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import unicodedata
 from typing import Final, NamedTuple
 
 from quantdesk.ranking.lexicon import concept_words
+from quantdesk.ranking.text import STOP_WORDS
 from scenarios.frames import SECTOR_NAMES, UNIVERSES
 
 MAX_TICKERS: Final = 50
@@ -154,6 +160,8 @@ _NOT_TICKERS: Final = frozenset(
     ARE CAN NEW BEST SELECT DROP TABLE FROM WHERE SCRIPT ALERT NULL UNION INSERT DELETE UPDATE
     INTO VALUES OR1 TRUE FALSE PLEASE HELP SHOW FIND GIVE TELL RUN BIG VS AM PM ET GMT UTC
     Q1 Q2 Q3 Q4 H1 H2 R2K NA MA DI IR IV PNL
+    CAR FUN LOVE PLAY REAL KEY HAS SAY WELL LIFE TEAM CASH HOME FAST EAT JOB ONE TWO BOX SAFE
+    FOUR FIVE TEN HOPE GOOD NICE COOL MAN WOW HI HEY LOL OMG
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 
@@ -187,7 +195,9 @@ def _tickers(text: str) -> tuple[str, ...]:
         found.extend(
             (m.start(), m.group(1))
             for m in _BARE_TICKER.finditer(text)
-            if m.group(1) not in _NOT_TICKERS and m.group(1).lower() not in jargon
+            if m.group(1) not in _NOT_TICKERS
+            and m.group(1).lower() not in jargon
+            and m.group(1).lower() not in STOP_WORDS
         )
     tickers: list[str] = []
     for _, ticker in sorted(found):
@@ -224,6 +234,18 @@ def _horizon(text: str, today: dt.date) -> int | None:
         candidates.append((relative.start(), round(_UNIT_DAYS[relative.group("unit")])))
     valid = [(pos, days) for pos, days in candidates if 1 <= days <= 3650]
     return min(valid)[1] if valid else None
+
+
+def entity_words(prompt: str) -> frozenset[str]:
+    """The lower-case words inside any universe, sector, horizon or risk phrase of ``prompt``
+    ("large caps", "6 months", "conservative"): known words, though no scenario indexes them."""
+    lowered = unicodedata.normalize("NFKC", prompt).casefold()
+    spans: list[str] = []
+    for _, pattern in (*_UNIVERSE_PATTERNS, *_SECTOR_PATTERNS, *_RISK_PATTERNS):
+        spans.extend(m.group(0) for m in re.finditer(pattern, lowered))
+    for regex in (_HORIZON, _RELATIVE, _TO_DATE):
+        spans.extend(m.group(0) for m in regex.finditer(lowered))
+    return frozenset(w for span in spans for w in re.findall(r"[a-z0-9]+", span))
 
 
 def extract(prompt: str, today: dt.date | None = None) -> Entities:

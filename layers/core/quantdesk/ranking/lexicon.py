@@ -473,6 +473,28 @@ CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
         "tactical",
     ),
     "longterm": ("long term", "long horizon", "multi year", "strategic", "buy and hold"),
+    # styles no scenario measures directly: they reach the closest ones through RELATED
+    "growth": (
+        "growth",
+        "growth stocks",
+        "high growth",
+        "growers",
+        "revenue growth",
+        "sales growth",
+        "earnings growth",
+        "compounders",
+    ),
+    "dividend": (
+        "dividend",
+        "dividends",
+        "dividend stocks",
+        "dividend yield",
+        "high yield stocks",
+        "income stocks",
+        "payout",
+        "payout ratio",
+        "dividend aristocrats",
+    ),
 }
 
 #: Query-side expansions: a concept in the prompt also looks, more weakly, for related ones.
@@ -487,6 +509,8 @@ RELATED: Final[dict[str, tuple[tuple[str, float], ...]]] = {
     "ladder": (("factor", 0.4),),
     "value": (("factor", 0.4),),
     "quality": (("factor", 0.4),),
+    "growth": (("momentum", 0.5), ("quality", 0.45), ("earnings", 0.35)),
+    "dividend": (("value", 0.5), ("quality", 0.45), ("lowvol", 0.35)),
 }
 
 _WORD = re.compile(r"[a-z0-9]+")

@@ -87,6 +87,10 @@ class Understood(BaseModel):
     sector: str | None = None
     horizon_days: int | None = None
     risk: RiskAppetite | None = None
+    unmatched: list[str] = Field(
+        default_factory=list,
+        description="prompt words no scenario, lexicon entry or ticker accounts for",
+    )
 
 
 class Engine(BaseModel):
@@ -105,3 +109,8 @@ class SuggestResponse(BaseModel):
     understood: Understood
     no_confident_match: bool
     engine: Engine
+    suggest_id: str | None = Field(
+        None,
+        description="this suggest in the caller's prompt analytics (null when not recorded); "
+        "send it back as the run's provenance.suggest_id with the card's rank",
+    )

@@ -25,4 +25,9 @@ class RankingSettings(EnvSettings):
     min_score: float = Field(
         1.4, ge=0.0, description="raw score below which the best match is not confident"
     )
+    min_clear_score: float = Field(
+        0.3,
+        ge=0.0,
+        description="best raw score that answers a prompt whose every word is known",
+    )
     score_half: float = Field(2.5, gt=0.0, description="raw score that maps to score 0.5")

@@ -16,8 +16,20 @@ def _encode(number: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
-def new_run_id() -> str:
-    return _encode(time.time_ns() // 1_000_000, 10) + _encode(secrets.randbits(80), 16)
+def new_run_id(epoch_ms: int | None = None) -> str:
+    """A new id created now (or at ``epoch_ms``)."""
+    ms = time.time_ns() // 1_000_000 if epoch_ms is None else epoch_ms
+    return _encode(ms, 10) + _encode(secrets.randbits(80), 16)
+
+
+def floor_id(epoch_ms: int) -> str:
+    """The smallest id created at ``epoch_ms``: ids of a time range sort between two floors."""
+    return _encode(epoch_ms, 10) + "0" * 16
+
+
+def ceiling_id(epoch_ms: int) -> str:
+    """The largest id created at ``epoch_ms``."""
+    return _encode(epoch_ms, 10) + _ALPHABET[-1] * 16
 
 
 def created_ms(run_id: str) -> int:

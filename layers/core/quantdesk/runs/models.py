@@ -21,8 +21,14 @@ class Provenance(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prompt: str | None = Field(None, max_length=2000)
-    rank: int | None = Field(None, ge=1, le=100)
+    rank: int | None = Field(None, ge=1, le=100, description="the chosen card's rank")
     engine: dict[str, Any] | None = None
+    suggest_id: str | None = Field(
+        None,
+        pattern=RUN_ID_PATTERN,
+        description="the suggest the card came from (its response's suggest_id): with rank, "
+        "it records the choice in the caller's prompt analytics",
+    )
 
 
 class RunRequest(BaseModel):

@@ -1,0 +1,152 @@
+"""DynamoDB access for prompt analytics: the single table, one item per suggest.
+
+``PK=PROMPTS#<owner>``, ``SK=SUGGEST#<suggest_id>`` (a time-sortable id, so a date window is one
+key-range Query). A run started from a card appends its choice to that item, on condition that
+the item exists under the caller's key and shows that card at that rank: one owner can neither
+read nor extend another's analytics. Items expire after ``RETENTION_DAYS`` (the table's TTL).
+
+Recording never fails the request it describes: a write that fails is logged and dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from typing import Any, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from quantdesk import aws, keys
+from quantdesk.clock import iso
+from quantdesk.observability import logger
+from quantdesk.prompt_analytics.models import Card, Choice, SuggestRecord
+from quantdesk.runs.ids import ceiling_id, floor_id, new_run_id
+
+RETENTION_DAYS: Final = 400
+#: suggests one report reads at most (a window with more is reported ``truncated``)
+MAX_ITEMS: Final = 20_000
+_BATCH_GET: Final = 100
+
+
+class PromptLog:
+    def __init__(self, table_name: str) -> None:
+        self.table = table_name
+
+    def record_suggest(
+        self,
+        owner: str,
+        *,
+        prompt: str,
+        prompt_hash: str,
+        no_match: bool,
+        cards: Iterable[Card],
+        at: dt.datetime | None = None,
+    ) -> str | None:
+        """Store one suggest made ``at`` (default: now); its id, or None when the write failed
+        (logged)."""
+        moment = at or dt.datetime.now(dt.UTC)
+        suggest_id = new_run_id(int(moment.timestamp() * 1000))
+        shown = list(cards)
+        item = {
+            **{k: {"S": v} for k, v in keys.suggest_key(owner, suggest_id).items()},
+            "suggest_id": {"S": suggest_id},
+            "at": {"S": iso(moment)},
+            "prompt": {"S": prompt},
+            "prompt_hash": {"S": prompt_hash},
+            "no_match": {"BOOL": no_match},
+            "card_ids": {"L": [{"S": c.scenario_id} for c in shown]},
+            "cards": {"S": json.dumps([c.model_dump(mode="json") for c in shown])},
+            keys.EXPIRES_AT: {"N": str(int(moment.timestamp()) + RETENTION_DAYS * 86_400)},
+        }
+        try:
+            aws.client("dynamodb").put_item(TableName=self.table, Item=item)
+        except (ClientError, BotoCoreError) as exc:
+            logger.warning("suggest not recorded", extra={"error": str(exc)})
+            return None
+        return suggest_id
+
+    def record_choice(self, owner: str, suggest_id: str, choice: Choice) -> bool:
+        """Append ``choice`` to the caller's suggest; False (logged) when there is no such
+        suggest of this owner showing that scenario at that rank, or the write failed."""
+        try:
+            aws.client("dynamodb").update_item(
+                TableName=self.table,
+                Key={k: {"S": v} for k, v in keys.suggest_key(owner, suggest_id).items()},
+                UpdateExpression="SET choices = list_append(if_not_exists(choices, :none), :c)",
+                ConditionExpression=f"attribute_exists(PK) AND card_ids[{choice.rank - 1}] = :sid",
+                ExpressionAttributeValues={
+                    ":none": {"L": []},
+                    ":c": {"L": [{"S": choice.model_dump_json()}]},
+                    ":sid": {"S": choice.scenario_id},
+                },
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            logger.warning(
+                "choice not recorded",
+                extra={"suggest_id": suggest_id, "rank": choice.rank, "error": code},
+            )
+            return False
+        except BotoCoreError as exc:
+            logger.warning("choice not recorded", extra={"error": str(exc)})
+            return False
+        return True
+
+    def suggests(self, owner: str, start_ms: int, end_ms: int) -> tuple[list[SuggestRecord], bool]:
+        """The owner's suggests created in ``[start_ms, end_ms)``, oldest first; and whether
+        there were more than ``MAX_ITEMS``."""
+        pk = keys.prompts_pk(owner)
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk AND SK BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": pk},
+                ":lo": {"S": keys.SUGGEST_PREFIX + floor_id(start_ms)},
+                ":hi": {"S": keys.SUGGEST_PREFIX + ceiling_id(end_ms - 1)},
+            },
+        }
+        records: list[SuggestRecord] = []
+        while True:
+            page = aws.client("dynamodb").query(**params)
+            records.extend(_record(item) for item in page.get("Items", []))
+            if len(records) >= MAX_ITEMS:
+                return records[:MAX_ITEMS], True
+            if "LastEvaluatedKey" not in page:
+                return records, False
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def run_statuses(self, owner: str, run_ids: Iterable[str]) -> dict[str, str]:
+        """run id -> status, for the runs among ``run_ids`` that exist and belong to ``owner``."""
+        wanted = sorted(set(run_ids))
+        statuses: dict[str, str] = {}
+        for i in range(0, len(wanted), _BATCH_GET):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [
+                        {k: {"S": v} for k, v in keys.run_key(run_id).items()}
+                        for run_id in wanted[i : i + _BATCH_GET]
+                    ],
+                    "ProjectionExpression": "run_id, #s, #o",
+                    "ExpressionAttributeNames": {"#s": "status", "#o": "owner"},
+                }
+            }
+            while request:
+                page = aws.client("dynamodb").batch_get_item(RequestItems=request)
+                for item in page.get("Responses", {}).get(self.table, []):
+                    if item["owner"]["S"] == owner:
+                        statuses[item["run_id"]["S"]] = item["status"]["S"]
+                request = page.get("UnprocessedKeys") or {}
+        return statuses
+
+
+def _record(item: dict[str, Any]) -> SuggestRecord:
+    return SuggestRecord(
+        suggest_id=item["suggest_id"]["S"],
+        at=item["at"]["S"],
+        prompt=item["prompt"]["S"],
+        prompt_hash=item["prompt_hash"]["S"],
+        no_match=item["no_match"]["BOOL"],
+        cards=[Card.model_validate(c) for c in json.loads(item["cards"]["S"])],
+        choices=[Choice.model_validate_json(c["S"]) for c in item.get("choices", {}).get("L", [])],
+    )
