@@ -11,7 +11,7 @@ import importlib
 import sys
 from typing import Final
 
-COMMAND_MODULES: Final = ("ask", "run_scenario", "ingest", "login", "dlq", "models")
+COMMAND_MODULES: Final = ("ask", "run_scenario", "ingest", "login", "dlq", "models", "analytics")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -125,6 +125,7 @@ def ask(args: argparse.Namespace) -> int:
                 prompt=args.prompt,
                 pick=pick,
                 engine=body.get("engine"),
+                suggest_id=body.get("suggest_id"),
             )
             print(f"\nRunning {card['scenario_id']} as {accepted['run_id']}")
             status = follow(client, accepted["stream_url"])
@@ -162,13 +163,17 @@ def start_run(
     prompt: str,
     pick: int,
     engine: dict[str, Any] | None,
+    suggest_id: str | None = None,
 ) -> dict[str, Any]:
+    provenance = {"prompt": prompt[:2000], "rank": pick, "engine": engine}
+    if suggest_id:
+        provenance["suggest_id"] = suggest_id
     response = client.post(
         "/analysis/run",
         json={
             "scenario_id": card["scenario_id"],
             "params": {**card.get("params", {}), **overrides},
-            "provenance": {"prompt": prompt[:2000], "rank": pick, "engine": engine},
+            "provenance": provenance,
         },
     )
     if response.status_code != 202:
