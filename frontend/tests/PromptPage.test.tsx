@@ -149,12 +149,16 @@ describe('PromptPage', () => {
   it('says so when nothing matches confidently, and shows API errors', async () => {
     mockFetch((url) => {
       if (url === '/analysis/scenarios') return { body: { scenarios: [SCENARIO] } };
-      if (url === '/analysis/suggest') return { body: { ...SUGGEST, no_confident_match: true } };
+      if (url === '/analysis/suggest')
+        return {
+          body: { ...SUGGEST, no_confident_match: true, understood: { ...SUGGEST.understood, unmatched: ['weather'] } },
+        };
       return undefined;
     });
     const { card } = await askForCards();
     expect(card).toBeInTheDocument();
     expect(screen.getByRole('status')).toHaveTextContent(/No scenario matches/);
+    expect(screen.getByTestId('unmatched')).toHaveTextContent('Not matched: “weather”');
 
     mockFetch(() => ({
       status: 400,

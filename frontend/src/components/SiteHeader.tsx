@@ -8,6 +8,7 @@ import { ThemeToggle } from './ThemeToggle';
 const LINKS = [
   { href: '/', label: 'Prompt' },
   { href: '/history/', label: 'History' },
+  { href: '/analytics/', label: 'Analytics' },
 ];
 
 export function SiteHeader() {

@@ -1,6 +1,7 @@
 /** The REST client. Relative URLs only: the UI and the API share one origin (CloudFront / :8080). */
 import { authSession } from './auth';
 import type {
+  AnalyticsReport,
   CancelResult,
   Catalogue,
   ErrorBody,
@@ -90,4 +91,11 @@ export const api = {
   },
   universes: () => request<UniverseList>('/analysis/universes'),
   cancel: (id: string) => post<CancelResult>(`/analysis/runs/${encodeURIComponent(id)}/cancel`, {}),
+  analytics: (from?: string, to?: string) => {
+    const qs = new URLSearchParams();
+    if (from) qs.set('from', from);
+    if (to) qs.set('to', to);
+    const query = qs.toString();
+    return request<AnalyticsReport>(`/analysis/analytics${query ? `?${query}` : ''}`);
+  },
 };

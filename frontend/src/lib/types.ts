@@ -93,3 +93,5 @@ export type ScenarioResult = Omit<Wire['ScenarioResult'], 'rows' | 'series'> & {
 export type Run = Omit<Wire['RunView'], 'result'> & { result: ScenarioResult | null };
 export type RunSummary = Wire['RunSummary'];
 export type RunList = Wire['RunSummaryPage'];
+
+export type AnalyticsReport = Wire['AnalyticsReport'];
