@@ -669,6 +669,47 @@ const TESTS = {
     assert.ok(ordered, `rows are ${second} by ${headerText}: ${values.join(', ')}`);
     await shotHere(page, '17-keyboard-sorted');
   },
+
+  async prompt_analytics({ context }) {
+    // A new user (so the figures are theirs alone) asks a one-word prompt and runs its second card.
+    const page = await context.newPage();
+    await page.goto(`${BASE}/analytics/`);
+    await page.getByRole('button', { name: 'Switch user' }).click();
+    await signInAs(page, `analytics-${Date.now().toString(36)}`);
+    await page.goto(`${BASE}/`);
+    await page.getByTestId('prompt-input').fill('momentum');
+    await page.getByTestId('suggest-submit').click();
+    const second = page.getByTestId('scenario-card').nth(1);
+    await second.waitFor({ timeout: 30_000 });
+    const chosen = await second.getAttribute('data-scenario-id');
+    if ((await second.locator('details.inputs[open]').count()) === 0)
+      await second.locator('details.inputs > summary').click();
+    await second.getByTestId('run-button').click();
+    await page.waitForURL(/\/run\/\?id=/, { timeout: 30_000 });
+    // The analytics page counts the prompt, its choice at rank 2, and lists it as not ranked first.
+    await page.getByRole('link', { name: 'Analytics' }).click();
+    const summary = page.getByTestId('analytics-summary');
+    await summary.waitFor({ timeout: 15_000 });
+    assert.match(await summary.textContent(), /Prompts1/);
+    assert.match(await summary.textContent(), /Followed by a run1/);
+    const rates = await page.getByRole('img', { name: /Choice rate by rank/ }).getAttribute('aria-label');
+    assert.match(rates, /#2: 100%/, rates);
+    const notFirst = page.getByTestId('not-first');
+    assert.match(await notFirst.textContent(), new RegExp(`momentum.*${chosen} \\(#2\\)`));
+    const violations = (await axeAudit(page)).filter((v) => BLOCKING_IMPACTS.has(v.impact));
+    assert.equal(
+      violations.length,
+      0,
+      `the analytics page is accessible:\n${describeViolations('analytics', violations)}`,
+    );
+    await shot(page, '24-prompt-analytics');
+    // A bad window is refused on its field, and the page keeps the last report.
+    await page.getByLabel('From').fill('2099-01-01');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByRole('alert').waitFor();
+    assert.equal(await page.getByLabel('From').getAttribute('aria-invalid'), 'true');
+    assert.match(await summary.textContent(), /Prompts1/);
+  },
 };
 
 const only = process.argv.slice(2);

@@ -36,6 +36,7 @@ UI_TESTS = [
     "accessibility_audit",
     "keyboard_only_flow",
     "switch_user",
+    "prompt_analytics",
 ]
 
 

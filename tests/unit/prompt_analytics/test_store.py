@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from typing import Any
 
 import pytest
 
-from quantdesk import aws
+from quantdesk import aws, keys
 from quantdesk.prompt_analytics.models import Card, Choice
 from quantdesk.prompt_analytics.store import PromptLog
 from quantdesk.runs.repository import RunRepository
@@ -79,8 +82,36 @@ def test_run_statuses_only_of_the_owners_runs(log: PromptLog) -> None:
     assert statuses == {"a" * 26: "queued"}
 
 
-def test_a_failed_write_is_no_error_and_no_id(log: PromptLog) -> None:
+def test_a_failed_write_is_logged_not_raised(
+    log: PromptLog, caplog: pytest.LogCaptureFixture
+) -> None:
     aws.client("dynamodb").delete_table(TableName=get_settings().table_name)
-    assert log.record_suggest("alice", prompt="p", prompt_hash="h", no_match=True, cards=[]) is None
+    suggest_id = log.record_suggest("alice", prompt="p", prompt_hash="h", no_match=True, cards=[])
     chosen = Choice(run_id="r" * 26, rank=1, scenario_id="s", at="t")
-    assert log.record_choice("alice", "0" * 26, chosen) is False
+    assert log.record_choice("alice", suggest_id, chosen) is False  # waits for the write first
+    assert "suggest not recorded" in caplog.text
+
+
+def test_the_write_happens_in_the_background_and_readers_wait_for_it(
+    log: PromptLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a slow PutItem
+    gate = threading.Event()
+    real = log._put
+
+    def slow(item: dict[str, Any]) -> None:
+        gate.wait(5)
+        real(item)
+
+    monkeypatch.setattr(log, "_put", slow)
+    # When a suggest is recorded, the call returns before the write is done...
+    started = time.perf_counter()
+    suggest_id = suggest(log, "alice", DAY)
+    assert time.perf_counter() - started < 1.0
+    key = {k: {"S": v} for k, v in keys.suggest_key("alice", suggest_id).items()}
+    table = get_settings().table_name
+    assert "Item" not in aws.client("dynamodb").get_item(TableName=table, Key=key)
+    # ...and a reader waits for it
+    gate.set()
+    records, _ = log.suggests("alice", ms(DAY), ms(DAY) + 1)
+    assert [r.suggest_id for r in records] == [suggest_id]

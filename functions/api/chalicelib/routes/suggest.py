@@ -1,6 +1,6 @@
 """POST /analysis/suggest: rank the scenario catalogue for a prompt (see quantdesk.ranking), and
-record it in the caller's prompt analytics (one PutItem after ranking; a failed write is logged
-and the answer goes out without a ``suggest_id``)."""
+record it in the caller's prompt analytics (one PutItem, queued after ranking on a background
+thread: the answer does not wait for it; see ``quantdesk.prompt_analytics.store``)."""
 
 from __future__ import annotations
 
@@ -42,12 +42,13 @@ def suggest() -> Any:
             "provider": engine.provider,
             "fallback_reason": engine.fallback_reason,
             "latency_ms": engine.latency_ms,
+            "suggest_id": response.suggest_id,
         },
     )
     return json_response(response.model_dump(mode="json"))
 
 
-def record(owner: str, prompt: str, response: SuggestResponse) -> str | None:
+def record(owner: str, prompt: str, response: SuggestResponse) -> str:
     # cold start: the analytics models load with the first suggest, not at import
     from quantdesk.prompt_analytics.models import Card  # noqa: PLC0415
 

@@ -5,14 +5,23 @@ key-range Query). A run started from a card appends its choice to that item, on 
 the item exists under the caller's key and shows that card at that rank: one owner can neither
 read nor extend another's analytics. Items expire after ``RETENTION_DAYS`` (the table's TTL).
 
-Recording never fails the request it describes: a write that fails is logged and dropped.
+Recording stays off the suggest's latency: the PutItem runs on a background thread after the
+answer is built, and the request does not wait for it (``bench_prompt_analytics`` measures
+both). Anything that reads or extends the log first waits for this container's pending writes
+(``flush``), so a choice never races its own suggest. The price, on AWS: a write still pending
+when Lambda freezes the container finishes when it thaws, and is lost if the container is
+reclaimed in between. Analytics are best-effort; the run itself keeps its provenance (prompt,
+rank, suggest id) in its manifest either way. Recording never fails the request it describes: a
+write that fails is logged and dropped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,11 +36,41 @@ RETENTION_DAYS: Final = 400
 #: suggests one report reads at most (a window with more is reported ``truncated``)
 MAX_ITEMS: Final = 20_000
 _BATCH_GET: Final = 100
+#: how long a reader waits for this container's pending writes
+FLUSH_TIMEOUT_S: Final = 5.0
 
 
 class PromptLog:
     def __init__(self, table_name: str) -> None:
         self.table = table_name
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prompt-log")
+        self._pending: set[Future[None]] = set()
+        self._lock = threading.Lock()
+
+    def flush(self, timeout: float = FLUSH_TIMEOUT_S) -> None:
+        """Wait (at most ``timeout`` seconds) for the writes this process has queued."""
+        with self._lock:
+            pending = set(self._pending)
+        wait(pending, timeout=timeout)
+
+    def _in_background(self, item: dict[str, Any]) -> None:
+        future = self._writer.submit(self._put, item)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def _put(self, item: dict[str, Any]) -> None:
+        try:
+            aws.client("dynamodb").put_item(TableName=self.table, Item=item)
+        except (ClientError, BotoCoreError) as exc:
+            logger.warning(
+                "suggest not recorded",
+                extra={"suggest_id": item["suggest_id"]["S"], "error": str(exc)},
+            )
 
     def record_suggest(
         self,
@@ -42,9 +81,8 @@ class PromptLog:
         no_match: bool,
         cards: Iterable[Card],
         at: dt.datetime | None = None,
-    ) -> str | None:
-        """Store one suggest made ``at`` (default: now); its id, or None when the write failed
-        (logged)."""
+    ) -> str:
+        """Queue one suggest made ``at`` (default: now) for writing; its id."""
         moment = at or dt.datetime.now(dt.UTC)
         suggest_id = new_run_id(int(moment.timestamp() * 1000))
         shown = list(cards)
@@ -59,16 +97,13 @@ class PromptLog:
             "cards": {"S": json.dumps([c.model_dump(mode="json") for c in shown])},
             keys.EXPIRES_AT: {"N": str(int(moment.timestamp()) + RETENTION_DAYS * 86_400)},
         }
-        try:
-            aws.client("dynamodb").put_item(TableName=self.table, Item=item)
-        except (ClientError, BotoCoreError) as exc:
-            logger.warning("suggest not recorded", extra={"error": str(exc)})
-            return None
+        self._in_background(item)
         return suggest_id
 
     def record_choice(self, owner: str, suggest_id: str, choice: Choice) -> bool:
         """Append ``choice`` to the caller's suggest; False (logged) when there is no such
         suggest of this owner showing that scenario at that rank, or the write failed."""
+        self.flush()
         try:
             aws.client("dynamodb").update_item(
                 TableName=self.table,
@@ -96,6 +131,7 @@ class PromptLog:
     def suggests(self, owner: str, start_ms: int, end_ms: int) -> tuple[list[SuggestRecord], bool]:
         """The owner's suggests created in ``[start_ms, end_ms)``, oldest first; and whether
         there were more than ``MAX_ITEMS``."""
+        self.flush()
         pk = keys.prompts_pk(owner)
         params: dict[str, Any] = {
             "TableName": self.table,

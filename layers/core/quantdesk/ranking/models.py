@@ -111,6 +111,6 @@ class SuggestResponse(BaseModel):
     engine: Engine
     suggest_id: str | None = Field(
         None,
-        description="this suggest in the caller's prompt analytics (null when not recorded); "
-        "send it back as the run's provenance.suggest_id with the card's rank",
+        description="this suggest in the caller's prompt analytics; send it back as the "
+        "run's provenance.suggest_id with the card's rank",
     )
