@@ -12,7 +12,8 @@ both). Anything that reads or extends the log first waits for this container's p
 when Lambda freezes the container finishes when it thaws, and is lost if the container is
 reclaimed in between. Analytics are best-effort; the run itself keeps its provenance (prompt,
 rank, suggest id) in its manifest either way. Recording never fails the request it describes: a
-write that fails is logged and dropped.
+write that fails is logged and dropped. botocore is imported on first use, on the writer thread
+for a suggest, so the first suggest of a container does not pay for it.
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, Final
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from quantdesk import aws, keys
+from quantdesk import keys
 from quantdesk.clock import iso
 from quantdesk.observability import logger
 from quantdesk.prompt_analytics.models import Card, Choice, SuggestRecord
@@ -64,6 +63,11 @@ class PromptLog:
             self._pending.discard(future)
 
     def _put(self, item: dict[str, Any]) -> None:
+        """On the writer thread: the first suggest's botocore import and client happen here."""
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - see above
+
+        from quantdesk import aws  # noqa: PLC0415 - see above
+
         try:
             aws.client("dynamodb").put_item(TableName=self.table, Item=item)
         except (ClientError, BotoCoreError) as exc:
@@ -103,6 +107,10 @@ class PromptLog:
     def record_choice(self, owner: str, suggest_id: str, choice: Choice) -> bool:
         """Append ``choice`` to the caller's suggest; False (logged) when there is no such
         suggest of this owner showing that scenario at that rank, or the write failed."""
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - cold start
+
+        from quantdesk import aws  # noqa: PLC0415 - cold start
+
         self.flush()
         try:
             aws.client("dynamodb").update_item(
@@ -131,6 +139,8 @@ class PromptLog:
     def suggests(self, owner: str, start_ms: int, end_ms: int) -> tuple[list[SuggestRecord], bool]:
         """The owner's suggests created in ``[start_ms, end_ms)``, oldest first; and whether
         there were more than ``MAX_ITEMS``."""
+        from quantdesk import aws  # noqa: PLC0415 - cold start
+
         self.flush()
         pk = keys.prompts_pk(owner)
         params: dict[str, Any] = {
@@ -154,6 +164,8 @@ class PromptLog:
 
     def run_statuses(self, owner: str, run_ids: Iterable[str]) -> dict[str, str]:
         """run id -> status, for the runs among ``run_ids`` that exist and belong to ``owner``."""
+        from quantdesk import aws  # noqa: PLC0415 - cold start
+
         wanted = sorted(set(run_ids))
         statuses: dict[str, str] = {}
         for i in range(0, len(wanted), _BATCH_GET):
