@@ -166,14 +166,15 @@ class Reading(NamedTuple):
     unmatched: tuple[str, ...]
     #: prompt concepts no scenario carries, answered through related ones ("dividend")
     approximated: tuple[str, ...]
-    #: whether a word is known only through typo correction: that ranks, but is no clear
-    #: intent ("weather" corrected to "whether" must not answer "what's the weather")
-    corrected: bool
+    #: whether some word is unknown as typed: a typo correction ranks, but is no clear intent
+    #: ("weather" corrected to "whether" must not answer "what's the weather")
+    unknown_as_typed: bool
     #: "tickers" (a prompt naming only tickers), "clear" (a short known-words prompt) or None
     intent: str | None = None
 
 
 def read(index: CatalogueIndex, prompt: str, terms: Sequence[Term], found: Entities) -> Reading:
+    """Which words of ``prompt`` nothing knows, and which of its concepts no scenario carries."""
     tickers = {t.lower() for t in found.tickers}
     vocabulary = concept_words()
     entities = entity_words(prompt)
@@ -191,11 +192,11 @@ def read(index: CatalogueIndex, prompt: str, terms: Sequence[Term], found: Entit
         )
 
     unmatched: list[str] = []
-    corrected = False
+    unknown_as_typed = False
     for word in words(prompt):
         if known(word):
             continue
-        corrected = True
+        unknown_as_typed = True
         if not known(correct(index, word)) and word not in unmatched:
             unmatched.append(word)
     approximated = tuple(
@@ -203,7 +204,7 @@ def read(index: CatalogueIndex, prompt: str, terms: Sequence[Term], found: Entit
         for t in terms
         if t.weight == 1.0 and t.key.startswith(CONCEPT_PREFIX) and t.key not in index.postings
     )
-    return Reading(tuple(unmatched), approximated, corrected)
+    return Reading(tuple(unmatched), approximated, unknown_as_typed)
 
 
 def ticker_terms(tickers: Sequence[str], present: Sequence[Term]) -> list[Term]:
@@ -299,7 +300,7 @@ def suggest(
     limit = max(request.limit, settings.rerank_top_n)
     shortlist = score(index, terms, limit, boosts)
     best = shortlist[0].base if shortlist else 0.0
-    if best < settings.min_score and not reading.corrected:
+    if best < settings.min_score and not reading.unknown_as_typed:
         if found.tickers:
             terms = terms + ticker_terms(found.tickers, terms)
             shortlist = score(index, terms, limit, boosts)
