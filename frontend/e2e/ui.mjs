@@ -706,7 +706,7 @@ const TESTS = {
     // A bad window is refused on its field, and the page keeps the last report.
     await page.getByLabel('From').fill('2099-01-01');
     await page.getByRole('button', { name: 'Show' }).click();
-    await page.getByRole('alert').waitFor();
+    await page.getByRole('alert').filter({ hasText: 'from must not be after to' }).waitFor();
     assert.equal(await page.getByLabel('From').getAttribute('aria-invalid'), 'true');
     assert.match(await summary.textContent(), /Prompts1/);
   },
