@@ -1408,7 +1408,7 @@ export interface components {
             engine: components["schemas"]["Engine"];
             /**
              * Suggest Id
-             * @description this suggest in the caller's prompt analytics (null when not recorded); send it back as the run's provenance.suggest_id with the card's rank
+             * @description this suggest in the caller's prompt analytics; send it back as the run's provenance.suggest_id with the card's rank
              * @default null
              */
             suggest_id: string | null;
