@@ -50,6 +50,9 @@ def start_run() -> Any:
     request = parse_body(routes.current_request, RunRequest)
     key = idempotency_key(routes.current_request.headers.get("idempotency-key"))
     owner = caller(routes.current_request)
+    # a suggest this container just answered may still be writing (usually none is): the choice
+    # below needs it, and the run's own writes never interleave with it
+    prompt_log().flush()
     accepted = run_service().start(request, owner, key)
     bind_run(accepted.run_id)
     logger.info("run accepted", extra={"scenario_id": request.scenario_id})
