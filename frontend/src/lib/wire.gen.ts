@@ -639,6 +639,265 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/predict": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Score rows with the default model's champion (see GET /predict/models)
+         * @description MLflow's scoring protocol (`mlflow models serve`): a JSON object with exactly one of `dataframe_split`, `dataframe_records`, `instances`, `inputs` (and optional `params`), or a `text/csv` body (header line, then rows). Columns are checked against the model's signature (GET /predict/models): extra columns are ignored.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ScoringRequest"];
+                    "text/csv": string;
+                };
+            };
+            responses: {
+                /** @description one object per row, keyed by the model's output names */
+                200: {
+                    headers: {
+                        /** @description the version that answered */
+                        "X-Model-Version"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Predictions"];
+                    };
+                };
+                /** @description a payload in none of the formats, a missing or mistyped column (field names it), null/NaN in a required column, more rows than max_rows, a mistyped param (field params.*) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description unknown model, version or alias (field model, version or alias) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description request body over 64 KB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description neither application/json nor text/csv (UTF-8) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the version's files are missing or corrupt (other versions keep serving), or the registry failed; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/predict/{model}/{version_or_alias}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Score rows with a registered model's version or alias
+         * @description MLflow's scoring protocol (`mlflow models serve`): a JSON object with exactly one of `dataframe_split`, `dataframe_records`, `instances`, `inputs` (and optional `params`), or a `text/csv` body (header line, then rows). Columns are checked against the model's signature (GET /predict/models): extra columns are ignored.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description registered model name */
+                    model: string;
+                    /** @description a version number, or an alias (champion…) */
+                    version_or_alias: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ScoringRequest"];
+                    "text/csv": string;
+                };
+            };
+            responses: {
+                /** @description one object per row, keyed by the model's output names */
+                200: {
+                    headers: {
+                        /** @description the version that answered */
+                        "X-Model-Version"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Predictions"];
+                    };
+                };
+                /** @description a payload in none of the formats, a missing or mistyped column (field names it), null/NaN in a required column, more rows than max_rows, a mistyped param (field params.*) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description unknown model, version or alias (field model, version or alias) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description request body over 64 KB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description neither application/json nor text/csv (UTF-8) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the version's files are missing or corrupt (other versions keep serving), or the registry failed; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/predict/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registered models: versions, aliases and each version's input signature */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description every registered model */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ModelListing"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the registry failed; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/analysis/analytics": {
         parameters: {
             query?: never;
@@ -837,6 +1096,40 @@ export interface components {
             description: string;
         };
         /**
+         * ColumnSpec
+         * @description One input column of the signature.
+         */
+        ColumnSpec: {
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "boolean" | "integer" | "long" | "float" | "double" | "string";
+            /**
+             * Required
+             * @description a required column must be present and hold no null/NaN
+             * @default true
+             */
+            required: boolean;
+        };
+        /**
+         * DataFrameSplit
+         * @description ``pandas.DataFrame.to_dict(orient="split")``: column names and rows (index ignored).
+         */
+        DataFrameSplit: {
+            /** Columns */
+            columns: string[];
+            /** Data */
+            data: unknown[][];
+            /**
+             * Index
+             * @default null
+             */
+            index?: unknown[] | null;
+        };
+        /**
          * DataQuality
          * @description What was dropped and why: never silent.
          */
@@ -971,6 +1264,47 @@ export interface components {
              */
             contribution: number;
         };
+        /** ModelListing */
+        ModelListing: {
+            /**
+             * Default Model
+             * @description the model POST /predict scores (its alias below)
+             */
+            default_model: string;
+            /** Default Alias */
+            default_alias: string;
+            /**
+             * Max Rows
+             * @description rows accepted per scoring request
+             */
+            max_rows: number;
+            /** Models */
+            models: components["schemas"]["RegisteredModelView"][];
+        };
+        /** ModelVersionView */
+        ModelVersionView: {
+            /** Version */
+            version: number;
+            /** Created At */
+            created_at: string;
+            /**
+             * Source
+             * @description where it was registered from (path or MLflow URI)
+             */
+            source: string;
+            /** Aliases */
+            aliases: string[];
+            /**
+             * Inputs
+             * @description the input signature: columns and types
+             */
+            inputs: components["schemas"]["ColumnSpec"][];
+            /**
+             * Params
+             * @description inference params the model accepts
+             */
+            params: components["schemas"]["ParamSpec"][];
+        };
         /**
          * NotFirst
          * @description A prompt whose chosen card was not ranked first: the ranking's best teachers.
@@ -988,6 +1322,34 @@ export interface components {
             chosen_rank: number;
             /** First Scenario Id */
             first_scenario_id: string;
+        };
+        /**
+         * ParamSpec
+         * @description One inference parameter (``params`` in a request) the model accepts.
+         */
+        ParamSpec: {
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "boolean" | "integer" | "long" | "float" | "double" | "string";
+            /**
+             * Default
+             * @default null
+             */
+            default: unknown;
+        };
+        /**
+         * Predictions
+         * @description What ``mlflow models serve`` answers: one object per row, keyed by output name.
+         */
+        Predictions: {
+            /** Predictions */
+            predictions: {
+                [key: string]: unknown;
+            }[];
         };
         /**
          * Profile
@@ -1111,6 +1473,20 @@ export interface components {
             chosen: number;
             /** Rate */
             rate: number;
+        };
+        /** RegisteredModelView */
+        RegisteredModelView: {
+            /** Name */
+            name: string;
+            /**
+             * Aliases
+             * @description alias -> version
+             */
+            aliases: {
+                [key: string]: number;
+            };
+            /** Versions */
+            versions: components["schemas"]["ModelVersionView"][];
         };
         /** RunAccepted */
         RunAccepted: {
@@ -1350,7 +1726,7 @@ export interface components {
             datasets: string[];
             /**
              * History Days
-             * @default 400
+             * @default 0
              */
             history_days: number;
             /**
@@ -1360,6 +1736,44 @@ export interface components {
             readonly inputs: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * ScoringRequest
+         * @description A JSON scoring request: exactly one of the four input formats, and optional params.
+         */
+        ScoringRequest: {
+            /** @default null */
+            dataframe_split?: components["schemas"]["DataFrameSplit"] | null;
+            /**
+             * Dataframe Records
+             * @default null
+             */
+            dataframe_records?: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * Instances
+             * @default null
+             */
+            instances?: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * Inputs
+             * @default null
+             */
+            inputs?: {
+                [key: string]: unknown[];
+            } | {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * Params
+             * @default null
+             */
+            params?: {
+                [key: string]: unknown;
+            } | null;
         };
         /**
          * Series
