@@ -302,6 +302,8 @@ def _environment(function: Function) -> Json:
         env["QD_STREAM_SECRET_NAME"] = _secret_name()
     if function in resources.INGESTION_FUNCTIONS:
         env["QD_FRED_API_KEY_NAME"] = {"Fn::Sub": f"/${{AWS::StackName}}{FRED_KEY_SUFFIX}"}
+    if function == resources.API or function in resources.WATCH_FUNCTIONS:
+        env |= _watch_environment()
     return env
 
 
@@ -347,7 +349,7 @@ TABLE_READ: Final = ("dynamodb:GetItem", "dynamodb:Query")
 TABLE_WRITE: Final = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 
 
-def _grants(function: Function) -> list[Json]:  # noqa: PLR0911 - one branch per function
+def _grants(function: Function) -> list[Json]:  # noqa: PLR0911 - one branch per function group
     """What each function may do, on exactly the resources it touches."""
     secret = [_allow(["secretsmanager:GetSecretValue"], secret_arn())]
     table_rw = [_allow([*TABLE_READ, *TABLE_WRITE], _table_arns())]
@@ -365,6 +367,7 @@ def _grants(function: Function) -> list[Json]:  # noqa: PLR0911 - one branch per
                 ["states:StopExecution", "states:DescribeExecution"],
                 executions_arn(resources.SCENARIO_RUN),
             ),
+            *_watch_api_grants(),
         ]
     if function == resources.STREAM:
         return [_allow(TABLE_READ, _table_arns()), *secret]
@@ -412,6 +415,8 @@ def _grants(function: Function) -> list[Json]:  # noqa: PLR0911 - one branch per
             _allow(["s3:ListBucket"], _bucket_arn("DataBucket")),
             *vendor_key_grants(),
         ]
+    if function in resources.WATCH_FUNCTIONS:
+        return _watch_grants(function)
     raise ValueError(f"no grants declared for {function.name}")
 
 
@@ -1148,6 +1153,130 @@ def edge_guards() -> Fragment:
     return Fragment(resources=guards)
 
 
+# -- watches and alerts: the webhook delivery queue, its DLQ, the schedules' role ---------------
+#: SQS redelivers a message when its visibility timeout ends: at least six times the consumer's
+#: timeout, as Lambda's SQS mapping asks
+DELIVERY_VISIBILITY_S: Final = 6 * resources.WATCH_DELIVER.timeout_s
+
+
+def _watch_fire_arn() -> Json:
+    # built, not GetAtt: the fire function's own environment names it
+    return {
+        "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+        f"${{AWS::StackName}}-{resources.WATCH_FIRE.suffix}"
+    }
+
+
+def _watch_schedules_arn() -> Json:
+    return {
+        "Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:"
+        "schedule/default/${AWS::StackName}-watch-*"
+    }
+
+
+def _alert_topics_arn() -> Json:
+    return {
+        "Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:"
+        "${AWS::StackName}-alerts-*"
+    }
+
+
+def _watch_environment() -> Json:
+    return {
+        "QD_WATCH_DELIVERY_QUEUE_URL": {"Ref": "AlertDeliveries"},
+        "QD_WATCH_FIRE_FUNCTION_ARN": _watch_fire_arn(),
+        "QD_WATCH_SCHEDULER_ROLE_ARN": {"Fn::GetAtt": ["WatchSchedulerRole", "Arn"]},
+        "QD_WATCH_NAME_PREFIX": {"Ref": "AWS::StackName"},
+    }
+
+
+def _watch_api_grants() -> list[Json]:
+    """The API creates, pauses and deletes each watch's schedule (passing the schedules' role)
+    and subscribes e-mail addresses to the owner's alert topic."""
+    return [
+        _allow(
+            ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"],
+            _watch_schedules_arn(),
+        ),
+        _allow(["iam:PassRole"], {"Fn::GetAtt": ["WatchSchedulerRole", "Arn"]}),
+        _allow(["sns:CreateTopic", "sns:Subscribe"], _alert_topics_arn()),
+    ]
+
+
+def _watch_grants(function: Function) -> list[Json]:
+    table = _allow([*TABLE_READ, *TABLE_WRITE, "dynamodb:ConditionCheckItem"], _table_arns())
+    if function == resources.WATCH_DELIVER:
+        return [
+            table,
+            _allow(
+                [
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:ChangeMessageVisibility",
+                ],
+                {"Fn::GetAtt": ["AlertDeliveries", "Arn"]},
+            ),
+        ]
+    if function == resources.WATCH_EVALUATE:
+        return [
+            table,
+            _allow(["s3:GetObject"], _objects("ResultsBucket")),
+            _allow(["sqs:SendMessage"], {"Fn::GetAtt": ["AlertDeliveries", "Arn"]}),
+            _allow(["sns:CreateTopic", "sns:Publish"], _alert_topics_arn()),
+        ]
+    # fire and snapshots start runs as the API does (limits, idempotency keys, the execution)
+    return [
+        table,
+        _allow(["dynamodb:DeleteItem"], _table_arns()),
+        _allow(["states:StartExecution"], state_machine_arn(resources.SCENARIO_RUN)),
+    ]
+
+
+def watches() -> Fragment:
+    deliver = function_id(resources.WATCH_DELIVER)
+    return Fragment(
+        resources={
+            "AlertDeliveriesDlq": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {
+                    "QueueName": stack_name("alert-deliveries-dlq"),
+                    "MessageRetentionPeriod": 14 * 24 * 3600,
+                    "SqsManagedSseEnabled": True,
+                },
+            },
+            "AlertDeliveries": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {
+                    "QueueName": stack_name("alert-deliveries"),
+                    "VisibilityTimeout": DELIVERY_VISIBILITY_S,
+                    "SqsManagedSseEnabled": True,
+                    "RedrivePolicy": {
+                        "deadLetterTargetArn": {"Fn::GetAtt": ["AlertDeliveriesDlq", "Arn"]},
+                        "maxReceiveCount": resources.ALERT_DELIVERY_ATTEMPTS,
+                    },
+                },
+            },
+            f"{deliver}Queue": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {
+                    "FunctionName": {"Ref": deliver},
+                    "EventSourceArn": {"Fn::GetAtt": ["AlertDeliveries", "Arn"]},
+                    "BatchSize": 10,
+                    "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                },
+            },
+            "WatchSchedulerRole": _role(
+                "scheduler.amazonaws.com", [_allow(["lambda:InvokeFunction"], _watch_fire_arn())]
+            ),
+        },
+        outputs={
+            "AlertDeliveriesUrl": {"Value": {"Ref": "AlertDeliveries"}},
+            "AlertDeliveriesDlqUrl": {"Value": {"Ref": "AlertDeliveriesDlq"}},
+        },
+    )
+
+
 GROUPS: list[Callable[[], Fragment]] = [
     storage,
     secrets,
@@ -1164,6 +1293,7 @@ GROUPS: list[Callable[[], Fragment]] = [
     edge_guards,
     alarms,
     predict,
+    watches,
 ]
 
 

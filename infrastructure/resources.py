@@ -383,6 +383,25 @@ PREDICT: Final = Function(
     layers=("predict",),
 )
 
+# -- watches and alerts (issue 15): a function per trigger, the webhook delivery queue ----------
+def _watch_function(suffix: str, handler: str, timeout_s: int = 60) -> Function:
+    return Function(
+        name=f"{PREFIX}-watch-{suffix}",
+        code_dir="functions/watches",
+        handler=f"handler.{handler}",
+        memory_mb=256,
+        timeout_s=timeout_s,
+    )
+
+
+WATCH_FIRE: Final = _watch_function("fire", "scheduled")
+WATCH_SNAPSHOTS: Final = _watch_function("snapshots", "snapshots_published", timeout_s=300)
+WATCH_EVALUATE: Final = _watch_function("evaluate", "run_succeeded")
+WATCH_DELIVER: Final = _watch_function("deliver", "deliver")
+WATCH_FUNCTIONS: Final = (WATCH_FIRE, WATCH_SNAPSHOTS, WATCH_EVALUATE, WATCH_DELIVER)
+#: one message per webhook delivery; after this many receives it moves to the dead-letter queue
+ALERT_DELIVERY_ATTEMPTS: Final = 5
+
 FUNCTIONS: Final[tuple[Function, ...]] = (
     WORKER,
     PROJECTOR,
@@ -390,6 +409,7 @@ FUNCTIONS: Final[tuple[Function, ...]] = (
     RECONCILER,
     SWEEPER,
     PREDICT,
+    *WATCH_FUNCTIONS,
 )
 
 #: where the projector's mapping sends what it could not process (``quantdesk dlq``)
@@ -438,6 +458,31 @@ STATE_MACHINES: Final[tuple[StateMachine, ...]] = (SCENARIO_RUN, INGESTION)
 
 SCHEDULES: Final[tuple[Schedule, ...]] = INGESTION_SCHEDULES
 
+WATCH_RULES: Final = (
+    # a succeeded ingestion published new snapshots: fire the snapshot watches reading them
+    EventRule(
+        name=f"{PREFIX}-snapshots-published",
+        function=WATCH_SNAPSHOTS.name,
+        state_machine=INGESTION.name,
+        pattern={
+            "source": ["aws.states"],
+            "detail-type": ["Step Functions Execution Status Change"],
+            "detail": {"status": ["SUCCEEDED"]},
+        },
+    ),
+    # a succeeded run: if a watch fired it, diff its result against the previous one
+    EventRule(
+        name=f"{PREFIX}-run-succeeded",
+        function=WATCH_EVALUATE.name,
+        state_machine=SCENARIO_RUN.name,
+        pattern={
+            "source": ["aws.states"],
+            "detail-type": ["Step Functions Execution Status Change"],
+            "detail": {"status": ["SUCCEEDED"]},
+        },
+    ),
+)
+
 RULES: Final[tuple[EventRule, ...]] = (
     # a run whose execution ended without ending the run (a write throttled past its retries,
     # a stop, a timeout) is ended in the matching state
@@ -453,6 +498,7 @@ RULES: Final[tuple[EventRule, ...]] = (
     ),
     # runs left queued (the API stopped between storing the run and starting its execution)
     EventRule(name=f"{PREFIX}-sweep-stuck-runs", function=SWEEPER.name, schedule="rate(5 minutes)"),
+    *WATCH_RULES,
 )
 
 

@@ -342,6 +342,7 @@ async function api(req, res, url) {
       run_id,
       scenario_id: body.scenario_id,
       status: 'queued',
+      watch_id: null,
       created_at: now,
       updated_at: now,
       manifest: {

@@ -95,6 +95,7 @@ export function makeRun(overrides: Partial<Run> = {}): Run {
     run_id: 'r-1',
     scenario_id: 'trend_strength',
     status: 'succeeded',
+    watch_id: null,
     created_at: AT(1),
     updated_at: AT(5),
     started_at: AT(2),

@@ -10,7 +10,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib.http import uniform_responses
-from chalicelib.routes import analytics, catalogue, contract, runs, suggest, universes
+from chalicelib.routes import analytics, catalogue, contract, runs, suggest, universes, watches
 from quantdesk.observability import logger
 
 app = Chalice(app_name="quantdesk-api")
@@ -22,3 +22,4 @@ app.register_blueprint(runs.routes)
 app.register_blueprint(contract.routes)
 app.register_blueprint(universes.routes)
 app.register_blueprint(analytics.routes)
+app.register_blueprint(watches.routes)

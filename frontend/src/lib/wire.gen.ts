@@ -639,19 +639,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/predict": {
+    "/analysis/watches": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The caller's watches, newest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description every watch of the caller */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WatchList"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a dependency (DynamoDB, S3, Step Functions) failed; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
         put?: never;
-        /**
-         * Score rows with the default model's champion (see GET /predict/models)
-         * @description MLflow's scoring protocol (`mlflow models serve`): a JSON object with exactly one of `dataframe_split`, `dataframe_records`, `instances`, `inputs` (and optional `params`), or a `text/csv` body (header line, then rows). Columns are checked against the model's signature (GET /predict/models): extra columns are ignored.
-         */
+        /** Watch a succeeded run (or a scenario and params): re-run it on each new data snapshot or on a schedule, alert on changes */
         post: {
             parameters: {
                 query?: never;
@@ -661,23 +696,20 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["ScoringRequest"];
-                    "text/csv": string;
+                    "application/json": components["schemas"]["WatchRequest"];
                 };
             };
             responses: {
-                /** @description one object per row, keyed by the model's output names */
-                200: {
+                /** @description the watch, with its webhook_secret (only now) */
+                201: {
                     headers: {
-                        /** @description the version that answered */
-                        "X-Model-Version"?: string;
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Predictions"];
+                        "application/json": components["schemas"]["WatchCreated"];
                     };
                 };
-                /** @description a payload in none of the formats, a missing or mistyped column (field names it), null/NaN in a required column, more rows than max_rows, a mistyped param (field params.*) */
+                /** @description invalid body: not JSON, not an object, over 64 KB or failing validation; a webhook URL not allowed (channels.N.url), a schedule firing more often than the minimum (trigger.schedule), params (params.*) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -695,7 +727,215 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description unknown model, version or alias (field model, version or alias) */
+                /** @description unknown run for this caller (run_id) or scenario (scenario_id) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the run did not succeed (run_id) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description request body over 64 KB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a dependency (DynamoDB, S3, Step Functions) failed; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/analysis/watches/{watch_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One watch */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description 26-character watch id */
+                    watch_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the watch (never its secret) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WatchView"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such watch for this caller (field watch_id) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a dependency (DynamoDB, S3, Step Functions) failed; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a watch (and its schedule); its alerts stay in the inbox */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description 26-character watch id */
+                    watch_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such watch for this caller (field watch_id) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a dependency (DynamoDB, S3, Step Functions) failed; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Pause or resume a watch */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description 26-character watch id */
+                    watch_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WatchPatch"];
+                };
+            };
+            responses: {
+                /** @description the watch in its new state */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WatchView"];
+                    };
+                };
+                /** @description invalid body: not JSON, not an object, over 64 KB or failing validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such watch for this caller (field watch_id) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -713,7 +953,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description neither application/json nor text/csv (UTF-8) */
+                /** @description not application/json */
                 415: {
                     headers: {
                         [name: string]: unknown;
@@ -722,7 +962,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description the version's files are missing or corrupt (other versions keep serving), or the registry failed; retry */
+                /** @description a dependency (DynamoDB, S3, Step Functions) failed; retry */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -733,13 +973,75 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/analysis/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's alert inbox, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    unread?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description alerts and the unread count */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertPage"];
+                    };
+                };
+                /** @description invalid limit or unread */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a dependency (DynamoDB, S3, Step Functions) failed; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/predict/{model}/{version_or_alias}": {
+    "/analysis/alerts/{alert_id}/read": {
         parameters: {
             query?: never;
             header?: never;
@@ -748,47 +1050,26 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Score rows with a registered model's version or alias
-         * @description MLflow's scoring protocol (`mlflow models serve`): a JSON object with exactly one of `dataframe_split`, `dataframe_records`, `instances`, `inputs` (and optional `params`), or a `text/csv` body (header line, then rows). Columns are checked against the model's signature (GET /predict/models): extra columns are ignored.
-         */
+        /** Mark an alert read */
         post: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
-                    /** @description registered model name */
-                    model: string;
-                    /** @description a version number, or an alias (champion…) */
-                    version_or_alias: string;
+                    /** @description alert id (the run id of the firing) */
+                    alert_id: string;
                 };
                 cookie?: never;
             };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ScoringRequest"];
-                    "text/csv": string;
-                };
-            };
+            requestBody?: never;
             responses: {
-                /** @description one object per row, keyed by the model's output names */
+                /** @description the alert */
                 200: {
                     headers: {
-                        /** @description the version that answered */
-                        "X-Model-Version"?: string;
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Predictions"];
-                    };
-                };
-                /** @description a payload in none of the formats, a missing or mistyped column (field names it), null/NaN in a required column, more rows than max_rows, a mistyped param (field params.*) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
+                        "application/json": components["schemas"]["Alert"];
                     };
                 };
                 /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
@@ -800,7 +1081,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description unknown model, version or alias (field model, version or alias) */
+                /** @description no such alert for this caller (field alert_id) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -809,25 +1090,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description request body over 64 KB */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-                /** @description neither application/json nor text/csv (UTF-8) */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-                /** @description the version's files are missing or corrupt (other versions keep serving), or the registry failed; retry */
+                /** @description a dependency (DynamoDB, S3, Step Functions) failed; retry */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -838,117 +1101,6 @@ export interface paths {
                 };
             };
         };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/predict/models": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Registered models: versions, aliases and each version's input signature */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description every registered model */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ModelListing"];
-                    };
-                };
-                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-                /** @description the registry failed; retry */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/analysis/analytics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The caller's prompt analytics over a window of UTC days */
-        get: {
-            parameters: {
-                query?: {
-                    from?: string | null;
-                    to?: string | null;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description the aggregates and the labelled pairs */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AnalyticsReport"];
-                    };
-                };
-                /** @description from or to not a YYYY-MM-DD date, from after to, or over 366 days */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -993,48 +1145,43 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** AnalyticsReport */
-        AnalyticsReport: {
-            /** From Date */
-            from_date: string;
-            /** To Date */
-            to_date: string;
-            /** Prompts */
-            prompts: number;
-            /** No Match */
-            no_match: number;
-            /** No Match Rate */
-            no_match_rate: number;
+        /** Alert */
+        Alert: {
+            /** Alert Id */
+            alert_id: string;
+            /** Watch Id */
+            watch_id: string;
+            /** Run Id */
+            run_id: string;
+            /** Previous Run Id */
+            previous_run_id: string;
+            /** Scenario Id */
+            scenario_id: string;
+            /** Created At */
+            created_at: string;
+            /** Summary */
+            summary: string;
+            diff: components["schemas"]["ResultDiff"];
             /**
-             * Followed
-             * @description suggests followed by at least one run
+             * Read
+             * @default false
              */
-            followed: number;
-            /** Per Day */
-            per_day: components["schemas"]["DayCount"][];
-            /** Choice Rate By Rank */
-            choice_rate_by_rank: components["schemas"]["RankChoice"][];
-            /** Most Edited Params */
-            most_edited_params: components["schemas"]["EditedParam"][];
-            /** Not First */
-            not_first: components["schemas"]["NotFirst"][];
+            read: boolean;
+            /** Deliveries */
+            deliveries: components["schemas"]["Delivery"][];
+        };
+        /**
+         * AlertPage
+         * @description ``GET /analysis/alerts``: newest first.
+         */
+        AlertPage: {
+            /** Alerts */
+            alerts: components["schemas"]["Alert"][];
             /**
-             * Outcomes
-             * @description run status -> runs started from a card
+             * Unread
+             * @description unread alerts among the newest 100
              */
-            outcomes: {
-                [key: string]: number;
-            };
-            /**
-             * Pairs
-             * @description prompt -> chosen card, newest choice wins
-             */
-            pairs: components["schemas"]["LabelledPair"][];
-            /**
-             * Truncated
-             * @description the window held more suggests than one report reads
-             */
-            truncated: boolean;
+            unread: number;
         };
         /**
          * CancelResult
@@ -1056,6 +1203,50 @@ export interface components {
         Catalogue: {
             /** Scenarios */
             scenarios: components["schemas"]["ScenarioSpec"][];
+        };
+        /**
+         * Channel
+         * @description Where alerts go besides the inbox (which always gets them):
+         *     ``{"type": "webhook", "url": ...}``, ``{"type": "email", "address": ...}``.
+         */
+        "Channel-Input": {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "webhook" | "email" | "inbox";
+            /**
+             * Url
+             * @default null
+             */
+            url?: string | null;
+            /**
+             * Address
+             * @default null
+             */
+            address?: string | null;
+        };
+        /**
+         * Channel
+         * @description Where alerts go besides the inbox (which always gets them):
+         *     ``{"type": "webhook", "url": ...}``, ``{"type": "email", "address": ...}``.
+         */
+        "Channel-Output": {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "webhook" | "email" | "inbox";
+            /**
+             * Url
+             * @default null
+             */
+            url: string | null;
+            /**
+             * Address
+             * @default null
+             */
+            address: string | null;
         };
         /**
          * Claim
@@ -1095,39 +1286,23 @@ export interface components {
              */
             description: string;
         };
-        /**
-         * ColumnSpec
-         * @description One input column of the signature.
-         */
-        ColumnSpec: {
-            /** Name */
-            name: string;
+        /** Crossing */
+        Crossing: {
+            /** Key */
+            key: string;
+            /** Column */
+            column: string;
+            /** Threshold */
+            threshold: number;
+            /** Before */
+            before: number;
+            /** After */
+            after: number;
             /**
-             * Type
+             * Direction
              * @enum {string}
              */
-            type: "boolean" | "integer" | "long" | "float" | "double" | "string";
-            /**
-             * Required
-             * @description a required column must be present and hold no null/NaN
-             * @default true
-             */
-            required: boolean;
-        };
-        /**
-         * DataFrameSplit
-         * @description ``pandas.DataFrame.to_dict(orient="split")``: column names and rows (index ignored).
-         */
-        DataFrameSplit: {
-            /** Columns */
-            columns: string[];
-            /** Data */
-            data: unknown[][];
-            /**
-             * Index
-             * @default null
-             */
-            index?: unknown[] | null;
+            direction: "up" | "down";
         };
         /**
          * DataQuality
@@ -1164,26 +1339,28 @@ export interface components {
             /** Notes */
             notes: string[];
         };
-        /** DayCount */
-        DayCount: {
-            /** Date */
-            date: string;
-            /** Prompts */
-            prompts: number;
-            /** No Match */
-            no_match: number;
-        };
-        /** EditedParam */
-        EditedParam: {
-            /** Scenario Id */
-            scenario_id: string;
-            /** Param */
-            param: string;
+        /**
+         * Delivery
+         * @description One channel's delivery of an alert (the email's text, so the local UI can show it).
+         */
+        Delivery: {
             /**
-             * Edits
-             * @description runs whose value differed from the card's pre-filled one
+             * Type
+             * @enum {string}
              */
-            edits: number;
+            type: "webhook" | "email";
+            /** Target */
+            target: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "sent" | "failed";
+            /**
+             * Message
+             * @default null
+             */
+            message: string | null;
         };
         /** Engine */
         Engine: {
@@ -1232,20 +1409,6 @@ export interface components {
              */
             field: string | null;
         };
-        /**
-         * LabelledPair
-         * @description A prompt and the card chosen for it (an entry of the ranking's evaluation set).
-         */
-        LabelledPair: {
-            /** Prompt */
-            prompt: string;
-            /** Top1 */
-            top1: string;
-            /** Chosen Rank */
-            chosen_rank: number;
-            /** At */
-            at: string;
-        };
         /** MatchedTerm */
         MatchedTerm: {
             /**
@@ -1263,93 +1426,6 @@ export interface components {
              * @description its share of raw_score
              */
             contribution: number;
-        };
-        /** ModelListing */
-        ModelListing: {
-            /**
-             * Default Model
-             * @description the model POST /predict scores (its alias below)
-             */
-            default_model: string;
-            /** Default Alias */
-            default_alias: string;
-            /**
-             * Max Rows
-             * @description rows accepted per scoring request
-             */
-            max_rows: number;
-            /** Models */
-            models: components["schemas"]["RegisteredModelView"][];
-        };
-        /** ModelVersionView */
-        ModelVersionView: {
-            /** Version */
-            version: number;
-            /** Created At */
-            created_at: string;
-            /**
-             * Source
-             * @description where it was registered from (path or MLflow URI)
-             */
-            source: string;
-            /** Aliases */
-            aliases: string[];
-            /**
-             * Inputs
-             * @description the input signature: columns and types
-             */
-            inputs: components["schemas"]["ColumnSpec"][];
-            /**
-             * Params
-             * @description inference params the model accepts
-             */
-            params: components["schemas"]["ParamSpec"][];
-        };
-        /**
-         * NotFirst
-         * @description A prompt whose chosen card was not ranked first: the ranking's best teachers.
-         */
-        NotFirst: {
-            /** Suggest Id */
-            suggest_id: string;
-            /** At */
-            at: string;
-            /** Prompt */
-            prompt: string;
-            /** Chosen Scenario Id */
-            chosen_scenario_id: string;
-            /** Chosen Rank */
-            chosen_rank: number;
-            /** First Scenario Id */
-            first_scenario_id: string;
-        };
-        /**
-         * ParamSpec
-         * @description One inference parameter (``params`` in a request) the model accepts.
-         */
-        ParamSpec: {
-            /** Name */
-            name: string;
-            /**
-             * Type
-             * @enum {string}
-             */
-            type: "boolean" | "integer" | "long" | "float" | "double" | "string";
-            /**
-             * Default
-             * @default null
-             */
-            default: unknown;
-        };
-        /**
-         * Predictions
-         * @description What ``mlflow models serve`` answers: one object per row, keyed by output name.
-         */
-        Predictions: {
-            /** Predictions */
-            predictions: {
-                [key: string]: unknown;
-            }[];
         };
         /**
          * Profile
@@ -1409,7 +1485,6 @@ export interface components {
             prompt?: string | null;
             /**
              * Rank
-             * @description the chosen card's rank
              * @default null
              */
             rank?: number | null;
@@ -1420,12 +1495,6 @@ export interface components {
             engine?: {
                 [key: string]: unknown;
             } | null;
-            /**
-             * Suggest Id
-             * @description the suggest the card came from (its response's suggest_id): with rank, it records the choice in the caller's prompt analytics
-             * @default null
-             */
-            suggest_id?: string | null;
         };
         /**
          * Provenance
@@ -1439,7 +1508,6 @@ export interface components {
             prompt: string | null;
             /**
              * Rank
-             * @description the chosen card's rank
              * @default null
              */
             rank: number | null;
@@ -1450,43 +1518,37 @@ export interface components {
             engine: {
                 [key: string]: unknown;
             } | null;
-            /**
-             * Suggest Id
-             * @description the suggest the card came from (its response's suggest_id): with rank, it records the choice in the caller's prompt analytics
-             * @default null
-             */
-            suggest_id: string | null;
         };
-        /** RankChoice */
-        RankChoice: {
-            /** Rank */
-            rank: number;
-            /**
-             * Shown
-             * @description suggests that showed a card at this rank
-             */
-            shown: number;
-            /**
-             * Chosen
-             * @description of those, the ones whose (first) run used this card
-             */
-            chosen: number;
-            /** Rate */
-            rate: number;
+        /** RankMove */
+        RankMove: {
+            /** Key */
+            key: string;
+            /** From Rank */
+            from_rank: number;
+            /** To Rank */
+            to_rank: number;
         };
-        /** RegisteredModelView */
-        RegisteredModelView: {
-            /** Name */
-            name: string;
+        /**
+         * ResultDiff
+         * @description What changed between two results of one watch (rows keyed by their first column).
+         */
+        ResultDiff: {
+            /** Key Column */
+            key_column: string;
             /**
-             * Aliases
-             * @description alias -> version
+             * Entries
+             * @description rows new in this result
              */
-            aliases: {
-                [key: string]: number;
-            };
-            /** Versions */
-            versions: components["schemas"]["ModelVersionView"][];
+            entries: string[];
+            /**
+             * Exits
+             * @description rows gone from this result
+             */
+            exits: string[];
+            /** Rank Moves */
+            rank_moves: components["schemas"]["RankMove"][];
+            /** Crossings */
+            crossings: components["schemas"]["Crossing"][];
         };
         /** RunAccepted */
         RunAccepted: {
@@ -1637,6 +1699,12 @@ export interface components {
              * @enum {string}
              */
             status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
+            /**
+             * Watch Id
+             * @description the watch whose firing this run is
+             * @default null
+             */
+            watch_id: string | null;
             /** Created At */
             created_at: string;
             /** Updated At */
@@ -1726,7 +1794,7 @@ export interface components {
             datasets: string[];
             /**
              * History Days
-             * @default 0
+             * @default 400
              */
             history_days: number;
             /**
@@ -1736,44 +1804,6 @@ export interface components {
             readonly inputs: {
                 [key: string]: unknown;
             };
-        };
-        /**
-         * ScoringRequest
-         * @description A JSON scoring request: exactly one of the four input formats, and optional params.
-         */
-        ScoringRequest: {
-            /** @default null */
-            dataframe_split?: components["schemas"]["DataFrameSplit"] | null;
-            /**
-             * Dataframe Records
-             * @default null
-             */
-            dataframe_records?: {
-                [key: string]: unknown;
-            }[] | null;
-            /**
-             * Instances
-             * @default null
-             */
-            instances?: {
-                [key: string]: unknown;
-            }[] | null;
-            /**
-             * Inputs
-             * @default null
-             */
-            inputs?: {
-                [key: string]: unknown[];
-            } | {
-                [key: string]: unknown;
-            }[] | null;
-            /**
-             * Params
-             * @default null
-             */
-            params?: {
-                [key: string]: unknown;
-            } | null;
         };
         /**
          * Series
@@ -1820,12 +1850,6 @@ export interface components {
             /** No Confident Match */
             no_confident_match: boolean;
             engine: components["schemas"]["Engine"];
-            /**
-             * Suggest Id
-             * @description this suggest in the caller's prompt analytics; send it back as the run's provenance.suggest_id with the card's rank
-             * @default null
-             */
-            suggest_id: string | null;
         };
         /** Suggestion */
         Suggestion: {
@@ -1858,6 +1882,62 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * Threshold
+         * @description A value of ``column`` crossing ``value`` (either way) between two results is a change.
+         */
+        Threshold: {
+            /** Column */
+            column: string;
+            /** Value */
+            value: number;
+        };
+        /**
+         * Trigger
+         * @description ``{"on": "snapshot"}`` (each new snapshot of a dataset the scenario reads) or
+         *     ``{"schedule": "cron(...)"|"rate(...)", "timezone": "Europe/Paris"}``.
+         */
+        "Trigger-Input": {
+            /**
+             * On
+             * @default null
+             */
+            on?: "snapshot" | null;
+            /**
+             * Schedule
+             * @default null
+             */
+            schedule?: string | null;
+            /**
+             * Timezone
+             * @description IANA time zone of the schedule
+             * @default UTC
+             */
+            timezone?: string;
+        };
+        /**
+         * Trigger
+         * @description ``{"on": "snapshot"}`` (each new snapshot of a dataset the scenario reads) or
+         *     ``{"schedule": "cron(...)"|"rate(...)", "timezone": "Europe/Paris"}``.
+         */
+        "Trigger-Output": {
+            /**
+             * On
+             * @default null
+             */
+            on: "snapshot" | null;
+            /**
+             * Schedule
+             * @default null
+             */
+            schedule: string | null;
+            /**
+             * Timezone
+             * @description IANA time zone of the schedule
+             * @default UTC
+             */
+            timezone: string;
+        };
         /** Understood */
         Understood: {
             /** Tickers */
@@ -1882,11 +1962,6 @@ export interface components {
              * @default null
              */
             risk: ("low" | "medium" | "high") | null;
-            /**
-             * Unmatched
-             * @description prompt words no scenario, lexicon entry or ticker accounts for
-             */
-            unmatched: string[];
         };
         /**
          * UniverseList
@@ -1928,6 +2003,179 @@ export interface components {
              * @default null
              */
             first_date: string | null;
+        };
+        /**
+         * WatchCreated
+         * @description ``201`` of ``POST /analysis/watches``: the only time the webhook secret is returned.
+         */
+        WatchCreated: {
+            /** Watch Id */
+            watch_id: string;
+            /** Scenario Id */
+            scenario_id: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Datasets */
+            datasets: string[];
+            trigger: components["schemas"]["Trigger-Output"];
+            /** Channels */
+            channels: components["schemas"]["Channel-Output"][];
+            /** Rank Threshold */
+            rank_threshold: number;
+            /** Thresholds */
+            thresholds: components["schemas"]["Threshold"][];
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "active" | "paused";
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Source Run Id
+             * @default null
+             */
+            source_run_id: string | null;
+            /**
+             * Baseline Run Id
+             * @default null
+             */
+            baseline_run_id: string | null;
+            /**
+             * Last Fired At
+             * @default null
+             */
+            last_fired_at: string | null;
+            /**
+             * Webhook Secret
+             * @description HMAC-SHA256 key of X-Quantdesk-Signature; shown once, store it now
+             */
+            webhook_secret: string;
+        };
+        /** WatchList */
+        WatchList: {
+            /** Watches */
+            watches: components["schemas"]["WatchView"][];
+        };
+        /**
+         * WatchPatch
+         * @description ``PATCH /analysis/watches/{id}``: pause or resume.
+         */
+        WatchPatch: {
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "active" | "paused";
+        };
+        /**
+         * WatchRequest
+         * @description ``POST /analysis/watches``: a succeeded run to follow, or a scenario and its params.
+         */
+        WatchRequest: {
+            /**
+             * Run Id
+             * @description a succeeded run
+             * @default null
+             */
+            run_id?: string | null;
+            /**
+             * Scenario Id
+             * @default null
+             */
+            scenario_id?: string | null;
+            /**
+             * Params
+             * @default null
+             */
+            params?: {
+                [key: string]: unknown;
+            } | null;
+            trigger: components["schemas"]["Trigger-Input"];
+            /** Channels */
+            channels?: components["schemas"]["Channel-Input"][];
+            /**
+             * Rank Threshold
+             * @description a row moving this many places or more is a change
+             * @default 3
+             */
+            rank_threshold?: number;
+            /** Thresholds */
+            thresholds?: components["schemas"]["Threshold"][];
+        };
+        /**
+         * WatchView
+         * @description A watch as the API shows it: no owner, never the secret again.
+         */
+        WatchView: {
+            /** Watch Id */
+            watch_id: string;
+            /** Scenario Id */
+            scenario_id: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Datasets */
+            datasets: string[];
+            trigger: components["schemas"]["Trigger-Output"];
+            /** Channels */
+            channels: components["schemas"]["Channel-Output"][];
+            /** Rank Threshold */
+            rank_threshold: number;
+            /** Thresholds */
+            thresholds: components["schemas"]["Threshold"][];
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "active" | "paused";
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Source Run Id
+             * @default null
+             */
+            source_run_id: string | null;
+            /**
+             * Baseline Run Id
+             * @default null
+             */
+            baseline_run_id: string | null;
+            /**
+             * Last Fired At
+             * @default null
+             */
+            last_fired_at: string | null;
+        };
+        /**
+         * WebhookBody
+         * @description What each webhook channel receives when a watch finds a change: this JSON, POSTed with
+         *     ``X-Quantdesk-Signature: sha256=<hex HMAC-SHA256 of the raw body, keyed by the watch's
+         *     webhook_secret>``. Any 2xx is success; anything else (or no answer in 5 s) is retried with
+         *     exponential backoff (30 s, 60 s, 120 s, 240 s), then set aside on a dead-letter queue.
+         *     Deliveries are at least once: deduplicate by ``alert_id``.
+         */
+        WebhookBody: {
+            /** Watch Id */
+            watch_id: string;
+            /** Alert Id */
+            alert_id: string;
+            /** Run Id */
+            run_id: string;
+            /** Previous Run Id */
+            previous_run_id: string;
+            /** Scenario Id */
+            scenario_id: string;
+            /** Summary */
+            summary: string;
+            diff: components["schemas"]["ResultDiff"];
         };
     };
     responses: never;

@@ -10,6 +10,7 @@ from quantdesk.settings import get_settings
 if TYPE_CHECKING:
     from quantdesk.prompt_analytics.store import PromptLog
     from quantdesk.runs.service import RunService
+    from quantdesk.watches.service import WatchService
 
 
 @cache
@@ -26,3 +27,9 @@ def prompt_log() -> PromptLog:
     from quantdesk.prompt_analytics.store import PromptLog  # noqa: PLC0415 - cold start
 
     return PromptLog(get_settings().table_name)
+def watch_service() -> WatchService:
+    """Imported on first use, like the run service."""
+    from quantdesk.watches.service import WatchService  # noqa: PLC0415 - cold start
+    from quantdesk.watches.settings import WatchSettings  # noqa: PLC0415 - cold start
+
+    return WatchService(get_settings(), WatchSettings.from_env())

@@ -14,6 +14,9 @@ created from the same constants (``infrastructure.resources``).
 | starts in minute | LIMIT#<owner>   | STARTS#<epoch min> |               |                   |
 | idempotency key  | IDEM#<owner>    | KEY#<sha256 of key>|               |                   |
 | prompt analytics | PROMPTS#<owner> | SUGGEST#<suggest_id>|              |                   |
+| watch            | WATCH#<id>      | WATCH              | WATCHES#<owner>| <created_at>#<id>|
+| snapshot watch   | SNAPWATCH#<ds>  | WATCH#<id>         |               |                   |
+| alert            | ALERTS#<owner>  | ALERT#<alert_id>   |               |                   |
 
 Limit windows and idempotency keys carry ``expires_at`` (epoch seconds, the table's TTL).
 """
@@ -114,3 +117,32 @@ def prompts_pk(owner: str) -> str:
 
 def suggest_key(owner: str, suggest_id: str) -> dict[str, str]:
     return {PK: prompts_pk(owner), SK: f"{SUGGEST_PREFIX}{suggest_id}"}
+# -- watches and alerts (issue 15) --------------------------------------------------------------
+#: a watch: PK=WATCH#<id>, SK=WATCH; listed per owner via GSI1PK=WATCHES#<owner>
+WATCH_SK: Final = "WATCH"
+
+
+def watch_key(watch_id: str) -> dict[str, str]:
+    return {PK: f"WATCH#{watch_id}", SK: WATCH_SK}
+
+
+def watches_pk(owner: str) -> str:
+    return f"WATCHES#{owner}"
+
+
+def snapshot_watch_key(dataset: str, watch_id: str) -> dict[str, str]:
+    """A snapshot watch listed under a dataset it reads (a new snapshot of it fires the watch)."""
+    return {PK: f"SNAPWATCH#{dataset}", SK: f"WATCH#{watch_id}"}
+
+
+def snapshot_watches_pk(dataset: str) -> str:
+    return f"SNAPWATCH#{dataset}"
+
+
+def alert_key(owner: str, alert_id: str) -> dict[str, str]:
+    """An owner's alert (the inbox): ids sort by time, so the newest come first backwards."""
+    return {PK: f"ALERTS#{owner}", SK: f"ALERT#{alert_id}"}
+
+
+def alerts_pk(owner: str) -> str:
+    return f"ALERTS#{owner}"

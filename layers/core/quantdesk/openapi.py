@@ -33,6 +33,17 @@ from quantdesk.runs.models import (
     RunSummaryPage,
     RunView,
 )
+from quantdesk.watches.models import (
+    Alert,
+    AlertListQuery,
+    AlertPage,
+    WatchCreated,
+    WatchList,
+    WatchPatch,
+    WatchRequest,
+    WatchView,
+    WebhookBody,
+)
 from scenarios.base import Catalogue, ScenarioSpec
 
 #: bump the major part when a change breaks existing clients
@@ -57,9 +68,17 @@ MODELS: Final[tuple[tuple[type[BaseModel], JsonSchemaMode], ...]] = (
     (Predictions, "serialization"),
     (ModelListing, "serialization"),
     (AnalyticsReport, "serialization"),
+    (WatchRequest, "validation"),
+    (WatchPatch, "validation"),
+    (WatchCreated, "serialization"),
+    (WatchView, "serialization"),
+    (WatchList, "serialization"),
+    (AlertPage, "serialization"),
+    (Alert, "serialization"),
+    (WebhookBody, "serialization"),
 )
 
-Method = Literal["get", "post"]
+Method = Literal["get", "post", "patch", "delete"]
 
 SSE_FORMAT: Final = """\
 `text/event-stream`. The first chunk is `retry: <ms>`. Each event is `id: <seq>`, \
@@ -285,6 +304,7 @@ def document() -> dict[str, Any]:
             error_ref=error,
         )
     }
+    paths |= _watch_paths(ref, error, bad_body, unavailable)
     paths["/analysis/openapi.json"] = {
         "get": {
             "summary": "This document",
@@ -304,6 +324,81 @@ def document() -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": defs["$defs"], "securitySchemes": SECURITY_SCHEMES},
         "security": [{"cognito": []}],
+    }
+
+
+def _watch_paths(
+    ref: Any, error: dict[str, Any], bad_body: str, unavailable: str
+) -> dict[str, dict[Method, dict[str, Any]]]:
+    """Watches and the alert inbox."""
+    watch_id = _path_param("watch_id", "26-character watch id", RUN_ID_PATTERN)
+    alert_id = _path_param("alert_id", "alert id (the run id of the firing)", RUN_ID_PATTERN)
+    missing = "no such watch for this caller (field watch_id)"
+    return {
+        "/analysis/watches": {
+            "post": _operation(
+                "Watch a succeeded run (or a scenario and params): re-run it on each new data "
+                "snapshot or on a schedule, alert on changes",
+                (201, _json(ref(WatchCreated), "the watch, with its webhook_secret (only now)")),
+                {
+                    400: bad_body + "; a webhook URL not allowed (channels.N.url), a schedule "
+                    "firing more often than the minimum (trigger.schedule), params (params.*)",
+                    404: "unknown run for this caller (run_id) or scenario (scenario_id)",
+                    409: "the run did not succeed (run_id)",
+                    503: unavailable,
+                },
+                body=ref(WatchRequest, "validation"),
+                error_ref=error,
+            ),
+            "get": _operation(
+                "The caller's watches, newest first",
+                (200, _json(ref(WatchList), "every watch of the caller")),
+                {503: unavailable},
+                error_ref=error,
+            ),
+        },
+        "/analysis/watches/{watch_id}": {
+            "get": _operation(
+                "One watch",
+                (200, _json(ref(WatchView), "the watch (never its secret)")),
+                {404: missing, 503: unavailable},
+                parameters=[watch_id],
+                error_ref=error,
+            ),
+            "patch": _operation(
+                "Pause or resume a watch",
+                (200, _json(ref(WatchView), "the watch in its new state")),
+                {400: bad_body, 404: missing, 503: unavailable},
+                body=ref(WatchPatch, "validation"),
+                parameters=[watch_id],
+                error_ref=error,
+            ),
+            "delete": _operation(
+                "Delete a watch (and its schedule); its alerts stay in the inbox",
+                (204, {"description": "deleted"}),
+                {404: missing, 503: unavailable},
+                parameters=[watch_id],
+                error_ref=error,
+            ),
+        },
+        "/analysis/alerts": {
+            "get": _operation(
+                "The caller's alert inbox, newest first",
+                (200, _json(ref(AlertPage), "alerts and the unread count")),
+                {400: "invalid limit or unread", 503: unavailable},
+                parameters=_query_params(AlertListQuery),
+                error_ref=error,
+            )
+        },
+        "/analysis/alerts/{alert_id}/read": {
+            "post": _operation(
+                "Mark an alert read",
+                (200, _json(ref(Alert), "the alert")),
+                {404: "no such alert for this caller (field alert_id)", 503: unavailable},
+                parameters=[alert_id],
+                error_ref=error,
+            )
+        },
     }
 
 

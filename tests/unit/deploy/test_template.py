@@ -176,7 +176,12 @@ def test_an_unknown_substitution_target_is_refused_by_both_renderers() -> None:
 
 
 def test_projector_mapping_filters_retries_boundedly_and_dead_letters() -> None:
-    (mapping,) = (m["Properties"] for m in of_type("AWS::Lambda::EventSourceMapping").values())
+    stream = {"Fn::GetAtt": ["RunsTable", "StreamArn"]}
+    (mapping,) = (
+        m["Properties"]
+        for m in of_type("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == stream
+    )
     (local,) = resources.STREAM_MAPPINGS
     assert [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]] == list(
         local.filter_patterns

@@ -75,6 +75,7 @@ class Run(BaseModel):
     owner: str
     scenario_id: str
     status: RunStatus
+    watch_id: str | None = Field(None, description="the watch whose firing this run is")
     created_at: str
     updated_at: str
     started_at: str | None = None

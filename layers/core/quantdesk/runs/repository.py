@@ -62,6 +62,7 @@ def run_from_item(item: dict[str, Any]) -> Run:
         owner=plain["owner"],
         scenario_id=plain["scenario_id"],
         status=plain["status"],
+        watch_id=plain.get("watch_id"),
         created_at=plain["created_at"],
         updated_at=plain["updated_at"],
         started_at=plain.get("started_at"),
@@ -110,6 +111,8 @@ class RunRepository:
         }
         if idempotency_key:
             item["idempotency_key"] = _s(idempotency_key)
+        if run.watch_id:
+            item["watch_id"] = _s(run.watch_id)
         return {
             "TableName": self.table,
             "Item": item,

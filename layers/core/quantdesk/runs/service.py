@@ -69,6 +69,18 @@ class RunService:
         transaction), execute.
 
         ``idempotency_key`` (the header) and the body's ``idempotency_key`` must agree."""
+        return self.accepted(self.submit(request, owner, idempotency_key))
+
+    def submit(
+        self,
+        request: RunRequest,
+        owner: str,
+        idempotency_key: str | None = None,
+        *,
+        watch_id: str | None = None,
+    ) -> Run:
+        """:meth:`start` without the client's URLs: the stored (or replayed) run. A watch's
+        firing starts its run here, marked with ``watch_id``."""
         spec = get_spec(request.scenario_id)
         if spec is None:
             raise NotFound(f"unknown scenario {quoted(request.scenario_id)}", field="scenario_id")
@@ -96,6 +108,7 @@ class RunService:
             params.model_dump(mode="json"),
             code_version=self.settings.code_version,
             provenance=request.provenance,
+            watch_id=watch_id,
         )
         try:
             self.limits.acquire(owner, run_id, put=self.repo.put_new(run, key))
@@ -104,7 +117,7 @@ class RunService:
                 self.idempotency.release(owner, key, run_id)
             raise
         self._start_execution(run)
-        return self.accepted(run)
+        return run
 
     def universes(self) -> UniverseList:
         """The lake's universes (shared by every caller)."""
@@ -142,15 +155,15 @@ class RunService:
             self.limits.release(run.owner, run.run_id)
             raise
 
-    def _replay(self, run_id: str, owner: str) -> RunAccepted:
+    def _replay(self, run_id: str, owner: str) -> Run:
         """The run a repeated idempotency key started. One still ``queued`` may be one whose
         execution never started (the API stopped between storing it and starting it): the
         retry starts it; starting is idempotent, so racing the first request's own start is
         harmless."""
-        run = self._owned(run_id, owner)
+        run = self.owned(run_id, owner)
         if run.status == "queued":
             self._start_execution(run)
-        return self.accepted(run)
+        return run
 
     def accepted(self, run: Run) -> RunAccepted:
         token = tokens.issue(
@@ -164,14 +177,15 @@ class RunService:
             status_url=f"{base}/analysis/runs/{run.run_id}",
         )
 
-    def _owned(self, run_id: str, owner: str) -> Run:
+    def owned(self, run_id: str, owner: str) -> Run:
+        """The owner's run; another owner's is as unknown as a missing one (404)."""
         run = self.repo.get(run_id)
         if run is None or run.owner != owner:
             raise NotFound(f"no run {quoted(run_id)}", field="run_id")
         return run
 
     def describe(self, run_id: str, owner: str) -> RunView:
-        run = self._owned(run_id, owner)
+        run = self.owned(run_id, owner)
         timeline = self.repo.events_after(run_id, 0, TIMELINE_LIMIT)
         result = None
         if run.result_key and run.status == "succeeded":
@@ -188,7 +202,7 @@ class RunService:
         return RunSummaryPage(runs=runs, next_cursor=_encode_cursor(last) if last else None)
 
     def cancel(self, run_id: str, owner: str) -> Run:
-        run = self._owned(run_id, owner)
+        run = self.owned(run_id, owner)
         if run.terminal:
             raise Conflict(f"run already {run.status}", field="run_id")
         try:
@@ -202,7 +216,7 @@ class RunService:
             raise Conflict("run already finished", field="run_id") from exc
         self.executions.stop(run_id)
         self.limits.release(owner, run_id)
-        return self._owned(run_id, owner)
+        return self.owned(run_id, owner)
 
 
 def _encode_cursor(run_id: str) -> str:
@@ -228,6 +242,7 @@ def queued_run(
     *,
     code_version: str,
     provenance: Provenance | None = None,
+    watch_id: str | None = None,
 ) -> Run:
     """A new run as ``POST /analysis/run`` stores it: ``queued``, first event, its manifest."""
     now = now_iso()
@@ -236,6 +251,7 @@ def queued_run(
         owner=owner,
         scenario_id=spec.scenario_id,
         status="queued",
+        watch_id=watch_id,
         created_at=now,
         updated_at=now,
         event_seq=1,
