@@ -42,6 +42,7 @@ from infrastructure.local.identity import LocalIdentity, ensure_identity
 from infrastructure.local.lambda_runtime import LambdaRuntime, functions_from_stack, install
 from infrastructure.local.packaged import ensure_package
 from infrastructure.local.persistence import DurableEndpoint, RestoreReport, StreamPositions
+from infrastructure.local.queue_poller import QueuePoller, start_queue_pollers
 from infrastructure.local.scheduler import Job, Scheduler, schedules_from_stack
 from infrastructure.local.stack import DeployedStack
 from infrastructure.local.stream_poller import (
@@ -87,6 +88,7 @@ class LocalCloud:
     interrupted_runs: list[str] = field(init=False, default_factory=list)
     _positions: StreamPositions | None = field(init=False, default=None)
     pollers: list[StreamPoller] = field(init=False, default_factory=list)
+    queue_pollers: list[QueuePoller] = field(init=False, default_factory=list)
     scheduler: Scheduler | None = field(init=False, default=None)
     #: how long the last deploy (package check + stack create/update) took
     deploy_s: float = field(init=False, default=0.0)
@@ -144,6 +146,7 @@ class LocalCloud:
         # resume from their saved positions and project the terminal events of the runs a
         # restart stopped
         self._start_stream_mappings(stack, self._neutralise_stream_mappings(stack))
+        self.queue_pollers = start_queue_pollers(stack, REGION)
         rules = event_rules.rules_from_stack(stack)
         patterns = tuple(r for r in rules if not r.schedule)
         self.rules = event_rules.RuleBus(patterns, REGION, ACCOUNT, self._invoke).start()
@@ -165,6 +168,8 @@ class LocalCloud:
         self.runtime.shutdown()
         for poller in self.pollers:
             poller.stop()
+        for queue_poller in self.queue_pollers:
+            queue_poller.stop()
         if self._positions:
             self._positions.stop()
         if self._server:

@@ -10,6 +10,7 @@ import { useRunWatcher } from '@/lib/useRunWatcher';
 import { ManifestPanel } from './ManifestPanel';
 import { ResultView } from './ResultView';
 import { RunTimeline } from './RunTimeline';
+import { WatchButton } from './WatchButton';
 
 const CONNECTION_TEXT: Record<string, string> = {
   connecting: 'connecting…',
@@ -128,6 +129,7 @@ export function RunPage() {
               {cancelling ? 'Cancelling…' : 'Cancel'}
             </button>
           )}
+          {run && status === 'succeeded' && <WatchButton runId={run.run_id} />}
           {run && terminal && (
             <Link className="btn" href="/history/">
               History

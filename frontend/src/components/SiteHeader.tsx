@@ -3,6 +3,7 @@
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { AccountMenu } from './AccountMenu';
+import { AlertBell } from './AlertBell';
 import { ThemeToggle } from './ThemeToggle';
 
 const LINKS = [
@@ -35,6 +36,7 @@ export function SiteHeader() {
           })}
         </ul>
       </nav>
+      <AlertBell />
       <AccountMenu />
       <ThemeToggle />
     </header>

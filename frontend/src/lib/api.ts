@@ -2,6 +2,8 @@
 import { authSession } from './auth';
 import type {
   AnalyticsReport,
+  Alert,
+  AlertPage,
   CancelResult,
   Catalogue,
   ErrorBody,
@@ -12,6 +14,8 @@ import type {
   Scenario,
   SuggestResponse,
   UniverseList,
+  WatchCreated,
+  WatchRequest,
 } from './types';
 
 /** A 4xx/5xx from the API, carrying the `{code, message, field}` error body. */
@@ -98,4 +102,7 @@ export const api = {
     const query = qs.toString();
     return request<AnalyticsReport>(`/analysis/analytics${query ? `?${query}` : ''}`);
   },
+  watch: (req: WatchRequest) => post<WatchCreated>('/analysis/watches', req),
+  alerts: (limit = 20) => request<AlertPage>(`/analysis/alerts?limit=${limit}`),
+  markAlertRead: (id: string) => post<Alert>(`/analysis/alerts/${encodeURIComponent(id)}/read`, {}),
 };

@@ -95,3 +95,7 @@ export type RunSummary = Wire['RunSummary'];
 export type RunList = Wire['RunSummaryPage'];
 
 export type AnalyticsReport = Wire['AnalyticsReport'];
+export type Alert = Wire['Alert'];
+export type AlertPage = Wire['AlertPage'];
+export type WatchRequest = Omit<Wire['WatchRequest'], 'params'> & { params?: Params | null };
+export type WatchCreated = Wire['WatchCreated'];

@@ -311,7 +311,10 @@ def test_rules_invoke_the_reconciler_and_sweeper_and_only_their_rule_may() -> No
         assert permission["Principal"] == "events.amazonaws.com"
     reconciler = cloudformation.function_id(resources.RECONCILER)
     sweeper = cloudformation.function_id(resources.SWEEPER)
-    assert sorted(targets.values()) == sorted([reconciler, sweeper])
+    watches = [
+        cloudformation.function_id(f) for f in (resources.WATCH_SNAPSHOTS, resources.WATCH_EVALUATE)
+    ]
+    assert sorted(targets.values()) == sorted([reconciler, sweeper, *watches])
     (ended,) = (rules[k]["Properties"] for k, t in targets.items() if t == reconciler)
     assert ended["EventPattern"]["detail"]["stateMachineArn"] == [
         cloudformation.state_machine_arn(resources.SCENARIO_RUN)

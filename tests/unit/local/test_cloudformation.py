@@ -16,7 +16,11 @@ def _resources_of(kind: str) -> dict[str, Any]:
 
 
 def test_stream_mapping_filters_match_the_local_poller() -> None:
-    (mapping,) = _resources_of("AWS::Lambda::EventSourceMapping").values()
+    (mapping,) = (
+        m
+        for m in _resources_of("AWS::Lambda::EventSourceMapping").values()
+        if m["EventSourceArn"] == {"Fn::GetAtt": ["RunsTable", "StreamArn"]}
+    )
     patterns = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
     (local,) = resources.STREAM_MAPPINGS
     assert patterns == list(local.filter_patterns)

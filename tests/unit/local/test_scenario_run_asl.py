@@ -172,13 +172,15 @@ def test_an_ended_execution_is_delivered_to_the_reconciler_rule_as_aws_sends_it(
         machine("succeed")
         failed, _ = machine("fail")
         deadline = time.monotonic() + 5
-        while not delivered and time.monotonic() < deadline:
+        while len(delivered) < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
     finally:
         bus.stop()
     # Then only the failure reaches the reconciler, in the shape of a Step Functions event
-    ((function, event),) = delivered
-    assert function == resources.RECONCILER.name
+    # (and only the success the watches' evaluator)
+    ((_, event),) = [d for d in delivered if d[0] == resources.RECONCILER.name]
+    ((_, succeeded),) = [d for d in delivered if d[0] == resources.WATCH_EVALUATE.name]
+    assert succeeded["detail"]["status"] == "SUCCEEDED"
     assert (event["source"], event["detail-type"]) == (
         "aws.states",
         "Step Functions Execution Status Change",
