@@ -32,6 +32,7 @@ from typing import Any, Final
 from infrastructure import cloudformation, resources
 from infrastructure.local import event_rules, execution_slots, faults, moto_cfn, moto_speedups
 from infrastructure.local import stack as cfn_stack
+from infrastructure.local.api_schedules import ApiSchedules
 from infrastructure.local.environment import (
     ACCOUNT,
     REGION,
@@ -90,6 +91,8 @@ class LocalCloud:
     pollers: list[StreamPoller] = field(init=False, default_factory=list)
     queue_pollers: list[QueuePoller] = field(init=False, default_factory=list)
     scheduler: Scheduler | None = field(init=False, default=None)
+    #: the schedules the API creates (one per scheduled watch)
+    api_schedules: ApiSchedules | None = field(init=False, default=None)
     #: how long the last deploy (package check + stack create/update) took
     deploy_s: float = field(init=False, default=0.0)
     rules: event_rules.RuleBus | None = field(init=False, default=None)
@@ -158,11 +161,16 @@ class LocalCloud:
         if self.schedules:
             self.scheduler = Scheduler(self._jobs(stack, rules))
             self.scheduler.start()
+            self.api_schedules = ApiSchedules(
+                aws.client("scheduler"), self._invoke, f"{self.stack_name}-watch-"
+            ).start()
         return self
 
     def stop(self) -> None:
         if self.scheduler:
             self.scheduler.stop()
+        if self.api_schedules:
+            self.api_schedules.stop()
         if self.rules:
             self.rules.stop()
         self.runtime.shutdown()
