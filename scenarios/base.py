@@ -100,6 +100,8 @@ class ScenarioSpec(BaseModel):
     def history_start(self, params: ScenarioParams, as_of: dt.date) -> dt.date:
         """The first date of the history ``params`` need for an analysis on ``as_of``."""
         return as_of - dt.timedelta(days=self.history(params))
+    #: (result column, numeric param): a watch alerts when the column crosses the param's value
+    alert_thresholds: tuple[tuple[str, str], ...] = Field((), exclude=True)
 
     @computed_field(description="JSON Schema of the scenario's inputs (Params)")  # type: ignore[prop-decorator]
     @property

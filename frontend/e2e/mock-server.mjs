@@ -374,6 +374,7 @@ async function api(req, res, url) {
       run_id: r.run_id,
       scenario_id: r.scenario_id,
       status: r.status,
+      watch_id: null,
       created_at: r.created_at,
       updated_at: r.updated_at,
       duration_ms: TERMINAL.includes(r.status) ? Date.parse(r.updated_at) - Date.parse(r.created_at) : null,

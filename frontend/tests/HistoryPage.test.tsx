@@ -12,6 +12,7 @@ const RUNS = [
     run_id: 'r-2',
     scenario_id: 'trend_strength',
     status: 'failed',
+    watch_id: null,
     created_at: AT(2),
     updated_at: AT(3),
     duration_ms: 1500,
@@ -20,6 +21,7 @@ const RUNS = [
     run_id: 'r-1',
     scenario_id: 'mean_reversion',
     status: 'succeeded',
+    watch_id: 'w-1',
     created_at: AT(1),
     updated_at: AT(2),
     duration_ms: 820,
@@ -62,6 +64,9 @@ describe('HistoryPage', () => {
     expect(rows.map((r) => r.getAttribute('data-run-id'))).toEqual(['r-2', 'r-1']);
     expect(rows[0]).toHaveTextContent('failed');
     expect(rows[0]).toHaveTextContent('1.5 s');
+    // a watch's firing says so
+    expect(within(rows[1]).getByTitle('fired by watch w-1')).toHaveTextContent('watch');
+    expect(within(rows[0]).queryByText('watch')).toBeNull();
     expect(within(rows[1]).getByRole('link', { name: /Open/ })).toHaveAttribute(
       'href',
       expect.stringMatching(/^\/run\/?\?id=r-1$/),

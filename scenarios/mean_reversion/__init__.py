@@ -101,5 +101,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices",),
     history=lambda p: sessions_to_days(p.sessions()),
+    alert_thresholds=(("rsi", "oversold"), ("rsi", "overbought")),
     params_model=Params,
 )

@@ -80,5 +80,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices", "sectors"),
     history=lambda p: sessions_to_days(p.window),
+    alert_thresholds=(("spread_z", "entry_z"),),
     params_model=Params,
 )

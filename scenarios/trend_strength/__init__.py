@@ -112,5 +112,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices",),
     history=lambda p: sessions_to_days(p.sessions()),
+    alert_thresholds=(("adx", "adx_threshold"),),
     params_model=Params,
 )

@@ -105,6 +105,11 @@ export function HistoryPage({ navigate }: Props) {
                   <td className="txt">{formatDateTime(run.created_at)}</td>
                   <th scope="row" className="txt">
                     {run.scenario_id}
+                    {run.watch_id && (
+                      <span className="badge" title={`fired by watch ${run.watch_id}`}>
+                        watch
+                      </span>
+                    )}
                   </th>
                   <td className="txt">
                     <span className={`badge badge-${run.status}`}>{statusLabel(run.status)}</span>

@@ -1664,6 +1664,12 @@ export interface components {
              * @enum {string}
              */
             status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
+            /**
+             * Watch Id
+             * @description the watch whose firing this run is
+             * @default null
+             */
+            watch_id: string | null;
             /** Created At */
             created_at: string;
             /** Updated At */
@@ -2104,7 +2110,10 @@ export interface components {
              * @default 3
              */
             rank_threshold?: number;
-            /** Thresholds */
+            /**
+             * Thresholds
+             * @description values crossing these are changes; default: the scenario's own thresholds
+             */
             thresholds?: components["schemas"]["Threshold"][];
         };
         /**

@@ -169,3 +169,34 @@ def test_malformed_events_are_refused(watch_env: dict[str, str], event: dict[str
 
     with pytest.raises(ValidationError):
         invoke(WATCH_EVALUATE, event)
+
+
+def test_a_watch_takes_the_scenarios_own_thresholds_unless_given_some(
+    watches: WatchService,
+) -> None:
+    default = watches.create(WatchRequest(scenario_id="mean_reversion", trigger=SNAPSHOT), "a")
+    assert [(t.column, t.value) for t in default.thresholds] == [("rsi", 30.0), ("rsi", 70.0)]
+    tuned = watches.create(
+        WatchRequest(scenario_id="mean_reversion", params={"oversold": 25}, trigger=SNAPSHOT),
+        "a",
+    )
+    assert [t.value for t in tuned.thresholds] == [25.0, 70.0]
+    given = watches.create(
+        WatchRequest(
+            scenario_id="mean_reversion",
+            trigger=SNAPSHOT,
+            thresholds=[Threshold(column="score", value=1.0)],
+        ),
+        "a",
+    )
+    assert [(t.column, t.value) for t in given.thresholds] == [("score", 1.0)]
+
+
+def test_every_scenario_threshold_names_a_numeric_param() -> None:
+    from scenarios.registry import specs  # noqa: PLC0415
+
+    declared = [(s, c, p) for s in specs().values() for c, p in s.alert_thresholds]
+    assert declared
+    for spec, _column, param in declared:
+        default = spec.params_model.model_fields[param].default
+        assert isinstance(default, int | float), (spec.scenario_id, param)

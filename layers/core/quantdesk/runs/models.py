@@ -146,6 +146,7 @@ class RunSummary(BaseModel):
     run_id: str
     scenario_id: str
     status: RunStatus
+    watch_id: str | None = Field(None, description="the watch whose firing this run is")
     created_at: str
     updated_at: str
     duration_ms: int | None = None

@@ -327,6 +327,7 @@ def summary_from_item(item: dict[str, Any]) -> RunSummary:
         run_id=plain["run_id"],
         scenario_id=plain["scenario_id"],
         status=plain["status"],
+        watch_id=plain.get("watch_id"),
         created_at=plain["created_at"],
         updated_at=plain["updated_at"],
         duration_ms=duration,

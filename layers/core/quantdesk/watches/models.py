@@ -83,7 +83,11 @@ class WatchRequest(BaseModel):
     rank_threshold: int = Field(
         3, ge=1, le=1000, description="a row moving this many places or more is a change"
     )
-    thresholds: list[Threshold] = Field(default_factory=list, max_length=MAX_THRESHOLDS)
+    thresholds: list[Threshold] = Field(
+        default_factory=list,
+        max_length=MAX_THRESHOLDS,
+        description="values crossing these are changes; default: the scenario's own thresholds",
+    )
 
 
 class WatchPatch(BaseModel):

@@ -28,6 +28,7 @@ from quantdesk.watches.diff import describe, diff_results
 from quantdesk.watches.models import (
     Alert,
     AlertPage,
+    Threshold,
     Watch,
     WatchCreated,
     WatchList,
@@ -66,6 +67,12 @@ class WatchService:
         datasets = list(spec.datasets)
         if params.get("sector") and "sectors" not in datasets:
             datasets.append("sectors")  # a sector filter reads the classification too
+        # the scenario's own thresholds (e.g. RSI oversold/overbought) unless the request names some
+        thresholds = request.thresholds or [
+            Threshold(column=column, value=float(value))
+            for column, param in spec.alert_thresholds
+            if isinstance(value := params.get(param), int | float)
+        ]
         now = now_iso()
         watch = Watch(
             watch_id=new_run_id(),
@@ -76,7 +83,7 @@ class WatchService:
             trigger=request.trigger,
             channels=request.channels,
             rank_threshold=request.rank_threshold,
-            thresholds=request.thresholds,
+            thresholds=thresholds,
             state="active",
             created_at=now,
             updated_at=now,
