@@ -57,7 +57,7 @@ class DeliveryMessage(BaseModel):
     delivery: int = Field(ge=0)
 
 
-WATCH_SETTINGS = WatchSettings.from_env()
+WATCH_SETTINGS = WatchSettings.for_lambda()
 # an all-failed batch is reported item by item too (each message keeps its own backoff)
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -97,6 +97,7 @@ def run_succeeded(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _deliver_one(record: SQSRecord) -> None:
     message = DeliveryMessage.model_validate_json(record.body)
+    bind_run(message.alert_id)  # an alert's id is the id of the run that raised it
     attempt = int(record.attributes.approximate_receive_count)
     try:
         _service().delivery.send_webhook(message.owner, message.alert_id, message.delivery, attempt)

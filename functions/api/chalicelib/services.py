@@ -32,4 +32,4 @@ def watch_service() -> WatchService:
     from quantdesk.watches.service import WatchService  # noqa: PLC0415 - cold start
     from quantdesk.watches.settings import WatchSettings  # noqa: PLC0415 - cold start
 
-    return WatchService(get_settings(), WatchSettings.from_env())
+    return WatchService(get_settings(), WatchSettings.for_lambda())

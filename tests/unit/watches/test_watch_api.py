@@ -229,3 +229,21 @@ def test_loopback_webhooks_are_allowed_only_off_aws(url: str) -> None:
     with pytest.raises(WebhookRefused):
         check_url(url, allow_loopback=False)
     check_url("https://hooks.example.com/quantdesk", allow_loopback=False)
+
+
+def test_deployed_watch_settings_have_no_local_defaults() -> None:
+    from quantdesk.settings import MissingSettingError  # noqa: PLC0415
+    from quantdesk.watches.settings import WatchSettings  # noqa: PLC0415
+
+    with pytest.raises(MissingSettingError, match="QD_WATCH_DELIVERY_QUEUE_URL"):
+        WatchSettings.for_lambda({"QD_ENV": "aws"})
+    deployed = WatchSettings.for_lambda(
+        {
+            "QD_ENV": "aws",
+            "QD_WATCH_DELIVERY_QUEUE_URL": "https://sqs/q",
+            "QD_WATCH_FIRE_FUNCTION_ARN": "arn:f",
+            "QD_WATCH_SCHEDULER_ROLE_ARN": "arn:r",
+            "QD_WATCH_NAME_PREFIX": "stage",
+        }
+    )
+    assert deployed.name_prefix == "stage"
