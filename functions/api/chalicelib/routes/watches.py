@@ -14,12 +14,13 @@ from chalicelib.identity import caller
 from chalicelib.services import watch_service
 from quantdesk.errors import NotFound, quoted
 from quantdesk.observability import logger
-from quantdesk.runs.models import RUN_ID_PATTERN
 
 routes = ApiBlueprint(__name__)
 
 
 def _check_id(value: str, field: str) -> None:
+    from quantdesk.runs.models import RUN_ID_PATTERN  # noqa: PLC0415 - cold start
+
     # watch and alert ids have the run id's shape
     if not re.match(RUN_ID_PATTERN, value):
         raise NotFound(f"no {field.removesuffix('_id')} {quoted(value)}", field=field)
