@@ -13,12 +13,15 @@ from typing import Any
 
 import pytest
 
+from infrastructure.local import queue_poller
 from infrastructure.resources import ALERT_DELIVERY_ATTEMPTS, WATCH_DELIVER
 from quantdesk import aws
 from quantdesk.watches.alerts import retry_delay_s
 from quantdesk.watches.models import Channel, Trigger, WatchRequest
 from quantdesk.watches.service import WatchService
 from tests.unit.watches.conftest import invoke, result, store_succeeded_run
+
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:quantdesk-alert-deliveries"
 
 
 class Receiver:
@@ -64,22 +67,7 @@ def receive(queue: str) -> list[dict[str, Any]]:
 
 def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
     """The event Lambda's SQS mapping sends for received ``messages``."""
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m["Attributes"],
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:quantdesk-alert-deliveries",
-                "awsRegion": "us-east-1",
-            }
-            for m in messages
-        ]
-    }
+    return queue_poller.sqs_event(messages, QUEUE_ARN, "us-east-1")
 
 
 def test_webhooks_are_signed_retried_then_dead_lettered_without_blocking_others(
