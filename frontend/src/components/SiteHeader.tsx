@@ -36,7 +36,8 @@ export function SiteHeader() {
           })}
         </ul>
       </nav>
-      <AlertBell />
+      {/* not on the sign-in callback: its tokens are not redeemed yet */}
+      {!pathname?.startsWith('/auth/') && <AlertBell />}
       <AccountMenu />
       <ThemeToggle />
     </header>
