@@ -128,6 +128,8 @@ class WatchService:
             validated = spec.params_model.model_validate(request.params or {})
         except ValidationError as exc:
             raise from_validation_error(exc, prefix="params") from exc
+        # the same universe check as a run's (the lake's universes)
+        self.runs._check_universe(validated)
         if validated.as_of is not None:
             raise InvalidRequest(
                 "params.as_of: a watch re-runs on the latest data; leave as_of out",
