@@ -383,6 +383,7 @@ PREDICT: Final = Function(
     layers=("predict",),
 )
 
+
 # -- watches and alerts (issue 15): a function per trigger, the webhook delivery queue ----------
 def _watch_function(suffix: str, handler: str, timeout_s: int = 60) -> Function:
     return Function(

@@ -91,6 +91,8 @@ class ScenarioSpec(BaseModel):
     history: Callable[[Any], int] = Field(
         default=lambda _params: UNSIZED_HISTORY_DAYS, exclude=True
     )
+    #: (result column, numeric param): a watch alerts when the column crosses the param's value
+    alert_thresholds: tuple[tuple[str, str], ...] = Field((), exclude=True)
 
     @model_validator(mode="after")
     def _default_history(self) -> ScenarioSpec:
@@ -100,8 +102,6 @@ class ScenarioSpec(BaseModel):
     def history_start(self, params: ScenarioParams, as_of: dt.date) -> dt.date:
         """The first date of the history ``params`` need for an analysis on ``as_of``."""
         return as_of - dt.timedelta(days=self.history(params))
-    #: (result column, numeric param): a watch alerts when the column crosses the param's value
-    alert_thresholds: tuple[tuple[str, str], ...] = Field((), exclude=True)
 
     @computed_field(description="JSON Schema of the scenario's inputs (Params)")  # type: ignore[prop-decorator]
     @property

@@ -1,9 +1,9 @@
 /** The REST client. Relative URLs only: the UI and the API share one origin (CloudFront / :8080). */
 import { authSession } from './auth';
 import type {
-  AnalyticsReport,
   Alert,
   AlertPage,
+  AnalyticsReport,
   CancelResult,
   Catalogue,
   ErrorBody,

@@ -639,6 +639,322 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/predict": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Score rows with the default model's champion (see GET /predict/models)
+         * @description MLflow's scoring protocol (`mlflow models serve`): a JSON object with exactly one of `dataframe_split`, `dataframe_records`, `instances`, `inputs` (and optional `params`), or a `text/csv` body (header line, then rows). Columns are checked against the model's signature (GET /predict/models): extra columns are ignored.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ScoringRequest"];
+                    "text/csv": string;
+                };
+            };
+            responses: {
+                /** @description one object per row, keyed by the model's output names */
+                200: {
+                    headers: {
+                        /** @description the version that answered */
+                        "X-Model-Version"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Predictions"];
+                    };
+                };
+                /** @description a payload in none of the formats, a missing or mistyped column (field names it), null/NaN in a required column, more rows than max_rows, a mistyped param (field params.*) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description unknown model, version or alias (field model, version or alias) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description request body over 64 KB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description neither application/json nor text/csv (UTF-8) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the version's files are missing or corrupt (other versions keep serving), or the registry failed; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/predict/{model}/{version_or_alias}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Score rows with a registered model's version or alias
+         * @description MLflow's scoring protocol (`mlflow models serve`): a JSON object with exactly one of `dataframe_split`, `dataframe_records`, `instances`, `inputs` (and optional `params`), or a `text/csv` body (header line, then rows). Columns are checked against the model's signature (GET /predict/models): extra columns are ignored.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description registered model name */
+                    model: string;
+                    /** @description a version number, or an alias (champion…) */
+                    version_or_alias: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ScoringRequest"];
+                    "text/csv": string;
+                };
+            };
+            responses: {
+                /** @description one object per row, keyed by the model's output names */
+                200: {
+                    headers: {
+                        /** @description the version that answered */
+                        "X-Model-Version"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Predictions"];
+                    };
+                };
+                /** @description a payload in none of the formats, a missing or mistyped column (field names it), null/NaN in a required column, more rows than max_rows, a mistyped param (field params.*) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description unknown model, version or alias (field model, version or alias) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description request body over 64 KB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description neither application/json nor text/csv (UTF-8) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the version's files are missing or corrupt (other versions keep serving), or the registry failed; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/predict/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registered models: versions, aliases and each version's input signature */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description every registered model */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ModelListing"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the registry failed; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/analysis/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's prompt analytics over a window of UTC days */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string | null;
+                    to?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the aggregates and the labelled pairs */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsReport"];
+                    };
+                };
+                /** @description from or to not a YYYY-MM-DD date, from after to, or over 366 days */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/analysis/watches": {
         parameters: {
             query?: never;
@@ -1183,6 +1499,49 @@ export interface components {
              */
             unread: number;
         };
+        /** AnalyticsReport */
+        AnalyticsReport: {
+            /** From Date */
+            from_date: string;
+            /** To Date */
+            to_date: string;
+            /** Prompts */
+            prompts: number;
+            /** No Match */
+            no_match: number;
+            /** No Match Rate */
+            no_match_rate: number;
+            /**
+             * Followed
+             * @description suggests followed by at least one run
+             */
+            followed: number;
+            /** Per Day */
+            per_day: components["schemas"]["DayCount"][];
+            /** Choice Rate By Rank */
+            choice_rate_by_rank: components["schemas"]["RankChoice"][];
+            /** Most Edited Params */
+            most_edited_params: components["schemas"]["EditedParam"][];
+            /** Not First */
+            not_first: components["schemas"]["NotFirst"][];
+            /**
+             * Outcomes
+             * @description run status -> runs started from a card
+             */
+            outcomes: {
+                [key: string]: number;
+            };
+            /**
+             * Pairs
+             * @description prompt -> chosen card, newest choice wins
+             */
+            pairs: components["schemas"]["LabelledPair"][];
+            /**
+             * Truncated
+             * @description the window held more suggests than one report reads
+             */
+            truncated: boolean;
+        };
         /**
          * CancelResult
          * @description ``POST /analysis/runs/{id}/cancel``.
@@ -1286,6 +1645,25 @@ export interface components {
              */
             description: string;
         };
+        /**
+         * ColumnSpec
+         * @description One input column of the signature.
+         */
+        ColumnSpec: {
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "boolean" | "integer" | "long" | "float" | "double" | "string";
+            /**
+             * Required
+             * @description a required column must be present and hold no null/NaN
+             * @default true
+             */
+            required: boolean;
+        };
         /** Crossing */
         Crossing: {
             /** Key */
@@ -1303,6 +1681,21 @@ export interface components {
              * @enum {string}
              */
             direction: "up" | "down";
+        };
+        /**
+         * DataFrameSplit
+         * @description ``pandas.DataFrame.to_dict(orient="split")``: column names and rows (index ignored).
+         */
+        DataFrameSplit: {
+            /** Columns */
+            columns: string[];
+            /** Data */
+            data: unknown[][];
+            /**
+             * Index
+             * @default null
+             */
+            index?: unknown[] | null;
         };
         /**
          * DataQuality
@@ -1339,6 +1732,15 @@ export interface components {
             /** Notes */
             notes: string[];
         };
+        /** DayCount */
+        DayCount: {
+            /** Date */
+            date: string;
+            /** Prompts */
+            prompts: number;
+            /** No Match */
+            no_match: number;
+        };
         /**
          * Delivery
          * @description One channel's delivery of an alert (the email's text, so the local UI can show it).
@@ -1361,6 +1763,18 @@ export interface components {
              * @default null
              */
             message: string | null;
+        };
+        /** EditedParam */
+        EditedParam: {
+            /** Scenario Id */
+            scenario_id: string;
+            /** Param */
+            param: string;
+            /**
+             * Edits
+             * @description runs whose value differed from the card's pre-filled one
+             */
+            edits: number;
         };
         /** Engine */
         Engine: {
@@ -1409,6 +1823,20 @@ export interface components {
              */
             field: string | null;
         };
+        /**
+         * LabelledPair
+         * @description A prompt and the card chosen for it (an entry of the ranking's evaluation set).
+         */
+        LabelledPair: {
+            /** Prompt */
+            prompt: string;
+            /** Top1 */
+            top1: string;
+            /** Chosen Rank */
+            chosen_rank: number;
+            /** At */
+            at: string;
+        };
         /** MatchedTerm */
         MatchedTerm: {
             /**
@@ -1426,6 +1854,93 @@ export interface components {
              * @description its share of raw_score
              */
             contribution: number;
+        };
+        /** ModelListing */
+        ModelListing: {
+            /**
+             * Default Model
+             * @description the model POST /predict scores (its alias below)
+             */
+            default_model: string;
+            /** Default Alias */
+            default_alias: string;
+            /**
+             * Max Rows
+             * @description rows accepted per scoring request
+             */
+            max_rows: number;
+            /** Models */
+            models: components["schemas"]["RegisteredModelView"][];
+        };
+        /** ModelVersionView */
+        ModelVersionView: {
+            /** Version */
+            version: number;
+            /** Created At */
+            created_at: string;
+            /**
+             * Source
+             * @description where it was registered from (path or MLflow URI)
+             */
+            source: string;
+            /** Aliases */
+            aliases: string[];
+            /**
+             * Inputs
+             * @description the input signature: columns and types
+             */
+            inputs: components["schemas"]["ColumnSpec"][];
+            /**
+             * Params
+             * @description inference params the model accepts
+             */
+            params: components["schemas"]["ParamSpec"][];
+        };
+        /**
+         * NotFirst
+         * @description A prompt whose chosen card was not ranked first: the ranking's best teachers.
+         */
+        NotFirst: {
+            /** Suggest Id */
+            suggest_id: string;
+            /** At */
+            at: string;
+            /** Prompt */
+            prompt: string;
+            /** Chosen Scenario Id */
+            chosen_scenario_id: string;
+            /** Chosen Rank */
+            chosen_rank: number;
+            /** First Scenario Id */
+            first_scenario_id: string;
+        };
+        /**
+         * ParamSpec
+         * @description One inference parameter (``params`` in a request) the model accepts.
+         */
+        ParamSpec: {
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "boolean" | "integer" | "long" | "float" | "double" | "string";
+            /**
+             * Default
+             * @default null
+             */
+            default: unknown;
+        };
+        /**
+         * Predictions
+         * @description What ``mlflow models serve`` answers: one object per row, keyed by output name.
+         */
+        Predictions: {
+            /** Predictions */
+            predictions: {
+                [key: string]: unknown;
+            }[];
         };
         /**
          * Profile
@@ -1485,6 +2000,7 @@ export interface components {
             prompt?: string | null;
             /**
              * Rank
+             * @description the chosen card's rank
              * @default null
              */
             rank?: number | null;
@@ -1495,6 +2011,12 @@ export interface components {
             engine?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Suggest Id
+             * @description the suggest the card came from (its response's suggest_id): with rank, it records the choice in the caller's prompt analytics
+             * @default null
+             */
+            suggest_id?: string | null;
         };
         /**
          * Provenance
@@ -1508,6 +2030,7 @@ export interface components {
             prompt: string | null;
             /**
              * Rank
+             * @description the chosen card's rank
              * @default null
              */
             rank: number | null;
@@ -1518,6 +2041,29 @@ export interface components {
             engine: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Suggest Id
+             * @description the suggest the card came from (its response's suggest_id): with rank, it records the choice in the caller's prompt analytics
+             * @default null
+             */
+            suggest_id: string | null;
+        };
+        /** RankChoice */
+        RankChoice: {
+            /** Rank */
+            rank: number;
+            /**
+             * Shown
+             * @description suggests that showed a card at this rank
+             */
+            shown: number;
+            /**
+             * Chosen
+             * @description of those, the ones whose (first) run used this card
+             */
+            chosen: number;
+            /** Rate */
+            rate: number;
         };
         /** RankMove */
         RankMove: {
@@ -1527,6 +2073,20 @@ export interface components {
             from_rank: number;
             /** To Rank */
             to_rank: number;
+        };
+        /** RegisteredModelView */
+        RegisteredModelView: {
+            /** Name */
+            name: string;
+            /**
+             * Aliases
+             * @description alias -> version
+             */
+            aliases: {
+                [key: string]: number;
+            };
+            /** Versions */
+            versions: components["schemas"]["ModelVersionView"][];
         };
         /**
          * ResultDiff
@@ -1800,7 +2360,7 @@ export interface components {
             datasets: string[];
             /**
              * History Days
-             * @default 400
+             * @default 0
              */
             history_days: number;
             /**
@@ -1810,6 +2370,44 @@ export interface components {
             readonly inputs: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * ScoringRequest
+         * @description A JSON scoring request: exactly one of the four input formats, and optional params.
+         */
+        ScoringRequest: {
+            /** @default null */
+            dataframe_split?: components["schemas"]["DataFrameSplit"] | null;
+            /**
+             * Dataframe Records
+             * @default null
+             */
+            dataframe_records?: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * Instances
+             * @default null
+             */
+            instances?: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * Inputs
+             * @default null
+             */
+            inputs?: {
+                [key: string]: unknown[];
+            } | {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * Params
+             * @default null
+             */
+            params?: {
+                [key: string]: unknown;
+            } | null;
         };
         /**
          * Series
@@ -1856,6 +2454,12 @@ export interface components {
             /** No Confident Match */
             no_confident_match: boolean;
             engine: components["schemas"]["Engine"];
+            /**
+             * Suggest Id
+             * @description this suggest in the caller's prompt analytics; send it back as the run's provenance.suggest_id with the card's rank
+             * @default null
+             */
+            suggest_id: string | null;
         };
         /** Suggestion */
         Suggestion: {
@@ -1968,6 +2572,11 @@ export interface components {
              * @default null
              */
             risk: ("low" | "medium" | "high") | null;
+            /**
+             * Unmatched
+             * @description prompt words no scenario, lexicon entry or ticker accounts for
+             */
+            unmatched: string[];
         };
         /**
          * UniverseList

@@ -27,6 +27,8 @@ def prompt_log() -> PromptLog:
     from quantdesk.prompt_analytics.store import PromptLog  # noqa: PLC0415 - cold start
 
     return PromptLog(get_settings().table_name)
+
+
 def watch_service() -> WatchService:
     """Imported on first use, like the run service."""
     from quantdesk.watches.service import WatchService  # noqa: PLC0415 - cold start

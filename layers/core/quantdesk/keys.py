@@ -117,6 +117,8 @@ def prompts_pk(owner: str) -> str:
 
 def suggest_key(owner: str, suggest_id: str) -> dict[str, str]:
     return {PK: prompts_pk(owner), SK: f"{SUGGEST_PREFIX}{suggest_id}"}
+
+
 # -- watches and alerts (issue 15) --------------------------------------------------------------
 #: a watch: PK=WATCH#<id>, SK=WATCH; listed per owner via GSI1PK=WATCHES#<owner>
 WATCH_SK: Final = "WATCH"
