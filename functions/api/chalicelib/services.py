@@ -29,6 +29,7 @@ def prompt_log() -> PromptLog:
     return PromptLog(get_settings().table_name)
 
 
+@cache
 def watch_service() -> WatchService:
     """Imported on first use, like the run service."""
     from quantdesk.watches.service import WatchService  # noqa: PLC0415 - cold start
