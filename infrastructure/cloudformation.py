@@ -359,6 +359,7 @@ def _grants(function: Function) -> list[Json]:  # noqa: PLR0911 - one branch per
             # idempotency claims are deleted after a failed start; run limits are a transaction
             _allow(["dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"], _table_arns()),
             # prompt analytics read the outcomes of the runs chosen cards started
+            # the result cache: its entry and the datasets' LATEST pointers in one read
             _allow(["dynamodb:BatchGetItem"], _table_arns()),
             *secret,
             _allow(["s3:GetObject"], _objects("ResultsBucket")),

@@ -81,6 +81,16 @@ async function editIntegerParam(card) {
   return [name, next];
 }
 
+/** Makes every run this context starts compute (`fresh`): tests that watch a run's lifecycle
+ * must not be answered from the result cache by an identical earlier run. */
+async function computeFresh(context) {
+  await context.route('**/analysis/run', (route) => {
+    const request = route.request();
+    if (request.method() !== 'POST') return route.continue();
+    return route.continue({ postData: JSON.stringify({ ...request.postDataJSON(), fresh: true }) });
+  });
+}
+
 async function waitTerminal(page) {
   await page
     .locator(
@@ -250,6 +260,7 @@ const TESTS = {
   },
 
   async prompt_to_result({ context }) {
+    await computeFresh(context);
     const page = await context.newPage();
     await page.goto(`${BASE}/`);
     await page.getByTestId('prompt-input').waitFor();
@@ -321,6 +332,7 @@ const TESTS = {
   async dropped_connection_resumes({ context }) {
     // A proxy in front of the origin cuts the first stream right after its first event, as a
     // network blip or a Lambda ending its response would; EventSource must resume by itself.
+    await computeFresh(context);
     const proxy = await startDroppingProxy(BASE, { dropAfterEvents: 1, holdRunReads: true });
     try {
       const page = await context.newPage();
@@ -345,6 +357,7 @@ const TESTS = {
   },
 
   async stream_unavailable_falls_back_to_polling({ context }) {
+    await computeFresh(context);
     const proxy = await startDroppingProxy(BASE, { refuseStreams: true });
     try {
       const page = await context.newPage();
@@ -395,6 +408,7 @@ const TESTS = {
 
   async accessibility_audit({ context }) {
     // axe-core on every page state a researcher sees; serious and critical violations fail the test.
+    await computeFresh(context);
     const page = await context.newPage();
     const blocking = [];
     const minor = [];
@@ -568,6 +582,64 @@ const TESTS = {
       ),
       true,
     );
+  },
+
+  async report_and_cached_run({ context }) {
+    // A run, its report opened in a new tab; the same request again is answered from the cache
+    // ("cached from …"), and "Run fresh" computes it anew.
+    const page = await context.newPage();
+    const card = await suggest(page, BASE, PROMPT);
+    await card.getByTestId('run-button').click();
+    await page.waitForURL(/\/run\/\?id=/, { timeout: 30_000 });
+    const firstId = new URL(page.url()).searchParams.get('id');
+    assert.equal(await waitTerminal(page), 'succeeded');
+    const first = await (await page.request.get(`${BASE}/analysis/runs/${firstId}`)).json();
+    const source = first.cached ? first.cached_from : firstId;
+
+    const [report] = await Promise.all([context.waitForEvent('page'), page.getByTestId('open-report').click()]);
+    await report.waitForLoadState('load');
+    assert.match(await report.title(), /quantdesk report/);
+    await report.locator('h2', { hasText: 'Manifest' }).waitFor();
+    assert.ok((await report.locator('svg').count()) > 0, 'the report draws its charts inline');
+    const fetched = await report.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+    assert.deepEqual(fetched, [], 'the report loads nothing besides itself');
+    await shot(report, '21-report');
+    await report.close();
+
+    // The same card again: a cached run, at once, linking the run that computed it.
+    const again = await suggest(page, BASE, PROMPT);
+    await again.getByTestId('run-button').click();
+    await page.waitForURL((url) => url.searchParams.get('id') && url.searchParams.get('id') !== firstId, {
+      timeout: 30_000,
+    });
+    const cachedId = new URL(page.url()).searchParams.get('id');
+    const note = page.getByTestId('cached-note');
+    await note.waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByTestId('cached-from').textContent(), source);
+    assert.equal(await waitTerminal(page), 'succeeded');
+    await page.getByTestId('result-table').waitFor({ timeout: 30_000 });
+    const blocking = (await axeAudit(page)).filter((v) => BLOCKING_IMPACTS.has(v.impact));
+    assert.deepEqual(blocking, [], describeViolations('cached run', blocking));
+    await shot(page, '22-run-cached');
+
+    // Run fresh: a new run that computes (passes through running), not cached.
+    await page.getByTestId('run-fresh').click();
+    await page.waitForURL((url) => url.searchParams.get('id') !== cachedId, { timeout: 30_000 });
+    const freshId = new URL(page.url()).searchParams.get('id');
+    assert.equal(await waitTerminal(page), 'succeeded');
+    const fresh = await assertTimelineMatchesServer(page, BASE, freshId);
+    assert.equal(fresh.cached, false);
+    assert.ok(
+      fresh.timeline.some((e) => e.status === 'running'),
+      'the fresh run computed',
+    );
+    assert.equal(await page.getByTestId('cached-note').count(), 0);
+
+    // History marks the cached run.
+    await page.goto(`${BASE}/history/`);
+    const row = page.locator(`[data-testid=history-table] tr[data-run-id="${cachedId}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    await row.locator('.badge-cached').waitFor();
   },
 
   async keyboard_only_flow({ context }) {

@@ -16,6 +16,8 @@ const RUNS = [
     created_at: AT(2),
     updated_at: AT(3),
     duration_ms: 1500,
+    cached: false,
+    cached_from: null,
   },
   {
     run_id: 'r-1',
@@ -25,6 +27,8 @@ const RUNS = [
     created_at: AT(1),
     updated_at: AT(2),
     duration_ms: 820,
+    cached: true,
+    cached_from: 'r-0',
   },
 ];
 
@@ -67,12 +71,15 @@ describe('HistoryPage', () => {
     // a watch's firing says so
     expect(within(rows[1]).getByTitle('fired by watch w-1')).toHaveTextContent('watch');
     expect(within(rows[0]).queryByText('watch')).toBeNull();
+    expect(rows[0]).not.toHaveTextContent('cached');
+    expect(within(rows[1]).getByTitle('cached from r-0')).toHaveTextContent('cached');
     expect(within(rows[1]).getByRole('link', { name: /Open/ })).toHaveAttribute(
       'href',
       expect.stringMatching(/^\/run\/?\?id=r-1$/),
     );
     await userEvent.setup().click(within(rows[0]).getByRole('button', { name: /Rerun/ }));
     await vi.waitFor(() => expect(navigate).toHaveBeenCalledWith('/run/?id=r-3'));
-    expect(posted).toEqual([{ scenario_id: 'trend_strength', params: { as_of: '2024-01-02' } }]);
+    // a rerun computes again (fresh), never answered from the result cache
+    expect(posted).toEqual([{ scenario_id: 'trend_strength', params: { as_of: '2024-01-02' }, fresh: true }]);
   });
 });

@@ -14,6 +14,8 @@ const ACCEPTED: RunAccepted = {
   status: 'queued',
   stream_url: '/runs/r-9/stream?token=abc',
   status_url: '/analysis/runs/r-9',
+  cached: false,
+  cached_from: null,
 };
 
 async function askForCards() {

@@ -3,8 +3,8 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { enhanceLegend, toAligned, xMode } from '@/components/ResultChart';
 import { ResultView } from '@/components/ResultView';
-import { toCsv } from '@/lib/exportData';
 import { makeRun, RESULT } from './fakes';
+import { mockFetch } from './helpers';
 import { created } from './uplotMock';
 
 const bodyRows = () => within(screen.getByTestId('result-table')).getAllByRole('row').slice(1);
@@ -110,19 +110,37 @@ describe('chart legend', () => {
   });
 });
 
-describe('toCsv', () => {
-  it('writes raw values with RFC 4180 quoting', () => {
-    const csv = toCsv(
-      [
-        { name: 'symbol', label: 'Symbol', kind: 'text', description: '' },
-        { name: 'note', label: 'Note', kind: 'text', description: '' },
-        { name: 'x', label: 'X', kind: 'number', description: '' },
-      ],
-      [
-        { symbol: 'AAPL', note: 'says "hi", twice', x: 0.5 },
-        { symbol: 'MSFT', note: null, x: null },
-      ],
+describe('report and exports', () => {
+  it('opens the report link in a new tab and downloads an export from its link', async () => {
+    const user = userEvent.setup();
+    const fetched = mockFetch((url) => {
+      if (url === '/analysis/runs/r-1/report') return { body: { url: 'https://s3.example/report.html?sig=1' } };
+      if (url === '/analysis/runs/r-1/export?format=parquet')
+        return { body: { url: 'https://s3.example/export.parquet?sig=2' } };
+      return undefined;
+    });
+    const opened = vi.spyOn(window, 'open').mockReturnValue(null);
+    const clicked: string[] = [];
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicked.push(this.href);
+    });
+    render(<ResultView run={makeRun()} result={RESULT} />);
+    await user.click(screen.getByTestId('open-report'));
+    await vi.waitFor(() =>
+      expect(opened).toHaveBeenCalledWith('https://s3.example/report.html?sig=1', '_blank', 'noopener'),
     );
-    expect(csv).toBe('symbol,note,x\r\nAAPL,"says ""hi"", twice",0.5\r\nMSFT,,\r\n');
+    await user.click(screen.getByTestId('export-parquet'));
+    await vi.waitFor(() => expect(clicked).toEqual(['https://s3.example/export.parquet?sig=2']));
+    expect(fetched).toHaveBeenCalledTimes(2);
+    opened.mockRestore();
+    click.mockRestore();
+  });
+
+  it('says why a report cannot be opened', async () => {
+    const user = userEvent.setup();
+    mockFetch(() => ({ status: 409, body: { code: 'conflict', message: 'run is running', field: 'run_id' } }));
+    render(<ResultView run={makeRun()} result={RESULT} />);
+    await user.click(screen.getByTestId('open-report'));
+    expect(await screen.findByTestId('link-error')).toHaveTextContent('Report unavailable: run is running');
   });
 });

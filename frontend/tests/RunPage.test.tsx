@@ -1,11 +1,13 @@
 import { render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { RunPage } from '@/components/RunPage';
 import { AT, entry, FakeEventSource, makeRun } from './fakes';
-import { mockFetch } from './helpers';
+import { jsonBody, mockFetch } from './helpers';
 
 let search = new URLSearchParams('id=r-1');
-vi.mock('next/navigation', () => ({ useSearchParams: () => search, useRouter: () => ({ push: vi.fn() }) }));
+const router = vi.hoisted(() => ({ push: vi.fn() }));
+vi.mock('next/navigation', () => ({ useSearchParams: () => search, useRouter: () => router }));
 
 describe('RunPage', () => {
   beforeEach(() => {
@@ -50,6 +52,47 @@ describe('RunPage', () => {
     expect(items.map((li) => li.getAttribute('data-seq'))).toEqual(['1', '2', '3', '4']);
     expect(screen.getByTestId('run-manifest')).toHaveTextContent('1.0.0');
     expect(screen.queryByTestId('cancel-button')).toBeNull();
+    expect(screen.queryByTestId('cached-note')).toBeNull();
+  });
+
+  it('says where a cached run comes from and runs it fresh on request', async () => {
+    const fetched = mockFetch((url) => {
+      if (url === '/analysis/runs/r-1')
+        return {
+          body: makeRun({
+            cached: true,
+            cached_from: 'r-0',
+            event_seq: 1,
+            timeline: [entry(1, 'status', 'succeeded')],
+          }),
+        };
+      if (url === '/analysis/run')
+        return {
+          status: 202,
+          body: {
+            run_id: 'r-2',
+            status: 'queued',
+            stream_url: '/runs/r-2/stream?token=t',
+            status_url: '/analysis/runs/r-2',
+          },
+        };
+      return undefined;
+    });
+    render(<RunPage />);
+    const note = await screen.findByTestId('cached-note');
+    expect(within(note).getByTestId('cached-from')).toHaveAttribute(
+      'href',
+      expect.stringMatching(/^\/run\/?\?id=r-0$/),
+    );
+    await userEvent.setup().click(within(note).getByTestId('run-fresh'));
+    await vi.waitFor(() => expect(router.push).toHaveBeenCalledWith('/run/?id=r-2'));
+    const posted = fetched.mock.calls.find(([url]) => String(url) === '/analysis/run');
+    expect(jsonBody(posted?.[1])).toEqual({
+      scenario_id: 'trend_strength',
+      params: { lookback_days: 60 },
+      fresh: true,
+    });
+    expect(window.sessionStorage.getItem('qd.stream.r-2')).toBe('/runs/r-2/stream?token=t');
   });
 
   it('shows the failure reason', async () => {

@@ -116,6 +116,8 @@ export function makeRun(overrides: Partial<Run> = {}): Run {
     timeline: [entry(1, 'status', 'queued'), entry(2, 'status', 'running'), entry(3, 'status', 'succeeded')],
     result: RESULT,
     stream_url: '/runs/r-1/stream?token=t',
+    cached: false,
+    cached_from: null,
     ...overrides,
   };
 }

@@ -4,7 +4,8 @@ Fed by the table's DynamoDB Stream through an event-source mapping whose filter 
 items through. Partial batch failures keep each run in order (``ordered_batch``): a failed
 record and the later records of its run are reported and redelivered; storing is idempotent by
 sequence number (a conditional put on ``EVT#<seq>``), so a retried batch never duplicates or
-reorders events.
+reorders events. A computed run's ``succeeded`` write also makes it the result cache's entry for
+its request (idempotent too).
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from ordered_batch import RunOrderedBatchProcessor
 
 from quantdesk.observability import bind_run, logger
+from quantdesk.runs.cache import ResultCache
 from quantdesk.runs.events import event_from_image
-from quantdesk.runs.repository import RunRepository
+from quantdesk.runs.repository import RunRepository, run_from_item
 from quantdesk.settings import get_settings
 
 SETTINGS = get_settings()
 processor = RunOrderedBatchProcessor()
 repository = RunRepository(SETTINGS.table_name)
+cache = ResultCache(SETTINGS.table_name)
 
 
 def project(record: DynamoDBRecord) -> None:
@@ -33,6 +36,9 @@ def project(record: DynamoDBRecord) -> None:
         return
     event = event_from_image(image)
     bind_run(event.run_id)
+    if event.event == "status" and event.status == "succeeded":
+        # before the event: whoever sees the run succeed can already get it from the cache
+        cache.remember(run_from_item(image))
     stored = repository.put_event(event)
     logger.debug("event projected", extra={"seq": event.seq, "new": stored})
 

@@ -27,7 +27,8 @@ from tests.stack import Stack, running_stack
 RUNS = int(os.environ.get("QD_LOAD_RUNS", "100"))
 VIEWERS = int(os.environ.get("QD_LOAD_VIEWERS", "5"))
 START_P95_GOAL_MS = 500
-REQUEST = {"scenario_id": "trend_strength", "params": {}}
+#: fresh: every run computes (an identical request is otherwise answered from the result cache)
+REQUEST = {"scenario_id": "trend_strength", "params": {}, "fresh": True}
 
 
 @dataclass

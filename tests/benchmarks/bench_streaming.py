@@ -159,7 +159,9 @@ async def first_event_latency(stack: Stack) -> list[float]:
     async with httpx.AsyncClient(base_url=stack.base_url, timeout=60) as http:
         for _ in range(FIRST_EVENT_RUNS):
             started = time.perf_counter()
-            response = await http.post("/analysis/run", json={"scenario_id": "trend_strength"})
+            response = await http.post(
+                "/analysis/run", json={"scenario_id": "trend_strength", "fresh": True}
+            )
             url = response.json()["stream_url"]
             first = None
             async with aconnect_sse(http, "GET", url) as source:

@@ -37,6 +37,7 @@ UI_TESTS = [
     "keyboard_only_flow",
     "switch_user",
     "prompt_analytics",
+    "report_and_cached_run",
 ]
 
 

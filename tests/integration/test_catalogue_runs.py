@@ -16,7 +16,9 @@ pytestmark = pytest.mark.integration
 
 
 def run_to_end(client: httpx.Client, scenario_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    response = client.post("/analysis/run", json={"scenario_id": scenario_id, "params": params})
+    response = client.post(
+        "/analysis/run", json={"scenario_id": scenario_id, "params": params, "fresh": True}
+    )
     assert response.status_code == 202, response.text
     accepted = response.json()
     with connect_sse(client, "GET", accepted["stream_url"]) as source:

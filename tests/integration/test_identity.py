@@ -31,7 +31,7 @@ from tests.stack import running_stack, stack_clients
 
 pytestmark = pytest.mark.integration
 
-START = {"scenario_id": "trend_strength", "params": {}}
+START = {"scenario_id": "trend_strength", "params": {}, "fresh": True}
 
 
 def bearer(token: str) -> dict[str, str]:

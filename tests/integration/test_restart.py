@@ -42,7 +42,9 @@ def stop(stack: Stack, how: signal.Signals) -> None:
 
 def start_run(client: httpx.Client) -> dict[str, Any]:
     """POST a run; the 202 body (run id and stream URL)."""
-    response = client.post("/analysis/run", json={"scenario_id": "trend_strength", "params": {}})
+    response = client.post(
+        "/analysis/run", json={"scenario_id": "trend_strength", "params": {}, "fresh": True}
+    )
     assert response.status_code == 202, response.text
     return dict(response.json())
 

@@ -40,7 +40,8 @@ def test_prompt_to_streamed_result(client: httpx.Client) -> None:
     assert top["scenario_id"] == "trend_strength"
     # When they run the top card
     response = client.post(
-        "/analysis/run", json={"scenario_id": top["scenario_id"], "params": top["params"]}
+        "/analysis/run",
+        json={"scenario_id": top["scenario_id"], "params": top["params"], "fresh": True},
     )
     assert response.status_code == 202
     accepted = response.json()
@@ -88,7 +89,9 @@ def test_the_stack_is_the_deployed_template_and_the_run_used_its_names(
         "AWS::StepFunctions::StateMachine",
     } <= types
     # When a run goes through the origin
-    accepted = client.post("/analysis/run", json={"scenario_id": "trend_strength"}).json()
+    accepted = client.post(
+        "/analysis/run", json={"scenario_id": "trend_strength", "fresh": True}
+    ).json()
     events = stream_events(client, accepted["stream_url"])
     assert events[-1][2]["status"] == "succeeded"
     run_id = accepted["run_id"]
@@ -147,7 +150,9 @@ def test_client_mistakes_are_4xx_naming_the_field(
 
 
 def test_stream_refuses_missing_or_forged_tokens(client: httpx.Client) -> None:
-    accepted = client.post("/analysis/run", json={"scenario_id": "trend_strength"}).json()
+    accepted = client.post(
+        "/analysis/run", json={"scenario_id": "trend_strength", "fresh": True}
+    ).json()
     bare = accepted["stream_url"].split("?")[0]
     assert client.get(bare).status_code == 401
     assert client.get(bare + "?token=1.2.3").status_code == 401
@@ -157,7 +162,9 @@ def test_stream_refuses_missing_or_forged_tokens(client: httpx.Client) -> None:
 def test_cancel_is_final_and_streams_to_every_viewer(client: httpx.Client) -> None:
     # Given a run cancelled right after it was accepted (runs take about a second here)
     for _ in range(5):
-        accepted = client.post("/analysis/run", json={"scenario_id": "trend_strength"}).json()
+        accepted = client.post(
+            "/analysis/run", json={"scenario_id": "trend_strength", "fresh": True}
+        ).json()
         response = client.post(f"{accepted['status_url']}/cancel")
         if response.status_code == 200:
             break

@@ -57,7 +57,7 @@ def ids(messages: list[ServerSentEvent]) -> list[int]:
 
 def start(client: httpx.Client, **params: Any) -> dict[str, Any]:
     response = client.post(
-        "/analysis/run", json={"scenario_id": "trend_strength", "params": params}
+        "/analysis/run", json={"scenario_id": "trend_strength", "params": params, "fresh": True}
     )
     assert response.status_code == 202, response.text
     return dict(response.json())

@@ -32,7 +32,7 @@ from tests.stack import Stack, stack_clients
 TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
 SCENARIO = "trend_strength"
 PARAMS: dict[str, Any] = {}
-REQUEST: dict[str, Any] = {"scenario_id": SCENARIO, "params": PARAMS}
+REQUEST: dict[str, Any] = {"scenario_id": SCENARIO, "params": PARAMS, "fresh": True}
 
 
 @dataclass

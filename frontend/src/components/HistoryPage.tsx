@@ -49,7 +49,8 @@ export function HistoryPage({ navigate }: Props) {
     try {
       const original = await api.getRun(summary.run_id);
       const params = ((original.manifest?.params as Params | undefined) ?? {}) as Params;
-      const accepted = await api.run({ scenario_id: summary.scenario_id, params });
+      // a rerun computes again: an identical request would otherwise be answered from the cache
+      const accepted = await api.run({ scenario_id: summary.scenario_id, params, fresh: true });
       rememberStream(accepted.run_id, accepted.stream_url);
       go(`/run/?id=${encodeURIComponent(accepted.run_id)}`);
     } catch (exc) {
@@ -113,6 +114,11 @@ export function HistoryPage({ navigate }: Props) {
                   </th>
                   <td className="txt">
                     <span className={`badge badge-${run.status}`}>{statusLabel(run.status)}</span>
+                    {run.cached && (
+                      <span className="badge badge-cached" title={`cached from ${run.cached_from ?? ''}`}>
+                        cached
+                      </span>
+                    )}
                   </td>
                   <td className="num">{formatDuration(run.duration_ms)}</td>
                   <td className="txt actions">

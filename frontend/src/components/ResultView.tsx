@@ -1,17 +1,46 @@
 'use client';
 
 import { useState } from 'react';
-import { download, toCsv } from '@/lib/exportData';
-import type { Run, ScenarioResult } from '@/lib/types';
+import { api } from '@/lib/api';
+import type { ExportFormat, Run, ScenarioResult } from '@/lib/types';
 import { ResultChart } from './ResultChart';
 import { ResultTable, rowDomId } from './ResultTable';
 
 type Highlight = { row: string | null; field: string | null };
 
-/** Everything a finished run produced: summary, narrative, charts, table, data quality, export. */
+const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'json', 'parquet'];
+const FORMAT_LABELS: Record<ExportFormat, string> = { csv: 'CSV', json: 'JSON', parquet: 'Parquet' };
+
+/** Follows a short-lived link from the API: the report in a new tab, an export as a download
+ * (the server sends it as an attachment). */
+export function followLink(url: string, kind: 'report' | ExportFormat): void {
+  if (kind === 'report') {
+    window.open(url, '_blank', 'noopener');
+    return;
+  }
+  const a = document.createElement('a');
+  a.href = url;
+  a.rel = 'noopener';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
+
+/** Everything a finished run produced: summary, narrative, charts, table, data quality, and
+ * the server-built report and exports (full precision, with the manifest). */
 export function ResultView({ run, result }: { run: Run; result: ScenarioResult }) {
   const [highlight, setHighlight] = useState<Highlight | null>(null);
-  const base = `${run.scenario_id}-${run.run_id}`;
+  const [linkError, setLinkError] = useState<string | null>(null);
+
+  async function open(kind: 'report' | ExportFormat) {
+    setLinkError(null);
+    try {
+      const link = kind === 'report' ? await api.report(run.run_id) : await api.exportLink(run.run_id, kind);
+      followLink(link.url, kind);
+    } catch (exc) {
+      setLinkError(`${kind === 'report' ? 'Report' : 'Export'} unavailable: ${(exc as Error).message}`);
+    }
+  }
 
   function jumpTo(claim: Highlight) {
     setHighlight(claim);
@@ -25,31 +54,28 @@ export function ResultView({ run, result }: { run: Run; result: ScenarioResult }
       <section className="panel" aria-labelledby="summary-title">
         <div className="panel-head">
           <h2 id="summary-title">Result</h2>
-          <div className="export" role="group" aria-label="Export">
-            <button
-              type="button"
-              className="btn"
-              data-testid="export-csv"
-              onClick={() => download(`${base}.csv`, toCsv(result.columns, result.rows), 'text/csv')}
-            >
-              Export CSV
+          <div className="export" role="group" aria-label="Report and exports">
+            <button type="button" className="btn" data-testid="open-report" onClick={() => void open('report')}>
+              Open report
             </button>
-            <button
-              type="button"
-              className="btn"
-              data-testid="export-json"
-              onClick={() =>
-                download(
-                  `${base}.json`,
-                  JSON.stringify({ run_id: run.run_id, manifest: run.manifest, result }, null, 2),
-                  'application/json',
-                )
-              }
-            >
-              Export JSON
-            </button>
+            {EXPORT_FORMATS.map((format) => (
+              <button
+                key={format}
+                type="button"
+                className="btn"
+                data-testid={`export-${format}`}
+                onClick={() => void open(format)}
+              >
+                Export {FORMAT_LABELS[format]}
+              </button>
+            ))}
           </div>
         </div>
+        {linkError && (
+          <p className="notice notice-error" role="alert" data-testid="link-error">
+            {linkError}
+          </p>
+        )}
         <p className="summary">{result.summary}</p>
         <p className="muted">As of {result.as_of}</p>
         {result.narrative.length > 0 && (

@@ -1,12 +1,12 @@
 'use client';
 
 import Link from 'next/link';
-import { useSearchParams } from 'next/navigation';
+import { useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
 import { ApiError, api } from '@/lib/api';
 import { formatDateTime, statusLabel } from '@/lib/format';
-import { isTerminal, type Progress, type RunStatus } from '@/lib/types';
-import { useRunWatcher } from '@/lib/useRunWatcher';
+import { isTerminal, type Params, type Progress, type Run, type RunStatus } from '@/lib/types';
+import { rememberStream, useRunWatcher } from '@/lib/useRunWatcher';
 import { ManifestPanel } from './ManifestPanel';
 import { ResultView } from './ResultView';
 import { RunTimeline } from './RunTimeline';
@@ -26,6 +26,52 @@ function progressText(status: RunStatus | null, progress: Progress | null | unde
   if (progress) return `${progress.step}: ${progress.message || `${Math.round(progress.percent)}%`}`;
   if (status) return statusLabel(status);
   return 'Connecting…';
+}
+
+/** A run answered from the result cache: where its result comes from, and a way to compute anew. */
+function CachedNote({ run }: { run: Run }) {
+  const router = useRouter();
+  const [starting, setStarting] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function runFresh() {
+    setStarting(true);
+    setError(null);
+    try {
+      const accepted = await api.run({
+        scenario_id: run.scenario_id,
+        params: (run.manifest.params ?? {}) as Params,
+        ...(run.manifest.provenance ? { provenance: run.manifest.provenance } : {}),
+        fresh: true,
+      });
+      rememberStream(accepted.run_id, accepted.stream_url);
+      router.push(`/run/?id=${encodeURIComponent(accepted.run_id)}`);
+    } catch (exc) {
+      setError(`Run fresh failed: ${(exc as Error).message}`);
+      setStarting(false);
+    }
+  }
+
+  return (
+    <div className="notice notice-info cached-note" role="status" data-testid="cached-note">
+      <span>
+        Cached from{' '}
+        <Link href={`/run/?id=${encodeURIComponent(run.cached_from ?? '')}`} className="mono" data-testid="cached-from">
+          {run.cached_from}
+        </Link>
+        : same scenario, parameters and data snapshots, so its result is reused.
+      </span>{' '}
+      <button type="button" className="btn btn-small" onClick={runFresh} disabled={starting} data-testid="run-fresh">
+        {starting ? 'Starting…' : 'Run fresh'}
+      </button>
+      {error && (
+        <span className="field-error" role="alert">
+          {' '}
+          {error}
+        </span>
+      )}
+    </div>
+  );
 }
 
 export function RunPage() {
@@ -153,6 +199,7 @@ export function RunPage() {
         <p className="progress-text muted">{progressText(status, progress)}</p>
       </div>
 
+      {run?.cached && <CachedNote run={run} />}
       {cancelError && (
         <p className="notice notice-error" role="alert">
           Cancel failed: {cancelError}

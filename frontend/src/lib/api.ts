@@ -4,9 +4,11 @@ import type {
   Alert,
   AlertPage,
   AnalyticsReport,
+  ArtifactLink,
   CancelResult,
   Catalogue,
   ErrorBody,
+  ExportFormat,
   Run,
   RunAccepted,
   RunList,
@@ -105,4 +107,7 @@ export const api = {
   watch: (req: WatchRequest) => post<WatchCreated>('/analysis/watches', req),
   alerts: (limit = 20) => request<AlertPage>(`/analysis/alerts?limit=${limit}`),
   markAlertRead: (id: string) => post<Alert>(`/analysis/alerts/${encodeURIComponent(id)}/read`, {}),
+  report: (id: string) => request<ArtifactLink>(`/analysis/runs/${encodeURIComponent(id)}/report`),
+  exportLink: (id: string, format: ExportFormat) =>
+    request<ArtifactLink>(`/analysis/runs/${encodeURIComponent(id)}/export?format=${format}`),
 };

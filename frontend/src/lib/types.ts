@@ -71,6 +71,9 @@ export type ErrorBody = Wire['ErrorBody'];
 export type RunRequest = Omit<Wire['RunRequest'], 'params'> & { params: Params };
 export type RunAccepted = Wire['RunAccepted'];
 export type CancelResult = Wire['CancelResult'];
+/** A short-lived link to a run's report or export (GET /analysis/runs/{id}/report|export). */
+export type ArtifactLink = Wire['ArtifactLink'];
+export type ExportFormat = Exclude<ArtifactLink['kind'], 'report'>;
 /** `data:` of one SSE event, and one entry of a run's timeline. */
 export type StreamEvent = Wire['RunEvent'];
 

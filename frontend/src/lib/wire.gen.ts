@@ -558,6 +558,167 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/analysis/runs/{run_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A short-lived link to the run's self-contained HTML report */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description 26-character run id */
+                    run_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description a presigned URL (5 minutes) and the manifest */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ArtifactLink"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such run for this caller, or a run stored before reports existed */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the run has not succeeded */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a dependency (DynamoDB, S3, Step Functions) failed; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/analysis/runs/{run_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A short-lived link to the run's table as CSV, JSON or Parquet (full precision) */
+        get: {
+            parameters: {
+                query: {
+                    format: "csv" | "json" | "parquet";
+                };
+                header?: never;
+                path: {
+                    /** @description 26-character run id */
+                    run_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description a presigned URL (5 minutes) and the manifest */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ArtifactLink"];
+                    };
+                };
+                /** @description format missing or not csv, json or parquet (field format) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no, malformed, forged, expired or another pool's token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such run for this caller, or a run stored before exports existed */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the run has not succeeded */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a dependency (DynamoDB, S3, Step Functions) failed; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs/{run_id}/stream": {
         parameters: {
             query?: never;
@@ -1543,6 +1704,28 @@ export interface components {
             truncated: boolean;
         };
         /**
+         * ArtifactLink
+         * @description A short-lived link to a run's report or export (a presigned S3 URL: the file never
+         *     passes through the API).
+         */
+        ArtifactLink: {
+            /** Run Id */
+            run_id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "report" | "csv" | "json" | "parquet";
+            /**
+             * Url
+             * @description presigned GET URL of the file; expires at expires_at
+             */
+            url: string;
+            /** Expires At */
+            expires_at: string;
+            manifest: components["schemas"]["RunManifest"];
+        };
+        /**
          * CancelResult
          * @description ``POST /analysis/runs/{id}/cancel``.
          */
@@ -2123,6 +2306,18 @@ export interface components {
             stream_url: string;
             /** Status Url */
             status_url: string;
+            /**
+             * Cached
+             * @description answered from the result cache: already succeeded
+             * @default false
+             */
+            cached: boolean;
+            /**
+             * Cached From
+             * @description the run whose result a cached run reuses
+             * @default null
+             */
+            cached_from: string | null;
         };
         /** RunError */
         RunError: {
@@ -2212,6 +2407,12 @@ export interface components {
             idempotency_key?: string | null;
             /** @default null */
             provenance?: components["schemas"]["Provenance-Input"] | null;
+            /**
+             * Fresh
+             * @description compute anew even when an identical run's result is cached
+             * @default false
+             */
+            fresh?: boolean;
         };
         /** RunSummary */
         RunSummary: {
@@ -2239,6 +2440,16 @@ export interface components {
              * @default null
              */
             duration_ms: number | null;
+            /**
+             * Cached
+             * @default false
+             */
+            cached: boolean;
+            /**
+             * Cached From
+             * @default null
+             */
+            cached_from: string | null;
         };
         /** RunSummaryPage */
         RunSummaryPage: {
@@ -2299,6 +2510,16 @@ export interface components {
             result_summary: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Cached
+             * @default false
+             */
+            cached: boolean;
+            /**
+             * Cached From
+             * @default null
+             */
+            cached_from: string | null;
             /** Timeline */
             timeline: components["schemas"]["RunEvent"][];
             /** @default null */

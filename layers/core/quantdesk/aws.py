@@ -49,6 +49,8 @@ def client(service: str) -> Any:
         # checksums only where an API requires them: wrapping large lake uploads costs seconds
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
+        # presigned S3 links (reports, exports) signed with SigV4, which every region accepts
+        signature_version="s3v4" if service == "s3" else None,
     )
     with _lock:
         return _session().client(service, config=config)

@@ -17,6 +17,7 @@ created from the same constants (``infrastructure.resources``).
 | watch            | WATCH#<id>      | WATCH              | WATCHES#<owner>| <created_at>#<id>|
 | snapshot watch   | SNAPWATCH#<ds>  | WATCH#<id>         |               |                   |
 | alert            | ALERTS#<owner>  | ALERT#<alert_id>   |               |                   |
+| result cache     | CACHE#<owner>   | KEY#<sha256 of req>|               |                   |
 
 Limit windows and idempotency keys carry ``expires_at`` (epoch seconds, the table's TTL).
 """
@@ -148,3 +149,13 @@ def alert_key(owner: str, alert_id: str) -> dict[str, str]:
 
 def alerts_pk(owner: str) -> str:
     return f"ALERTS#{owner}"
+# -- result cache (issue 15) ------------------------------------------------------------------
+
+
+def cache_key(owner: str, request_digest: str) -> dict[str, str]:
+    """The owner's last succeeded run for one request (scenario, version, params, code)."""
+    return {PK: f"CACHE#{owner}", SK: f"KEY#{request_digest}"}
+
+
+def latest_snapshot_key(dataset: str) -> dict[str, str]:
+    return {PK: dataset_pk(dataset), SK: LATEST_SNAPSHOT_SK}

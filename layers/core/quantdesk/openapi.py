@@ -25,7 +25,9 @@ from quantdesk.prompt_analytics.models import AnalyticsQuery, AnalyticsReport
 from quantdesk.ranking.models import SuggestRequest, SuggestResponse
 from quantdesk.runs.models import (
     RUN_ID_PATTERN,
+    ArtifactLink,
     CancelResult,
+    ExportQuery,
     RunAccepted,
     RunEvent,
     RunListQuery,
@@ -61,6 +63,7 @@ MODELS: Final[tuple[tuple[type[BaseModel], JsonSchemaMode], ...]] = (
     (RunView, "serialization"),
     (RunSummaryPage, "serialization"),
     (CancelResult, "serialization"),
+    (ArtifactLink, "serialization"),
     (RunEvent, "serialization"),
     (ErrorBody, "serialization"),
     (UniverseList, "serialization"),
@@ -245,6 +248,33 @@ def document() -> dict[str, Any]:
                 "the same list for every caller)",
                 (200, _json(ref(UniverseList), "the latest universe snapshot's universes")),
                 {503: unavailable},
+                error_ref=error,
+            )
+        },
+        "/analysis/runs/{run_id}/report": {
+            "get": _operation(
+                "A short-lived link to the run's self-contained HTML report",
+                (200, _json(ref(ArtifactLink), "a presigned URL (5 minutes) and the manifest")),
+                {
+                    404: "no such run for this caller, or a run stored before reports existed",
+                    409: "the run has not succeeded",
+                    503: unavailable,
+                },
+                parameters=[run_id],
+                error_ref=error,
+            )
+        },
+        "/analysis/runs/{run_id}/export": {
+            "get": _operation(
+                "A short-lived link to the run's table as CSV, JSON or Parquet (full precision)",
+                (200, _json(ref(ArtifactLink), "a presigned URL (5 minutes) and the manifest")),
+                {
+                    400: "format missing or not csv, json or parquet (field format)",
+                    404: "no such run for this caller, or a run stored before exports existed",
+                    409: "the run has not succeeded",
+                    503: unavailable,
+                },
+                parameters=[run_id, *_query_params(ExportQuery)],
                 error_ref=error,
             )
         },

@@ -18,8 +18,9 @@ from infrastructure import resources
 from infrastructure.local.cloud import ACCOUNT, REGION
 from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from infrastructure.local.stream_poller import StreamPoller
-from quantdesk import aws, cli, stack_outputs
+from quantdesk import aws, cli, keys, stack_outputs
 from quantdesk.runs import dead_letters
+from quantdesk.runs.cache import ResultCache
 from quantdesk.runs.dead_letters import DeadLetters, lambda_record
 from quantdesk.runs.models import Progress, RunEvent
 from quantdesk.runs.repository import RunRepository
@@ -314,3 +315,45 @@ def _projector_behind_the_invoke_api(monkeypatch: pytest.MonkeyPatch) -> None:
         client=lambda s: streams_client() if s == "dynamodbstreams" else aws.client(s)
     )
     monkeypatch.setattr(dead_letters, "aws", clients)
+
+
+def test_a_succeeded_run_becomes_the_cache_entry_a_cancelled_one_does_not(
+    pipeline: tuple[StreamPoller, RuntimeLambda, RunRepository],
+) -> None:
+    poller, _, repo = pipeline
+    snapshots = {"prices": "p-1", "universe": "u-1"}
+    for dataset, snapshot_id in snapshots.items():
+        aws.client("dynamodb").put_item(
+            TableName=repo.table,
+            Item={
+                **{k: {"S": v} for k, v in keys.latest_snapshot_key(dataset).items()},
+                "snapshot_id": {"S": snapshot_id},
+            },
+        )
+    cache = ResultCache(repo.table)
+    for run_id, ending in ((RUN_A, "cancelled"), (RUN_B, "succeeded")):
+        start_run(repo, run_id)
+        repo.record_result(
+            run_id, result_key=f"{run_id}/r", summary={}, snapshots=snapshots, timings={}, now=NOW
+        )
+        if ending == "cancelled":
+            repo.finish(run_id, "cancelled", NOW)
+        else:  # what the state machine's MarkSucceeded writes
+            aws.client("dynamodb").update_item(
+                TableName=repo.table,
+                Key={k: {"S": v} for k, v in keys.run_key(run_id).items()},
+                UpdateExpression="SET #s = :s, finished_at = :now, last_event = :e "
+                "ADD event_seq :one",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":s": {"S": "succeeded"},
+                    ":now": {"S": NOW},
+                    ":e": {"S": "status"},
+                    ":one": {"N": "1"},
+                },
+            )
+        drain(poller)
+        # the next identical request (both runs are the same request) finds the entry or not
+        probe = queued_run("c" * 26, now=NOW)
+        hit = cache.lookup(probe, ("prices", "universe"))
+        assert (hit.run_id if hit else None) == (RUN_B if ending == "succeeded" else None)

@@ -8,6 +8,11 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
+from infrastructure import resources
+from quantdesk import aws
+from quantdesk.runs.service import RunService
+from quantdesk.settings import get_settings
+
 
 def claims_header(sub: str) -> str:
     """An Authorization header chalice's test client turns into authorizer claims (it decodes,
@@ -45,3 +50,18 @@ def api(moto_aws: None, api_client: Client) -> Iterator[Any]:
     services.run_service.cache_clear()
     yield SignedInClient(api_client.http, "local")
     services.run_service.cache_clear()
+
+
+@pytest.fixture
+def service(moto_aws: None) -> RunService:
+    # a state machine that just passes, so start_execution succeeds without running anything
+    iam = aws.client("iam")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    aws.client("stepfunctions").create_state_machine(
+        name=resources.SCENARIO_RUN.name,
+        definition=json.dumps(
+            {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}}}
+        ),
+        roleArn=role,
+    )
+    return RunService(get_settings())

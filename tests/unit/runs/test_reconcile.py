@@ -6,10 +6,7 @@ from __future__ import annotations
 from quantdesk.runs.models import RunRequest
 from quantdesk.runs.reconcile import end_runs_in_flight
 from quantdesk.runs.service import RunService
-from tests.unit.runs.test_service import service
 from tests.unit.stream.run_writer import mark_running
-
-__all__ = ["service"]
 
 
 def test_runs_in_flight_end_failed_with_the_reason(service: RunService) -> None:

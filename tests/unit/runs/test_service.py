@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from infrastructure import resources
@@ -14,21 +12,6 @@ from quantdesk.runs import tokens
 from quantdesk.runs.models import RunRequest
 from quantdesk.runs.service import RunService
 from quantdesk.settings import get_settings
-
-
-@pytest.fixture
-def service(moto_aws: None) -> RunService:
-    # a state machine that just passes, so start_execution succeeds without running anything
-    iam = aws.client("iam")
-    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    aws.client("stepfunctions").create_state_machine(
-        name=resources.SCENARIO_RUN.name,
-        definition=json.dumps(
-            {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}}}
-        ),
-        roleArn=role,
-    )
-    return RunService(get_settings())
 
 
 def test_start_stores_a_queued_run_with_a_complete_manifest(service: RunService) -> None:

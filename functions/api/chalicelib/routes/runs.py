@@ -1,4 +1,4 @@
-"""Run routes: start, read (polling fallback), list, cancel.
+"""Run routes: start, read (polling fallback), list, cancel, report and export links.
 
 The run models and service are imported on first use: a container answering only suggest
 requests never pays for them at cold start."""
@@ -98,3 +98,27 @@ def cancel_run(run_id: str) -> Any:
     run = run_service().cancel(run_id, caller(routes.current_request))
     logger.info("run cancelled")
     return json_response(CancelResult(run_id=run.run_id, status=run.status).model_dump())
+
+
+@routes.route("/analysis/runs/{run_id}/report", methods=["GET"])
+def run_report(run_id: str) -> Any:
+    _check_run_id(run_id)
+    service = run_service()
+    link = service.artifact_link(service.owned(run_id, caller(routes.current_request)), "report")
+    logger.info("report link issued")
+    return json_response(link.model_dump(mode="json"))
+
+
+@routes.route("/analysis/runs/{run_id}/export", methods=["GET"])
+def run_export(run_id: str) -> Any:
+    # cold start (see the module docstring)
+    from quantdesk.runs.models import ExportQuery  # noqa: PLC0415
+
+    _check_run_id(run_id)
+    service = run_service()
+    # the owner check first: another owner's run is a 404 whatever the query says
+    run = service.owned(run_id, caller(routes.current_request))
+    query = parse_query(routes.current_request, ExportQuery)
+    link = service.artifact_link(run, query.format)
+    logger.info("export link issued", extra={"format": query.format})
+    return json_response(link.model_dump(mode="json"))

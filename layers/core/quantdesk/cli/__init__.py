@@ -11,7 +11,16 @@ import importlib
 import sys
 from typing import Final
 
-COMMAND_MODULES: Final = ("ask", "run_scenario", "ingest", "login", "dlq", "models", "analytics")
+COMMAND_MODULES: Final = (
+    "ask",
+    "run_scenario",
+    "ingest",
+    "login",
+    "dlq",
+    "models",
+    "analytics",
+    "report",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

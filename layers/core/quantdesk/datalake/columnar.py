@@ -38,8 +38,9 @@ def _fastparquet() -> Any:
     return fastparquet
 
 
-def encode(frame: pd.DataFrame) -> bytes:
-    """Parquet bytes of ``frame`` (index dropped). Same frame, same bytes."""
+def encode(frame: pd.DataFrame, metadata: dict[str, str] | None = None) -> bytes:
+    """Parquet bytes of ``frame`` (index dropped), with ``metadata`` as the file's key-value
+    metadata. Same frame, same bytes."""
 
     # one time unit everywhere: fastparquet mis-reads second-resolution columns
     times = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
@@ -48,6 +49,8 @@ def encode(frame: pd.DataFrame) -> bytes:
     fastparquet = _fastparquet()
     buffer = _Buffer()
     if fastparquet is None:
+        if metadata:
+            raise RuntimeError("key-value metadata needs fastparquet (the pinned engine)")
         frame.to_parquet(buffer, engine="pyarrow", compression="zstd", index=False)
         return buffer.getvalue()
     fastparquet.write(
@@ -56,8 +59,17 @@ def encode(frame: pd.DataFrame) -> bytes:
         compression=COMPRESSION,
         write_index=False,
         open_with=lambda _path, _mode="wb": buffer,
+        custom_metadata=metadata,
     )
     return buffer.getvalue()
+
+
+def key_value_metadata(data: bytes) -> dict[str, str]:
+    """The key-value metadata of Parquet ``data`` (what :func:`encode` stored)."""
+    fastparquet = _fastparquet()
+    if fastparquet is None:
+        raise RuntimeError("key-value metadata needs fastparquet (the pinned engine)")
+    return dict(fastparquet.ParquetFile(io.BytesIO(data)).key_value_metadata)
 
 
 def decode(data: bytes, columns: list[str] | None = None) -> pd.DataFrame:

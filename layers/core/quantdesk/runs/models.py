@@ -38,6 +38,9 @@ class RunRequest(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict, description="the scenario's inputs")
     idempotency_key: str | None = Field(None, min_length=1, max_length=128)
     provenance: Provenance | None = None
+    fresh: bool = Field(
+        False, description="compute anew even when an identical run's result is cached"
+    )
 
 
 class RunAccepted(BaseModel):
@@ -45,6 +48,8 @@ class RunAccepted(BaseModel):
     status: RunStatus
     stream_url: str
     status_url: str
+    cached: bool = Field(False, description="answered from the result cache: already succeeded")
+    cached_from: str | None = Field(None, description="the run whose result a cached run reuses")
 
 
 class Progress(BaseModel):
@@ -86,6 +91,10 @@ class Run(BaseModel):
     error: RunError | None = None
     result_key: str | None = None
     result_summary: dict[str, Any] | None = None
+    #: report and export objects in the results bucket, by kind (``report``, ``csv``, ...)
+    artifacts: dict[str, str] = Field(default_factory=dict)
+    cached: bool = False
+    cached_from: str | None = None
 
     @property
     def terminal(self) -> bool:
@@ -119,6 +128,7 @@ class RunView(Run):
 
     owner: str = Field(exclude=True)
     result_key: str | None = Field(None, exclude=True)
+    artifacts: dict[str, str] = Field(default_factory=dict, exclude=True)
     timeline: list[RunEvent]
     result: ScenarioResult | None = None
     stream_url: str = Field(
@@ -150,8 +160,32 @@ class RunSummary(BaseModel):
     created_at: str
     updated_at: str
     duration_ms: int | None = None
+    cached: bool = False
+    cached_from: str | None = None
 
 
 class RunSummaryPage(BaseModel):
     runs: list[RunSummary]
     next_cursor: str | None = None
+
+
+ExportFormat = Literal["csv", "json", "parquet"]
+
+
+class ExportQuery(BaseModel):
+    """``GET /analysis/runs/{id}/export`` query string."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: ExportFormat = Field(description="csv, json or parquet")
+
+
+class ArtifactLink(BaseModel):
+    """A short-lived link to a run's report or export (a presigned S3 URL: the file never
+    passes through the API)."""
+
+    run_id: str
+    kind: Literal["report", "csv", "json", "parquet"]
+    url: str = Field(description="presigned GET URL of the file; expires at expires_at")
+    expires_at: str
+    manifest: RunManifest

@@ -18,7 +18,14 @@ from quantdesk.errors import InvalidCursor, ServiceUnavailable
 from quantdesk.runs.models import Progress, Run, RunError, RunEvent, RunManifest, RunSummary
 from quantdesk.step_function_errors import readable_cause
 
-_JSON_FIELDS = ("manifest", "progress", "result_summary", "data_snapshots", "timings")
+_JSON_FIELDS = (
+    "manifest",
+    "progress",
+    "result_summary",
+    "data_snapshots",
+    "timings",
+    "artifacts",
+)
 
 
 class RunExists(Exception):
@@ -73,6 +80,9 @@ def run_from_item(item: dict[str, Any]) -> Run:
         error=error,
         result_key=plain.get("result_key"),
         result_summary=plain.get("result_summary"),
+        artifacts=plain.get("artifacts") or {},
+        cached=bool(plain.get("cached_from")),
+        cached_from=plain.get("cached_from"),
     )
 
 
@@ -113,6 +123,7 @@ class RunRepository:
             item["idempotency_key"] = _s(idempotency_key)
         if run.watch_id:
             item["watch_id"] = _s(run.watch_id)
+        item |= _finished_attributes(run)
         return {
             "TableName": self.table,
             "Item": item,
@@ -223,16 +234,18 @@ class RunRepository:
         snapshots: dict[str, str],
         timings: dict[str, float],
         now: str,
+        artifacts: dict[str, str] | None = None,
     ) -> None:
         self._transition(
             run_id,
             "SET result_key = :k, result_summary = :s, data_snapshots = :d, timings = :t, "
-            "updated_at = :now, last_event = :e",
+            "artifacts = :a, updated_at = :now, last_event = :e",
             {
                 ":k": _s(result_key),
                 ":s": _s(json.dumps(summary, default=str)),
                 ":d": _s(json.dumps(snapshots)),
                 ":t": _s(json.dumps(timings)),
+                ":a": _s(json.dumps(artifacts or {})),
                 ":now": _s(now),
                 ":e": _s("result"),
                 ":running": _s("running"),
@@ -316,6 +329,24 @@ class RunRepository:
         return [RunEvent.model_validate_json(item["data"]["S"]) for item in response["Items"]]
 
 
+def _finished_attributes(run: Run) -> dict[str, Any]:
+    """What a run stored already finished carries (a cached run: born ``succeeded`` with the
+    original's result, snapshots and artifacts)."""
+    item: dict[str, Any] = {}
+    if run.cached_from:
+        item["cached_from"] = _s(run.cached_from)
+    for name in ("started_at", "finished_at", "result_key"):
+        if getattr(run, name):
+            item[name] = _s(getattr(run, name))
+    if run.result_summary is not None:
+        item["result_summary"] = _s(json.dumps(run.result_summary, default=str))
+    if run.artifacts:
+        item["artifacts"] = _s(json.dumps(run.artifacts))
+    if run.manifest.data_snapshots:
+        item["data_snapshots"] = _s(json.dumps(run.manifest.data_snapshots))
+    return item
+
+
 def summary_from_item(item: dict[str, Any]) -> RunSummary:
     plain = decode_item(item)
     duration = None
@@ -331,4 +362,6 @@ def summary_from_item(item: dict[str, Any]) -> RunSummary:
         created_at=plain["created_at"],
         updated_at=plain["updated_at"],
         duration_ms=duration,
+        cached=bool(plain.get("cached_from")),
+        cached_from=plain.get("cached_from"),
     )

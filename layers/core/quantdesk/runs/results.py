@@ -29,6 +29,17 @@ class ResultStore:
         )
         return key
 
+    def link(self, key: str, expires_in: int, download_as: str | None = None) -> str:
+        """A presigned GET URL of ``key`` (signed locally: no request); ``download_as`` makes
+        browsers save the file under that name instead of showing it."""
+        params = {"Bucket": self.bucket, "Key": key}
+        if download_as:
+            params["ResponseContentDisposition"] = f'attachment; filename="{download_as}"'
+        url: str = aws.client("s3").generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=expires_in
+        )
+        return url
+
     def get(self, key: str) -> dict[str, Any]:
         try:
             body = aws.client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read()

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import re
-from typing import Any
+from typing import Any, Final, Literal
 
 from pydantic import ValidationError
 
@@ -25,12 +26,14 @@ from quantdesk.errors import (
     quoted,
 )
 from quantdesk.runs import tokens
+from quantdesk.runs.cache import CacheHit, ResultCache, datasets_read
 from quantdesk.runs.executions import Executions
 from quantdesk.runs.idempotency import START_FAILED, IdempotencyKeys, fingerprint
 from quantdesk.runs.ids import new_run_id
 from quantdesk.runs.limits import Limits, RunLimits
 from quantdesk.runs.models import (
     RUN_ID_PATTERN,
+    ArtifactLink,
     Provenance,
     Run,
     RunAccepted,
@@ -47,6 +50,9 @@ from scenarios.base import ScenarioParams, ScenarioSpec
 from scenarios.registry import get_spec
 
 TIMELINE_LIMIT = 1000
+#: lifetime of a report or export link: long enough to start the download, short enough that a
+#: leaked link is soon worthless
+LINK_TTL_S: Final = 300
 
 
 class RunService:
@@ -57,6 +63,7 @@ class RunService:
         self.executions = Executions(settings.scenario_run_arn)
         self.idempotency = IdempotencyKeys(settings.table_name, self.repo)
         self.snapshots = SnapshotRepository(settings.table_name)
+        self.cache = ResultCache(settings.table_name)
         self.limits = RunLimits(
             settings.table_name,
             Limits(settings.max_runs_in_flight, settings.max_starts_per_minute),
@@ -65,8 +72,8 @@ class RunService:
     def start(
         self, request: RunRequest, owner: str, idempotency_key: str | None = None
     ) -> RunAccepted:
-        """Validate, claim the idempotency key, take the owner's limits and store the run (one
-        transaction), execute.
+        """Validate, claim the idempotency key, answer from the result cache (unless
+        ``fresh``), else take the owner's limits and store the run (one transaction), execute.
 
         ``idempotency_key`` (the header) and the body's ``idempotency_key`` must agree."""
         return self.accepted(self.submit(request, owner, idempotency_key))
@@ -110,6 +117,11 @@ class RunService:
             provenance=request.provenance,
             watch_id=watch_id,
         )
+        hit = None if request.fresh else self.cache.lookup(run, datasets_read(spec, params))
+        if hit is not None:
+            run = cached_run(run, hit)
+            self.repo.create(run, key)
+            return self.accepted(run)
         try:
             self.limits.acquire(owner, run_id, put=self.repo.put_new(run, key))
         except (TooManyRequests, ServiceUnavailable):
@@ -175,6 +187,8 @@ class RunService:
             status=run.status,
             stream_url=f"{base}/runs/{run.run_id}/stream?token={token}",
             status_url=f"{base}/analysis/runs/{run.run_id}",
+            cached=run.cached,
+            cached_from=run.cached_from,
         )
 
     def owned(self, run_id: str, owner: str) -> Run:
@@ -194,6 +208,34 @@ class RunService:
         stream_url = self.accepted(run).stream_url
         return RunView.model_validate(
             {**dict(run), "timeline": timeline, "result": result, "stream_url": stream_url}
+        )
+
+    def artifact_link(
+        self, run: Run, kind: Literal["report", "csv", "json", "parquet"]
+    ) -> ArtifactLink:
+        """A short-lived link to ``run``'s report or export (``run`` from :meth:`owned`; a
+        cached run's files are those of the run it reuses)."""
+        run_id = run.run_id
+        if run.status != "succeeded":
+            raise Conflict(
+                f"run is {run.status}: only a succeeded run has a report and exports",
+                field="run_id",
+            )
+        key = run.artifacts.get(kind)
+        if key is None:
+            raise NotFound(
+                f"run {quoted(run_id)} has no {kind}: it finished before reports and exports "
+                "were stored (run it fresh)",
+                field="run_id",
+            )
+        download_as = None if kind == "report" else f"{run_id}.{kind}"
+        expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=LINK_TTL_S)
+        return ArtifactLink(
+            run_id=run_id,
+            kind=kind,
+            url=self.results.link(key, LINK_TTL_S, download_as),
+            expires_at=expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            manifest=run.manifest,
         )
 
     def list_runs(self, owner: str, limit: int, cursor: str | None) -> RunSummaryPage:
@@ -262,4 +304,25 @@ def queued_run(
             code_version=code_version,
             provenance=provenance,
         ),
+    )
+
+
+def cached_run(run: Run, hit: CacheHit) -> Run:
+    """``run`` answered from the cache: stored already ``succeeded`` (its one event is the
+    terminal one), with the reused run's result, snapshots, timings and artifacts."""
+    manifest = run.manifest.model_copy(
+        update={"data_snapshots": hit.data_snapshots, "timings": hit.timings}
+    )
+    return run.model_copy(
+        update={
+            "status": "succeeded",
+            "started_at": run.created_at,
+            "finished_at": run.created_at,
+            "manifest": manifest,
+            "result_key": hit.result_key,
+            "result_summary": hit.result_summary,
+            "artifacts": hit.artifacts,
+            "cached": True,
+            "cached_from": hit.run_id,
+        }
     )

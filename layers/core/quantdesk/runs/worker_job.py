@@ -14,6 +14,7 @@ from typing import Any
 from quantdesk.clock import now_iso
 from quantdesk.datalake.reader import check_readiness, load_scenario_data
 from quantdesk.observability import logger
+from quantdesk.reports.artifacts import write_artifacts
 from quantdesk.runs.models import Progress
 from quantdesk.runs.repository import NotActive, RunRepository
 from quantdesk.runs.results import ResultStore, summarise
@@ -93,6 +94,15 @@ def execute(
 
     body = result.model_dump_json().encode()
     key = ResultStore(settings.results_bucket).put(run_id, body)
+    run = repo.get(run_id)
+    if run is None:
+        raise RunCancelled(f"run {run_id} is no longer stored")
+    started = time.perf_counter()
+    manifest = run.manifest.model_copy(update={"data_snapshots": snapshots, "timings": timings})
+    artifacts = write_artifacts(
+        settings.results_bucket, run.model_copy(update={"manifest": manifest}), result
+    )
+    artifacts_s = round(time.perf_counter() - started, 4)
     try:
         repo.record_result(
             run_id,
@@ -100,9 +110,12 @@ def execute(
             summary=summarise(result.model_dump(mode="json")),
             snapshots=snapshots,
             timings=timings,
+            artifacts=artifacts,
             now=now_iso(),
         )
     except NotActive as exc:
         raise RunCancelled(f"run {run_id} is no longer running") from exc
-    logger.info("run computed", extra={"rows": len(result.rows), **timings})
+    logger.info(
+        "run computed", extra={"rows": len(result.rows), "artifacts_s": artifacts_s, **timings}
+    )
     return {"result_key": key, "rows": len(result.rows)}
