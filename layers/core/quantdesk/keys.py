@@ -149,6 +149,8 @@ def alert_key(owner: str, alert_id: str) -> dict[str, str]:
 
 def alerts_pk(owner: str) -> str:
     return f"ALERTS#{owner}"
+
+
 # -- result cache (issue 15) ------------------------------------------------------------------
 
 

@@ -121,7 +121,7 @@ class RunService:
         if hit is not None:
             run = cached_run(run, hit)
             self.repo.create(run, key)
-            return self.accepted(run)
+            return run
         try:
             self.limits.acquire(owner, run_id, put=self.repo.put_new(run, key))
         except (TooManyRequests, ServiceUnavailable):
