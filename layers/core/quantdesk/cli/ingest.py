@@ -1,4 +1,4 @@
-"""``quantdesk ingest --source sample|files|fred [--path DIR] [--dataset NAME] [--universe NAME]
+"""``quantdesk ingest --source NAME [--path DIR] [--dataset NAME] [--universe NAME] [--symbol T]
 [--stack NAME]``.
 
 Starts the ``ingestion`` state machine on the running stack (the local cloud by default, or AWS
@@ -7,6 +7,8 @@ per step as it happens, then the summary (rows loaded, quarantined with reasons,
 snapshots). ``--path`` uploads a directory of CSV/Parquet files to the landing prefix first.
 Prices of tickers the lake does not know register them in a universe named after the directory,
 or in ``--universe NAME`` (which then takes every ticker of the batch's prices).
+``--symbol`` restricts an online vendor source (stooq, tiingo, edgar) to those tickers
+instead of the lake's current universe members.
 Exit code 0 when data loaded (with or without warnings), 1 when the ingestion failed, 2 on
 usage errors.
 """
@@ -32,6 +34,10 @@ SOURCES: Final = (
     "fred",
     "alfred",
     "gdelt",
+    "stooq",
+    "tiingo",
+    "edgar",
+    "membership",
 )
 
 
@@ -45,6 +51,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--universe",
         help="universe the batch's tickers join (default: one named after --path's directory)",
+    )
+    parser.add_argument(
+        "--symbol", action="append", dest="symbols", help="only this ticker (repeatable)"
     )
     add_cloud_arguments(parser, "the table, bucket and workflow")
     parser.set_defaults(func=ingest)
@@ -127,10 +136,15 @@ def ingest(args: argparse.Namespace) -> int:
     request: dict[str, Any] = {"source": args.source}
     if args.datasets:
         request["datasets"] = args.datasets
+    options: dict[str, Any] = {}
     if args.universe is not None:
-        request["options"] = {"universe": args.universe}
+        options["universe"] = args.universe
     elif args.path is not None:
-        request["options"] = {"batch": args.path.resolve().name}
+        options["batch"] = args.path.resolve().name
+    if args.symbols:
+        options["symbols"] = args.symbols
+    if options:
+        request["options"] = options
     try:
         os.environ.update(stack_outputs.environment(stack_outputs.outputs(args.stack)))
         get_settings.cache_clear()

@@ -172,5 +172,10 @@ def quarantine_key(run_id: str, source: str, dataset: str) -> str:
     return f"{QUARANTINE_PREFIX}/{run_id}/{source}/{dataset}{FILE_SUFFIX}"
 
 
+def quarantine_payload_key(run_id: str, source: str, name: str) -> str:
+    """A vendor payload rejected whole, kept as received (``name`` carries the vendor's ids)."""
+    return f"{QUARANTINE_PREFIX}/{run_id}/{source}/payloads/{name}"
+
+
 def quarantine_report_key(run_id: str, source: str) -> str:
     return f"{QUARANTINE_PREFIX}/{run_id}/{source}/report.json"

@@ -17,3 +17,11 @@ class SourceUnavailableError(IngestionError):
 
 class SourceConfigError(IngestionError):
     """A source is misconfigured (missing path, unknown dataset, no API key...): not retried."""
+
+
+class MalformedPayloadError(IngestionError):
+    """A vendor answered something we cannot parse whole: the payload is quarantined, unread."""
+
+    def __init__(self, message: str, payload: bytes) -> None:
+        super().__init__(message)
+        self.payload = payload

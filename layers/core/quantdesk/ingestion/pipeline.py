@@ -20,6 +20,7 @@ from quantdesk.datalake.errors import SnapshotConflictError
 from quantdesk.datalake.layout import (
     layout,
     quarantine_key,
+    quarantine_payload_key,
     quarantine_report_key,
     raw_key,
     validated_key,
@@ -118,6 +119,8 @@ def fetch(step: FetchInput, ctx: IngestionContext) -> Fetched:
         rows[dataset] = len(frame)
     for name, frame in batch.extras.items():
         ctx.store.put_bytes(raw_key(source.name, step.run_id, name), columnar.encode(frame))
+    for name, payload in batch.rejected.items():
+        ctx.store.put_bytes(quarantine_payload_key(step.run_id, source.name, name), payload)
     return Fetched(
         run_id=step.run_id,
         source=source.name,

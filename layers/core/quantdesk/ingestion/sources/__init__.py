@@ -20,6 +20,10 @@ SOURCES: Final = {
     "fred": "quantdesk.ingestion.sources.fred:FredSource",
     "alfred": "quantdesk.ingestion.sources.alfred:AlfredSource",
     "gdelt": "quantdesk.ingestion.sources.gdelt:GdeltSource",
+    "stooq": "quantdesk.ingestion.sources.stooq:StooqSource",
+    "tiingo": "quantdesk.ingestion.sources.tiingo:TiingoSource",
+    "edgar": "quantdesk.ingestion.sources.edgar:EdgarSource",
+    "membership": "quantdesk.ingestion.sources.membership:MembershipSource",
 }
 
 

@@ -27,18 +27,21 @@ class FetchRequest(BaseModel):
 
 
 class FileIssue(BaseModel):
-    """A whole input file that could not be read (empty, malformed, unrecognised columns)."""
+    """A whole input file or vendor answer that could not be read (empty, malformed,
+    unrecognised columns, vendor unavailable); ``file`` names it by the vendor's identifiers."""
 
     file: str
     reason: str
     detail: str = ""
+    dataset: str | None = Field(None, description="the dataset it would have fed, when known")
 
 
 @dataclass
 class Batch:
     """What a source fetched, mapped to the canonical dataset columns (not yet validated).
 
-    ``extras`` are kept in the raw zone only (e.g. unadjusted prices, corporate actions).
+    ``extras`` are kept in the raw zone only (e.g. unadjusted prices, corporate actions);
+    ``rejected`` vendor payloads (name -> bytes as received) go to the quarantine zone unread.
     """
 
     source: str
@@ -47,6 +50,7 @@ class Batch:
     metadata: dict[str, Any] = field(default_factory=dict)
     synthetic: bool = False
     issues: list[FileIssue] = field(default_factory=list)
+    rejected: dict[str, bytes] = field(default_factory=dict)
 
 
 class Source(Protocol):

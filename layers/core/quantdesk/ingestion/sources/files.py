@@ -15,21 +15,31 @@ Recognised layouts (headers are case-insensitive; ``.csv``, ``.csv.gz``, ``.txt`
   documented per-series publication lag (:mod:`~quantdesk.ingestion.sources.publication`).
 * **FRED** — ``DATE,VALUE`` (the series named by the file: ``DGS10.csv``, ``rate_10y.csv``) or
   ``observation_date,<SERIES_ID>``.
+* **Tiingo CSV** — ``date,close,high,low,open,volume,adjClose,adjHigh,adjLow,adjOpen,adjVolume,
+  divCash,splitFactor``: the adjusted fields, the symbol from the file name.
+* **membership changes** — ``date,universe,symbol,change`` -> ``universe`` intervals
+  (:mod:`.membership`).
+* **vendor JSON** — EDGAR companyfacts and submissions, SEC's ``company_tickers.json`` and
+  Tiingo answers, as :mod:`.vendor_files` lists.
 
 Whole-file problems (empty, unreadable, unrecognised columns, malformed lines) become
-:class:`FileIssue` entries; every row read carries ``_file`` and ``_line`` into quarantine.
+:class:`FileIssue` entries; every row read carries ``_file`` and ``_line`` into quarantine. A
+vendor payload that does not parse whole (``malformed_payload``) is kept in quarantine and none
+of its rows are written.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import posixpath
 from typing import TYPE_CHECKING, Final
 
 import pandas as pd
 
 from quantdesk.datalake import columnar
-from quantdesk.ingestion.errors import SourceConfigError
+from quantdesk.ingestion.errors import MalformedPayloadError, SourceConfigError
+from quantdesk.ingestion.sources import membership, vendor_files
 from quantdesk.ingestion.sources.base import Batch, FetchRequest, FileIssue, fingerprint_of
 from quantdesk.ingestion.sources.fred import to_macro
 from quantdesk.ingestion.sources.publication import release_dates
@@ -38,7 +48,7 @@ from scenarios.frames import MACRO, MACRO_SERIES, SCHEMAS
 if TYPE_CHECKING:
     from quantdesk.datalake.repository import LakeObjectStore
 
-SUFFIXES: Final = (".csv", ".csv.gz", ".txt", ".parquet")
+SUFFIXES: Final = (".csv", ".csv.gz", ".txt", ".parquet", ".json")
 NA_VALUES: Final = ["", "nan", "NaN", "NULL", "null", "None", "N/A"]
 ALIASES: Final = {
     "ticker": "symbol",
@@ -49,6 +59,13 @@ ALIASES: Final = {
     "observation_date": "date",
 }
 OHLC: Final = ("open", "high", "low", "close")
+TIINGO_ADJUSTED: Final = {
+    "adjopen": "open",
+    "adjhigh": "high",
+    "adjlow": "low",
+    "adj_close": "close",
+    "adjvolume": "volume",
+}
 MAX_BAD_LINES: Final = 5
 MAX_ISSUES: Final = 100
 
@@ -139,6 +156,11 @@ def recognise(name: str, frame: pd.DataFrame) -> tuple[str | None, pd.DataFrame,
     hint = _hint(name)
     if {"symbol", "per", "date", "time"} <= columns and set(OHLC) <= columns:
         return "prices", _stooq_bulk(frame), "stooq-bulk"
+    if set(TIINGO_ADJUSTED) <= columns and "symbol" not in columns:
+        adjusted = frame.drop(columns=[*OHLC, "volume"]).rename(columns=TIINGO_ADJUSTED)
+        return "prices", adjusted.assign(symbol=_symbol_from_name(name)), "tiingo"
+    if membership.is_changes(columns):
+        return "universe", membership.to_intervals(frame, name), "membership-changes"
     data_columns = [c for c in frame.columns if not str(c).startswith("_")]
     if len(data_columns) == 2 and data_columns[0] == "date" and hint in (None, "macro"):
         named = str(data_columns[1])
@@ -193,8 +215,10 @@ class FilesSource:
         issues: list[FileIssue] = []
         parts: dict[str, list[pd.DataFrame]] = {}
         layouts: dict[str, str] = {}
+        rejected: dict[str, bytes] = {}
         if not keys:
             issues.append(FileIssue(file=request.prefix, reason="no_files"))
+        ciks = _tickers_by_cik(landing, [k for k in keys if k.lower().endswith(".json")])
         for key in keys:
             name = key.removeprefix(request.prefix).lstrip("/")
             data = landing.get_bytes(key)
@@ -202,19 +226,18 @@ class FilesSource:
                 issues.append(FileIssue(file=name, reason="empty_file"))
                 continue
             try:
-                frame, problems = read_table(name, data)
-            except (ValueError, OSError, UnicodeDecodeError) as exc:
-                issues.append(FileIssue(file=name, reason="unreadable", detail=str(exc)[:300]))
+                if name.lower().endswith(".json"):
+                    read = _read_vendor_json(name, data, ciks, issues)
+                else:
+                    read = _read_csv(name, data, issues)
+            except MalformedPayloadError as exc:
+                rejected[name] = data
+                detail = str(exc)[:300]
+                issues.append(FileIssue(file=name, reason="malformed_payload", detail=detail))
                 continue
-            issues.extend(problems)
-            if frame.empty:
-                issues.append(FileIssue(file=name, reason="no_rows"))
+            if read is None:
                 continue
-            frame = frame.assign(_file=name, _line=frame.index + 2)
-            dataset, mapped, how = recognise(name, frame)
-            if dataset is None:
-                issues.append(FileIssue(file=name, reason="unrecognised_columns", detail=how))
-                continue
+            dataset, mapped, how = read
             if request.datasets and dataset not in request.datasets:
                 continue
             parts.setdefault(dataset, []).append(mapped)
@@ -225,7 +248,59 @@ class FilesSource:
             frames=frames,
             metadata={"prefix": request.prefix, "files": _layout_counts(layouts)},
             issues=_capped(issues),
+            rejected=rejected,
         )
+
+
+Read = tuple[str, pd.DataFrame, str] | None
+
+
+def _read_csv(name: str, data: bytes, issues: list[FileIssue]) -> Read:
+    try:
+        frame, problems = read_table(name, data)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        issues.append(FileIssue(file=name, reason="unreadable", detail=str(exc)[:300]))
+        return None
+    issues.extend(problems)
+    if frame.empty:
+        issues.append(FileIssue(file=name, reason="no_rows"))
+        return None
+    frame = frame.assign(_file=name, _line=frame.index + 2)
+    dataset, mapped, how = recognise(name, frame)
+    if dataset is None:
+        issues.append(FileIssue(file=name, reason="unrecognised_columns", detail=how))
+        return None
+    return dataset, mapped, how
+
+
+def _read_vendor_json(
+    name: str, data: bytes, ciks: dict[str, str], issues: list[FileIssue]
+) -> Read:
+    doc = vendor_files.load_json(name, data)
+    kind = vendor_files.kind_of(doc)
+    if kind is None:
+        issues.append(FileIssue(file=name, reason="unrecognised_json", detail="no vendor format"))
+        return None
+    read = vendor_files.parse(name, kind, doc, data, ciks)
+    if read is None:
+        return None
+    dataset, frame = read
+    return dataset, frame.assign(_file=name), kind
+
+
+def _tickers_by_cik(landing: LakeObjectStore, keys: list[str]) -> dict[str, str]:
+    """CIK -> ticker from the submissions and ticker lists among the JSON files (they name
+    the companyfacts files called by CIK); unreadable ones are reported in the main pass."""
+    docs = {}
+    for key in keys:
+        try:
+            doc = json.loads(landing.get_bytes(key))
+        except ValueError:
+            continue
+        kind = vendor_files.kind_of(doc)
+        if kind in ("submissions", "company_tickers"):
+            docs[key] = (kind, doc)
+    return vendor_files.tickers_by_cik(docs)
 
 
 def _layout_counts(layouts: dict[str, str]) -> dict[str, int]:
