@@ -302,6 +302,7 @@ def _environment(function: Function) -> Json:
         env["QD_STREAM_SECRET_NAME"] = _secret_name()
     if function in resources.INGESTION_FUNCTIONS:
         env["QD_FRED_API_KEY_NAME"] = {"Fn::Sub": f"/${{AWS::StackName}}{FRED_KEY_SUFFIX}"}
+        env |= _vendor_environment()
     if function == resources.API or function in resources.WATCH_FUNCTIONS:
         env |= _watch_environment()
     return env
@@ -331,6 +332,16 @@ def vendor_key_grants() -> list[Json]:
             },
         ),
     ]
+
+
+def _vendor_environment() -> Json:
+    """Where the operator keeps the vendor sources' settings (SSM parameters, never in the
+    template): ``<path>/edgar-user-agent`` (SEC's required contact), ``<path>/tiingo-key``."""
+    return {"QD_VENDOR_PARAMETERS_PATH": {"Fn::Sub": _vendor_parameters_path()}}
+
+
+def _vendor_parameters_path() -> str:
+    return f"/${{AWS::StackName}}/{resources.VENDOR_KEYS_PATH}"
 
 
 def _table_arns() -> list[Json]:
@@ -847,7 +858,7 @@ def schedules() -> Fragment:
         condition = f"Has{param}"
         out.parameters[param] = {
             "Type": "String",
-            "Default": "[]",
+            "Default": json.dumps(resources.DEPLOYED_SOURCES.get(schedule.name, [])),
             "Description": f"JSON list of ingestion sources for {schedule.expression} "
             '(e.g. [{"source": "fred", "datasets": ["macro"]}]); [] = no schedule',
         }

@@ -6,7 +6,8 @@
 # The stack is quantdesk-<STAGE>; every name in it derives from the stack, so stages share an
 # account. With LOCALSTACK_HOST=host:port every call goes to that endpoint instead of AWS.
 # Optional: DIST (default dist), DAILY_SOURCES / WEEKLY_SOURCES (JSON lists of ingestion
-# sources for the schedules; default: none, so no schedule), AWS_CLI (default aws).
+# sources for the schedules; default: resources.DEPLOYED_SOURCES, '[]' = no schedule),
+# AWS_CLI (default aws).
 set -euo pipefail
 
 die() {

@@ -341,6 +341,21 @@ INGESTION_SCHEDULES: Final = (
     ),
 )
 
+#: what each schedule ingests on a deployed stage unless its stack parameter says otherwise
+#: (the local stack passes each schedule's ``input``: the labelled synthetic sample). The
+#: universe comes first (weekly, from the membership changes file); prices and fundamentals
+#: of its open members daily; EDGAR's sectors ride on the submissions it reads anyway.
+DEPLOYED_SOURCES: Final[dict[str, list[dict[str, Any]]]] = {
+    f"{PREFIX}-ingest-daily": [
+        {"source": "stooq", "datasets": ["prices"]},
+        {"source": "edgar", "datasets": ["fundamentals", "sectors"]},
+    ],
+    f"{PREFIX}-ingest-weekly": [{"source": "membership", "datasets": ["universe"]}],
+}
+#: the vendor sources' operator settings on a deployed stage: SSM parameters under
+#: ``/<stack>/<this>/`` (``edgar-user-agent``, ``tiingo-key`` as a SecureString)
+VENDOR_KEYS_PATH: Final = "vendor"
+
 #: the REST API: Chalice packages and deploys it; locally the origin serves ``app.app``
 API: Final = Function(
     name=f"{PREFIX}-api", code_dir="functions/api", handler="app.app", reads_stream_secret=True

@@ -14,6 +14,7 @@ from chalice import Chalice
 from infrastructure import cloudformation, resources
 from infrastructure.local.lambda_runtime import load_handler
 from infrastructure.resources import StateMachine
+from quantdesk.ingestion.sources import SOURCES
 from tests.unit.deploy.template_refs import references
 
 #: "This code may only work with 'package' cli command": our code paths are local on purpose,
@@ -285,13 +286,28 @@ def test_the_api_authorizer_trusts_this_stacks_user_pool() -> None:
     assert client["CallbackURLs"] == [{"Fn::Sub": callback}]
 
 
-def test_schedules_ingest_nothing_unless_sources_are_given() -> None:
+def test_schedules_default_to_the_vendor_sources_never_the_sample() -> None:
     params = template()["Parameters"]
+    defaults = set()
     for logical, schedule in of_type("AWS::Scheduler::Schedule").items():
         param = f"{logical.removesuffix('Schedule')}Sources"
-        assert params[param]["Default"] == "[]"
-        assert schedule["Condition"] == f"Has{param}"
-        assert "sample" not in json.dumps(schedule)
+        sources = json.loads(params[param]["Default"])
+        defaults |= {s["source"] for s in sources}
+        assert all(s["source"] in SOURCES for s in sources)
+        assert schedule["Condition"] == f"Has{param}"  # "[]" still means no schedule
+        assert "sample" not in json.dumps(schedule) + params[param]["Default"]
+    assert {"stooq", "edgar", "membership"} <= defaults
+
+
+def test_ingestion_functions_read_only_their_stacks_vendor_parameters() -> None:
+    for function in resources.INGESTION_FUNCTIONS:
+        logical = cloudformation.function_id(function)
+        env = template()["Resources"][logical]["Properties"]["Environment"]["Variables"]
+        assert env["QD_VENDOR_PARAMETERS_PATH"] == {"Fn::Sub": "/${AWS::StackName}/vendor"}
+        role = json.dumps(template()["Resources"][f"{logical}Role"])
+        assert ":parameter/${AWS::StackName}/vendor/*" in role
+    readers = [r for r, role in of_type("AWS::IAM::Role").items() if "ssm:Get" in json.dumps(role)]
+    assert len(readers) == len(resources.INGESTION_FUNCTIONS)
 
 
 def test_rules_invoke_the_reconciler_and_sweeper_and_only_their_rule_may() -> None:

@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import pytest
 
+from quantdesk import aws
 from quantdesk.datalake.reader import Lake
 from quantdesk.ingestion import pipeline
 from quantdesk.ingestion.errors import MalformedPayloadError, SourceConfigError
@@ -196,3 +197,20 @@ def test_without_a_contact_user_agent_edgar_refuses_to_run(monkeypatch) -> None:
     vendor_settings.get_vendor_settings.cache_clear()
     assert edgar.EdgarSource()._client().user_agent == "Example Research admin@example.org"
     vendor_settings.get_vendor_settings.cache_clear()
+
+
+def test_on_a_deployed_stage_the_contact_comes_from_the_stacks_ssm_path(
+    moto_aws: None, monkeypatch
+) -> None:
+    monkeypatch.delenv("QD_EDGAR_USER_AGENT", raising=False)
+    monkeypatch.setenv("QD_VENDOR_PARAMETERS_PATH", "/quantdesk-prod/vendor")
+    vendor_settings.get_vendor_settings.cache_clear()
+    vendor_settings._provider.cache_clear()
+    aws.client("ssm").put_parameter(
+        Name="/quantdesk-prod/vendor/edgar-user-agent", Value="Desk ops@desk.org", Type="String"
+    )
+    assert edgar.EdgarSource()._client().user_agent == "Desk ops@desk.org"
+    settings = vendor_settings.get_vendor_settings()
+    assert vendor_settings.tiingo_key_location(settings) == "ssm:/quantdesk-prod/vendor/tiingo-key"
+    vendor_settings.get_vendor_settings.cache_clear()
+    vendor_settings._provider.cache_clear()

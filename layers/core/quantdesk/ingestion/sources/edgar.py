@@ -14,8 +14,9 @@ Three endpoints (https://www.sec.gov/search-filings/edgar-application-programmin
 Incremental: a company's companyfacts (megabytes) is fetched only when its submissions list a
 10-Q/10-K filed after the last ``report_date`` the lake holds for it, and only rows reported
 after that date are kept. SEC asks for at most 10 requests a second and a User-Agent naming a
-contact: ``QD_EDGAR_USER_AGENT`` (e.g. ``"Example Research admin@example.org"``); without it
-the source refuses to run. ``options``: ``symbols``, ``universes`` (as the price sources),
+contact (e.g. ``"Example Research admin@example.org"``): the SSM parameter
+``/<stack>/vendor/edgar-user-agent`` on a deployed stage, or ``QD_EDGAR_USER_AGENT``; without
+one the source refuses to run. ``options``: ``symbols``, ``universes`` (as the price sources),
 ``ciks`` (``{symbol: cik}``, skips the ticker list).
 """
 
@@ -34,7 +35,7 @@ from quantdesk.ingestion.sources.edgar_facts import parse_companyfacts
 from quantdesk.ingestion.sources.http import VendorHttp
 from quantdesk.ingestion.sources.sic_sectors import sector_of
 from quantdesk.ingestion.sources.vendor_batch import VendorBatch
-from quantdesk.ingestion.sources.vendor_settings import get_vendor_settings
+from quantdesk.ingestion.sources.vendor_settings import edgar_user_agent, get_vendor_settings
 
 if TYPE_CHECKING:
     from quantdesk.datalake.reader import Lake
@@ -108,15 +109,15 @@ class EdgarSource:
         if self.http is not None:
             return self.http
         settings = get_vendor_settings()
-        if "@" not in settings.edgar_user_agent:
+        contact = edgar_user_agent(settings)
+        if "@" not in contact:
             raise SourceConfigError(
-                "edgar: SEC requires a contact in the User-Agent: set QD_EDGAR_USER_AGENT "
-                "to e.g. 'Example Research admin@example.org'"
+                "edgar: SEC requires a contact in the User-Agent, e.g. 'Example Research "
+                "admin@example.org': put it in the SSM parameter <stack path>/edgar-user-agent "
+                "or set QD_EDGAR_USER_AGENT"
             )
         return VendorHttp(
-            "SEC EDGAR",
-            user_agent=settings.edgar_user_agent,
-            min_interval_s=settings.edgar_min_interval_s,
+            "SEC EDGAR", user_agent=contact, min_interval_s=settings.edgar_min_interval_s
         )
 
     def fetch(self, request: FetchRequest, landing: LakeObjectStore) -> Batch:

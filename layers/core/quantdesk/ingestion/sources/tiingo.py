@@ -9,8 +9,9 @@ a 404 ``{"detail": "Error: Ticker 'X' not found"}``.
 The lake gets the adjusted fields (``adj*``, the canonical adjusted prices of
 :mod:`scenarios.frames`); the raw zone keeps the unadjusted ones with dividends and split
 factors (``extras["prices_unadjusted"]``). The key is read from SSM Parameter Store or Secrets
-Manager at the location the ``QD_TIINGO_KEY_NAME`` setting names (never from code or settings);
-it travels in a header, so it never appears in URLs, messages or logs.
+Manager (:mod:`.vendor_settings`: ``<stack path>/tiingo-key`` on a deployed stage, or where
+``QD_TIINGO_KEY_NAME`` says), never from code or settings; it travels in a header, so it never
+appears in URLs, messages or logs.
 
 Symbols and incremental fetches as :mod:`quantdesk.ingestion.sources.stooq` (from the lake's
 last date; a changed close on that day, i.e. a re-based adjusted history, fetches it whole).
@@ -28,7 +29,11 @@ from quantdesk.ingestion.sources import lake_state
 from quantdesk.ingestion.sources.base import Batch, FetchRequest
 from quantdesk.ingestion.sources.http import VendorHttp
 from quantdesk.ingestion.sources.vendor_batch import VendorBatch
-from quantdesk.ingestion.sources.vendor_settings import get_vendor_settings, read_key
+from quantdesk.ingestion.sources.vendor_settings import (
+    get_vendor_settings,
+    read_key,
+    tiingo_key_location,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -92,7 +97,9 @@ class TiingoSource:
     ) -> None:
         self.http = http
         self.lake = lake
-        self.key = key or (lambda: read_key(get_vendor_settings().tiingo_key_name, what="tiingo"))
+        self.key = key or (
+            lambda: read_key(tiingo_key_location(get_vendor_settings()), what="tiingo")
+        )
         self.base_url = base_url
 
     def fingerprint(self, request: FetchRequest, landing: LakeObjectStore) -> str | None:

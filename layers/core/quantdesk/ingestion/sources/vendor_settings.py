@@ -3,6 +3,11 @@
 Keys are never in settings or code: a setting names where the key lives, in SSM Parameter Store
 (``ssm:/quantdesk/tiingo-key``, a SecureString) or Secrets Manager (``quantdesk/tiingo-key`` or
 ``secretsmanager:quantdesk/tiingo-key``), read with Powertools Parameters (cached).
+
+On a deployed stage the template sets only ``QD_VENDOR_PARAMETERS_PATH`` (``/<stack>/vendor``)
+and the operator keeps two SSM parameters there: ``edgar-user-agent`` (SEC's required contact)
+and ``tiingo-key`` (SecureString). ``QD_EDGAR_USER_AGENT`` / ``QD_TIINGO_KEY_NAME`` override them
+(a local run, the CLI).
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ class VendorSettings(EnvSettings):
     )
     tiingo_key_name: str = Field(
         "", description="where the Tiingo API key lives: 'ssm:/param/name' or a secret's name"
+    )
+    vendor_parameters_path: str = Field(
+        "", description="SSM path of the operator's vendor parameters (a deployed stage)"
     )
     membership_key: str = Field(
         "reference/universe_changes.csv",
@@ -76,3 +84,17 @@ def read_key(location: str, *, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise SourceConfigError(f"{what}: the API key at {location} is empty")
     return value.strip()
+
+
+def edgar_user_agent(settings: VendorSettings) -> str:
+    """SEC's required contact: the setting, else ``<path>/edgar-user-agent`` in SSM."""
+    if settings.edgar_user_agent or not settings.vendor_parameters_path:
+        return settings.edgar_user_agent
+    location = f"ssm:{settings.vendor_parameters_path}/edgar-user-agent"
+    return read_key(location, what="edgar User-Agent contact")
+
+
+def tiingo_key_location(settings: VendorSettings) -> str:
+    if settings.tiingo_key_name or not settings.vendor_parameters_path:
+        return settings.tiingo_key_name
+    return f"ssm:{settings.vendor_parameters_path}/tiingo-key"
