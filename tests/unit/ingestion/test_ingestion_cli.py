@@ -13,7 +13,9 @@ from infrastructure.local.cloud import ACCOUNT, REGION
 from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from quantdesk import aws
 from quantdesk.cli import build_parser, main
+from quantdesk.cli import ingest as cli_ingest
 from quantdesk.cli.ingest import print_summary, start_and_follow, upload
+from quantdesk.ingestion.sources import SOURCES
 from tests.unit.lambda_zip import placeholder_zip
 
 
@@ -79,3 +81,15 @@ def test_unreachable_stack_is_reported_plainly(
 
 def _boom(*_: Any, **__: Any) -> Any:
     raise ConnectionError("connection refused")
+
+
+def test_every_registered_source_can_be_asked_for_and_symbols_reach_the_request(
+    monkeypatch: Any,
+) -> None:
+    assert set(cli_ingest.SOURCES) == set(SOURCES)
+    sent: list[Any] = []
+    monkeypatch.delenv("LOCALSTACK_HOST", raising=False)
+    monkeypatch.setattr("quantdesk.cli.ingest.start_and_follow", lambda r, _: sent.extend(r) or {})
+    monkeypatch.setattr("quantdesk.cli.ingest.stack_outputs.outputs", lambda _: {})
+    main(["ingest", "--source", "stooq", "--symbol", "AAPL", "--symbol", "MSFT"])
+    assert sent == [{"source": "stooq", "options": {"symbols": ["AAPL", "MSFT"]}}]
