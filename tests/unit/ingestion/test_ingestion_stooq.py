@@ -10,10 +10,15 @@ import pytest
 
 from quantdesk.datalake.reader import Lake
 from quantdesk.ingestion import pipeline
-from quantdesk.ingestion.errors import MalformedPayloadError, SourceUnavailableError
+from quantdesk.ingestion.errors import (
+    MalformedPayloadError,
+    SourceConfigError,
+    SourceUnavailableError,
+)
 from quantdesk.ingestion.pipeline import IngestionContext
 from quantdesk.ingestion.sources import lake_state, stooq
 from quantdesk.ingestion.sources.base import FetchRequest
+from quantdesk.ingestion.sources.vendor_batch import VendorBatch
 from tests.unit.in_process_ingestion import run_source
 from tests.unit.ingestion.vendor_replay import Replay, query, recording
 
@@ -180,3 +185,14 @@ def test_without_symbols_it_fetches_the_open_universe_members(ctx: IngestionCont
     replay = Replay(lambda r: (200, recording("stooq_nodata.txt")))
     with pytest.raises(Exception, match="ingest a universe first"):
         source(replay, ctx).fetch(FetchRequest(source="stooq"), ctx.store)
+
+
+def test_issues_stay_few_enough_for_a_step_payload() -> None:
+    def refused() -> pd.DataFrame:
+        raise SourceConfigError("stooq answered 404")
+
+    collected = VendorBatch("stooq")
+    for i in range(150):
+        collected.attempt("prices", f"stooq s{i}.us", refused)
+    issues = collected.batch({}).issues
+    assert len(issues) == 101 and issues[-1].file == "(+50 more requests)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,3 +70,19 @@ class Source(Protocol):
 
 def fingerprint_of(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+#: issues travelling through the workflow per source (Step Functions payloads are small)
+MAX_ISSUES: Final = 100
+
+
+def capped(issues: list[FileIssue], what: str) -> list[FileIssue]:
+    """At most MAX_ISSUES entries; the rest (``what``: files, requests) counted in one more."""
+    if len(issues) <= MAX_ISSUES:
+        return issues
+    rest = len(issues) - MAX_ISSUES
+    reasons = sorted({i.reason for i in issues[MAX_ISSUES:]})
+    summary = FileIssue(
+        file=f"(+{rest} more {what})", reason="more_issues", detail=", ".join(reasons)
+    )
+    return [*issues[:MAX_ISSUES], summary]

@@ -40,7 +40,13 @@ import pandas as pd
 from quantdesk.datalake import columnar
 from quantdesk.ingestion.errors import MalformedPayloadError, SourceConfigError
 from quantdesk.ingestion.sources import membership, vendor_files
-from quantdesk.ingestion.sources.base import Batch, FetchRequest, FileIssue, fingerprint_of
+from quantdesk.ingestion.sources.base import (
+    Batch,
+    FetchRequest,
+    FileIssue,
+    capped,
+    fingerprint_of,
+)
 from quantdesk.ingestion.sources.fred import to_macro
 from quantdesk.ingestion.sources.publication import release_dates
 from scenarios.frames import MACRO, MACRO_SERIES, SCHEMAS
@@ -67,7 +73,6 @@ TIINGO_ADJUSTED: Final = {
     "adjvolume": "volume",
 }
 MAX_BAD_LINES: Final = 5
-MAX_ISSUES: Final = 100
 
 
 def _normalise(column: object) -> str:
@@ -247,7 +252,7 @@ class FilesSource:
             source=self.name,
             frames=frames,
             metadata={"prefix": request.prefix, "files": _layout_counts(layouts)},
-            issues=_capped(issues),
+            issues=capped(issues, "files"),
             rejected=rejected,
         )
 
@@ -309,15 +314,3 @@ def _layout_counts(layouts: dict[str, str]) -> dict[str, int]:
     for how in layouts.values():
         counts[how] = counts.get(how, 0) + 1
     return counts
-
-
-def _capped(issues: list[FileIssue]) -> list[FileIssue]:
-    """At most MAX_ISSUES entries travel through the workflow; the rest are counted."""
-    if len(issues) <= MAX_ISSUES:
-        return issues
-    rest = len(issues) - MAX_ISSUES
-    reasons = sorted({i.reason for i in issues[MAX_ISSUES:]})
-    summary = FileIssue(
-        file=f"(+{rest} more files)", reason="more_issues", detail=", ".join(reasons)
-    )
-    return [*issues[:MAX_ISSUES], summary]

@@ -32,7 +32,7 @@ from quantdesk.ingestion.errors import (
     SourceConfigError,
     SourceUnavailableError,
 )
-from quantdesk.ingestion.sources.base import Batch, FileIssue
+from quantdesk.ingestion.sources.base import Batch, FileIssue, capped
 
 MAX_CONSECUTIVE_UNAVAILABLE: Final = 3
 MAX_DETAIL: Final = 300
@@ -123,7 +123,7 @@ class VendorBatch:
             frames={d: pd.concat(f, ignore_index=True) for d, f in self.frames.items()},
             extras=extras or {},
             metadata=metadata,
-            issues=issues,
+            issues=capped(issues, "requests"),
             rejected=self.rejected,
         )
 
