@@ -159,13 +159,9 @@ def recognise(name: str, frame: pd.DataFrame) -> tuple[str | None, pd.DataFrame,
     frame = frame.rename(columns=_normalise)
     columns = set(frame.columns)
     hint = _hint(name)
-    if {"symbol", "per", "date", "time"} <= columns and set(OHLC) <= columns:
-        return "prices", _stooq_bulk(frame), "stooq-bulk"
-    if set(TIINGO_ADJUSTED) <= columns and "symbol" not in columns:
-        adjusted = frame.drop(columns=[*OHLC, "volume"]).rename(columns=TIINGO_ADJUSTED)
-        return "prices", adjusted.assign(symbol=_symbol_from_name(name)), "tiingo"
-    if membership.is_changes(columns):
-        return "universe", membership.to_intervals(frame, name), "membership-changes"
+    vendor = _vendor_file(name, frame, columns)
+    if vendor is not None:
+        return vendor
     data_columns = [c for c in frame.columns if not str(c).startswith("_")]
     if len(data_columns) == 2 and data_columns[0] == "date" and hint in (None, "macro"):
         named = str(data_columns[1])
@@ -180,6 +176,21 @@ def recognise(name: str, frame: pd.DataFrame) -> tuple[str | None, pd.DataFrame,
         frame = frame.assign(release_date=release_dates(series, frame["date"]))
         return "macro", frame, "generic, release dates by publication lag"
     return _generic(frame, columns, hint)
+
+
+def _vendor_file(
+    name: str, frame: pd.DataFrame, columns: set[str]
+) -> tuple[str, pd.DataFrame, str] | None:
+    """A vendor's own file layout (Stooq's bulk CSV, Tiingo's prices, a membership-changes
+    list), recognised by its columns."""
+    if {"symbol", "per", "date", "time"} <= columns and set(OHLC) <= columns:
+        return "prices", _stooq_bulk(frame), "stooq-bulk"
+    if set(TIINGO_ADJUSTED) <= columns and "symbol" not in columns:
+        adjusted = frame.drop(columns=[*OHLC, "volume"]).rename(columns=TIINGO_ADJUSTED)
+        return "prices", adjusted.assign(symbol=_symbol_from_name(name)), "tiingo"
+    if membership.is_changes(columns):
+        return "universe", membership.to_intervals(frame, name), "membership-changes"
+    return None
 
 
 def _generic(
