@@ -120,6 +120,7 @@ def test_malformed_vendor_files_are_quarantined_whole_and_the_rest_loads(ctx: In
     }
     detail = next(i.detail for i in outcome.issues if i.file == "changes.csv")
     assert "line 7: TSLA removed while not a member" in detail
-    assert set(summary.snapshots) == {"prices"}
+    # the lake knew no ticker: the valid prices register theirs in the batch's universe
+    assert set(summary.snapshots) == {"prices", "universe"}
     kept = f"quarantine/{summary.run_id}/files/payloads/edgar/CIK0000320193.json"
     assert ctx.store.get_bytes(kept) == broken
