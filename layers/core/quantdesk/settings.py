@@ -18,6 +18,18 @@ from typing import ClassVar, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 
+def on_aws(environ: Mapping[str, str] | None = None) -> bool:
+    """Deployed to AWS: said explicitly (``QD_ENV``), or a Lambda with no local endpoint."""
+    environ = os.environ if environ is None else environ
+    if environ.get("QD_ENV"):
+        return environ["QD_ENV"] == "aws"
+    return bool(environ.get("AWS_LAMBDA_FUNCTION_NAME")) and not environ.get("LOCALSTACK_HOST")
+
+
+class MissingSettingError(RuntimeError):
+    """A value every deployed function needs is not configured."""
+
+
 class EnvSettings(BaseModel):
     """Settings read from ``<env_prefix><FIELD>`` environment variables, validated once.
 
@@ -27,6 +39,8 @@ class EnvSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     env_prefix: ClassVar[str] = "QD_"
+    #: fields a deployed function must be given (their defaults would be wrong there)
+    required_on_aws: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
@@ -39,17 +53,16 @@ class EnvSettings(BaseModel):
         }
         return cls.model_validate(values)
 
-
-def on_aws(environ: Mapping[str, str] | None = None) -> bool:
-    """Deployed to AWS: said explicitly (``QD_ENV``), or a Lambda with no local endpoint."""
-    environ = os.environ if environ is None else environ
-    if environ.get("QD_ENV"):
-        return environ["QD_ENV"] == "aws"
-    return bool(environ.get("AWS_LAMBDA_FUNCTION_NAME")) and not environ.get("LOCALSTACK_HOST")
-
-
-class MissingSettingError(RuntimeError):
-    """A value every deployed function needs is not configured."""
+    @classmethod
+    def for_lambda(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """The settings, checked for AWS when deployed there (see the module docstring)."""
+        environ = os.environ if environ is None else environ
+        if on_aws(environ):
+            names = [cls.env_prefix + n.upper() for n in cls.required_on_aws]
+            missing = [n for n in names if not environ.get(n)]
+            if missing:
+                raise MissingSettingError(f"not configured on AWS: {', '.join(missing)}")
+        return cls.from_env(environ)
 
 
 #: what a deployed function must be given (the local defaults would be wrong there)
@@ -64,6 +77,8 @@ REQUIRED_ON_AWS = (
 
 class Settings(EnvSettings):
     """What every function needs: where the table, buckets and state machines are."""
+
+    required_on_aws: ClassVar[tuple[str, ...]] = REQUIRED_ON_AWS
 
     table_name: str = Field("quantdesk", description="the single DynamoDB table")
     data_bucket: str = Field("quantdesk-data", description="S3 data lake (datasets, snapshots)")
@@ -104,17 +119,6 @@ class Settings(EnvSettings):
         "",
         description="FRED/ALFRED API key: an SSM parameter ('/...') or Secrets Manager secret name",
     )
-
-    @classmethod
-    def for_lambda(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """The settings, checked for AWS when deployed there (see the module docstring)."""
-        environ = os.environ if environ is None else environ
-        if on_aws(environ):
-            names = [cls.env_prefix + n.upper() for n in REQUIRED_ON_AWS]
-            missing = [n for n in names if not environ.get(n)]
-            if missing:
-                raise MissingSettingError(f"not configured on AWS: {', '.join(missing)}")
-        return cls.from_env(environ)
 
 
 @cache

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from typing import ClassVar
 
 from pydantic import Field
 
 from quantdesk.aws import local_endpoint
-from quantdesk.settings import EnvSettings, MissingSettingError, on_aws
+from quantdesk.settings import EnvSettings, on_aws
 
 #: what a deployed function must be given (the defaults are the unit tests' names)
 REQUIRED_ON_AWS = ("delivery_queue_url", "fire_function_arn", "scheduler_role_arn", "name_prefix")
@@ -17,6 +15,7 @@ REQUIRED_ON_AWS = ("delivery_queue_url", "fire_function_arn", "scheduler_role_ar
 
 class WatchSettings(EnvSettings):
     env_prefix: ClassVar[str] = "QD_WATCH_"
+    required_on_aws: ClassVar[tuple[str, ...]] = REQUIRED_ON_AWS
 
     min_interval_minutes: int = Field(
         60, ge=1, le=7 * 24 * 60, description="a schedule firing more often is refused (400)"
@@ -39,14 +38,3 @@ class WatchSettings(EnvSettings):
     #: webhooks to the loopback host: on the local cloud (which deploys the AWS template, so
     #: ``QD_ENV`` says aws there too) and in tests, never on AWS
     allow_loopback: bool = Field(default_factory=lambda: bool(local_endpoint()) or not on_aws())
-
-    @classmethod
-    def for_lambda(cls, environ: Mapping[str, str] | None = None) -> WatchSettings:
-        """The settings, every name required when deployed to AWS (the template sets them)."""
-        environ = os.environ if environ is None else environ
-        if on_aws(environ):
-            names = [cls.env_prefix + n.upper() for n in REQUIRED_ON_AWS]
-            missing = [n for n in names if not environ.get(n)]
-            if missing:
-                raise MissingSettingError(f"not configured on AWS: {', '.join(missing)}")
-        return cls.from_env(environ)
