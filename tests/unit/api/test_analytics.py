@@ -9,24 +9,16 @@ from typing import Any
 
 import pytest
 
-from infrastructure import resources
 from quantdesk import aws
 from quantdesk.settings import get_settings
+from tests.unit.waiting_workflow import create_waiting_workflow
 
 JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
 def workflow(moto_aws: None) -> None:
-    """A scenario-run state machine that only waits, so runs start without running anything."""
-    role = aws.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]
-    aws.client("stepfunctions").create_state_machine(
-        name=resources.SCENARIO_RUN.name,
-        definition=json.dumps(
-            {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}}}
-        ),
-        roleArn=role["Arn"],
-    )
+    create_waiting_workflow()
 
 
 def suggest(api: Any, prompt: str) -> dict[str, Any]:

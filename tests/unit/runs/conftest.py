@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from infrastructure import resources
-from quantdesk import aws
 from quantdesk.runs.service import RunService
 from quantdesk.settings import get_settings
+from tests.unit.waiting_workflow import create_waiting_workflow
 
 
 def claims_header(sub: str) -> str:
@@ -54,14 +53,5 @@ def api(moto_aws: None, api_client: Client) -> Iterator[Any]:
 
 @pytest.fixture
 def service(moto_aws: None) -> RunService:
-    # a state machine that just passes, so start_execution succeeds without running anything
-    iam = aws.client("iam")
-    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    aws.client("stepfunctions").create_state_machine(
-        name=resources.SCENARIO_RUN.name,
-        definition=json.dumps(
-            {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}}}
-        ),
-        roleArn=role,
-    )
+    create_waiting_workflow()
     return RunService(get_settings())

@@ -19,21 +19,14 @@ from quantdesk.runs.results import ResultStore, summarise
 from quantdesk.settings import get_settings
 from quantdesk.watches.service import WatchService
 from quantdesk.watches.settings import WatchSettings
+from tests.unit.waiting_workflow import create_waiting_workflow
 
 DELIVERIES = "quantdesk-alert-deliveries"
 
 
 @pytest.fixture
 def watch_env(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    iam = aws.client("iam")
-    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    aws.client("stepfunctions").create_state_machine(
-        name=resources.SCENARIO_RUN.name,
-        definition=json.dumps(
-            {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}}}
-        ),
-        roleArn=role,
-    )
+    role = create_waiting_workflow()
     sqs = aws.client("sqs")
     dlq = sqs.create_queue(QueueName=f"{DELIVERIES}-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
