@@ -39,7 +39,8 @@ LWA_LAYER: Final = (
 LOG_RETENTION_DAYS: Final = 30
 #: the API Gateway stage CloudFront forwards ``/analysis/*`` and ``/predict`` to
 API_STAGE: Final = "api"
-#: API Gateway's stage throttling (requests/s and burst) and the usage plan's daily quota
+#: API Gateway's stage throttling (requests/s and burst; template parameters, these are the
+#: defaults) and the usage plan's daily quota
 API_THROTTLE_RATE: Final = 100
 API_THROTTLE_BURST: Final = 200
 API_DAILY_QUOTA: Final = 100_000
@@ -484,6 +485,20 @@ def functions() -> Fragment:
         "AWS_LWA_READINESS_CHECK_PATH": "/healthz",
         "PORT": "8000",
     }
+    # each open SSE connection holds one invocation: a cap keeps viewers from starving the
+    # worker of account concurrency (past it the UI polls instead)
+    out.parameters["StreamReservedConcurrency"] = {
+        "Type": "Number",
+        "Default": 0,
+        "MinValue": 0,
+        "Description": "reserved concurrency of the SSE function (its most open streams); 0 = none",
+    }
+    out.conditions["CapStream"] = {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "StreamReservedConcurrency"}, "0"]}]
+    }
+    stream["ReservedConcurrentExecutions"] = {
+        "Fn::If": ["CapStream", {"Ref": "StreamReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
     return out
 
 
@@ -496,7 +511,14 @@ def api(swagger: Json) -> Fragment:
     body_hash = hashlib.sha256(json.dumps(swagger, sort_keys=True).encode()).hexdigest()[:10]
     deployment = f"ApiDeployment{body_hash}"
     api_fn = function_id(resources.API)
+    throttle = {"Type": "Number", "MinValue": 1}
     return Fragment(
+        parameters={
+            "ApiThrottleRate": throttle
+            | {"Default": API_THROTTLE_RATE, "Description": "API stage requests/s"},
+            "ApiThrottleBurst": throttle
+            | {"Default": API_THROTTLE_BURST, "Description": "API stage burst (requests)"},
+        },
         resources={
             "RestApi": {
                 "Type": "AWS::ApiGateway::RestApi",
@@ -525,8 +547,8 @@ def api(swagger: Json) -> Fragment:
                         {
                             "ResourcePath": "/*",
                             "HttpMethod": "*",
-                            "ThrottlingRateLimit": API_THROTTLE_RATE,
-                            "ThrottlingBurstLimit": API_THROTTLE_BURST,
+                            "ThrottlingRateLimit": {"Ref": "ApiThrottleRate"},
+                            "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
                         }
                     ],
                 },
@@ -1134,7 +1156,10 @@ def edge_guards() -> Fragment:
             "Properties": {
                 "UsagePlanName": stack_name("api"),
                 "ApiStages": [{"ApiId": {"Ref": "RestApi"}, "Stage": {"Ref": "ApiStage"}}],
-                "Throttle": {"RateLimit": API_THROTTLE_RATE, "BurstLimit": API_THROTTLE_BURST},
+                "Throttle": {
+                    "RateLimit": {"Ref": "ApiThrottleRate"},
+                    "BurstLimit": {"Ref": "ApiThrottleBurst"},
+                },
                 "Quota": {"Limit": API_DAILY_QUOTA, "Period": "DAY"},
             },
         },

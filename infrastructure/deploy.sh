@@ -83,6 +83,10 @@ deploy() {
   local params=("CodeVersion=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)")
   [[ -z ${DAILY_SOURCES:-} ]] || params+=("IngestDailySources=$DAILY_SOURCES")
   [[ -z ${WEEKLY_SOURCES:-} ]] || params+=("IngestWeeklySources=$WEEKLY_SOURCES")
+  # capacity (README, "Capacity at 10,000 researchers"); unset keeps the stack's current value
+  [[ -z ${API_THROTTLE_RATE:-} ]] || params+=("ApiThrottleRate=$API_THROTTLE_RATE")
+  [[ -z ${API_THROTTLE_BURST:-} ]] || params+=("ApiThrottleBurst=$API_THROTTLE_BURST")
+  [[ -z ${STREAM_CONCURRENCY:-} ]] || params+=("StreamReservedConcurrency=$STREAM_CONCURRENCY")
   quiet_uploads "${AWS[@]}" cloudformation deploy --template-file "$DIST/packaged.json" --stack-name "$STACK" \
     --s3-bucket "$bucket" --s3-prefix "$STACK" --capabilities CAPABILITY_IAM \
     --no-fail-on-empty-changeset --parameter-overrides "${params[@]}"

@@ -102,9 +102,13 @@ def test_no_region_is_named(tmp_path: Path) -> None:
 def moto_server(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     log = (tmp_path / "moto.log").open("w")
-    process = subprocess.Popen(
-        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
+    # moto's server with the local cloud's CloudFormation fixes (infrastructure/local/moto_cfn):
+    # an update that changes a function with layers fails in plain moto
+    serve = (
+        "from infrastructure.local import moto_cfn; moto_cfn.install(); "
+        f"from moto.server import main; main(['-H', '127.0.0.1', '-p', '{port}'])"
     )
+    process = subprocess.Popen([sys.executable, "-c", serve], cwd=ROOT, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -248,6 +248,22 @@ def test_the_stream_url_streams_and_only_cloudfront_may_invoke_it() -> None:
     assert stream["Architectures"] == ["arm64"]
 
 
+def test_open_streams_can_be_capped_so_viewers_never_starve_the_worker() -> None:
+    stream = of_type("AWS::Lambda::Function")["StreamFunction"]["Properties"]
+    cap = {"Ref": "StreamReservedConcurrency"}
+    assert stream["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["CapStream", cap, {"Ref": "AWS::NoValue"}]
+    }
+    assert template()["Parameters"]["StreamReservedConcurrency"]["Default"] == 0  # no cap
+    assert template()["Conditions"]["CapStream"] == {"Fn::Not": [{"Fn::Equals": [cap, "0"]}]}
+    others = [
+        name
+        for name, fn in of_type("AWS::Lambda::Function").items()
+        if "ReservedConcurrentExecutions" in fn["Properties"] and name != "StreamFunction"
+    ]
+    assert others == []
+
+
 @pytest.mark.parametrize("function", [resources.API, resources.PREDICT], ids=lambda f: f.suffix)
 def test_the_rest_api_serves_every_chalice_route_through_its_function(
     function: resources.Function,
@@ -379,8 +395,14 @@ def test_every_cloudfront_answer_carries_hsts_and_the_security_headers() -> None
 def test_the_api_stage_is_throttled_and_metered_by_a_usage_plan() -> None:
     (stage,) = of_type("AWS::ApiGateway::Stage").values()
     (settings,) = stage["Properties"]["MethodSettings"]
-    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
+    # parameters an operator raises for a bigger team (README, "Capacity at 10,000 researchers")
+    rate, burst = {"Ref": "ApiThrottleRate"}, {"Ref": "ApiThrottleBurst"}
+    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (rate, burst)
+    parameters = template()["Parameters"]
+    assert parameters["ApiThrottleRate"]["Default"] == cloudformation.API_THROTTLE_RATE > 0
+    assert parameters["ApiThrottleBurst"]["Default"] == cloudformation.API_THROTTLE_BURST > 0
     (plan,) = of_type("AWS::ApiGateway::UsagePlan").values()
+    assert plan["Properties"]["Throttle"] == {"RateLimit": rate, "BurstLimit": burst}
     assert plan["Properties"]["ApiStages"] == [
         {"ApiId": {"Ref": "RestApi"}, "Stage": {"Ref": "ApiStage"}}
     ]
