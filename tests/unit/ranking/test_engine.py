@@ -165,6 +165,22 @@ def test_a_prompt_naming_only_tickers_gets_the_per_asset_scenarios_prefilled(
     assert "pre-filled" in top.why
 
 
+def test_each_ticker_card_answers_one_per_asset_question_in_order() -> None:
+    # the scenario about trend outranks one that mentions trend, risk and mean reversion at once
+    from tests.unit.ranking.labelled import registered_catalogue  # noqa: PLC0415
+
+    catalogue = registered_catalogue()
+    one = [s.scenario_id for s in ask(catalogue, "AAPL").suggestions]
+    two = ask(catalogue, "compare AAPL and MSFT")
+    assert one[:3] == ["risk_watchlist", "trend_strength", "volatility_regime"]
+    assert [s.scenario_id for s in two.suggestions[:3]] == [
+        "risk_watchlist",
+        "trend_strength",
+        "pairs_cointegration",
+    ]
+    assert two.suggestions[1].matched_terms[0].term == "tickers ~ trend"
+
+
 def test_two_tickers_also_look_for_how_they_move_together(catalogue: Catalogue) -> None:
     def pairs_score(prompt: str) -> float:
         cards = ask(catalogue, prompt).suggestions
@@ -177,7 +193,10 @@ def test_two_tickers_also_look_for_how_they_move_together(catalogue: Catalogue) 
     assert all(s.params["tickers"] == ["KO", "PEP"] for s in compared.suggestions)
 
 
-@pytest.mark.parametrize("prompt", ["A", "ALL", "IT", "IT ALL", "what's the weather in NYC"])
+@pytest.mark.parametrize(
+    "prompt",
+    ["A", "ALL", "IT", "IT ALL", "HELLO", "THANKS", "OK COOL", "what's the weather in NYC"],
+)
 def test_english_words_in_capitals_are_no_tickers_and_get_no_cards(
     catalogue: Catalogue, prompt: str
 ) -> None:

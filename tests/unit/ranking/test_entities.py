@@ -128,6 +128,9 @@ def test_prefill_ignores_inputs_the_scenario_lacks() -> None:
         ("$A and $IT", ("A", "IT")),
         ("is IT a buy? ALL of it", ()),  # English words in capitals are not tickers
         ("CAR and FUN", ()),  # common words that double as tickers need a $
+        ("HELLO", ()),  # common English words in capitals are not tickers
+        ("HELLO, how is NVDA doing", ("NVDA",)),
+        ("$HELLO", ("HELLO",)),
         ("KO vs PEP", ("KO", "PEP")),
     ],
 )

@@ -34,4 +34,4 @@ def test_top3_accuracy_on_registered_scenarios() -> None:
     if len(catalogue.specs) < MIN_REGISTERED:
         pytest.skip(f"{len(catalogue.specs)}/{len(SCENARIO_IDS)} scenarios registered yet")
     result = evaluate(catalogue)
-    assert result.top3_accuracy >= 0.9, "\n".join(result.misses)
+    assert result.top3_accuracy == 1.0, "\n".join(result.misses)

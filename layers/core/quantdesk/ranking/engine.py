@@ -11,6 +11,10 @@ short prompt ("momentum", "dividend stocks") is answered with its closest scenar
 ``min_clear_score`` on, and a prompt that only names tickers ("AAPL", "compare AAPL and MSFT")
 with the per-asset scenarios, pre-filled with them. One unknown word ("what's the weather")
 keeps the full threshold, so off-topic prompts stay flagged.
+
+A ticker prompt asks a few per-asset questions, in order (:data:`TICKER_INTENT`): each card
+answers the one it answers best, so the scenario that is *about* trend outranks one that merely
+mentions trend, risk and mean reversion together.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from quantdesk.ranking.models import (
 )
 from quantdesk.ranking.params import prefill
 from quantdesk.ranking.providers import Candidate, LocalProvider, PromptProvider, Rerank
-from quantdesk.ranking.scorer import Match, Scored, correct, query_terms, score
+from quantdesk.ranking.scorer import Match, Scored, boost, correct, query_terms, score
 from quantdesk.ranking.settings import RankingSettings
 from quantdesk.ranking.stemmer import stem
 from quantdesk.ranking.text import STOP_WORDS, Term, analyse_query, words
@@ -47,7 +51,7 @@ if TYPE_CHECKING:
     from scenarios.base import ScenarioSpec
 
 #: bump when scoring changes: (version, catalogue fingerprint) identifies a ranking exactly
-RANKER_VERSION: Final = "1.1.0"
+RANKER_VERSION: Final = "1.2.0"
 #: weight of profile-derived terms relative to prompt terms
 PROFILE_WEIGHT: Final = 0.35
 MAX_MATCHED_TERMS: Final = 8
@@ -60,10 +64,12 @@ _HTML_ESCAPES: Final = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
 )
 
-#: what a prompt naming only tickers asks for: a per-asset read of them (weak concept terms the
-#: single-asset scenarios carry); two or more tickers also ask how they move together
-TICKER_INTENT: Final = (("trend", 0.5), ("risk", 0.45), ("volatility", 0.4), ("meanrev", 0.35))
-PAIR_INTENT: Final = ("pairs", 0.3)
+#: what a prompt naming only tickers asks for, most wanted first: a per-asset read of them
+#: (concepts the single-asset scenarios carry); two or more tickers also ask how they move
+#: together, right after their risk and trend. A card scores the weight of the question it
+#: answers best, times how well it answers it (its impact over the best impact of the concept).
+TICKER_INTENT: Final = (("risk", 0.5), ("trend", 0.45), ("volatility", 0.4), ("meanrev", 0.35))
+PAIR_INTENT: Final = ("pairs", 0.42)
 #: words that frame a ticker prompt without naming a method ("compare AAPL and MSFT")
 TICKER_CUES: Final = frozenset(
     """
@@ -218,6 +224,46 @@ def ticker_terms(tickers: Sequence[str], present: Sequence[Term]) -> list[Term]:
     ]
 
 
+def ticker_ranking(
+    index: CatalogueIndex,
+    terms: Sequence[Term],
+    intent: Sequence[Term],
+    limit: int,
+    boosts: Sequence[Term] = (),
+) -> list[Scored]:
+    """The best ``limit`` cards for a ticker prompt: the prompt's own (weak) score plus the
+    per-asset question each card answers best (see :data:`TICKER_INTENT`)."""
+    answers: dict[int, Match] = {}
+    for term in intent:
+        if term.key not in index.impacts:
+            continue
+        best = index.max_impact[term.key]
+        for doc, impact in index.impacts[term.key].items():
+            value = term.weight * impact / best
+            if doc not in answers or value > answers[doc].contribution:
+                field = index.shares[term.key][doc][0][0]
+                label = f"{term.surface} ~ {term.key[len(CONCEPT_PREFIX) :]}"
+                answers[doc] = Match(label, field, round(value, 4))
+    prompt_scores = {s.position: s for s in score(index, terms, len(index.ids), boosts)}
+    ranked = []
+    for doc in answers.keys() | prompt_scores.keys():
+        answer = answers.get(doc)
+        own = prompt_scores.get(doc)
+        base = (own.base if own else 0.0) + (answer.contribution if answer else 0.0)
+        matches = (own.matches if own else ()) + ((answer,) if answer else ())
+        ranked.append(
+            Scored(
+                index.ids[doc],
+                doc,
+                base,
+                own.profile_shift if own else boost(index, boosts, doc),
+                tuple(sorted(matches, key=lambda m: (-m.contribution, m.term))),
+            )
+        )
+    ranked.sort(key=lambda s: (-round(s.raw, 9), s.scenario_id))
+    return ranked[:limit]
+
+
 def _why(scored: Scored, reasons: Sequence[str], reading: Reading, found: Entities) -> str:
     """:func:`explain`, saying how a relaxed answer was reached and what was not matched."""
     if reading.intent == "tickers":
@@ -302,8 +348,8 @@ def suggest(
     best = shortlist[0].base if shortlist else 0.0
     if best < settings.min_score and not reading.unknown_as_typed:
         if found.tickers:
-            terms = terms + ticker_terms(found.tickers, terms)
-            shortlist = score(index, terms, limit, boosts)
+            intent = ticker_terms(found.tickers, terms)
+            shortlist = ticker_ranking(index, terms, intent, limit, boosts)
             reading = reading._replace(intent="tickers")
         elif best >= settings.min_clear_score:
             reading = reading._replace(intent="clear")

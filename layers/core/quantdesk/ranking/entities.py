@@ -4,8 +4,9 @@ Extraction is pattern based and conservative (a wrong pre-filled parameter is wo
 The ticker rule: ``$msft`` always counts; a bare word counts only when it is written in capitals,
 two to five letters (``BRK.B`` style classes allowed), the prompt is not shouted in capitals, and
 it is not an English word: not a stop word of the ranking ("ALL", "IT", "ON"), not a finance
-acronym or lexicon jargon ("EPS", "RSI"), not one of the common words that double as tickers
-("CAR", "FUN"). So "A", "ALL" and "IT" are read as English, "$A", "$ALL" and "$IT" as tickers.
+acronym or lexicon jargon ("EPS", "RSI"), not a common English word ("HELLO", "THANKS",
+:mod:`quantdesk.ranking.common_words`), including those that double as tickers ("CAR", "FUN").
+So "A", "ALL", "IT" and "HELLO" are read as English, "$A", "$ALL" and "$IT" as tickers.
 The ranking has no view of the lake: an unknown ticker is pre-filled like any other and the run
 reports it as dropped in its data quality.
 """
@@ -17,6 +18,7 @@ import re
 import unicodedata
 from typing import Final, NamedTuple
 
+from quantdesk.ranking.common_words import COMMON_WORDS
 from quantdesk.ranking.lexicon import concept_words
 from quantdesk.ranking.text import STOP_WORDS
 from scenarios.frames import SECTOR_NAMES, UNIVERSES
@@ -160,8 +162,6 @@ _NOT_TICKERS: Final = frozenset(
     ARE CAN NEW BEST SELECT DROP TABLE FROM WHERE SCRIPT ALERT NULL UNION INSERT DELETE UPDATE
     INTO VALUES OR1 TRUE FALSE PLEASE HELP SHOW FIND GIVE TELL RUN BIG VS AM PM ET GMT UTC
     Q1 Q2 Q3 Q4 H1 H2 R2K NA MA DI IR IV PNL
-    CAR FUN LOVE PLAY REAL KEY HAS SAY WELL LIFE TEAM CASH HOME FAST EAT JOB ONE TWO BOX SAFE
-    FOUR FIVE TEN HOPE GOOD NICE COOL MAN WOW HI HEY LOL OMG
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 
@@ -196,6 +196,7 @@ def _tickers(text: str) -> tuple[str, ...]:
             (m.start(), m.group(1))
             for m in _BARE_TICKER.finditer(text)
             if m.group(1) not in _NOT_TICKERS
+            and m.group(1) not in COMMON_WORDS
             and m.group(1).lower() not in jargon
             and m.group(1).lower() not in STOP_WORDS
         )

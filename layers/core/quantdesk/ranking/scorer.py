@@ -192,6 +192,11 @@ def _candidates(
     return totals
 
 
+def boost(index: CatalogueIndex, boosts: Sequence[Term], doc: int) -> float:
+    """What ``boosts`` (profile terms) add to document ``doc``."""
+    return _total(_lookups(index, boosts), doc)
+
+
 def score(
     index: CatalogueIndex,
     terms: Sequence[Term],
