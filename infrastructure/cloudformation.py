@@ -1224,6 +1224,39 @@ def _watch_environment() -> Json:
         "QD_WATCH_FIRE_FUNCTION_ARN": _watch_fire_arn(),
         "QD_WATCH_SCHEDULER_ROLE_ARN": {"Fn::GetAtt": ["WatchSchedulerRole", "Arn"]},
         "QD_WATCH_NAME_PREFIX": {"Ref": "AWS::StackName"},
+        "QD_WATCH_SECRETS_KEY_ID": {"Ref": "WatchSecretsKey"},
+    }
+
+
+def _watch_secrets_key_arn() -> Json:
+    return {
+        "Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:"
+        "key/${WatchSecretsKey}"
+    }
+
+
+def _watch_secrets_key() -> Json:
+    """The key sealing the webhook secrets stored with the watches (quantdesk.watches.secrets):
+    its policy defers to the account's IAM policies, so only the grants below use it."""
+    root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    return {
+        "Type": "AWS::KMS::Key",
+        "Properties": {
+            "Description": {"Fn::Sub": "${AWS::StackName} webhook secrets of watches"},
+            "EnableKeyRotation": True,
+            "PendingWindowInDays": 7,
+            "KeyPolicy": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": root},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    }
+                ],
+            },
+        },
     }
 
 
@@ -1237,6 +1270,8 @@ def _watch_api_grants() -> list[Json]:
         ),
         _allow(["iam:PassRole"], {"Fn::GetAtt": ["WatchSchedulerRole", "Arn"]}),
         _allow(["sns:CreateTopic", "sns:Subscribe"], _alert_topics_arn()),
+        # seals each new watch's webhook secret; only the delivery function opens them
+        _allow(["kms:Encrypt"], _watch_secrets_key_arn()),
     ]
 
 
@@ -1254,6 +1289,7 @@ def _watch_grants(function: Function) -> list[Json]:
                 ],
                 {"Fn::GetAtt": ["AlertDeliveries", "Arn"]},
             ),
+            _allow(["kms:Decrypt"], _watch_secrets_key_arn()),
         ]
     if function == resources.WATCH_EVALUATE:
         return [
@@ -1303,6 +1339,7 @@ def watches() -> Fragment:
                     "FunctionResponseTypes": ["ReportBatchItemFailures"],
                 },
             },
+            "WatchSecretsKey": _watch_secrets_key(),
             "WatchSchedulerRole": _role(
                 "scheduler.amazonaws.com", [_allow(["lambda:InvokeFunction"], _watch_fire_arn())]
             ),

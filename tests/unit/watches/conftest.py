@@ -1,5 +1,6 @@
 """Watch fixtures: moto with a scenario-run machine that just waits (so runs start without
-computing), the delivery queue with its dead-letter queue, and stored succeeded runs."""
+computing), the delivery queue with its dead-letter queue, the secrets' KMS key, and stored
+succeeded runs."""
 
 from __future__ import annotations
 
@@ -43,9 +44,11 @@ def watch_env(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[
             )
         },
     )["QueueUrl"]
+    key = aws.client("kms").create_key(Description="webhook secrets")["KeyMetadata"]["KeyId"]
+    monkeypatch.setenv("QD_WATCH_SECRETS_KEY_ID", key)
     monkeypatch.setenv("QD_WATCH_DELIVERY_QUEUE_URL", queue)
     monkeypatch.setenv("QD_WATCH_SCHEDULER_ROLE_ARN", role)
-    yield {"queue": queue, "dlq": dlq}
+    yield {"queue": queue, "dlq": dlq, "key": key}
 
 
 @pytest.fixture

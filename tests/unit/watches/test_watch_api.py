@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 import pytest
 
 from quantdesk import aws
+from quantdesk.settings import get_settings
+from quantdesk.watches.secrets import SecretUnavailable, WatchSecrets
 from quantdesk.watches.webhooks import WebhookRefused, check_url
 from tests.unit.watches.conftest import result, store_succeeded_run
 
@@ -62,6 +65,43 @@ def test_a_watch_on_a_succeeded_run_returns_its_secret_once(api: Any) -> None:
         assert "webhook_secret" not in shown
         assert "secret" not in shown
         assert "owner" not in shown
+
+
+def test_the_webhook_secret_is_stored_sealed_for_its_watch_and_deleted_with_it(
+    api: Any, watch_env: dict[str, str]
+) -> None:
+    # Given a watch with a webhook
+    created = body(
+        post(
+            api,
+            {
+                "scenario_id": "trend_strength",
+                "params": {},
+                "trigger": SNAPSHOT,
+                "channels": [{"type": "webhook", "url": "http://127.0.0.1:9/hook"}],
+            },
+        )
+    )
+    secret, watch_id = created["webhook_secret"], created["watch_id"]
+    # Then nothing in the table holds the secret in clear, encoded or not
+    table = get_settings().table_name
+    items = aws.client("dynamodb").scan(TableName=table)["Items"]
+    dumped = json.dumps(items)
+    assert watch_id in dumped
+    for form in (secret, secret.encode().hex(), base64.b64encode(secret.encode()).decode()):
+        assert form not in dumped
+    # ...but its sealed form, which the stack's key opens for this watch only
+    (sealed,) = [
+        json.loads(i["definition"]["S"])["secret_sealed"] for i in items if "definition" in i
+    ]
+    secrets = WatchSecrets(watch_env["key"])
+    assert secrets.open(watch_id, sealed) == secret
+    with pytest.raises(SecretUnavailable):
+        other = watch_id[:-1] + ("1" if watch_id[-1] != "1" else "2")
+        secrets.open(other, sealed)  # copied onto another watch: refused
+    # When the watch is deleted, its sealed secret goes with it
+    assert api.delete(f"/analysis/watches/{watch_id}").status_code == 204
+    assert "secret_sealed" not in json.dumps(aws.client("dynamodb").scan(TableName=table))
 
 
 def test_watches_are_listed_and_read_per_owner(api: Any) -> None:
@@ -244,6 +284,7 @@ def test_deployed_watch_settings_have_no_local_defaults() -> None:
             "QD_WATCH_FIRE_FUNCTION_ARN": "arn:f",
             "QD_WATCH_SCHEDULER_ROLE_ARN": "arn:r",
             "QD_WATCH_NAME_PREFIX": "stage",
+            "QD_WATCH_SECRETS_KEY_ID": "key-id",
         }
     )
-    assert deployed.name_prefix == "stage"
+    assert (deployed.name_prefix, deployed.secrets_key_id) == ("stage", "key-id")

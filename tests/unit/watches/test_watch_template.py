@@ -56,3 +56,23 @@ def test_schedules_may_invoke_only_the_fire_function_and_the_api_only_manage_wat
     grants = api_role["Policies"][0]["PolicyDocument"]["Statement"]
     (schedules,) = [g for g in grants if "scheduler:CreateSchedule" in g["Action"]]
     assert "schedule/default/${AWS::StackName}-watch-*" in json.dumps(schedules["Resource"])
+
+
+def test_only_the_api_seals_and_only_delivery_opens_webhook_secrets() -> None:
+    resources_ = template()
+    key = resources_["WatchSecretsKey"]
+    assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
+
+    def kms_actions(function: resources.Function) -> set[str]:
+        role = resources_[f"{cloudformation.function_id(function)}Role"]["Properties"]
+        statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+        found = {a for g in statements for a in g["Action"] if a.startswith("kms:")}
+        for g in statements:
+            if any(a.startswith("kms:") for a in g["Action"]):
+                assert "key/${WatchSecretsKey}" in json.dumps(g["Resource"])
+        return found
+
+    assert kms_actions(resources.API) == {"kms:Encrypt"}
+    assert kms_actions(resources.WATCH_DELIVER) == {"kms:Decrypt"}
+    for function in (resources.WATCH_FIRE, resources.WATCH_SNAPSHOTS, resources.WATCH_EVALUATE):
+        assert kms_actions(function) == set()

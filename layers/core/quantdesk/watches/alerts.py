@@ -16,6 +16,7 @@ from quantdesk.errors import ServiceUnavailable
 from quantdesk.observability import logger
 from quantdesk.watches.models import Alert, Delivery, Watch, WebhookBody
 from quantdesk.watches.repository import WatchRepository
+from quantdesk.watches.secrets import SecretUnavailable, WatchSecrets
 from quantdesk.watches.settings import WatchSettings
 from quantdesk.watches.webhooks import DeliveryFailed, post
 
@@ -35,9 +36,12 @@ def webhook_body(alert: Alert) -> bytes:
 
 
 class AlertDelivery:
-    def __init__(self, repo: WatchRepository, settings: WatchSettings) -> None:
+    def __init__(
+        self, repo: WatchRepository, settings: WatchSettings, secrets: WatchSecrets
+    ) -> None:
         self.repo = repo
         self.settings = settings
+        self.secrets = secrets
 
     def topic_name(self, owner: str) -> str:
         return (
@@ -121,7 +125,7 @@ class AlertDelivery:
             status = post(
                 delivery.target,
                 webhook_body(alert),
-                watch.secret,
+                self._secret(watch),
                 timeout_s=self.settings.webhook_timeout_s,
                 allow_loopback=self.settings.allow_loopback,
             )
@@ -135,3 +139,9 @@ class AlertDelivery:
             update={"status": "sent", "message": f"attempt {attempt}: HTTP {status}"}
         )
         self.repo.record_delivery(owner, alert_id, index, sent)
+
+    def _secret(self, watch: Watch) -> str:
+        try:
+            return self.secrets.open(watch.watch_id, watch.secret_sealed)
+        except SecretUnavailable as exc:
+            raise DeliveryFailed(f"could not open the webhook secret ({exc})") from exc

@@ -117,14 +117,15 @@ class Watch(BaseModel):
     source_run_id: str | None = None
     baseline_run_id: str | None = None
     last_fired_at: str | None = None
-    secret: str
+    #: the webhook secret, sealed with the stack's KMS key (see quantdesk.watches.secrets)
+    secret_sealed: str
 
 
 class WatchView(Watch):
     """A watch as the API shows it: no owner, never the secret again."""
 
     owner: str = Field(exclude=True)
-    secret: str = Field(exclude=True)
+    secret_sealed: str = Field(exclude=True)
 
 
 class WatchCreated(WatchView):

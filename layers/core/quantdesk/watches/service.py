@@ -4,7 +4,6 @@ a new snapshot or a schedule; evaluate a firing's result against the previous on
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
 from pydantic import ValidationError
 
@@ -38,11 +37,11 @@ from quantdesk.watches.models import (
 )
 from quantdesk.watches.repository import WatchRepository
 from quantdesk.watches.schedules import WatchSchedules
+from quantdesk.watches.secrets import WatchSecrets
 from quantdesk.watches.settings import WatchSettings
 from quantdesk.watches.webhooks import WebhookRefused, check_url
 from scenarios.registry import get_spec
 
-SECRET_BYTES = 32
 #: the inbox's unread count covers the newest alerts only
 INBOX_WINDOW = 100
 
@@ -53,7 +52,8 @@ class WatchService:
         self.runs = RunService(settings)
         self.repo = WatchRepository(settings.table_name)
         self.schedules = WatchSchedules(watch_settings)
-        self.delivery = AlertDelivery(self.repo, watch_settings)
+        self.secrets = WatchSecrets(watch_settings.secrets_key_id)
+        self.delivery = AlertDelivery(self.repo, watch_settings, self.secrets)
 
     # -- the API ------------------------------------------------------------------------------
 
@@ -74,8 +74,10 @@ class WatchService:
             if isinstance(value := params.get(param), int | float)
         ]
         now = now_iso()
+        watch_id = new_run_id()
+        secret, sealed = self.secrets.new(watch_id)
         watch = Watch(
-            watch_id=new_run_id(),
+            watch_id=watch_id,
             owner=owner,
             scenario_id=scenario_id,
             params=params,
@@ -89,7 +91,7 @@ class WatchService:
             updated_at=now,
             source_run_id=source_run_id,
             baseline_run_id=source_run_id,
-            secret=secrets.token_hex(SECRET_BYTES),
+            secret_sealed=sealed,
         )
         self.delivery.subscribe(watch)
         self.repo.create(watch)
@@ -98,7 +100,7 @@ class WatchService:
         except Exception:
             self.repo.delete(watch)  # a watch that would never fire is not kept
             raise
-        return WatchCreated.model_validate({**dict(watch), "webhook_secret": watch.secret})
+        return WatchCreated.model_validate({**dict(watch), "webhook_secret": secret})
 
     def _source(
         self, request: WatchRequest, owner: str

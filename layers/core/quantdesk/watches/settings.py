@@ -10,7 +10,13 @@ from quantdesk.aws import local_endpoint
 from quantdesk.settings import EnvSettings, on_aws
 
 #: what a deployed function must be given (the defaults are the unit tests' names)
-REQUIRED_ON_AWS = ("delivery_queue_url", "fire_function_arn", "scheduler_role_arn", "name_prefix")
+REQUIRED_ON_AWS = (
+    "delivery_queue_url",
+    "fire_function_arn",
+    "scheduler_role_arn",
+    "name_prefix",
+    "secrets_key_id",
+)
 
 
 class WatchSettings(EnvSettings):
@@ -33,6 +39,11 @@ class WatchSettings(EnvSettings):
     )
     name_prefix: str = Field(
         "quantdesk", description="schedules are <prefix>-watch-<id>, topics <prefix>-alerts-<h>"
+    )
+    secrets_key_id: str = Field(
+        "alias/quantdesk-watch-secrets",
+        description="KMS key sealing each watch's webhook secret (the API encrypts, delivery "
+        "decrypts)",
     )
     webhook_timeout_s: float = Field(5.0, gt=0, le=30)
     #: webhooks to the loopback host: on the local cloud (which deploys the AWS template, so
