@@ -190,6 +190,11 @@ def test_a_scheduled_watch_has_a_schedule_that_pause_disables_and_delete_removes
             "trigger.schedule",
         ),
         (
+            {"scenario_id": "trend_strength", "trigger": {"schedule": "rate(99999999999 days)"}},
+            400,
+            "trigger.schedule",
+        ),
+        (
             {
                 "scenario_id": "trend_strength",
                 "trigger": {"schedule": "rate(1 day)", "timezone": "Mars/Base"},
@@ -217,6 +222,13 @@ def test_a_scheduled_watch_has_a_schedule_that_pause_disables_and_delete_removes
                 "https://[::ffff:192.168.0.1]/hook",
                 "https://metadata.internal/hook",
                 "https://example.com:99999/hook",
+                # IPv4 in the resolver's other spellings: 127.0.0.1, 10.0.0.1, 127.0.0.1
+                "https://127.1/hook",
+                "https://10.1/hook",
+                "https://0177.0.0.1/hook",
+                "https://0x7f000001/hook",
+                "https://example.com/hook\r\nX-Injected: 1",
+                "https://exa mple.com/hook",
             )
         ],
         (

@@ -149,7 +149,7 @@ class WatchService:
             shortest = shortest_interval(
                 trigger.schedule, trigger.timezone, dt.datetime.now(dt.UTC)
             )
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:  # "rate(99999999999 days)" overflows
             raise InvalidRequest(f"trigger.schedule: {exc}", field="trigger.schedule") from exc
         if shortest < minimum:
             raise InvalidRequest(

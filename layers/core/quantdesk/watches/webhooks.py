@@ -35,11 +35,26 @@ def _is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def _literal_address(host: str) -> str | None:
+    """The IP address ``host`` spells, in any form the resolver accepts ("10.1", "0177.0.0.1",
+    "0x7f000001" are IPv4 addresses to it), or None for a name."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
 def check_url(url: str, *, allow_loopback: bool) -> None:
     """Raise :class:`WebhookRefused` unless ``url`` may receive alerts (see the module)."""
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise WebhookRefused("the URL has spaces or control characters")
     try:
         parts = urlsplit(url)
-        host = parts.hostname or ""
+        host = (parts.hostname or "").rstrip(".")  # "localhost." is localhost
         _ = parts.port  # a malformed port raises here
     except ValueError as exc:
         raise WebhookRefused("not a valid URL") from exc
@@ -55,13 +70,12 @@ def check_url(url: str, *, allow_loopback: bool) -> None:
         raise WebhookRefused("loopback addresses are allowed only on the local cloud")
     if parts.scheme != "https":
         raise WebhookRefused("webhooks must use https")
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
+    literal = _literal_address(host)
+    if literal is None:
         if host.endswith((".local", ".internal", ".localhost")) or "." not in host:
-            raise WebhookRefused("internal host names are not allowed") from None
+            raise WebhookRefused("internal host names are not allowed")
         return
-    if not _is_public(str(literal)):
+    if not _is_public(literal):
         raise WebhookRefused("private, loopback and reserved addresses are not allowed")
 
 
@@ -91,7 +105,7 @@ def signature(secret: str, body: bytes) -> str:
 
 def post(url: str, body: bytes, secret: str, *, timeout_s: float, allow_loopback: bool) -> int:
     """POST the signed body; the receiver's status (2xx) or :class:`DeliveryFailed`."""
-    host = urlsplit(url).hostname or ""
+    host = (urlsplit(url).hostname or "").rstrip(".")
     if not (allow_loopback and host in LOOPBACK_HOSTS) and not _resolves_public(url):
         raise DeliveryFailed("the host resolves to a private address")
     request = urllib.request.Request(
