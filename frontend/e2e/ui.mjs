@@ -584,6 +584,37 @@ const TESTS = {
     );
   },
 
+  async watch_on_a_schedule({ context }) {
+    // A succeeded run watched on a schedule: a too-frequent one is refused against the Schedule
+    // input (the API's 400), a daily one in Paris time is created; the watch is then listed.
+    const page = await context.newPage();
+    const card = await suggest(page, BASE, PROMPT);
+    await card.getByTestId('run-button').click();
+    await page.waitForURL(/\/run\/\?id=/, { timeout: 30_000 });
+    const runId = new URL(page.url()).searchParams.get('id');
+    assert.equal(await waitTerminal(page), 'succeeded');
+    await page.getByTestId('watch-button').click();
+    await page.getByRole('radio', { name: /on a schedule/ }).check();
+    await page.getByLabel('Schedule', { exact: true }).fill('rate(5 minutes)');
+    await page.getByLabel('Time zone').fill('Europe/Paris');
+    await page.getByTestId('watch-save').click();
+    const refusal = page.getByTestId('watch-schedule-error');
+    await refusal.waitFor({ timeout: 15_000 });
+    assert.match(await refusal.textContent(), /minimum is \d+ minutes/);
+    assert.equal(await page.getByLabel('Schedule', { exact: true }).getAttribute('aria-invalid'), 'true');
+    const blocking = (await axeAudit(page)).filter((v) => BLOCKING_IMPACTS.has(v.impact));
+    assert.deepEqual(blocking, [], describeViolations('watch form', blocking));
+    await shot(page, '25-watch-schedule-refused');
+    await page.getByLabel('Schedule', { exact: true }).fill('rate(1 day)');
+    await page.getByTestId('watch-save').click();
+    await page.getByTestId('watching').waitFor({ timeout: 15_000 });
+    assert.match(await page.getByTestId('watching').textContent(), /rate\(1 day\) \(Europe\/Paris\)/);
+    const listed = await (await page.request.get(`${BASE}/analysis/watches`)).json();
+    const watch = listed.watches.find((w) => w.source_run_id === runId);
+    assert.deepEqual([watch?.trigger.schedule, watch?.trigger.timezone], ['rate(1 day)', 'Europe/Paris']);
+    await page.request.delete(`${BASE}/analysis/watches/${watch.watch_id}`);
+  },
+
   async report_and_cached_run({ context }) {
     // A run, its report opened in a new tab; the same request again is answered from the cache
     // ("cached from …"), and "Run fresh" computes it anew.

@@ -38,6 +38,7 @@ UI_TESTS = [
     "switch_user",
     "prompt_analytics",
     "report_and_cached_run",
+    "watch_on_a_schedule",
 ]
 
 
