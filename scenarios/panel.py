@@ -26,8 +26,10 @@ Cleaning rules (reported, never silent):
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +39,73 @@ from scenarios.quality import QualityLog, symbol_list
 
 #: trailing sessions an asset may miss before it is treated as halted/delisted
 MAX_STALE_SESSIONS = 5
+#: why a requested ticker is missing from the result
+MISSING_TICKER = "no price data in the analysis window (unknown ticker or outside universe)"
+#: how far a slice's selection got before it failed: the furthest stage over all slices wins
+STAGE_DATES, STAGE_MEMBERS, STAGE_TICKERS, STAGE_SECTOR = range(4)
+
+
+class SelectionError(ScenarioInputError):
+    """A selection that found no asset, with the stage (``STAGE_*``) it failed at."""
+
+    def __init__(self, message: str, field: str, stage: int) -> None:
+        super().__init__(message, field=field)
+        self.stage = stage
+
+
+class ShardCalendarError(RuntimeError):
+    """Slices of the assets saw different sessions: their results cannot be merged exactly."""
+
+
+@dataclass
+class PanelScan:
+    """What loading one slice of the assets counted, JSON-able so slices merge exactly.
+
+    :func:`settle_panels` turns the scans of all slices (one, for a single worker) into the
+    :class:`QualityLog` one load of every asset would have written.
+    """
+
+    first: str | None = None
+    last: str | None = None
+    as_of: str | None = None
+    #: fingerprints of the analysis window's sessions and of the panel's dates
+    window: str = ""
+    calendar: str = ""
+    n_dates: int = 0
+    undated: dict[str, int] = field(default_factory=dict)
+    unnamed: int = 0
+    bad: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    stopped: list[tuple[str, str]] = field(default_factory=list)
+    filled: int = 0
+    requested: int = 0
+    chosen: list[str] = field(default_factory=list)
+    kept: int = 0
+    rows_in: int = 0
+    rows_dropped: int = 0
+    dropped: dict[str, str] = field(default_factory=dict)
+    #: ``(stage, message, field)`` of a selection that found nothing
+    error: tuple[int, str, str] | None = None
+
+    def fail(self, stage: int, message: str, field: str) -> None:
+        self.error = (stage, message, field)
+
+    def absorb(self, log: QualityLog) -> None:
+        """Take over the drops a selection and screening logged."""
+        self.rows_in += log.rows_in
+        self.rows_dropped += log.rows_dropped
+        for symbol, reason in log.dropped.items():
+            self.dropped.setdefault(symbol, reason)
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> PanelScan:
+        scan = cls(**raw)
+        scan.stopped = [(str(a), str(b)) for a, b in scan.stopped]
+        scan.error = None if scan.error is None else tuple(scan.error)  # type: ignore[assignment]
+        return scan
 
 
 @dataclass(frozen=True)
@@ -63,26 +132,6 @@ class Panel:
     @property
     def n_dates(self) -> int:
         return len(self.dates)
-
-
-def resolve_as_of(dates: pd.Series, requested: object) -> pd.Timestamp:
-    """The analysis date: the last trading date ``<= requested`` (default: the last date).
-
-    Raises :class:`ScenarioInputError` (``field="as_of"``) when ``requested`` lies before the
-    first or after the last date of the data.
-    """
-    if dates.empty:
-        raise ScenarioInputError("no price data for the selected assets", field="universe")
-    first, last = pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
-    if requested is None:
-        return last
-    wanted = pd.Timestamp(requested)  # type: ignore[arg-type]
-    if wanted < first or wanted > last:
-        raise ScenarioInputError(
-            f"as_of {wanted.date()} is outside the data ({first.date()} to {last.date()})",
-            field="as_of",
-        )
-    return pd.Timestamp(dates[dates <= wanted].max())
 
 
 def check_columns(frame: pd.DataFrame, required: Iterable[str], dataset: str) -> None:
@@ -125,11 +174,14 @@ def select_symbols(
     log: QualityLog,
     *,
     as_of: pd.Timestamp | None = None,
+    missing_tickers: bool = True,
 ) -> list[str]:
     """Apply ``tickers`` (else the universe) and ``sector``; record what is missing.
 
     With membership data, the universe is its members on ``as_of`` (all dates when None: a
-    point-in-time scenario picks the members of each date itself).
+    point-in-time scenario picks the members of each date itself). A slice of the assets
+    leaves the tickers it lacks to the merge (``missing_tickers=False``): another slice may
+    hold them.
     """
     present = set(available)
     if as_of is not None:
@@ -137,22 +189,21 @@ def select_symbols(
         if members is not None:
             present = {s for s, m in zip(sorted(present), members[0], strict=True) if m}
             if not present and not params.tickers:
-                raise ScenarioInputError(
+                raise SelectionError(
                     f"no asset with prices is a member of {params.universe} on {as_of.date()}",
-                    field="universe",
+                    "universe",
+                    STAGE_MEMBERS,
                 )
     if params.tickers:
         chosen = [t for t in params.tickers if t in present]
         for ticker in params.tickers:
-            if ticker not in present:
-                log.drop(
-                    ticker,
-                    "no price data in the analysis window (unknown ticker or outside universe)",
-                )
+            if missing_tickers and ticker not in present:
+                log.drop(ticker, MISSING_TICKER)
         if not chosen:
-            raise ScenarioInputError(
+            raise SelectionError(
                 f"none of the tickers has price data: {', '.join(params.tickers)}",
-                field="tickers",
+                "tickers",
+                STAGE_TICKERS,
             )
     else:
         chosen = sorted(present)
@@ -178,7 +229,7 @@ def _filter_sector(
     else:
         log.assets_requested = len(kept)
     if not kept:
-        raise ScenarioInputError(f"no selected asset is in sector {sector!r}", field="sector")
+        raise SelectionError(f"no selected asset is in sector {sector!r}", "sector", STAGE_SECTOR)
     return kept
 
 
@@ -217,46 +268,53 @@ def load_panel(
         stopped trading or have a short history (their cells before the first and after the
         last price stay NaN; gaps in between are filled). ``min_sessions`` then binds the data
         as a whole, not each asset: the scenario uses an asset only where it has the history.
+
+    This is :func:`scan_panel` of the whole data settled alone (:func:`settle_panels`): a
+    sharded run scans each slice of assets and settles the scans together, the same way.
     """
-    prices = data.prices
-    check_columns(prices, ("date", "symbol", *fields), "prices")
-    log = QualityLog()
-    dates = prices["date"]
-    if not pd.api.types.is_datetime64_any_dtype(dates):
-        dates = pd.to_datetime(dates, errors="coerce")
-    undated = dates.isna().to_numpy()
-    if len(dates) and undated.all():
-        raise ScenarioInputError("no price row has a parseable date", field="prices")
-    as_of = resolve_as_of(dates[~undated] if undated.any() else dates, params.as_of)
-    in_time = _analysis_rows(dates.to_numpy(), as_of, window)
-    symbols_col = prices["symbol"]
-    # a row without a symbol cannot be attributed (pivoting it would overwrite another asset)
-    unnamed = symbols_col.isna().to_numpy()
-    named_in_time = in_time & ~unnamed if unnamed.any() else in_time
-    if not pd.api.types.is_string_dtype(symbols_col):
-        symbols_col = symbols_col.astype(str)
-    in_window = symbols_col[named_in_time]
-    available = pd.unique(in_window)
-    chosen = select_symbols(
-        [str(s) for s in available], data, params, log, as_of=None if point_in_time else as_of
+    panel, scan = scan_panel(
+        data,
+        params,
+        fields=fields,
+        min_sessions=min_sessions,
+        window=window,
+        point_in_time=point_in_time,
     )
-    mask = named_in_time
-    if len(chosen) < len(available):
-        mask = named_in_time & symbols_col.isin(chosen).to_numpy()
-    _count_unusable_rows(
-        symbols_col, chosen, undated=undated, unnamed=unnamed, in_time=in_time, log=log
-    )
-    frame = pd.DataFrame({"date": dates[mask], "symbol": symbols_col[mask]})
-    for name in fields:
-        column = prices[name][mask]
-        if column.dtype != np.float64:
-            column = pd.to_numeric(column, errors="coerce").astype("float64")
-        frame[name] = column.to_numpy()
-    log.rows_in += len(frame)
-    frame = _drop_bad_rows(frame, fields, log)
-    values, all_dates, symbols = _pivot(frame, fields, log)
-    for symbol in sorted(set(chosen) - set(symbols)):
+    log = settle_panels([scan], params)
+    assert panel is not None  # settle_panels raises when no asset is kept
+    return replace(panel, log=log)
+
+
+def scan_panel(
+    data: ScenarioData,
+    params: ScenarioParams,
+    *,
+    fields: Sequence[str] = ("close",),
+    min_sessions: Mapping[str, int] | None = None,
+    window: int | None = None,
+    point_in_time: bool = False,
+) -> tuple[Panel | None, PanelScan]:
+    """:func:`load_panel` of one slice of the assets, without the checks that need them all.
+
+    Returns the slice's panel (None when it keeps no asset) and a :class:`PanelScan` of what
+    it counted; errors that depend on the other slices (no ticker found, as_of outside the
+    data, no asset kept) are recorded in the scan and raised by :func:`settle_panels`.
+    """
+    check_columns(data.prices, ("date", "symbol", *fields), "prices")
+    scan = PanelScan()
+    rows = _slice_rows(data, params, scan, fields, window=window, point_in_time=point_in_time)
+    if rows is None:
+        return None, scan
+    frame, as_of, log = rows
+    frame = _drop_bad_rows(frame, fields, scan)
+    values, all_dates, symbols = _pivot(frame, fields, scan)
+    for symbol in sorted(set(scan.chosen) - set(symbols)):
         log.drop(symbol, "every price row up to as_of is missing or invalid")
+    scan.calendar = _digest(all_dates.to_numpy())
+    scan.n_dates = len(all_dates)
+    if not len(symbols):
+        scan.absorb(log)
+        return None, scan
     needed_field, needed = _binding_need(min_sessions)
     if len(all_dates) < needed:
         raise ScenarioInputError(
@@ -271,21 +329,212 @@ def load_panel(
         needed=1 if point_in_time else needed,
         needed_field=needed_field,
         log=log,
+        scan=scan,
         keep_delisted=point_in_time,
     )
+    scan.absorb(log)
     if not keep.any():
+        return None, scan
+    if not keep.all():
+        dropped_rows = np.isfinite(values[fields[0]][:, ~keep]).sum()
+        scan.rows_dropped += int(dropped_rows)
+        values = {k: np.ascontiguousarray(v[:, keep]) for k, v in values.items()}
+        symbols = symbols[keep]
+    scan.kept = len(symbols)
+    panel = Panel(as_of=as_of, dates=all_dates, symbols=symbols, values=values, log=QualityLog())
+    return panel, scan
+
+
+def _slice_rows(
+    data: ScenarioData,
+    params: ScenarioParams,
+    scan: PanelScan,
+    fields: Sequence[str],
+    *,
+    window: int | None,
+    point_in_time: bool,
+) -> tuple[pd.DataFrame, pd.Timestamp, QualityLog] | None:
+    """The selected assets' rows in the analysis window (``date, symbol`` + price fields).
+
+    Resolves the slice's as_of, selects its assets and counts the rows that cannot be placed;
+    None when the slice has no row up to as_of.
+    """
+    prices = data.prices
+    dates = prices["date"]
+    if not pd.api.types.is_datetime64_any_dtype(dates):
+        dates = pd.to_datetime(dates, errors="coerce")
+    undated = dates.isna().to_numpy()
+    if len(dates) and undated.all():
+        scan.fail(STAGE_DATES, "no price row has a parseable date", "prices")
+        return None
+    dated = dates[~undated] if undated.any() else dates
+    if dated.empty:
+        return None
+    scan.first, scan.last = _iso(dated.min()), _iso(dated.max())
+    as_of = _slice_as_of(dated, params.as_of)
+    if as_of is None:
+        return None
+    scan.as_of = _iso(as_of)
+    in_time = _analysis_rows(dates.to_numpy(), as_of, window)
+    if window is not None:
+        scan.window = _digest(np.unique(dates.to_numpy()[in_time]))
+    symbols_col = prices["symbol"]
+    # a row without a symbol cannot be attributed (pivoting it would overwrite another asset)
+    unnamed = symbols_col.isna().to_numpy()
+    named_in_time = in_time & ~unnamed if unnamed.any() else in_time
+    if not pd.api.types.is_string_dtype(symbols_col):
+        symbols_col = symbols_col.astype(str)
+    available = pd.unique(symbols_col[named_in_time])
+    log = QualityLog()
+    try:
+        chosen = select_symbols(
+            [str(s) for s in available],
+            data,
+            params,
+            log,
+            as_of=None if point_in_time else as_of,
+            missing_tickers=False,
+        )
+    except SelectionError as error:
+        scan.fail(error.stage, str(error), error.field or "universe")
+        chosen = []
+    scan.chosen = list(chosen)
+    scan.requested = log.assets_requested
+    mask = named_in_time
+    if len(chosen) < len(available):
+        mask = named_in_time & symbols_col.isin(chosen).to_numpy()
+    _count_unusable_rows(
+        symbols_col, chosen, undated=undated, unnamed=unnamed, in_time=in_time, scan=scan
+    )
+    frame = pd.DataFrame({"date": dates[mask], "symbol": symbols_col[mask]})
+    for name in fields:
+        column = prices[name][mask]
+        if column.dtype != np.float64:
+            column = pd.to_numeric(column, errors="coerce").astype("float64")
+        frame[name] = column.to_numpy()
+    scan.rows_in += len(frame)
+    return frame, as_of, log
+
+
+def settle_panels(scans: Sequence[PanelScan], params: ScenarioParams) -> QualityLog:
+    """Check the slices' scans against each other and merge them into one :class:`QualityLog`.
+
+    Raises what :func:`load_panel` of all the assets at once would raise (no price data, as_of
+    outside the data, no ticker or member found, no asset kept), and
+    :class:`ShardCalendarError` when the slices saw different sessions (their panels would
+    differ from the whole panel's, so their results cannot be put together exactly).
+    """
+    dated = [s for s in scans if s.first is not None]
+    if not dated:
+        failed = [s.error for s in scans if s.error is not None]
+        if failed:
+            raise ScenarioInputError(failed[0][1], field=failed[0][2])
+        raise ScenarioInputError("no price data for the selected assets", field="universe")
+    if params.as_of is not None:
+        first = min(str(s.first) for s in dated)
+        last = max(str(s.last) for s in dated)
+        wanted = pd.Timestamp(params.as_of).date().isoformat()
+        if not first <= wanted <= last:
+            raise ScenarioInputError(
+                f"as_of {wanted} is outside the data ({first} to {last})", field="as_of"
+            )
+    if not any(s.chosen for s in scans):
+        errors = [s.error for s in scans if s.error is not None]
+        if not errors:
+            raise ScenarioInputError("no price data for the selected assets", field="universe")
+        _stage, message, field = max(errors, key=lambda e: e[0])
+        raise ScenarioInputError(message, field=field)
+    _check_calendars(scans)
+    log = merge_scans(scans, params)
+    if not any(s.kept for s in scans):
         field = "tickers" if params.tickers else "universe"
         raise ScenarioInputError(
             "no asset has usable price history up to as_of: "
             + "; ".join(f"{s}: {r}" for s, r in sorted(log.dropped.items())[:5]),
             field=field,
         )
-    if not keep.all():
-        dropped_rows = np.isfinite(values[fields[0]][:, ~keep]).sum()
-        log.rows_dropped += int(dropped_rows)
-        values = {k: np.ascontiguousarray(v[:, keep]) for k, v in values.items()}
-        symbols = symbols[keep]
-    return Panel(as_of=as_of, dates=all_dates, symbols=symbols, values=values, log=log)
+    return log
+
+
+def _check_calendars(scans: Sequence[PanelScan]) -> None:
+    as_ofs = sorted({str(s.as_of) for s in scans if s.as_of is not None})
+    windows = {s.window for s in scans if s.as_of is not None}
+    calendars = {s.calendar for s in scans if s.n_dates}
+    if len(as_ofs) > 1 or len(windows) > 1 or len(calendars) > 1:
+        raise ShardCalendarError(
+            "the shards saw different trading sessions "
+            f"(as_of {', '.join(as_ofs)}; {len(calendars)} calendars): run the single worker"
+        )
+
+
+def merge_scans(scans: Sequence[PanelScan], params: ScenarioParams) -> QualityLog:
+    """One log for all the slices, its notes in the order one whole-panel load writes them."""
+    log = QualityLog()
+    chosen = {symbol for s in scans for symbol in s.chosen}
+    if params.tickers:
+        log.assets_requested = len(params.tickers)
+        for ticker in params.tickers:
+            if ticker not in chosen and not any(ticker in s.dropped for s in scans):
+                log.drop(ticker, MISSING_TICKER)
+    else:
+        log.assets_requested = sum(s.requested for s in scans)
+    for scan in scans:
+        log.rows_in += scan.rows_in
+        log.rows_dropped += scan.rows_dropped
+        for symbol, reason in scan.dropped.items():
+            log.drop(symbol, reason)
+    undated = _summed(s.undated for s in scans)
+    if undated:
+        n = sum(undated.values())
+        log.note(f"{n} rows with a missing or unparseable date dropped ({symbol_list(undated)})")
+    unnamed = sum(s.unnamed for s in scans)
+    if unnamed:
+        log.note(f"{unnamed} rows without a symbol dropped")
+    bad = _summed(s.bad for s in scans)
+    if bad:
+        n = sum(bad.values())
+        log.note(
+            f"{n} rows with missing, non-numeric or non-positive prices dropped "
+            f"({symbol_list(bad)})"
+        )
+    duplicates = sum(s.duplicates for s in scans)
+    if duplicates:
+        log.note(f"{duplicates} duplicate (date, symbol) rows dropped (kept the last)")
+    for symbol, day in sorted(pair for s in scans for pair in s.stopped):
+        log.note(f"{symbol} stopped trading: last price {day}")
+    filled = sum(s.filled for s in scans)
+    if filled:
+        log.note(f"{filled} missing sessions (halts, missing rows) forward-filled from last close")
+    return log
+
+
+def _summed(tallies: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for tally in tallies:
+        for symbol, count in tally.items():
+            total[symbol] = total.get(symbol, 0) + count
+    return total
+
+
+def _iso(value: object) -> str:
+    return pd.Timestamp(value).date().isoformat()  # type: ignore[arg-type]
+
+
+def _slice_as_of(dates: pd.Series, requested: object) -> pd.Timestamp | None:
+    """This slice's last date ``<= requested`` (its last date by default), None if none.
+
+    Whether ``requested`` lies inside the data is decided over all slices (settle_panels).
+    """
+    if requested is None:
+        return pd.Timestamp(dates.max())
+    wanted = pd.Timestamp(requested)  # type: ignore[arg-type]
+    before = dates[dates <= wanted]
+    return None if before.empty else pd.Timestamp(before.max())
+
+
+def _digest(dates: np.ndarray) -> str:
+    """A fingerprint of a sorted array of sessions."""
+    return hashlib.sha256(dates.astype("datetime64[ns]").astype(np.int64).tobytes()).hexdigest()
 
 
 def _analysis_rows(dates: np.ndarray, as_of: pd.Timestamp, window: int | None) -> np.ndarray:
@@ -306,7 +555,7 @@ def _count_unusable_rows(
     undated: np.ndarray,
     unnamed: np.ndarray,
     in_time: np.ndarray,
-    log: QualityLog,
+    scan: PanelScan,
 ) -> None:
     """Count rows that cannot be placed on the panel: no parseable date, or no symbol.
 
@@ -320,19 +569,15 @@ def _count_unusable_rows(
     n_dates = len(undated_symbols)
     if n_dates:
         counts = undated_symbols.value_counts()
-        log.rows_in += n_dates
-        log.rows_dropped += n_dates
-        log.note(
-            f"{n_dates} rows with a missing or unparseable date dropped "
-            f"({symbol_list({str(k): int(v) for k, v in counts.items()})})"
-        )
+        scan.rows_in += n_dates
+        scan.rows_dropped += n_dates
+        scan.undated = {str(k): int(v) for k, v in counts.items()}
     if not unnamed.any():
         return
     n_names = int((unnamed & (in_time | undated)).sum())
-    if n_names:
-        log.rows_in += n_names
-        log.rows_dropped += n_names
-        log.note(f"{n_names} rows without a symbol dropped")
+    scan.rows_in += n_names
+    scan.rows_dropped += n_names
+    scan.unnamed = n_names
 
 
 def _binding_need(min_sessions: Mapping[str, int] | None) -> tuple[str, int]:
@@ -342,7 +587,7 @@ def _binding_need(min_sessions: Mapping[str, int] | None) -> tuple[str, int]:
     return name, max(1, int(min_sessions[name]))
 
 
-def _drop_bad_rows(frame: pd.DataFrame, fields: Sequence[str], log: QualityLog) -> pd.DataFrame:
+def _drop_bad_rows(frame: pd.DataFrame, fields: Sequence[str], scan: PanelScan) -> pd.DataFrame:
     bad = np.zeros(len(frame), dtype=bool)
     for name in fields:
         column = frame[name].to_numpy()
@@ -350,17 +595,14 @@ def _drop_bad_rows(frame: pd.DataFrame, fields: Sequence[str], log: QualityLog) 
         bad |= ~(np.isfinite(column) & floor_ok)
     if bad.any():
         counts = frame["symbol"][bad].value_counts()
-        log.rows_dropped += int(bad.sum())
-        log.note(
-            f"{int(bad.sum())} rows with missing, non-numeric or non-positive prices dropped "
-            f"({symbol_list({str(k): int(v) for k, v in counts.items()})})"
-        )
+        scan.rows_dropped += int(bad.sum())
+        scan.bad = {str(k): int(v) for k, v in counts.items()}
         frame = frame[~bad]
     return frame
 
 
 def _pivot(
-    frame: pd.DataFrame, fields: Sequence[str], log: QualityLog
+    frame: pd.DataFrame, fields: Sequence[str], scan: PanelScan
 ) -> tuple[dict[str, np.ndarray], pd.DatetimeIndex, pd.Index]:
     """Scatter the long rows into ``(T, N)`` arrays (factorize + fancy index, no pandas pivot).
 
@@ -376,8 +618,8 @@ def _pivot(
         np.maximum.at(last, cell, np.arange(len(cell)))
         keep = last[cell] == np.arange(len(cell))
         duplicates = int((~keep).sum())
-        log.rows_dropped += duplicates
-        log.note(f"{duplicates} duplicate (date, symbol) rows dropped (kept the last)")
+        scan.rows_dropped += duplicates
+        scan.duplicates = duplicates
         rows = keep  # type: ignore[assignment]
     values = {}
     for name in fields:
@@ -396,6 +638,7 @@ def _fill_and_screen(
     needed: int,
     needed_field: str,
     log: QualityLog,
+    scan: PanelScan,
     keep_delisted: bool = False,
 ) -> np.ndarray:
     """Forward-fill gaps in place; return the mask of assets to keep.
@@ -417,7 +660,7 @@ def _fill_and_screen(
         listed &= rows <= np.where(stale, last, n_dates - 1)[None, :]
         gaps = listed & ~valid
         for j in np.flatnonzero(stale & (last >= 0)):
-            log.note(f"{symbols[j]} stopped trading: last price {dates[last[j]].date()}")
+            scan.stopped.append((str(symbols[j]), dates[last[j]].date().isoformat()))
         stale = np.zeros_like(stale)
     for j in np.flatnonzero(stale):
         log.drop(str(symbols[j]), f"halted or delisted: last price {dates[last[j]].date()}")
@@ -434,7 +677,7 @@ def _fill_and_screen(
     gaps &= keep[None, :]
     filled = int(gaps.sum())
     if filled:
-        log.note(f"{filled} missing sessions (halts, missing rows) forward-filled from last close")
+        scan.filled = filled
         source = np.where(listed, last_seen, 0)
         cols = np.arange(anchor.shape[1])[None, :]
         close_filled = np.where(listed, anchor[source, cols], np.nan)

@@ -73,5 +73,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices",),
     history=lambda p: sessions_to_days(max(p.high_window, p.donchian_window, p.volume_window) + 1),
+    shard_shape="single",
     params_model=Params,
 )

@@ -131,5 +131,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices", "fundamentals"),
     history=lambda p: sessions_to_days(p.sessions()),
+    shard_shape="single",
     params_model=Params,
 )

@@ -81,5 +81,6 @@ SPEC = ScenarioSpec(
     datasets=("prices", "sectors"),
     history=lambda p: sessions_to_days(p.window),
     alert_thresholds=(("spread_z", "entry_z"),),
+    shard_shape="single",
     params_model=Params,
 )

@@ -75,5 +75,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices",),
     history=lambda p: sessions_to_days(p.window + 1),
+    shard_shape="single",
     params_model=Params,
 )

@@ -64,5 +64,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices", "sectors"),
     history=lambda p: sessions_to_days(p.long_window + 1),
+    shard_shape="single",
     params_model=Params,
 )

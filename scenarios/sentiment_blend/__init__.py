@@ -71,5 +71,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices", "sentiment"),
     history=lambda p: sessions_to_days(max(p.momentum_window + 1, p.sentiment_window)),
+    shard_shape="single",
     params_model=Params,
 )

@@ -113,5 +113,6 @@ SPEC = ScenarioSpec(
     datasets=("prices",),
     history=lambda p: sessions_to_days(p.sessions()),
     alert_thresholds=(("adx", "adx_threshold"),),
+    shard_shape="per_asset",
     params_model=Params,
 )

@@ -1,21 +1,28 @@
 """``trend_strength``: ADX, moving-average slope/distance and 12-1 momentum on a price panel.
 
 Input: the long price frame (``date, symbol, open, high, low, close, volume``); the scenario
-reads ``high``, ``low`` and ``close`` as ``(T, N)`` arrays via :func:`scenarios.panel.load_panel`.
+reads ``high``, ``low`` and ``close`` as ``(T, N)`` arrays via :func:`scenarios.panel.scan_panel`.
 Output: one row per asset, ranked by the composite score.
+
+Sharded by asset: :func:`map_shard` computes each asset's indicators (and its chart windows),
+:func:`reduce` the cross-sectional z-scores, ranks, charts and narrative.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioResult, Series
 from scenarios.crosssection import mean_available, zscore
 from scenarios.indicators import adx
+from scenarios.mapreduce import partial, settle, stack, stack_wide
 from scenarios.narrative import Narrative, num, pct
-from scenarios.panel import Panel, load_panel
+from scenarios.panel import Panel, scan_panel
+from scenarios.partial import ShardPartial
 from scenarios.table import (
     assemble,
     bar_series,
@@ -30,6 +37,17 @@ from scenarios.trend_strength import Params
 CHART_SESSIONS = 126
 #: most lines drawn in one chart
 CHART_LINES = 5
+#: per-asset values a shard hands to the reduce (the cross-sectional score is computed there)
+ASSET_METRICS = (
+    "close",
+    "adx",
+    "plus_di",
+    "minus_di",
+    "signed_adx",
+    "ma_slope",
+    "ma_distance",
+    "momentum_12_1",
+)
 
 COLUMNS = [
     Column(name="rank", label="Rank", kind="integer"),
@@ -48,78 +66,115 @@ COLUMNS = [
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
-    panel = load_panel(
+    """The single worker: the sharded run with one shard holding every asset."""
+    return reduce([map_shard(data, params)], data, params)
+
+
+def map_shard(data: ScenarioData, params: Params, shard: object = None) -> ShardPartial:
+    """Per-asset indicators of one slice of assets (everything but the cross-section)."""
+    panel, scan = scan_panel(
         data,
         params,
         fields=("high", "low", "close"),
         min_sessions=params.needs(),
         window=params.sessions(),
     )
-    close = panel["close"]
-    adx_panel, plus_di, minus_di = adx(panel["high"], panel["low"], close, params.adx_period)
-    metrics = _latest_metrics(panel, params, adx_panel[-1], plus_di[-1], minus_di[-1])
-    rows = ranked_rows(COLUMNS, metrics)
-    return assemble(
-        "trend_strength",
-        panel.as_of,
-        COLUMNS,
-        rows,
-        series=_charts(panel, params, adx_panel, rows),
-        story=_narrative(rows, params),
-        quality=panel.log.freeze(assets_used=len(panel.symbols)),
+    if panel is None:
+        return partial(scan, pd.DataFrame(columns=list(ASSET_METRICS), dtype=np.float64))
+    adx_panel, plus_di, minus_di = adx(
+        panel["high"], panel["low"], panel["close"], params.adx_period
+    )
+    frame = _asset_metrics(panel, params, adx_panel[-1], plus_di[-1], minus_di[-1])
+    window = slice(max(0, panel.n_dates - CHART_SESSIONS), panel.n_dates)
+    return partial(
+        scan,
+        frame,
+        {
+            "adx": pd.DataFrame(
+                adx_panel[window], index=panel.dates[window], columns=panel.symbols
+            ),
+            "distance": _distance_window(panel, params, window),
+        },
     )
 
 
-def _latest_metrics(
+def reduce(
+    partials: Sequence[ShardPartial], context: ScenarioData, params: Params
+) -> ScenarioResult:
+    """Score, rank, chart and narrate every slice's assets."""
+    log, as_of = settle(partials, params)
+    frame = stack(partials)
+    metrics: dict[str, Any] = {"symbol": frame.index.to_numpy().astype(object)}
+    metrics.update({name: frame[name].to_numpy() for name in ASSET_METRICS})
+    adx_now, plus_now, minus_now = metrics["adx"], metrics["plus_di"], metrics["minus_di"]
+    metrics["direction"] = np.where(plus_now >= minus_now, "up", "down")
+    metrics["trending"] = np.where(adx_now >= params.adx_threshold, "yes", "no")
+    metrics["score"] = mean_available(
+        [
+            zscore(metrics["momentum_12_1"]),
+            zscore(metrics["ma_slope"]),
+            zscore(metrics["ma_distance"]),
+            zscore(metrics["signed_adx"]),
+        ]
+    )
+    rows = ranked_rows(COLUMNS, metrics)
+    return assemble(
+        "trend_strength",
+        as_of,
+        COLUMNS,
+        rows,
+        series=_charts(stack_wide(partials, "adx"), stack_wide(partials, "distance"), params, rows),
+        story=_narrative(rows, params),
+        quality=log.freeze(assets_used=len(frame)),
+    )
+
+
+def _asset_metrics(
     panel: Panel,
     params: Params,
     adx_now: np.ndarray,
     plus_now: np.ndarray,
     minus_now: np.ndarray,
-) -> dict[str, np.ndarray]:
+) -> pd.DataFrame:
     close = panel["close"]
     last = close[-1]
     ma_now = close[-params.ma_window :].mean(axis=0)
     end_before = close.shape[0] - params.slope_window
     ma_before = close[end_before - params.ma_window : end_before].mean(axis=0)
     momentum = close[-1 - params.momentum_skip] / close[-1 - params.momentum_lookback] - 1.0
-    signed_adx = adx_now * np.sign(plus_now - minus_now)
-    ma_slope = ma_now / ma_before - 1.0
-    ma_distance = last / ma_now - 1.0
-    score = mean_available(
-        [zscore(momentum), zscore(ma_slope), zscore(ma_distance), zscore(signed_adx)]
-    )
-    return {
-        "symbol": panel.symbols.to_numpy(),
+    columns = {
         "close": last,
         "adx": adx_now,
         "plus_di": plus_now,
         "minus_di": minus_now,
-        "direction": np.where(plus_now >= minus_now, "up", "down"),
-        "trending": np.where(adx_now >= params.adx_threshold, "yes", "no"),
-        "ma_slope": ma_slope,
-        "ma_distance": ma_distance,
+        "signed_adx": adx_now * np.sign(plus_now - minus_now),
+        "ma_slope": ma_now / ma_before - 1.0,
+        "ma_distance": last / ma_now - 1.0,
         "momentum_12_1": momentum,
-        "score": score,
     }
+    return pd.DataFrame(columns, index=panel.symbols)
+
+
+def _distance_window(panel: Panel, params: Params, window: slice) -> pd.DataFrame:
+    """Every asset's distance from its moving average over the chart window."""
+    close = panel["close"]
+    ma = np.full((window.stop - window.start, close.shape[1]), np.nan)
+    for t in range(window.start, window.stop):
+        if t + 1 >= params.ma_window:
+            ma[t - window.start] = close[t + 1 - params.ma_window : t + 1].mean(axis=0)
+    distance = close[window] / ma - 1.0
+    return pd.DataFrame(distance, index=panel.dates[window], columns=panel.symbols)
 
 
 def _charts(
-    panel: Panel,
+    adx_window: pd.DataFrame,
+    distance: pd.DataFrame,
     params: Params,
-    adx_panel: np.ndarray,
     rows: list[dict[str, Any]],
 ) -> list[Series]:
-    index = {str(s): i for i, s in enumerate(panel.symbols)}
     names = [str(r["symbol"]) for r in rows[: min(params.top_n, CHART_LINES)]]
-    leaders = [index[name] for name in names]
     top = rows[: params.top_n]
-    window = slice(max(0, panel.n_dates - CHART_SESSIONS), panel.n_dates)
-    close = panel["close"][:, leaders]
-    ma = np.full_like(close, np.nan)
-    for t in range(window.start, window.stop):
-        if t + 1 >= params.ma_window:
-            ma[t] = close[t + 1 - params.ma_window : t + 1].mean(axis=0)
+    dates = pd.DatetimeIndex(adx_window.index)
     return [
         bar_series(
             "Composite trend score (leaders)",
@@ -128,13 +183,13 @@ def _charts(
         ),
         line_series(
             "ADX of the leaders",
-            panel.dates[window],
-            {name: adx_panel[window, i] for name, i in zip(names, leaders, strict=True)},
+            dates,
+            {name: adx_window[name].to_numpy() for name in names},
         ),
         line_series(
             f"Distance from the {params.ma_window}-session moving average",
-            panel.dates[window],
-            {name: close[window, k] / ma[window, k] - 1.0 for k, name in enumerate(names)},
+            dates,
+            {name: distance[name].to_numpy() for name in names},
         ),
     ]
 

@@ -103,5 +103,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices",),
     history=lambda p: sessions_to_days(p.sessions()),
+    shard_shape="single",
     params_model=Params,
 )

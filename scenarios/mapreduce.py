@@ -1,0 +1,56 @@
+"""Helpers for scenarios computed as map (one slice of assets) + reduce (all slices).
+
+A map step loads its slice with :func:`scenarios.panel.scan_panel` and returns a
+:class:`~scenarios.partial.ShardPartial` made by :func:`partial`; the reduce settles the
+slices' scans into one data-quality log (:func:`settle`) and stacks their per-asset frames in
+symbol order (:func:`stack`, :func:`stack_wide`), which is the order one whole panel has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from scenarios.base import ScenarioParams
+from scenarios.panel import PanelScan, settle_panels
+from scenarios.partial import ShardPartial
+from scenarios.quality import QualityLog
+
+
+def partial(
+    scan: PanelScan,
+    frame: pd.DataFrame,
+    frames: Mapping[str, pd.DataFrame] | None = None,
+    **meta: Any,
+) -> ShardPartial:
+    """A slice's partial: its per-asset ``frame`` (index = symbol), wide ``frames`` and scan."""
+    return ShardPartial(
+        frame=frame, meta={"panel": scan.to_json(), **meta}, frames=dict(frames or {})
+    )
+
+
+def settle(
+    partials: Sequence[ShardPartial], params: ScenarioParams
+) -> tuple[QualityLog, pd.Timestamp]:
+    """The merged data-quality log of every slice and the run's as_of.
+
+    Raises what loading all the assets at once would (see :func:`settle_panels`).
+    """
+    scans = [PanelScan.from_json(p.meta["panel"]) for p in partials]
+    log = settle_panels(scans, params)
+    as_of = next(s.as_of for s in scans if s.kept)
+    return log, pd.Timestamp(as_of)
+
+
+def stack(partials: Sequence[ShardPartial]) -> pd.DataFrame:
+    """The slices' per-asset frames as one, in symbol order (as on one whole panel)."""
+    frames = [p.frame for p in partials if len(p.frame)]
+    return pd.concat(frames).sort_index(kind="stable") if frames else partials[0].frame
+
+
+def stack_wide(partials: Sequence[ShardPartial], name: str) -> pd.DataFrame:
+    """The slices' ``date x symbol`` frames called ``name`` side by side, symbols in order."""
+    frames = [p.frames[name] for p in partials if name in p.frames and p.frames[name].shape[1]]
+    return pd.concat(frames, axis=1).sort_index(axis=1, kind="stable")
