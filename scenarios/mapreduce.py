@@ -8,13 +8,14 @@ symbol order (:func:`stack`, :func:`stack_wide`), which is the order one whole p
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from scenarios.base import ScenarioParams
-from scenarios.panel import PanelScan, settle_panels
+from scenarios.base import ScenarioData, ScenarioParams
+from scenarios.panel import Panel, PanelScan, scan_panel, settle_panels
 from scenarios.partial import ShardPartial
 from scenarios.quality import QualityLog
 
@@ -54,3 +55,45 @@ def stack_wide(partials: Sequence[ShardPartial], name: str) -> pd.DataFrame:
     """The slices' ``date x symbol`` frames called ``name`` side by side, symbols in order."""
     frames = [p.frames[name] for p in partials if name in p.frames and p.frames[name].shape[1]]
     return pd.concat(frames, axis=1).sort_index(axis=1, kind="stable")
+
+
+def map_assets(
+    data: ScenarioData,
+    params: ScenarioParams,
+    compute: Callable[[Panel], tuple[pd.DataFrame, Mapping[str, pd.DataFrame]]],
+    columns: Sequence[str],
+    **load: Any,
+) -> ShardPartial:
+    """Load a slice's panel (``load`` as for :func:`scan_panel`) and ``compute`` its per-asset
+    frame (index = symbol) and wide frames; an empty frame of ``columns`` when it keeps no
+    asset."""
+    panel, scan = scan_panel(data, params, **load)
+    if panel is None:
+        return partial(scan, pd.DataFrame(columns=list(columns), dtype=np.float64))
+    frame, frames = compute(panel)
+    return partial(scan, frame, frames)
+
+
+def metrics_of(frame: pd.DataFrame) -> dict[str, Any]:
+    """The stacked per-asset frame as ``{"symbol": array, column: array, ...}``."""
+    metrics: dict[str, Any] = {"symbol": frame.index.to_numpy().astype(object)}
+    metrics.update({name: frame[name].to_numpy() for name in frame.columns})
+    return metrics
+
+
+def chart_window(panel: Panel, values: np.ndarray, sessions: int) -> pd.DataFrame:
+    """The last ``sessions`` rows of a ``(T, N)`` array as a ``date x symbol`` frame."""
+    window = slice(max(0, panel.n_dates - sessions), panel.n_dates)
+    return pd.DataFrame(values[window], index=panel.dates[window], columns=panel.symbols)
+
+
+def stack_array(
+    partials: Sequence[ShardPartial], name: str
+) -> tuple[pd.DatetimeIndex, pd.Index, np.ndarray]:
+    """:func:`stack_wide` as ``(dates, symbols, C-contiguous (T, N) float64 array)``.
+
+    C order matters: numpy sums a C-ordered array's columns row after row, as on one panel.
+    """
+    wide = stack_wide(partials, name)
+    values = np.ascontiguousarray(wide.to_numpy(dtype=np.float64))
+    return pd.DatetimeIndex(wide.index), wide.columns, values

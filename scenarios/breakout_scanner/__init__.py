@@ -73,6 +73,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices",),
     history=lambda p: sessions_to_days(max(p.high_window, p.donchian_window, p.volume_window) + 1),
-    shard_shape="single",
+    shard_shape="per_asset",
     params_model=Params,
 )

@@ -6,16 +6,31 @@ Output: one row per asset, rank 1 = strongest breakout.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioResult
 from scenarios.breakout_scanner import Params
 from scenarios.crosssection import mean_available, zscore
+from scenarios.mapreduce import map_assets, metrics_of, settle, stack
 from scenarios.narrative import Narrative, num, pct
-from scenarios.panel import load_panel
+from scenarios.panel import Panel
+from scenarios.partial import ShardPartial
 from scenarios.table import assemble, bar_series, ranked_rows
+
+#: per-asset values a shard hands to the reduce
+ASSET_METRICS = (
+    "close",
+    "high_52w",
+    "days_since_high",
+    "channel_high",
+    "channel_low",
+    "volume_ratio",
+    "position",
+)
 
 COLUMNS = [
     Column(name="rank", label="Rank", kind="integer"),
@@ -35,9 +50,17 @@ COLUMNS = [
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
-    panel = load_panel(
+    """The single worker: the sharded run with one shard holding every asset."""
+    return reduce([map_shard(data, params)], data, params)
+
+
+def map_shard(data: ScenarioData, params: Params, shard: object = None) -> ShardPartial:
+    """Each asset's 52-week high, Donchian channel, volume ratio and channel position."""
+    return map_assets(
         data,
         params,
+        lambda panel: (_asset_metrics(panel, params), {}),
+        ASSET_METRICS,
         fields=("high", "low", "close", "volume"),
         min_sessions={
             "high_window": params.high_window,
@@ -45,37 +68,56 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
             "volume_window": params.volume_window + 1,
         },
     )
+
+
+def _asset_metrics(panel: Panel, params: Params) -> pd.DataFrame:
     high, low, close, volume = (panel[f] for f in ("high", "low", "close", "volume"))
     last = close[-1]
     window_high = high[-params.high_window :]
-    high_52w = window_high.max(axis=0)
-    # argmax on the reversed window: sessions since the most recent high
-    days_since = np.argmax(window_high[::-1], axis=0).astype(float)
     channel_high = high[-1 - params.donchian_window : -1].max(axis=0)
     channel_low = low[-1 - params.donchian_window : -1].min(axis=0)
     avg_volume = volume[-1 - params.volume_window : -1].mean(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         volume_ratio = np.where(avg_volume > 0, volume[-1] / avg_volume, np.nan)
         position = (last - channel_low) / (channel_high - channel_low)
-    pct_from_high = last / high_52w - 1.0
+    columns = {
+        "close": last,
+        "high_52w": window_high.max(axis=0),
+        # argmax on the reversed window: sessions since the most recent high
+        "days_since_high": np.argmax(window_high[::-1], axis=0).astype(float),
+        "channel_high": channel_high,
+        "channel_low": channel_low,
+        "volume_ratio": volume_ratio,
+        "position": position,
+    }
+    return pd.DataFrame(columns, index=panel.symbols)
+
+
+def reduce(
+    partials: Sequence[ShardPartial], context: ScenarioData, params: Params
+) -> ScenarioResult:
+    """Breakouts, the cross-sectional score, ranks, charts and narrative."""
+    log, as_of = settle(partials, params)
+    frame = stack(partials)
+    metrics = metrics_of(frame)
+    last, volume_ratio = metrics["close"], metrics["volume_ratio"]
+    channel_high, channel_low = metrics["channel_high"], metrics["channel_low"]
+    pct_from_high = last / metrics["high_52w"] - 1.0
     breakout = np.where(last > channel_high, "up", np.where(last < channel_low, "down", "none"))
     confirmed = (breakout != "none") & (volume_ratio >= params.volume_multiple)
     bonus = np.where(confirmed, np.where(breakout == "up", 1.0, -1.0), 0.0)
-    score = mean_available([zscore(pct_from_high), zscore(volume_ratio), zscore(position)])
-    metrics: dict[str, Any] = {
-        "symbol": panel.symbols.to_numpy(),
-        "close": last,
-        "high_52w": high_52w,
-        "pct_from_high": pct_from_high,
-        "at_high": np.where(pct_from_high >= -params.near_high_pct, "yes", "no"),
-        "days_since_high": days_since,
-        "channel_high": channel_high,
-        "channel_low": channel_low,
-        "breakout": breakout,
-        "volume_ratio": volume_ratio,
-        "confirmed": np.where(confirmed, "yes", "no"),
-        "score": score + bonus,
-    }
+    score = mean_available(
+        [zscore(pct_from_high), zscore(volume_ratio), zscore(metrics["position"])]
+    )
+    metrics.update(
+        {
+            "pct_from_high": pct_from_high,
+            "at_high": np.where(pct_from_high >= -params.near_high_pct, "yes", "no"),
+            "breakout": breakout,
+            "confirmed": np.where(confirmed, "yes", "no"),
+            "score": score + bonus,
+        }
+    )
     rows = ranked_rows(COLUMNS, metrics)
     top = rows[: params.top_n]
     labels = [str(r["symbol"]) for r in top]
@@ -93,12 +135,12 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
     ]
     return assemble(
         "breakout_scanner",
-        panel.as_of,
+        as_of,
         COLUMNS,
         rows,
         series=series,
         story=_narrative(rows, params),
-        quality=panel.log.freeze(assets_used=len(panel.symbols)),
+        quality=log.freeze(assets_used=len(frame)),
     )
 
 

@@ -102,6 +102,6 @@ SPEC = ScenarioSpec(
     datasets=("prices",),
     history=lambda p: sessions_to_days(p.sessions()),
     alert_thresholds=(("rsi", "oversold"), ("rsi", "overbought")),
-    shard_shape="single",
+    shard_shape="per_asset",
     params_model=Params,
 )

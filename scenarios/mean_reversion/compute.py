@@ -6,22 +6,28 @@ rank 1 = most oversold.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioResult, Series
 from scenarios.crosssection import mean_available, zscore
 from scenarios.indicators import bollinger_percent_b, rsi
+from scenarios.mapreduce import chart_window, map_assets, metrics_of, settle, stack, stack_wide
 from scenarios.mean_reversion import Params
 from scenarios.narrative import Narrative, num, pct
-from scenarios.panel import Panel, load_panel
+from scenarios.panel import Panel
+from scenarios.partial import ShardPartial
 from scenarios.table import assemble, bar_series, extreme, line_series, ranked_rows
 
 CHART_SESSIONS = 126
 CHART_LINES = 5
 #: RSI(2) extremes that, with price outside the bands, mark a signal (Connors)
 SHORT_RSI_LOW, SHORT_RSI_HIGH = 10.0, 90.0
+#: per-asset values a shard hands to the reduce
+ASSET_METRICS = ("close", "rsi", "rsi_2", "reversal", "percent_b")
 
 COLUMNS = [
     Column(name="rank", label="Rank", kind="integer"),
@@ -37,61 +43,77 @@ COLUMNS = [
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
-    panel = load_panel(
-        data, params, fields=("close",), min_sessions=params.needs(), window=params.sessions()
+    """The single worker: the sharded run with one shard holding every asset."""
+    return reduce([map_shard(data, params)], data, params)
+
+
+def map_shard(data: ScenarioData, params: Params, shard: object = None) -> ShardPartial:
+    """Each asset's RSIs, reversal and %b (and its RSI chart window)."""
+
+    def compute(panel: Panel) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        close = panel["close"]
+        rsi_long = rsi(close, params.rsi_period)
+        rsi_short = rsi(close, params.rsi_short_period)
+        columns = {
+            "close": close[-1],
+            "rsi": rsi_long[-1],
+            "rsi_2": rsi_short[-1],
+            "reversal": close[-1] / close[-1 - params.reversal_days] - 1.0,
+            "percent_b": bollinger_percent_b(
+                close, params.bollinger_window, params.bollinger_width
+            ),
+        }
+        frame = pd.DataFrame(columns, index=panel.symbols)
+        return frame, {"rsi": chart_window(panel, rsi_long, CHART_SESSIONS)}
+
+    return map_assets(
+        data,
+        params,
+        compute,
+        ASSET_METRICS,
+        fields=("close",),
+        min_sessions=params.needs(),
+        window=params.sessions(),
     )
-    close = panel["close"]
-    rsi_long = rsi(close, params.rsi_period)
-    rsi_short = rsi(close, params.rsi_short_period)
-    metrics = _metrics(panel, params, rsi_long[-1], rsi_short[-1])
+
+
+def reduce(
+    partials: Sequence[ShardPartial], context: ScenarioData, params: Params
+) -> ScenarioResult:
+    """Signals, the cross-sectional oversold score, ranks, charts and narrative."""
+    log, as_of = settle(partials, params)
+    frame = stack(partials)
+    metrics = metrics_of(frame)
+    rsi_now, rsi2_now = metrics["rsi"], metrics["rsi_2"]
+    reversal, percent_b = metrics["reversal"], metrics["percent_b"]
+    oversold = (rsi_now <= params.oversold) | ((rsi2_now <= SHORT_RSI_LOW) & (percent_b < 0))
+    overbought = (rsi_now >= params.overbought) | ((rsi2_now >= SHORT_RSI_HIGH) & (percent_b > 1))
+    metrics["signal"] = np.where(
+        oversold, "oversold", np.where(overbought, "overbought", "neutral")
+    )
+    metrics["score"] = mean_available(
+        [zscore(-rsi_now), zscore(-rsi2_now), zscore(-reversal), zscore(-percent_b)]
+    )
     rows = ranked_rows(COLUMNS, metrics)
     return assemble(
         "mean_reversion",
-        panel.as_of,
+        as_of,
         COLUMNS,
         rows,
-        series=_charts(panel, params, rsi_long, rows),
+        series=_charts(stack_wide(partials, "rsi"), params, rows),
         story=_narrative(rows, params),
-        quality=panel.log.freeze(assets_used=len(panel.symbols)),
+        quality=log.freeze(assets_used=len(frame)),
     )
 
 
-def _metrics(
-    panel: Panel, params: Params, rsi_now: np.ndarray, rsi2_now: np.ndarray
-) -> dict[str, Any]:
-    close = panel["close"]
-    reversal = close[-1] / close[-1 - params.reversal_days] - 1.0
-    percent_b = bollinger_percent_b(close, params.bollinger_window, params.bollinger_width)
-    oversold = (rsi_now <= params.oversold) | ((rsi2_now <= SHORT_RSI_LOW) & (percent_b < 0))
-    overbought = (rsi_now >= params.overbought) | ((rsi2_now >= SHORT_RSI_HIGH) & (percent_b > 1))
-    signal = np.where(oversold, "oversold", np.where(overbought, "overbought", "neutral"))
-    score = mean_available(
-        [zscore(-rsi_now), zscore(-rsi2_now), zscore(-reversal), zscore(-percent_b)]
-    )
-    return {
-        "symbol": panel.symbols.to_numpy(),
-        "close": close[-1],
-        "rsi": rsi_now,
-        "rsi_2": rsi2_now,
-        "reversal": reversal,
-        "percent_b": percent_b,
-        "signal": signal,
-        "score": score,
-    }
-
-
-def _charts(
-    panel: Panel, params: Params, rsi_long: np.ndarray, rows: list[dict[str, Any]]
-) -> list[Series]:
+def _charts(rsi_window: pd.DataFrame, params: Params, rows: list[dict[str, Any]]) -> list[Series]:
     leaders = [str(r["symbol"]) for r in rows[: min(params.top_n, CHART_LINES)]]
-    index = {s: i for i, s in enumerate(panel.symbols)}
-    window = slice(max(0, panel.n_dates - CHART_SESSIONS), panel.n_dates)
     top = rows[: params.top_n]
     return [
         line_series(
             f"RSI({params.rsi_period}) of the most oversold",
-            panel.dates[window],
-            {s: rsi_long[window, index[s]] for s in leaders},
+            pd.DatetimeIndex(rsi_window.index),
+            {s: rsi_window[s].to_numpy() for s in leaders},
         ),
         bar_series(
             "Bollinger %b of the most oversold",

@@ -6,15 +6,19 @@ riskiest.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioInputError, ScenarioResult
 from scenarios.crosssection import equal_weight, mean_available, zscore
 from scenarios.indicators import TRADING_DAYS
+from scenarios.mapreduce import chart_window, map_assets, settle, stack_array
 from scenarios.narrative import Narrative, num, pct
-from scenarios.panel import load_panel
+from scenarios.panel import Panel
+from scenarios.partial import ShardPartial
 from scenarios.risk_watchlist import Params
 from scenarios.table import assemble, bar_series, extreme, line_series, ranked_rows
 
@@ -33,10 +37,30 @@ COLUMNS = [
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
-    panel = load_panel(data, params, fields=("close",), min_sessions={"window": params.window + 1})
-    close = panel["close"][-(params.window + 1) :]
+    """The single worker: the sharded run with one shard holding every asset."""
+    return reduce([map_shard(data, params)], data, params)
+
+
+def map_shard(data: ScenarioData, params: Params, shard: object = None) -> ShardPartial:
+    """Each asset's closes over the window (the market return needs every asset's)."""
+
+    def compute(panel: Panel) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        window = chart_window(panel, panel["close"], params.window + 1)
+        return pd.DataFrame(index=panel.symbols), {"close": window}
+
+    return map_assets(
+        data, params, compute, (), fields=("close",), min_sessions={"window": params.window + 1}
+    )
+
+
+def reduce(
+    partials: Sequence[ShardPartial], context: ScenarioData, params: Params
+) -> ScenarioResult:
+    """Market, drawdowns, beta, VaR/CVaR, score, ranks and narrative over all the assets."""
+    log, as_of = settle(partials, params)
+    dates, symbols, close = stack_array(partials, "close")
     returns = close[1:] / close[:-1] - 1.0
-    market = _market(panel.symbols.tolist(), returns, params)
+    market = _market(symbols.tolist(), returns, params)
     # the peak includes the close before the window's first return: a fall on that first
     # session is a drawdown too
     peak = np.fmax.accumulate(close, axis=0)[1:]
@@ -60,10 +84,10 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
             )
             if hit
         )
-        for j in range(len(panel.symbols))
+        for j in range(len(symbols))
     ]
     metrics: dict[str, Any] = {
-        "symbol": panel.symbols.to_numpy(),
+        "symbol": symbols.to_numpy(),
         "current_drawdown": current,
         "max_drawdown": worst,
         "beta": beta,
@@ -76,12 +100,12 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
         ),
     }
     rows = ranked_rows(COLUMNS, metrics)
-    index = {s: i for i, s in enumerate(panel.symbols)}
+    index = {s: i for i, s in enumerate(symbols)}
     top = [str(r["symbol"]) for r in rows[: params.top_n]]
     series = [
         line_series(
             "Drawdown of the riskiest names",
-            panel.dates[-params.window :],
+            dates[1:],
             {s: drawdown[:, index[s]] for s in top},
         ),
         bar_series(
@@ -92,12 +116,12 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
     ]
     return assemble(
         "risk_watchlist",
-        panel.as_of,
+        as_of,
         COLUMNS,
         rows,
         series=series,
         story=_narrative(rows, params),
-        quality=panel.log.freeze(assets_used=len(panel.symbols)),
+        quality=log.freeze(assets_used=len(symbols)),
     )
 
 

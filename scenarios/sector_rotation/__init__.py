@@ -64,6 +64,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices", "sectors"),
     history=lambda p: sessions_to_days(p.long_window + 1),
-    shard_shape="single",
+    shard_shape="per_asset",
     params_model=Params,
 )

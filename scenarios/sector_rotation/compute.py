@@ -6,14 +6,18 @@ key ``sector``), rank 1 = strongest.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioInputError, ScenarioResult
 from scenarios.crosssection import equal_weight, mean_available, zscore
+from scenarios.mapreduce import chart_window, map_assets, settle, stack_array
 from scenarios.narrative import Narrative, pct
-from scenarios.panel import load_panel, sector_map
+from scenarios.panel import Panel, sector_map
+from scenarios.partial import ShardPartial
 from scenarios.pointintime import require
 from scenarios.sector_rotation import Params
 from scenarios.table import assemble, line_series, ranked_rows
@@ -33,24 +37,46 @@ COLUMNS = [
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
-    sectors = sector_map(require(data, "sectors"))
-    panel = load_panel(
-        data, params, fields=("close",), min_sessions={"long_window": params.long_window + 1}
+    """The single worker: the sharded run with one shard holding every asset."""
+    return reduce([map_shard(data, params)], data, params)
+
+
+def map_shard(data: ScenarioData, params: Params, shard: object = None) -> ShardPartial:
+    """Each asset's closes over the long window (sector indices need every member's)."""
+    require(data, "sectors")
+
+    def compute(panel: Panel) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        window = chart_window(panel, panel["close"], params.long_window + 1)
+        return pd.DataFrame(index=panel.symbols), {"close": window}
+
+    return map_assets(
+        data,
+        params,
+        compute,
+        (),
+        fields=("close",),
+        min_sessions={"long_window": params.long_window + 1},
     )
-    close = panel["close"][-(params.long_window + 1) :]
+
+
+def reduce(
+    partials: Sequence[ShardPartial], context: ScenarioData, params: Params
+) -> ScenarioResult:
+    """Sector indices, relative strength, leaders, ranks and narrative over all the assets."""
+    sectors = sector_map(require(context, "sectors"))
+    log, as_of = settle(partials, params)
+    dates, symbol_index, close = stack_array(partials, "close")
     returns = close[1:] / close[:-1] - 1.0
-    symbols = panel.symbols.tolist()
+    symbols = symbol_index.tolist()
     groups: dict[str, list[int]] = {}
     for j, symbol in enumerate(symbols):
         if symbol not in sectors:
-            panel.log.drop(symbol, "no sector classification")
+            log.drop(symbol, "no sector classification")
             continue
         groups.setdefault(sectors[symbol], []).append(j)
     for name in sorted(groups):
         if len(groups[name]) < params.min_members:
-            panel.log.note(
-                f"sector {name} skipped: {len(groups[name])} member(s) < {params.min_members}"
-            )
+            log.note(f"sector {name} skipped: {len(groups[name])} member(s) < {params.min_members}")
             del groups[name]
     names = sorted(groups)
     if not names:
@@ -82,19 +108,19 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
     series = [
         line_series(
             "Cumulative return of sector indices",
-            panel.dates[-params.long_window :],
+            dates[1:],
             {n: cumulative[:, k] for k, n in enumerate(names)},
         )
     ]
     used = sum(len(g) for g in groups.values())
     return assemble(
         "sector_rotation",
-        panel.as_of,
+        as_of,
         COLUMNS,
         rows,
         series=series,
         story=_narrative(rows, params),
-        quality=panel.log.freeze(assets_used=used),
+        quality=log.freeze(assets_used=used),
     )
 
 

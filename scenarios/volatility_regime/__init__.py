@@ -103,6 +103,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices",),
     history=lambda p: sessions_to_days(p.sessions()),
-    shard_shape="single",
+    shard_shape="per_asset",
     params_model=Params,
 )

@@ -6,9 +6,11 @@ rank 1 = most stressed relative to its own history.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioResult, Series
 from scenarios.indicators import (
@@ -18,14 +20,18 @@ from scenarios.indicators import (
     percentile_of_last,
     rolling_std,
 )
+from scenarios.mapreduce import map_assets, metrics_of, settle, stack, stack_wide
 from scenarios.narrative import Narrative, num, pct
-from scenarios.panel import Panel, load_panel
+from scenarios.panel import Panel
+from scenarios.partial import ShardPartial
 from scenarios.table import assemble, extreme, line_series, ranked_rows
 from scenarios.volatility_regime import Params
 
 CHART_LINES = 5
 #: sessions back for the "is vol rising" comparison (one month)
 CHANGE_SESSIONS = 21
+#: per-asset values a shard hands to the reduce
+ASSET_METRICS = ("realized_vol", "ewma_vol", "vol_percentile", "vol_of_vol", "vol_change")
 
 COLUMNS = [
     Column(name="rank", label="Rank", kind="integer"),
@@ -40,75 +46,92 @@ COLUMNS = [
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
+    """The single worker: the sharded run with one shard holding every asset."""
+    return reduce([map_shard(data, params)], data, params)
+
+
+def map_shard(data: ScenarioData, params: Params, shard: object = None) -> ShardPartial:
+    """Each asset's volatilities and regime statistics (and its realised-vol chart window)."""
     need = params.regime_lookback + params.vol_window
-    panel = load_panel(
+
+    def compute(panel: Panel) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        returns = log_returns(panel["close"])
+        realized = rolling_std(returns[-need:], params.vol_window) * np.sqrt(TRADING_DAYS)
+        ewma_var = ewma(returns**2, params.ewma_lambda, params.vol_window)
+        frame = _asset_metrics(panel, params, realized, np.sqrt(ewma_var[-1] * TRADING_DAYS))
+        dates = panel.dates[-len(realized) :][params.vol_window :]
+        chart = pd.DataFrame(realized[params.vol_window :], index=dates, columns=panel.symbols)
+        return frame, {"realized": chart}
+
+    return map_assets(
         data,
         params,
+        compute,
+        ASSET_METRICS,
         fields=("close",),
         min_sessions=params.needs(),
         window=params.sessions(),
     )
-    returns = log_returns(panel["close"])
-    tail = returns[-need:]
-    realized = rolling_std(tail, params.vol_window) * np.sqrt(TRADING_DAYS)
-    ewma_var = ewma(returns**2, params.ewma_lambda, params.vol_window)
-    metrics = _metrics(panel, params, realized, np.sqrt(ewma_var[-1] * TRADING_DAYS))
-    rows = ranked_rows(COLUMNS, metrics)
-    return assemble(
-        "volatility_regime",
-        panel.as_of,
-        COLUMNS,
-        rows,
-        series=_charts(panel, params, realized, rows),
-        story=_narrative(rows, params),
-        quality=panel.log.freeze(assets_used=len(panel.symbols)),
-    )
 
 
-def _metrics(
-    panel: Panel, params: Params, realized: np.ndarray, ewma_now: np.ndarray
-) -> dict[str, Any]:
-    now = realized[-1]
-    percentile = percentile_of_last(realized[-params.regime_lookback :])
-    recent = realized[-params.vov_window :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        vol_of_vol = recent.std(axis=0, ddof=1) / recent.mean(axis=0)
-        change = now / realized[-1 - CHANGE_SESSIONS] - 1.0
-    regime = np.where(
+def reduce(
+    partials: Sequence[ShardPartial], context: ScenarioData, params: Params
+) -> ScenarioResult:
+    """Regimes, ranks, the cross-sectional median chart and the narrative."""
+    log, as_of = settle(partials, params)
+    frame = stack(partials)
+    metrics = metrics_of(frame)
+    percentile, now = metrics["vol_percentile"], metrics["realized_vol"]
+    metrics["regime"] = np.where(
         percentile >= params.high_percentile,
         "stressed",
         np.where(percentile <= params.low_percentile, "calm", "normal"),
     )
     # rank on percentile, realised vol breaking ties
-    score = np.round(percentile, 9) * 1e3 + np.round(now, 9)
-    return {
-        "symbol": panel.symbols.to_numpy(),
+    metrics["score"] = np.round(percentile, 9) * 1e3 + np.round(now, 9)
+    rows = ranked_rows(COLUMNS, metrics)
+    return assemble(
+        "volatility_regime",
+        as_of,
+        COLUMNS,
+        rows,
+        series=_charts(stack_wide(partials, "realized"), params, rows),
+        story=_narrative(rows, params),
+        quality=log.freeze(assets_used=len(frame)),
+    )
+
+
+def _asset_metrics(
+    panel: Panel, params: Params, realized: np.ndarray, ewma_now: np.ndarray
+) -> pd.DataFrame:
+    now = realized[-1]
+    recent = realized[-params.vov_window :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vol_of_vol = recent.std(axis=0, ddof=1) / recent.mean(axis=0)
+        change = now / realized[-1 - CHANGE_SESSIONS] - 1.0
+    columns = {
         "realized_vol": now,
         "ewma_vol": ewma_now,
-        "vol_percentile": percentile,
-        "regime": regime,
+        "vol_percentile": percentile_of_last(realized[-params.regime_lookback :]),
         "vol_of_vol": vol_of_vol,
         "vol_change": change,
-        "score": score,
     }
+    return pd.DataFrame(columns, index=panel.symbols)
 
 
-def _charts(
-    panel: Panel, params: Params, realized: np.ndarray, rows: list[dict[str, Any]]
-) -> list[Series]:
-    dates = panel.dates[-len(realized) :]
-    finite = np.isfinite(realized).any(axis=1)
-    median = np.full(len(realized), np.nan)
-    median[finite] = np.nanmedian(realized[finite], axis=1)
-    index = {s: i for i, s in enumerate(panel.symbols)}
+def _charts(realized: pd.DataFrame, params: Params, rows: list[dict[str, Any]]) -> list[Series]:
+    values = realized.to_numpy()
+    finite = np.isfinite(values).any(axis=1)
+    median = np.full(len(values), np.nan)
+    median[finite] = np.nanmedian(values[finite], axis=1)
     leaders = [str(r["symbol"]) for r in rows[: min(params.top_n, CHART_LINES)]]
-    start = params.vol_window
+    dates = pd.DatetimeIndex(realized.index)
     return [
-        line_series("Median realised volatility", dates[start:], {"median": median[start:]}),
+        line_series("Median realised volatility", dates, {"median": median}),
         line_series(
             "Realised volatility of the most stressed",
-            dates[start:],
-            {s: realized[start:, index[s]] for s in leaders},
+            dates,
+            {s: realized[s].to_numpy() for s in leaders},
         ),
     ]
 
