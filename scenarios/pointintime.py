@@ -16,7 +16,7 @@ import pandas as pd
 from scenarios.base import ScenarioData, ScenarioInputError
 from scenarios.frames import EARNINGS, FUNDAMENTALS, MACRO, SENTIMENT, SPLITS
 from scenarios.panel import check_columns
-from scenarios.quality import QualityLog, symbol_list
+from scenarios.quality import QualityLog
 
 #: flow items summed over the last four reported quarters (trailing twelve months)
 FLOW_ITEMS = ("revenue", "net_income")
@@ -91,12 +91,9 @@ def fundamentals_as_of(
     out = latest.join(ttm).join(grouped["report_date"].last().rename("last_report"))
     out = out.reindex(pd.Index(list(symbols), name="symbol"))
     missing = [s for s in symbols if pd.isna(out.loc[s, "last_report"])]
-    if missing:
-        log.note(
-            f"{len(missing)} assets have no fundamentals reported by as_of: "
-            + ", ".join(missing[:5])
-            + (" ..." if len(missing) > 5 else "")
-        )
+    log.tally(
+        "{n} assets have no fundamentals reported by as_of: {first}", dict.fromkeys(missing, 1)
+    )
     return out
 
 
@@ -121,8 +118,10 @@ def fundamentals_history(
     if not len(dates):
         return out
     unreported = fundamentals["report_date"].isna() & fundamentals["symbol"].isin(list(symbols))
-    if unreported.any():
-        log.note(f"{int(unreported.sum())} fundamentals rows without a report date ignored")
+    log.tally(
+        "{n} fundamentals rows without a report date ignored",
+        _counts(fundamentals["symbol"][unreported]),
+    )
     known = visible(fundamentals, "report_date", dates[-1])
     known = known[known["symbol"].isin(list(symbols))]
     known = known.assign(
@@ -130,8 +129,10 @@ def fundamentals_history(
         period_end=pd.to_datetime(known["period_end"]),
     )
     undated = known["period_end"].isna()
+    log.tally(
+        "{n} fundamentals rows without a period end ignored", _counts(known["symbol"][undated])
+    )
     if undated.any():
-        log.note(f"{int(undated.sum())} fundamentals rows without a period end ignored")
         known = known[~undated]
     if known.empty:
         log.note("no fundamentals reported by the last formation date")
@@ -192,12 +193,11 @@ def _latest(grouped: Any, log: QualityLog | None) -> pd.DataFrame:
     latest.index = grouped.size().index
     if log is not None:
         gaps = latest.isna().any(axis=1)
-        if gaps.any():
-            log.note(
-                f"{int(gaps.sum())} assets' latest fundamentals report lacks an item (left "
-                "empty, not taken from an older quarter): "
-                + ", ".join(str(k) for k in latest.index[gaps][:5])
-            )
+        log.tally(
+            "{n} assets' latest fundamentals report lacks an item (left empty, not taken from an "
+            "older quarter): {names}",
+            {str(k): 1 for k in latest.index[gaps]},
+        )
     return latest  # type: ignore[no-any-return]
 
 
@@ -233,9 +233,10 @@ def earnings_as_of(
     for column in ("eps_actual", "eps_estimate"):
         known[column] = pd.to_numeric(known[column], errors="coerce")
     usable = known[["eps_actual", "eps_estimate"]].notna().all(axis=1)
-    if log is not None and not usable.all():
-        log.note(
-            _dropped_note(known[~usable], "announcements without a numeric EPS actual/estimate")
+    if log is not None:
+        log.tally(
+            "{n} announcements without a numeric EPS actual/estimate dropped ({listing})",
+            _counts(known["symbol"][~usable]),
         )
     known = known[usable]
     return known.sort_values(["symbol", "report_date", "fiscal_period"], kind="stable")
@@ -302,8 +303,11 @@ def sentiment_panel(
         mentions=pd.to_numeric(known["mentions"], errors="coerce").clip(lower=0),
     )
     usable = known[["score", "mentions"]].notna().all(axis=1)
-    if log is not None and not usable.all():
-        log.note(_dropped_note(known[~usable], "sentiment rows without a numeric score/mentions"))
+    if log is not None:
+        log.tally(
+            "{n} sentiment rows without a numeric score/mentions dropped ({listing})",
+            _counts(known["symbol"][~usable]),
+        )
     known = known[usable]
     # a day without a trading session is credited to the next session
     position = np.searchsorted(dates.to_numpy(), known["date"].to_numpy(), side="left")
@@ -315,7 +319,6 @@ def sentiment_panel(
     return weighted, mentions
 
 
-def _dropped_note(rows: pd.DataFrame, what: str) -> str:
-    counts = rows["symbol"].astype(str).value_counts()
-    listing = symbol_list({str(k): int(v) for k, v in counts.items()})
-    return f"{len(rows)} {what} dropped ({listing})"
+def _counts(symbols: pd.Series) -> dict[str, int]:
+    """Rows per symbol (for a :meth:`QualityLog.tally`)."""
+    return {str(k): int(v) for k, v in symbols.astype(str).value_counts().items()}
