@@ -32,6 +32,13 @@ def partial(
     )
 
 
+def absorb(log: QualityLog, partials: Sequence[ShardPartial]) -> None:
+    """Add the notes and drops the slices' map steps logged (after the panel's) to ``log``."""
+    for piece in partials:
+        if "log" in piece.meta:
+            log.merge(QualityLog.from_json(piece.meta["log"]))
+
+
 def settle(
     partials: Sequence[ShardPartial], params: ScenarioParams
 ) -> tuple[QualityLog, pd.Timestamp]:
@@ -66,12 +73,12 @@ def map_assets(
 ) -> ShardPartial:
     """Load a slice's panel (``load`` as for :func:`scan_panel`) and ``compute`` its per-asset
     frame (index = symbol) and wide frames; an empty frame of ``columns`` when it keeps no
-    asset."""
+    asset. What ``compute`` logs in ``panel.log`` travels to the reduce (:func:`absorb`)."""
     panel, scan = scan_panel(data, params, **load)
     if panel is None:
         return partial(scan, pd.DataFrame(columns=list(columns), dtype=np.float64))
     frame, frames = compute(panel)
-    return partial(scan, frame, frames)
+    return partial(scan, frame, frames, log=panel.log.to_json())
 
 
 def metrics_of(frame: pd.DataFrame) -> dict[str, Any]:

@@ -71,6 +71,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices", "sentiment"),
     history=lambda p: sessions_to_days(max(p.momentum_window + 1, p.sentiment_window)),
-    shard_shape="single",
+    shard_shape="per_asset",
     params_model=Params,
 )

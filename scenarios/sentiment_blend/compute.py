@@ -6,14 +6,18 @@ asset, rank 1 = highest blend.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioResult
 from scenarios.crosssection import zscore
+from scenarios.mapreduce import absorb, map_assets, metrics_of, settle, stack, stack_wide
 from scenarios.narrative import Narrative, num, pct
-from scenarios.panel import load_panel
+from scenarios.panel import Panel
+from scenarios.partial import ShardPartial
 from scenarios.pointintime import require, sentiment_panel
 from scenarios.sentiment_blend import Params
 from scenarios.table import assemble, bar_series, extreme, line_series, ranked_rows
@@ -35,28 +39,58 @@ COLUMNS = [
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
+    """The single worker: the sharded run with one shard holding every asset."""
+    return reduce([map_shard(data, params)], data, params)
+
+
+def map_shard(data: ScenarioData, params: Params, shard: object = None) -> ShardPartial:
+    """Each asset's decayed sentiment, mentions and momentum (and its daily sentiment)."""
     sentiment = require(data, "sentiment")
-    panel = load_panel(
+
+    def compute(panel: Panel) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        symbols = panel.symbols.tolist()
+        dates = panel.dates[-params.sentiment_window :]
+        weighted, mentions = sentiment_panel(sentiment, dates, symbols, panel.log)
+        age = np.arange(len(dates))[::-1].astype(float)
+        decay = 0.5 ** (age / params.half_life)
+        total_mentions = mentions.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            decayed = (weighted * decay[:, None]).sum(axis=0) / (mentions * decay[:, None]).sum(
+                axis=0
+            )
+            daily = np.where(mentions > 0, weighted / mentions, np.nan)
+        decayed[total_mentions < max(params.min_mentions, 1e-9)] = np.nan
+        close = panel["close"]
+        columns = {
+            "sentiment": decayed,
+            "mentions": total_mentions,
+            "momentum": close[-1] / close[-1 - params.momentum_window] - 1.0,
+        }
+        chart = pd.DataFrame(daily, index=dates, columns=panel.symbols)
+        return pd.DataFrame(columns, index=panel.symbols), {"daily": chart}
+
+    return map_assets(
         data,
         params,
+        compute,
+        ("sentiment", "mentions", "momentum"),
         fields=("close",),
         min_sessions={
             "momentum_window": params.momentum_window + 1,
             "sentiment_window": params.sentiment_window,
         },
     )
-    symbols = panel.symbols.tolist()
-    dates = panel.dates[-params.sentiment_window :]
-    weighted, mentions = sentiment_panel(sentiment, dates, symbols, panel.log)
-    age = np.arange(len(dates))[::-1].astype(float)
-    decay = 0.5 ** (age / params.half_life)
-    total_mentions = mentions.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        decayed = (weighted * decay[:, None]).sum(axis=0) / (mentions * decay[:, None]).sum(axis=0)
-        daily = np.where(mentions > 0, weighted / mentions, np.nan)
-    decayed[total_mentions < max(params.min_mentions, 1e-9)] = np.nan
-    close = panel["close"]
-    momentum = close[-1] / close[-1 - params.momentum_window] - 1.0
+
+
+def reduce(
+    partials: Sequence[ShardPartial], context: ScenarioData, params: Params
+) -> ScenarioResult:
+    """Cross-sectional z-scores, the blend, divergences, ranks and narrative."""
+    log, as_of = settle(partials, params)
+    absorb(log, partials)
+    frame = stack(partials)
+    metrics = metrics_of(frame)
+    decayed, momentum = metrics["sentiment"], metrics["momentum"]
     sent_z, mom_z = zscore(decayed), zscore(momentum)
     w = params.sentiment_weight
     blend = np.where(np.isfinite(sent_z), w * sent_z + (1 - w) * mom_z, mom_z)
@@ -64,41 +98,41 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
     divergent &= np.abs(mom_z) > DIVERGENCE_Z
     missing = int((~np.isfinite(decayed)).sum())
     if missing:
-        panel.log.note(
+        log.note(
             f"{missing} assets had fewer than {num(params.min_mentions, 0)} mentions: "
             "blend uses momentum only"
         )
-    metrics: dict[str, Any] = {
-        "symbol": np.asarray(symbols, dtype=object),
-        "sentiment": decayed,
-        "mentions": total_mentions,
-        "sentiment_z": sent_z,
-        "momentum": momentum,
-        "momentum_z": mom_z,
-        "blend": blend,
-        "score": blend,
-        "divergence": np.where(divergent, "yes", "no"),
-    }
+    metrics.update(
+        {
+            "sentiment_z": sent_z,
+            "momentum_z": mom_z,
+            "blend": blend,
+            "score": blend,
+            "divergence": np.where(divergent, "yes", "no"),
+        }
+    )
     rows = ranked_rows(COLUMNS, metrics)
     top = rows[: params.top_n]
-    index = {s: i for i, s in enumerate(symbols)}
+    daily = stack_wide(partials, "daily")
     leaders = [str(r["symbol"]) for r in top[:5]]
     series = [
         bar_series(
             "Blended score of the leaders", leaders, {"blend": [r["blend"] for r in top[:5]]}
         ),
         line_series(
-            "Daily sentiment of the leaders", dates, {s: daily[:, index[s]] for s in leaders}
+            "Daily sentiment of the leaders",
+            pd.DatetimeIndex(daily.index),
+            {s: daily[s].to_numpy() for s in leaders},
         ),
     ]
     return assemble(
         "sentiment_blend",
-        panel.as_of,
+        as_of,
         COLUMNS,
         rows,
         series=series,
         story=_narrative(rows, params),
-        quality=panel.log.freeze(assets_used=len(symbols)),
+        quality=log.freeze(assets_used=len(frame)),
     )
 
 

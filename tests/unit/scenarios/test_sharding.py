@@ -54,7 +54,9 @@ def dirty(data: ScenarioData) -> ScenarioData:
     """The synthetic universe with the defects load_panel counts, spread over several shards.
 
     A00 misses sessions (forward-filled), A05 has bad prices, A09 a duplicated row and an
-    unparseable date, A13 stops trading early, A17 lists late (short history).
+    unparseable date, A13 stops trading early, A17 lists late (short history); A02 and A10
+    have unscored sentiment rows, A03 and A15 announcements without EPS, A06 and A18 no book
+    equity, A11 no fundamentals at all.
     """
     prices = data.prices.copy()
     dates = pd.DatetimeIndex(sorted(prices["date"].unique()))
@@ -66,7 +68,24 @@ def dirty(data: ScenarioData) -> ScenarioData:
     extra = prices[(prices["symbol"] == "A09")].tail(1).copy()
     undated = extra.copy().astype({"date": object})
     undated["date"] = None
-    return replace(data, prices=pd.concat([prices, extra, undated], ignore_index=True))
+    sentiment = data.sentiment.copy()
+    sentiment.loc[
+        sentiment["symbol"].isin(["A02", "A10"]).to_numpy().nonzero()[0][::40], "score"
+    ] = np.nan
+    earnings = data.earnings.copy()
+    earnings.loc[
+        earnings["symbol"].isin(["A03", "A15"]).to_numpy().nonzero()[0][::3], "eps_actual"
+    ] = np.nan
+    fundamentals = data.fundamentals.copy()
+    fundamentals.loc[fundamentals["symbol"].isin(["A06", "A18"]), "book_equity"] = np.nan
+    fundamentals = fundamentals[fundamentals["symbol"] != "A11"]
+    return replace(
+        data,
+        prices=pd.concat([prices, extra, undated], ignore_index=True),
+        sentiment=sentiment,
+        earnings=earnings,
+        fundamentals=fundamentals,
+    )
 
 
 @pytest.fixture(scope="module")
