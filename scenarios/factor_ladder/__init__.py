@@ -86,6 +86,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices", "fundamentals", "sectors"),
     history=lambda p: sessions_to_days(PRICE_FACTOR_SESSIONS["momentum_12_1"]),
-    shard_shape="single",
+    shard_shape="per_asset",
     params_model=Params,
 )

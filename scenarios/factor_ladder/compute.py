@@ -6,20 +6,27 @@ Input: prices (``close``), fundamentals (point-in-time), sectors (optional unles
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioInputError, ScenarioResult
 from scenarios.crosssection import buckets, mean_available, neutralize, zscore
 from scenarios.factor_ladder import Params
 from scenarios.factors import PRICE_FACTORS, fundamental_factors, price_factor
+from scenarios.mapreduce import absorb, map_assets, metrics_of, settle, stack
 from scenarios.narrative import Narrative, num
-from scenarios.panel import load_panel, sector_map
+from scenarios.panel import Panel, sector_map
+from scenarios.partial import ShardPartial
 from scenarios.pointintime import fundamentals_as_of, require, split_adjusted
 from scenarios.table import assemble, bar_series, ranked_rows
 
 FACTORS = ("value", "quality", "momentum", "low_volatility", "size")
+#: fundamental sub-scores a shard hands to the reduce (with the raw price factors)
+SUBSCORES = ("book_to_price", "earnings_yield", "roe", "low_leverage", "size")
+RAW_COLUMNS = (*SUBSCORES, "momentum", "low_volatility")
 
 COLUMNS = [
     Column(name="rank", label="Rank", kind="integer"),
@@ -36,19 +43,44 @@ COLUMNS = [
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
+    """The single worker: the sharded run with one shard holding every asset."""
+    return reduce([map_shard(data, params)], data, params)
+
+
+def map_shard(data: ScenarioData, params: Params, shard: object = None) -> ShardPartial:
+    """Each asset's raw factor sub-scores (point-in-time fundamentals, price factors)."""
     fundamentals = split_adjusted(require(data, "fundamentals"), data.splits)
-    panel = load_panel(
+
+    def compute(panel: Panel) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        close = panel["close"]
+        t = close.shape[0] - 1
+        snapshot = fundamentals_as_of(fundamentals, panel.symbols.tolist(), panel.as_of, panel.log)
+        raw = fundamental_factors(snapshot, close[t])
+        columns = {name: raw[name] for name in SUBSCORES}
+        columns["momentum"] = price_factor("momentum_12_1", close, t)
+        columns["low_volatility"] = price_factor("low_volatility", close, t)
+        return pd.DataFrame(columns, index=panel.symbols), {}
+
+    return map_assets(
         data,
         params,
+        compute,
+        RAW_COLUMNS,
         fields=("close",),
         min_sessions={"momentum": PRICE_FACTORS["momentum_12_1"]},
     )
-    symbols = panel.symbols.tolist()
-    close = panel["close"]
-    t = close.shape[0] - 1
-    snapshot = fundamentals_as_of(fundamentals, symbols, panel.as_of, panel.log)
-    raw = fundamental_factors(snapshot, close[t])
-    sectors = _sectors(data, symbols, params)
+
+
+def reduce(
+    partials: Sequence[ShardPartial], context: ScenarioData, params: Params
+) -> ScenarioResult:
+    """Cross-sectional standardisation, the composite, buckets, ranks and narrative."""
+    log, as_of = settle(partials, params)
+    absorb(log, partials)
+    frame = stack(partials)
+    raw = metrics_of(frame)
+    symbols = [str(s) for s in raw["symbol"]]
+    sectors = _sectors(context, symbols, params)
 
     def standardise(values: np.ndarray) -> np.ndarray:
         if params.sector_neutral:
@@ -60,8 +92,8 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
             [standardise(raw["book_to_price"]), standardise(raw["earnings_yield"])]
         ),
         "quality": mean_available([standardise(raw["roe"]), standardise(raw["low_leverage"])]),
-        "momentum": standardise(price_factor("momentum_12_1", close, t)),
-        "low_volatility": standardise(price_factor("low_volatility", close, t)),
+        "momentum": standardise(raw["momentum"]),
+        "low_volatility": standardise(raw["low_volatility"]),
         "size": standardise(raw["size"]),
     }
     weights = {f: getattr(params, f"weight_{f}") for f in FACTORS}
@@ -79,12 +111,12 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
     rows = ranked_rows(COLUMNS, metrics)
     return assemble(
         "factor_ladder",
-        panel.as_of,
+        as_of,
         COLUMNS,
         rows,
         series=_charts(rows, params),
         story=_narrative(rows, weights),
-        quality=panel.log.freeze(assets_used=len(symbols)),
+        quality=log.freeze(assets_used=len(symbols)),
     )
 
 
