@@ -78,6 +78,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices", "earnings"),
     history=lambda p: reports_to_days(max(p.sue_history, REVISION_LAG) + 1),
-    shard_shape="single",
+    shard_shape="per_asset",
     params_model=Params,
 )

@@ -6,18 +6,35 @@ one row per asset, rank 1 = strongest earnings momentum.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioResult, Series
-from scenarios.crosssection import equal_weight, mean_available, zscore
+from scenarios.crosssection import mean_available, zscore
 from scenarios.earnings_momentum import REVISION_LAG, Params
+from scenarios.mapreduce import absorb, map_assets, settle, stack
 from scenarios.narrative import Narrative, num, pct
-from scenarios.panel import Panel, load_panel
+from scenarios.panel import Panel
+from scenarios.partial import ShardPartial
 from scenarios.pointintime import earnings_as_of, require
 from scenarios.table import assemble, bar_series, extreme, ranked_rows
+
+#: per-asset values a shard hands to the reduce
+STATS_COLUMNS = (
+    "report_date",
+    "fiscal_period",
+    "eps_actual",
+    "eps_estimate",
+    "surprise_pct",
+    "sue",
+    "revision",
+    "drift",
+    "start",
+    "end",
+)
 
 COLUMNS = [
     Column(name="rank", label="Rank", kind="integer"),
@@ -37,23 +54,61 @@ COLUMNS = [
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
+    """The single worker: the sharded run with one shard holding every asset."""
+    return reduce([map_shard(data, params)], data, params)
+
+
+def map_shard(data: ScenarioData, params: Params, shard: object = None) -> ShardPartial:
+    """Each asset's latest report, SUE, revision and drift; the slice's daily return sums
+    (the equal-weight market of the drift is summed over every slice in the reduce)."""
     earnings = require(data, "earnings")
-    panel = load_panel(data, params, fields=("close",), min_sessions={"drift_window": 2})
-    symbols = panel.symbols.tolist()
-    known = earnings_as_of(earnings, symbols, panel.as_of, panel.log)
-    stats = _surprise_stats(known, symbols, params)
-    drift, abnormal = _drift(panel, stats["report_date"], params)
-    age = (panel.as_of - pd.to_datetime(stats["report_date"])).dt.days.to_numpy(dtype=float)
+
+    def compute(panel: Panel) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        symbols = panel.symbols.tolist()
+        known = earnings_as_of(earnings, symbols, panel.as_of, panel.log)
+        stats = _surprise_stats(known, symbols, params)
+        for j, symbol in enumerate(symbols):
+            if pd.isna(stats["report_date"].iloc[j]):
+                panel.log.note(f"{symbol}: no earnings report by as_of")
+        frame = stats.assign(**_drift(panel, stats["report_date"], params))
+        close = panel["close"]
+        returns = close[1:] / close[:-1] - 1.0
+        finite = np.isfinite(returns)
+        market = pd.DataFrame(
+            {"total": np.where(finite, returns, 0.0).sum(axis=1), "count": finite.sum(axis=1)},
+            index=panel.dates[1:],
+        )
+        return frame, {"market": market}
+
+    return map_assets(
+        data, params, compute, STATS_COLUMNS, fields=("close",), min_sessions={"drift_window": 2}
+    )
+
+
+def reduce(
+    partials: Sequence[ShardPartial], context: ScenarioData, params: Params
+) -> ScenarioResult:
+    """The market's drift, abnormal drift, scores, ranks, charts and narrative."""
+    log, as_of = settle(partials, params)
+    absorb(log, partials)
+    stats = stack(partials)
+    symbols = [str(s) for s in stats.index]
+    market = _market([p.frames["market"] for p in partials if "market" in p.frames])
+    start, end = stats["start"].to_numpy(), stats["end"].to_numpy()
+    drift = stats["drift"].to_numpy(dtype=float)
+    usable = np.isfinite(start)
+    abnormal = np.full(len(symbols), np.nan)
+    first, last = start[usable].astype(int), end[usable].astype(int)
+    abnormal[usable] = drift[usable] - (market[last] / market[first] - 1.0)
+    report_dates = pd.to_datetime(stats["report_date"])
+    age = (as_of - report_dates).dt.days.to_numpy(dtype=float)
     stale = ~(age <= params.max_report_age)
-    for j, symbol in enumerate(symbols):
-        if pd.isna(stats["report_date"].iloc[j]):
-            panel.log.note(f"{symbol}: no earnings report by as_of")
     scored = [np.where(stale, np.nan, v) for v in (stats["sue"], abnormal, stats["revision"])]
     score = mean_available([zscore(v) for v in scored])
     metrics: dict[str, Any] = {
         "symbol": np.asarray(symbols, dtype=object),
-        "report_date": stats["report_date"].to_numpy(),
-        "fiscal_period": stats["fiscal_period"].to_numpy(),
+        "report_date": [None if pd.isna(d) else pd.Timestamp(d) for d in report_dates],
+        "fiscal_period": [None if pd.isna(p) else str(p) for p in stats["fiscal_period"]],
         "eps_actual": stats["eps_actual"].to_numpy(dtype=float),
         "eps_estimate": stats["eps_estimate"].to_numpy(dtype=float),
         "surprise_pct": stats["surprise_pct"].to_numpy(dtype=float),
@@ -64,20 +119,28 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
         "stale": np.where(stale, "yes", "no"),
         "score": score,
     }
-    metrics["report_date"] = [
-        None if pd.isna(d) else pd.Timestamp(d) for d in metrics["report_date"]
-    ]
-    metrics["fiscal_period"] = [None if pd.isna(p) else str(p) for p in metrics["fiscal_period"]]
     rows = ranked_rows(COLUMNS, metrics)
     return assemble(
         "earnings_momentum",
-        panel.as_of,
+        as_of,
         COLUMNS,
         rows,
         series=_charts(rows, params),
         story=_narrative(rows),
-        quality=panel.log.freeze(assets_used=len(symbols)),
+        quality=log.freeze(assets_used=len(symbols)),
     )
+
+
+def _market(sums: Sequence[pd.DataFrame]) -> np.ndarray:
+    """Cumulative equal-weight market from the slices' daily return sums and counts.
+
+    One slice: exactly ``equal_weight`` of the whole panel. Several: the same up to the order
+    of the floating-point sum over assets (about 1e-16 relative per day).
+    """
+    total = np.sum([s["total"].to_numpy() for s in sums], axis=0)
+    count = np.sum([s["count"].to_numpy() for s in sums], axis=0)
+    daily = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    return np.concatenate([[1.0], np.cumprod(1.0 + daily)])
 
 
 def _surprise_stats(known: pd.DataFrame, symbols: list[str], params: Params) -> pd.DataFrame:
@@ -113,11 +176,12 @@ def _surprise_stats(known: pd.DataFrame, symbols: list[str], params: Params) -> 
     return frame.set_index("symbol").reindex(symbols)
 
 
-def _drift(panel: Panel, report_dates: pd.Series, params: Params) -> tuple[np.ndarray, np.ndarray]:
+def _drift(panel: Panel, report_dates: pd.Series, params: Params) -> dict[str, np.ndarray]:
+    """Each asset's drift after its last report and the sessions it spans (NaN if none)."""
     close = panel["close"]
-    market = np.concatenate([[1.0], np.cumprod(1.0 + equal_weight(close[1:] / close[:-1] - 1.0))])
     drift = np.full(len(panel.symbols), np.nan)
-    abnormal = np.full(len(panel.symbols), np.nan)
+    start_row = np.full(len(panel.symbols), np.nan)
+    end_row = np.full(len(panel.symbols), np.nan)
     dates = panel.dates.to_numpy()
     for j, report in enumerate(report_dates.to_numpy()):
         if pd.isna(report):
@@ -129,8 +193,8 @@ def _drift(panel: Panel, report_dates: pd.Series, params: Params) -> tuple[np.nd
         if end <= start or not np.isfinite(close[start, j]):
             continue
         drift[j] = close[end, j] / close[start, j] - 1.0
-        abnormal[j] = drift[j] - (market[end] / market[start] - 1.0)
-    return drift, abnormal
+        start_row[j], end_row[j] = start, end
+    return {"drift": drift, "start": start_row, "end": end_row}
 
 
 def _charts(rows: list[dict[str, Any]], params: Params) -> list[Series]:
