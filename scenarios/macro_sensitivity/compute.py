@@ -7,14 +7,18 @@ R-squared.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioInputError, ScenarioResult, Series
 from scenarios.macro_sensitivity import Params
+from scenarios.mapreduce import chart_window, map_assets, settle, stack_array
 from scenarios.narrative import Narrative, num
-from scenarios.panel import load_panel
+from scenarios.panel import Panel
+from scenarios.partial import ShardPartial
 from scenarios.pointintime import macro_panel, require
 from scenarios.table import assemble, bar_series, line_series, ranked_rows
 
@@ -32,15 +36,39 @@ COLUMNS = [
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
-    macro = require(data, "macro")
-    panel = load_panel(data, params, fields=("close",), min_sessions={"window": params.window + 1})
-    levels = macro_panel(macro, panel.dates, panel.log)
+    """The single worker: the sharded run with one shard holding every asset."""
+    return reduce([map_shard(data, params)], data, params)
+
+
+def map_shard(data: ScenarioData, params: Params, shard: object = None) -> ShardPartial:
+    """Each asset's closes over the sessions the fits reach (the OLS runs in the reduce, on
+    every asset at once, so its floating-point sums are the single worker's)."""
+    require(data, "macro")
+    reach = params.window + (params.chart_points - 1) * params.step + 1
+
+    def compute(panel: Panel) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        window = chart_window(panel, panel["close"], reach)
+        return pd.DataFrame(index=panel.symbols), {"close": window}
+
+    return map_assets(
+        data, params, compute, (), fields=("close",), min_sessions={"window": params.window + 1}
+    )
+
+
+def reduce(
+    partials: Sequence[ShardPartial], context: ScenarioData, params: Params
+) -> ScenarioResult:
+    """Macro changes, the OLS of every asset, ranks, rolling betas and narrative."""
+    macro = require(context, "macro")
+    log, as_of = settle(partials, params)
+    dates, symbols, close = stack_array(partials, "close")
+    levels = macro_panel(macro, dates, log)
     sources = {"rates": params.rate_series, "inflation": "inflation", "usd": "usd", "oil": "oil"}
     missing = [s for s in sources.values() if s not in levels.columns]
     if missing:
         raise ScenarioInputError(f"macro data lacks series {', '.join(missing)}", field="macro")
     changes = np.column_stack([_change(levels[sources[f]].to_numpy(), f) for f in FACTORS])
-    returns = np.log(panel["close"][1:] / panel["close"][:-1])
+    returns = np.log(close[1:] / close[:-1])
     changes = changes[1:]
     usable = np.isfinite(changes).all(axis=1)
     if usable[-params.window :].sum() < params.window:
@@ -50,26 +78,26 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
     fit = _ols(changes[-params.window :], returns[-params.window :])
     for k, factor in enumerate(FACTORS):
         if np.ptp(changes[-params.window :, k]) == 0:
-            panel.log.note(
+            log.note(
                 f"{sources[factor]} does not move over the last {params.window} sessions: "
                 f"the {factor} beta is not estimated"
             )
-    rows = ranked_rows(COLUMNS, _metrics(panel.symbols.tolist(), fit))
+    rows = ranked_rows(COLUMNS, _metrics(symbols.tolist(), fit))
     return assemble(
         "macro_sensitivity",
-        panel.as_of,
+        as_of,
         COLUMNS,
         rows,
         series=_charts(
-            panel.dates,
-            panel.symbols.tolist(),
+            dates,
+            symbols.tolist(),
             changes=changes,
             returns=returns,
             rows=rows,
             params=params,
         ),
         story=_narrative(rows),
-        quality=panel.log.freeze(assets_used=len(panel.symbols)),
+        quality=log.freeze(assets_used=len(symbols)),
     )
 
 
