@@ -134,8 +134,10 @@ def fundamentals_history(
     )
     if undated.any():
         known = known[~undated]
+    log.tally(
+        "no fundamentals reported by the last formation date", {"": len(known)}, when_none=True
+    )
     if known.empty:
-        log.note("no fundamentals reported by the last formation date")
         return out
     state = _snapshots_at_events(known)
     grid = pd.DataFrame(

@@ -23,6 +23,8 @@ class Tally:
 
     template: str
     counts: dict[str, int] = field(default_factory=dict)
+    #: said when nothing was counted ("no fundamentals reported"), not when something was
+    when_none: bool = False
 
     def add(self, counts: Mapping[str, int]) -> None:
         for symbol, count in counts.items():
@@ -30,6 +32,8 @@ class Tally:
 
     def render(self) -> str | None:
         total = sum(self.counts.values())
+        if self.when_none:
+            return None if total else self.template
         if not total:
             return None
         names = sorted(self.counts)
@@ -64,14 +68,14 @@ class QualityLog:
         if text not in self.entries:
             self.entries.append(text)
 
-    def tally(self, template: str, counts: Mapping[str, int]) -> None:
+    def tally(self, template: str, counts: Mapping[str, int], *, when_none: bool = False) -> None:
         """Add ``counts`` to the tally ``template`` (created, in order, on first use, even with
         no counts: shards of one run then list their tallies in the same order)."""
         for entry in self.entries:
             if isinstance(entry, Tally) and entry.template == template:
                 entry.add(counts)
                 return
-        created = Tally(template)
+        created = Tally(template, when_none=when_none)
         created.add(counts)
         self.entries.append(created)
 
@@ -83,12 +87,15 @@ class QualityLog:
             if isinstance(entry, str):
                 self.note(entry)
             else:
-                self.tally(entry.template, entry.counts)
+                self.tally(entry.template, entry.counts, when_none=entry.when_none)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "dropped": self.dropped,
-            "entries": [e if isinstance(e, str) else [e.template, e.counts] for e in self.entries],
+            "entries": [
+                e if isinstance(e, str) else [e.template, e.counts, e.when_none]
+                for e in self.entries
+            ],
         }
 
     @classmethod
@@ -98,7 +105,7 @@ class QualityLog:
             if isinstance(entry, str):
                 log.entries.append(entry)
             else:
-                log.entries.append(Tally(entry[0], dict(entry[1])))
+                log.entries.append(Tally(entry[0], dict(entry[1]), when_none=bool(entry[2])))
         return log
 
     def freeze(self, assets_used: int) -> DataQuality:

@@ -6,6 +6,7 @@ quality and size factors. Output: one row per horizon (row key ``horizon`` = ``"
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -16,13 +17,17 @@ from scenarios.crosssection import buckets
 from scenarios.factor_tearsheet import Params
 from scenarios.factors import (
     FUNDAMENTAL_FACTORS,
+    FUNDAMENTAL_SUBSCORES,
     fundamental_exposures,
     fundamental_subscores,
     price_factor,
 )
+from scenarios.mapreduce import absorb, map_assets, settle, stack_array
 from scenarios.narrative import Narrative, num, pct
-from scenarios.panel import Panel, load_panel, membership
+from scenarios.panel import Panel, membership
+from scenarios.partial import ShardPartial
 from scenarios.pointintime import fundamentals_history, require, split_adjusted
+from scenarios.quality import QualityLog
 from scenarios.table import assemble, bar_series, build_rows, line_series
 
 MIN_ASSETS = 3
@@ -53,45 +58,104 @@ def columns_for(n_quantiles: int) -> list[Column]:
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
+    """The single worker: the sharded run with one shard holding every asset."""
+    return reduce([map_shard(data, params)], data, params)
+
+
+def map_shard(data: ScenarioData, params: Params, shard: object = None) -> ShardPartial:
+    """Each asset's raw exposure (or fundamental sub-scores), whether it traded, and its
+    forward returns at every formation date; ranks, IC and quantiles need every asset and
+    run in the reduce."""
     longest = max(params.horizons)
-    fundamental = params.factor in FUNDAMENTAL_FACTORS
     fundamentals = None
-    if fundamental:
+    if params.factor in FUNDAMENTAL_FACTORS:
         fundamentals = split_adjusted(require(data, "fundamentals"), data.splits)
+
+    def compute(panel: Panel) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        close = panel["close"]
+        last = close.shape[0] - 1
+        first = last - params.evaluation_window + 1
+        formation = list(range(last - longest, first - 1, -params.rebalance_every))[::-1]
+        dates = panel.dates[formation]
+
+        def wide(values: np.ndarray) -> pd.DataFrame:
+            return pd.DataFrame(values, index=dates, columns=panel.symbols)
+
+        frames = {"trading": wide(np.isfinite(close[formation]))}
+        if fundamentals is not None:
+            symbols = panel.symbols.tolist()
+            history = fundamentals_history(fundamentals, symbols, dates, panel.log)
+            subscores = fundamental_subscores(history, close[formation])
+            for name in FUNDAMENTAL_SUBSCORES[params.factor]:
+                frames[f"sub_{name}"] = wide(subscores[name])
+        else:
+            frames["exposure"] = wide(
+                np.vstack([price_factor(params.factor, close, t) for t in formation])
+            )
+        # an asset that stops trading is held at its last price (delisting return = its last move)
+        held = panel.frame("close").ffill().to_numpy()
+        for h in params.horizons:
+            rows = np.asarray(formation)
+            frames[f"forward_{h}"] = wide(held[rows + h] / held[rows] - 1.0)
+        return pd.DataFrame(index=panel.symbols), frames
+
     # every member of the window, kept where it was a member and traded (no survivorship)
-    panel = load_panel(
+    return map_assets(
         data,
         params,
+        compute,
+        (),
         fields=("close",),
         min_sessions={"evaluation_window": params.sessions()},
         window=params.sessions(),
         point_in_time=True,
     )
-    if len(panel.symbols) < MIN_ASSETS:
+
+
+def reduce(
+    partials: Sequence[ShardPartial], context: ScenarioData, params: Params
+) -> ScenarioResult:
+    """Standardised exposures, membership, IC, quantile returns and turnover over every asset."""
+    log, as_of = settle(partials, params)
+    absorb(log, partials)
+    dates, symbol_index, trading = stack_array(partials, "trading")
+    symbols = symbol_index.tolist()
+    if len(symbols) < MIN_ASSETS:
         raise ScenarioInputError(f"a tearsheet needs at least {MIN_ASSETS} assets", "tickers")
-    close = panel["close"]
-    last = close.shape[0] - 1
-    first = last - params.evaluation_window + 1
-    symbols = panel.symbols.tolist()
-    formation = list(range(last - longest, first - 1, -params.rebalance_every))[::-1]
-    if fundamentals is not None:
-        exposures = _fundamental_exposures(fundamentals, panel, formation, params.factor)
+    if params.factor in FUNDAMENTAL_FACTORS:
+        subscores = {
+            name: stack_array(partials, f"sub_{name}")[2]
+            for name in FUNDAMENTAL_SUBSCORES[params.factor]
+        }
+        exposure = fundamental_exposures(params.factor, subscores)
+        unscored = ~np.isfinite(exposure).any(axis=0)
+        if unscored.any():
+            log.note(
+                f"{int(unscored.sum())} assets never had the fundamentals {params.factor} needs "
+                "at a formation date: " + ", ".join(np.asarray(symbols)[unscored][:5].tolist())
+            )
     else:
-        exposures = {t: price_factor(params.factor, close, t) for t in formation}
-    exposures = _members_only(exposures, data, params, panel, formation)
-    # an asset that stops trading is held at its last price (delisting return = its last move)
-    close = panel.frame("close").ffill().to_numpy()
+        exposure = stack_array(partials, "exposure")[2]
+    exposure = _members_only(
+        exposure,
+        trading.astype(bool),
+        context=context,
+        params=params,
+        symbols=symbols,
+        dates=dates,
+        log=log,
+    )
     columns = columns_for(params.n_quantiles)
     table: dict[str, list[Any]] = {c.name: [] for c in columns}
     ic_lines: dict[str, np.ndarray] = {}
     for h in params.horizons:
-        stats = _horizon_stats(close, exposures, symbols, h, params)
+        forward = stack_array(partials, f"forward_{h}")[2]
+        stats = _horizon_stats(forward, exposure, symbols, h, params)
         ic_lines[f"{h}d"] = stats.pop("rank_ic_series")
         table["horizon"].append(f"{h}d")
         for key, value in stats.items():
             table[key].append(value)
     rows = build_rows(columns, table, range(len(params.horizons)))
-    dates = panel.dates[formation]
     quantile_chart = {
         row["horizon"]: [row[f"q{k}"] for k in range(1, params.n_quantiles + 1)] for row in rows
     }
@@ -103,62 +167,43 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
             quantile_chart,
         ),
     ]
-    panel.log.note(f"{len(formation)} formation dates, last {dates[-1].date()}")
+    log.note(f"{len(dates)} formation dates, last {dates[-1].date()}")
     return assemble(
         "factor_tearsheet",
-        panel.as_of,
+        as_of,
         columns,
         rows,
         series=series,
         story=_narrative(rows, params),
-        quality=panel.log.freeze(assets_used=len(symbols)),
+        quality=log.freeze(assets_used=len(symbols)),
     )
 
 
 def _members_only(
-    exposures: dict[int, np.ndarray],
-    data: ScenarioData,
+    exposure: np.ndarray,
+    trading: np.ndarray,
+    *,
+    context: ScenarioData,
     params: Params,
-    panel: Panel,
-    formation: list[int],
-) -> dict[int, np.ndarray]:
+    symbols: list[str],
+    dates: pd.DatetimeIndex,
+    log: QualityLog,
+) -> np.ndarray:
     """Exposures of the assets that were universe members and traded on each formation date."""
-    members = membership(data, params, panel.symbols.tolist(), panel.dates[formation])
-    trading = np.isfinite(panel["close"][formation])
+    members = membership(context, params, symbols, dates)
     if members is not None:
         trading &= members
         ever = members.any(axis=0)
-        panel.log.note(
+        log.note(
             f"{int(ever.sum())} universe members over the formation dates, "
             f"{int((~members[-1] & ever).sum())} of them no longer members on the last"
         )
-    return {t: np.where(trading[k], exposures[t], np.nan) for k, t in enumerate(formation)}
-
-
-def _fundamental_exposures(
-    fundamentals: pd.DataFrame, panel: Panel, formation: list[int], factor: str
-) -> dict[int, np.ndarray]:
-    """Exposure at each formation row, from the fundamentals known on that row's date.
-
-    The point-in-time snapshots for all formation dates are rebuilt in one pass
-    (:func:`~scenarios.pointintime.fundamentals_history`) and scored row-wise.
-    """
-    symbols = panel.symbols.tolist()
-    history = fundamentals_history(fundamentals, symbols, panel.dates[formation], panel.log)
-    subscores = fundamental_subscores(history, panel["close"][formation])
-    exposure = fundamental_exposures(factor, subscores)
-    unscored = ~np.isfinite(exposure).any(axis=0)
-    if unscored.any():
-        panel.log.note(
-            f"{int(unscored.sum())} assets never had the fundamentals {factor} needs at a "
-            "formation date: " + ", ".join(np.asarray(symbols)[unscored][:5].tolist())
-        )
-    return {t: exposure[k] for k, t in enumerate(formation)}
+    return np.where(trading, exposure, np.nan)
 
 
 def _horizon_stats(
-    close: np.ndarray,
-    exposures: dict[int, np.ndarray],
+    forward_returns: np.ndarray,
+    exposures: np.ndarray,
     symbols: list[str],
     horizon: int,
     params: Params,
@@ -166,8 +211,7 @@ def _horizon_stats(
     ics, rank_ics, quantile_returns, turnovers = [], [], [], []
     all_rank_ics = []
     previous_top: set[str] | None = None
-    for t, exposure in exposures.items():
-        forward = close[t + horizon] / close[t] - 1.0
+    for exposure, forward in zip(exposures, forward_returns, strict=True):
         ok = np.isfinite(exposure) & np.isfinite(forward)
         if ok.sum() < MIN_ASSETS:
             all_rank_ics.append(np.nan)
