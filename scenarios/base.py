@@ -93,10 +93,11 @@ class ScenarioSpec(BaseModel):
     )
     #: (result column, numeric param): a watch alerts when the column crosses the param's value
     alert_thresholds: tuple[tuple[str, str], ...] = Field((), exclude=True)
-    #: how a run splits over workers (scenarios.sharding): "per_asset" (shards of assets, the
-    #: cross-sectional steps in the reduce), "pairs" (blocks of pairs) or "single" (one worker);
-    #: every catalogue scenario declares its own (a contract test checks)
-    shard_shape: Literal["per_asset", "pairs", "single"] | None = Field(None, exclude=True)
+    #: how a run splits over workers (scenarios.sharding): "per_asset" (shards of assets compute
+    #: every per-asset value, the reduce ranks them), "two_phase" (shards of assets load and
+    #: condense their data, the reduce computes across assets) or "single" (one worker); every
+    #: catalogue scenario declares its own (a contract test checks)
+    shard_shape: Literal["per_asset", "two_phase", "single"] | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
     def _default_history(self) -> ScenarioSpec:

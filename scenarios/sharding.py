@@ -1,12 +1,15 @@
 """Sharded scenario runs: plan slices of a universe, compute each, reduce to the exact result.
 
-A scenario declares its shape (``ScenarioSpec.shard_shape``):
+A scenario declares its shape (``ScenarioSpec.shard_shape``); both shardable shapes are
+planned the same way, as contiguous slices of the sorted symbols:
 
-* ``per_asset``: every statistic of an asset needs only that asset's rows; the cross-sectional
-  steps (z-scores, ranks, quantiles, equal-weight benchmarks) run in the reduce on the
-  per-asset values of every shard;
-* ``pairs``: shards take blocks of candidate pairs and load the union of their assets;
-* ``single``: the scenario runs on one worker only.
+* ``per_asset``: a shard computes every per-asset statistic (indicators, raw factor values);
+  the reduce only standardises, ranks and narrates them;
+* ``two_phase``: a shard loads and cleans its assets and condenses them (a window of closes,
+  exposures and forward returns at formation dates, daily return sums, its most liquid
+  assets); the reduce runs the cross-asset step (equal-weight market, OLS, IC and quantiles,
+  pair tests) once over every asset;
+* ``single``: the scenario runs on one worker only (no catalogue scenario needs it).
 
 Each shardable scenario's ``compute`` module defines ``map_shard(data, params)`` and
 ``reduce(partials, context, params)``, and its ``run(data, params)`` is exactly
@@ -51,7 +54,7 @@ __all__ = [
 SHARD_THRESHOLD_ASSETS: Final = 5_000
 #: assets per shard by default
 MAX_SHARD_ASSETS: Final = 1_000
-SHAPES: Final = ("per_asset", "pairs", "single")
+SHAPES: Final = ("per_asset", "two_phase", "single")
 #: datasets with one row per asset (and date): a shard loads only its assets' rows of these
 PER_ASSET_DATASETS: Final = ("prices", "fundamentals", "earnings", "sentiment", "splits")
 
@@ -83,7 +86,7 @@ def plan_shards(
     symbols: Sequence[str],
     max_assets: int = MAX_SHARD_ASSETS,
 ) -> list[dict[str, Any]]:
-    """Deterministic, JSON-able shards: ``{"index": k, "symbols": [...]}`` (+ shape keys).
+    """Deterministic, JSON-able shards: ``{"index": k, "symbols": [...]}``.
 
     ``symbols`` are the universe's assets (every asset with data, or the requested tickers);
     per-asset shards are contiguous runs of the sorted symbols, at most ``max_assets`` each
@@ -91,13 +94,9 @@ def plan_shards(
     """
     if max_assets < 1:
         raise ValueError("max_assets must be at least 1")
-    shape = shard_shape(scenario_id)
     ordered = sorted({str(s) for s in symbols})
-    if shape == "single":
+    if shard_shape(scenario_id) == "single":
         return [{"index": 0, "symbols": ordered}]
-    if shape == "pairs":
-        shards: list[dict[str, Any]] = _compute(scenario_id).plan(params, ordered, max_assets)
-        return shards
     n = max(1, -(-len(ordered) // max_assets))
     size, extra = divmod(len(ordered), n)
     plan, start = [], 0

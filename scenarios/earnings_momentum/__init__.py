@@ -78,6 +78,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices", "earnings"),
     history=lambda p: reports_to_days(max(p.sue_history, REVISION_LAG) + 1),
-    shard_shape="per_asset",
+    shard_shape="two_phase",
     params_model=Params,
 )

@@ -131,6 +131,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices", "fundamentals"),
     history=lambda p: sessions_to_days(p.sessions()),
-    shard_shape="per_asset",
+    shard_shape="two_phase",
     params_model=Params,
 )

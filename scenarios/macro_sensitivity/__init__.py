@@ -81,6 +81,6 @@ SPEC = ScenarioSpec(
     # the rolling-beta chart reaches back (chart_points - 1) steps; a month more of macro
     # history carries the last monthly print into the first session
     history=lambda p: sessions_to_days(p.window + p.step * (p.chart_points - 1) + 1) + 31,
-    shard_shape="per_asset",
+    shard_shape="two_phase",
     params_model=Params,
 )

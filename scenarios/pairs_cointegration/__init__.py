@@ -81,6 +81,6 @@ SPEC = ScenarioSpec(
     datasets=("prices", "sectors"),
     history=lambda p: sessions_to_days(p.window),
     alert_thresholds=(("spread_z", "entry_z"),),
-    shard_shape="single",
+    shard_shape="two_phase",
     params_model=Params,
 )

@@ -6,14 +6,18 @@ Input: prices (``close``, ``volume``), sectors (optional). Output: one row per p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioInputError, ScenarioResult
+from scenarios.mapreduce import chart_window, map_assets, settle, stack, stack_array
 from scenarios.narrative import Narrative, num
 from scenarios.pairs_cointegration import Params, mackinnon
-from scenarios.panel import load_panel, sector_map
+from scenarios.panel import Panel, sector_map
+from scenarios.partial import ShardPartial
 from scenarios.table import assemble, line_series, ranked_rows
 
 CHART_PAIRS = 3
@@ -46,20 +50,46 @@ COLUMNS = [
 
 
 def run(data: ScenarioData, params: Params) -> ScenarioResult:
-    panel = load_panel(
+    """The single worker: the sharded run with one shard holding every asset."""
+    return reduce([map_shard(data, params)], data, params)
+
+
+def map_shard(data: ScenarioData, params: Params, shard: object = None) -> ShardPartial:
+    """The slice's ``max_assets`` most liquid assets: dollar volume and log prices. The
+    universe's most liquid are among the slices' most liquid, so the reduce screens exactly."""
+
+    def compute(panel: Panel) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        close, volume = panel["close"][-params.window :], panel["volume"][-params.window :]
+        dollar_volume = (close * volume).mean(0)
+        top = _most_liquid(panel.symbols.to_numpy(), dollar_volume, params.max_assets)
+        frame = pd.DataFrame({"dollar_volume": dollar_volume[top]}, index=panel.symbols[top])
+        logp = chart_window(panel, np.log(panel["close"]), params.window).iloc[:, top]
+        return frame, {"logp": logp}
+
+    return map_assets(
         data,
         params,
+        compute,
+        ("dollar_volume",),
         fields=("close", "volume"),
         min_sessions={"window": params.window},
         window=params.window,
     )
-    symbols = panel.symbols.tolist()
-    logp = np.log(panel["close"][-params.window :])
-    dollar_volume = (panel["close"][-params.window :] * panel["volume"][-params.window :]).mean(0)
-    keep = sorted(np.lexsort((np.asarray(symbols), -dollar_volume))[: params.max_assets].tolist())
-    if len(keep) < len(symbols):
-        panel.log.note(f"screened the {len(keep)} assets with the highest dollar volume")
-    left, right = _candidates([symbols[j] for j in keep], data, params)
+
+
+def reduce(
+    partials: Sequence[ShardPartial], context: ScenarioData, params: Params
+) -> ScenarioResult:
+    """Screen the most liquid assets, test every candidate pair, rank and narrate."""
+    log, as_of = settle(partials, params)
+    screened = stack(partials)
+    dates, symbol_index, logp = stack_array(partials, "logp")
+    symbols = symbol_index.tolist()
+    dollar_volume = screened["dollar_volume"].to_numpy()
+    keep = _most_liquid(np.asarray(symbols), dollar_volume, params.max_assets).tolist()
+    if len(keep) < sum(int(p.meta["panel"]["kept"]) for p in partials):
+        log.note(f"screened the {len(keep)} assets with the highest dollar volume")
+    left, right = _candidates([symbols[j] for j in keep], context, params)
     if not left:
         raise ScenarioInputError("no candidate pairs (need two assets in one sector)", "tickers")
     # one ordering per pair, fixed before testing: the more liquid asset is the dependent
@@ -95,7 +125,7 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
         ),
     }
     rows = ranked_rows(COLUMNS, metrics, score="adf_stat", descending=False)[: params.max_pairs]
-    panel.log.note(f"{len(names)} candidate pairs tested, {len(rows)} reported")
+    log.note(f"{len(names)} candidate pairs tested, {len(rows)} reported")
     position = {n: k for k, n in enumerate(names)}
     chart = {}
     for row in rows[:CHART_PAIRS]:
@@ -103,15 +133,18 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
         chart[row["pair"]] = (e - e.mean()) / e.std()
     return assemble(
         "pairs_cointegration",
-        panel.as_of,
+        as_of,
         COLUMNS,
         rows,
-        series=[
-            line_series("Spread z-score of the best pairs", panel.dates[-params.window :], chart)
-        ],
+        series=[line_series("Spread z-score of the best pairs", dates, chart)],
         story=_narrative(rows, params, p_value, metrics["q_value"]),
-        quality=panel.log.freeze(assets_used=len(keep)),
+        quality=log.freeze(assets_used=len(keep)),
     )
+
+
+def _most_liquid(symbols: np.ndarray, dollar_volume: np.ndarray, count: int) -> np.ndarray:
+    """Positions (ascending) of the ``count`` highest dollar volumes, ties by symbol."""
+    return np.sort(np.lexsort((symbols.astype(str), -dollar_volume))[:count])
 
 
 def _more_liquid_first(

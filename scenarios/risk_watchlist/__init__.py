@@ -75,6 +75,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices",),
     history=lambda p: sessions_to_days(p.window + 1),
-    shard_shape="per_asset",
+    shard_shape="two_phase",
     params_model=Params,
 )

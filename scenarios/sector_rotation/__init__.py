@@ -64,6 +64,6 @@ SPEC = ScenarioSpec(
     ),
     datasets=("prices", "sectors"),
     history=lambda p: sessions_to_days(p.long_window + 1),
-    shard_shape="per_asset",
+    shard_shape="two_phase",
     params_model=Params,
 )

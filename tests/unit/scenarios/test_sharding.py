@@ -142,12 +142,18 @@ def test_sharded_run_equals_single_worker(scenario_id: str, universe: ScenarioDa
 
 @pytest.mark.parametrize(
     ("scenario_id", "extra"),
-    [("factor_tearsheet", {"factor": "value"}), ("factor_ladder", {"sector_neutral": True})],
+    [
+        ("factor_tearsheet", {"factor": "value"}),
+        ("factor_ladder", {"sector_neutral": True}),
+        ("pairs_cointegration", {"max_assets": 5, "same_sector": False}),
+        ("risk_watchlist", {"benchmark": "A07"}),
+    ],
 )
 def test_sharded_variants_equal_single_worker(
     scenario_id: str, extra: dict[str, object], universe: ScenarioData
 ) -> None:
-    # Given a fundamental factor, or sector-neutral scores; When sharded; Then the same result
+    # Given a fundamental factor, sector-neutral scores, a liquidity screen cutting inside the
+    # shards, a benchmark asset; When sharded; Then the same result
     params = params_for(scenario_id, **extra)
     single = runner(scenario_id)(universe, params)
     assert as_json(sharded(scenario_id, universe, params)[1]) == as_json(single)
