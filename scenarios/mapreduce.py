@@ -52,6 +52,16 @@ def settle(
     return log, pd.Timestamp(as_of)
 
 
+def gather(
+    partials: Sequence[ShardPartial], params: ScenarioParams
+) -> tuple[QualityLog, pd.Timestamp, pd.DataFrame]:
+    """What every reduce starts from: the settled log (with the map steps' notes), the run's
+    as_of and the stacked per-asset frame."""
+    log, as_of = settle(partials, params)
+    absorb(log, partials)
+    return log, as_of, stack(partials)
+
+
 def stack(partials: Sequence[ShardPartial]) -> pd.DataFrame:
     """The slices' per-asset frames as one, in symbol order (as on one whole panel)."""
     frames = [p.frame for p in partials if len(p.frame)]
@@ -104,3 +114,16 @@ def stack_array(
     wide = stack_wide(partials, name)
     values = np.ascontiguousarray(wide.to_numpy(dtype=np.float64))
     return pd.DatetimeIndex(wide.index), wide.columns, values
+
+
+def map_closes(
+    data: ScenarioData, params: ScenarioParams, sessions: int, min_sessions: Mapping[str, int]
+) -> ShardPartial:
+    """A slice's closes over the last ``sessions`` sessions (frame ``"close"``), for a reduce
+    that computes across every asset's returns at once (:func:`stack_array`)."""
+
+    def compute(panel: Panel) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        window = chart_window(panel, panel["close"], sessions)
+        return pd.DataFrame(index=panel.symbols), {"close": window}
+
+    return map_assets(data, params, compute, (), fields=("close",), min_sessions=min_sessions)

@@ -15,7 +15,7 @@ import pandas as pd
 from scenarios.base import Column, ScenarioData, ScenarioResult
 from scenarios.breakout_scanner import Params
 from scenarios.crosssection import mean_available, zscore
-from scenarios.mapreduce import map_assets, metrics_of, settle, stack
+from scenarios.mapreduce import gather, map_assets, metrics_of
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import Panel
 from scenarios.partial import ShardPartial
@@ -97,8 +97,7 @@ def reduce(
     partials: Sequence[ShardPartial], context: ScenarioData, params: Params
 ) -> ScenarioResult:
     """Breakouts, the cross-sectional score, ranks, charts and narrative."""
-    log, as_of = settle(partials, params)
-    frame = stack(partials)
+    log, as_of, frame = gather(partials, params)
     metrics = metrics_of(frame)
     last, volume_ratio = metrics["close"], metrics["volume_ratio"]
     channel_high, channel_low = metrics["channel_high"], metrics["channel_low"]

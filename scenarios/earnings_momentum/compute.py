@@ -15,7 +15,7 @@ import pandas as pd
 from scenarios.base import Column, ScenarioData, ScenarioResult, Series
 from scenarios.crosssection import mean_available, zscore
 from scenarios.earnings_momentum import REVISION_LAG, Params
-from scenarios.mapreduce import absorb, map_assets, settle, stack
+from scenarios.mapreduce import gather, map_assets
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import Panel
 from scenarios.partial import ShardPartial
@@ -89,9 +89,7 @@ def reduce(
     partials: Sequence[ShardPartial], context: ScenarioData, params: Params
 ) -> ScenarioResult:
     """The market's drift, abnormal drift, scores, ranks, charts and narrative."""
-    log, as_of = settle(partials, params)
-    absorb(log, partials)
-    stats = stack(partials)
+    log, as_of, stats = gather(partials, params)
     symbols = [str(s) for s in stats.index]
     market = _market([p.frames["market"] for p in partials if "market" in p.frames])
     start, end = stats["start"].to_numpy(), stats["end"].to_numpy()

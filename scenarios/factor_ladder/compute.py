@@ -16,7 +16,7 @@ from scenarios.base import Column, ScenarioData, ScenarioInputError, ScenarioRes
 from scenarios.crosssection import buckets, mean_available, neutralize, zscore
 from scenarios.factor_ladder import Params
 from scenarios.factors import PRICE_FACTORS, fundamental_factors, price_factor
-from scenarios.mapreduce import absorb, map_assets, metrics_of, settle, stack
+from scenarios.mapreduce import gather, map_assets, metrics_of
 from scenarios.narrative import Narrative, num
 from scenarios.panel import Panel, sector_map
 from scenarios.partial import ShardPartial
@@ -75,9 +75,7 @@ def reduce(
     partials: Sequence[ShardPartial], context: ScenarioData, params: Params
 ) -> ScenarioResult:
     """Cross-sectional standardisation, the composite, buckets, ranks and narrative."""
-    log, as_of = settle(partials, params)
-    absorb(log, partials)
-    frame = stack(partials)
+    log, as_of, frame = gather(partials, params)
     raw = metrics_of(frame)
     symbols = [str(s) for s in raw["symbol"]]
     sectors = _sectors(context, symbols, params)

@@ -22,7 +22,7 @@ from scenarios.factors import (
     fundamental_subscores,
     price_factor,
 )
-from scenarios.mapreduce import absorb, map_assets, settle, stack_array
+from scenarios.mapreduce import gather, map_assets, stack_array
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import Panel, membership
 from scenarios.partial import ShardPartial
@@ -116,8 +116,7 @@ def reduce(
     partials: Sequence[ShardPartial], context: ScenarioData, params: Params
 ) -> ScenarioResult:
     """Standardised exposures, membership, IC, quantile returns and turnover over every asset."""
-    log, as_of = settle(partials, params)
-    absorb(log, partials)
+    log, as_of, _ = gather(partials, params)
     dates, symbol_index, trading = stack_array(partials, "trading")
     symbols = symbol_index.tolist()
     if len(symbols) < MIN_ASSETS:

@@ -11,13 +11,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioInputError, ScenarioResult, Series
 from scenarios.macro_sensitivity import Params
-from scenarios.mapreduce import chart_window, map_assets, settle, stack_array
+from scenarios.mapreduce import gather, map_closes, stack_array
 from scenarios.narrative import Narrative, num
-from scenarios.panel import Panel
 from scenarios.partial import ShardPartial
 from scenarios.pointintime import macro_panel, require
 from scenarios.table import assemble, bar_series, line_series, ranked_rows
@@ -45,14 +43,7 @@ def map_shard(data: ScenarioData, params: Params, shard: object = None) -> Shard
     every asset at once, so its floating-point sums are the single worker's)."""
     require(data, "macro")
     reach = params.window + (params.chart_points - 1) * params.step + 1
-
-    def compute(panel: Panel) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-        window = chart_window(panel, panel["close"], reach)
-        return pd.DataFrame(index=panel.symbols), {"close": window}
-
-    return map_assets(
-        data, params, compute, (), fields=("close",), min_sessions={"window": params.window + 1}
-    )
+    return map_closes(data, params, reach, {"window": params.window + 1})
 
 
 def reduce(
@@ -60,7 +51,7 @@ def reduce(
 ) -> ScenarioResult:
     """Macro changes, the OLS of every asset, ranks, rolling betas and narrative."""
     macro = require(context, "macro")
-    log, as_of = settle(partials, params)
+    log, as_of, _ = gather(partials, params)
     dates, symbols, close = stack_array(partials, "close")
     levels = macro_panel(macro, dates, log)
     sources = {"rates": params.rate_series, "inflation": "inflation", "usd": "usd", "oil": "oil"}

@@ -15,7 +15,7 @@ import pandas as pd
 from scenarios.base import Column, ScenarioData, ScenarioResult, Series
 from scenarios.crosssection import mean_available, zscore
 from scenarios.indicators import bollinger_percent_b, rsi
-from scenarios.mapreduce import chart_window, map_assets, metrics_of, settle, stack, stack_wide
+from scenarios.mapreduce import chart_window, gather, map_assets, metrics_of, stack_wide
 from scenarios.mean_reversion import Params
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import Panel
@@ -81,8 +81,7 @@ def reduce(
     partials: Sequence[ShardPartial], context: ScenarioData, params: Params
 ) -> ScenarioResult:
     """Signals, the cross-sectional oversold score, ranks, charts and narrative."""
-    log, as_of = settle(partials, params)
-    frame = stack(partials)
+    log, as_of, frame = gather(partials, params)
     metrics = metrics_of(frame)
     rsi_now, rsi2_now = metrics["rsi"], metrics["rsi_2"]
     reversal, percent_b = metrics["reversal"], metrics["percent_b"]

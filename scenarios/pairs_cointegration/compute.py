@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioInputError, ScenarioResult
-from scenarios.mapreduce import chart_window, map_assets, settle, stack, stack_array
+from scenarios.mapreduce import chart_window, gather, map_assets, stack_array
 from scenarios.narrative import Narrative, num
 from scenarios.pairs_cointegration import Params, mackinnon
 from scenarios.panel import Panel, sector_map
@@ -81,8 +81,7 @@ def reduce(
     partials: Sequence[ShardPartial], context: ScenarioData, params: Params
 ) -> ScenarioResult:
     """Screen the most liquid assets, test every candidate pair, rank and narrate."""
-    log, as_of = settle(partials, params)
-    screened = stack(partials)
+    log, as_of, screened = gather(partials, params)
     dates, symbol_index, logp = stack_array(partials, "logp")
     symbols = symbol_index.tolist()
     dollar_volume = screened["dollar_volume"].to_numpy()

@@ -10,14 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioInputError, ScenarioResult
 from scenarios.crosssection import equal_weight, mean_available, zscore
 from scenarios.indicators import TRADING_DAYS
-from scenarios.mapreduce import chart_window, map_assets, settle, stack_array
+from scenarios.mapreduce import gather, map_closes, stack_array
 from scenarios.narrative import Narrative, num, pct
-from scenarios.panel import Panel
 from scenarios.partial import ShardPartial
 from scenarios.risk_watchlist import Params
 from scenarios.table import assemble, bar_series, extreme, line_series, ranked_rows
@@ -43,21 +41,14 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
 
 def map_shard(data: ScenarioData, params: Params, shard: object = None) -> ShardPartial:
     """Each asset's closes over the window (the market return needs every asset's)."""
-
-    def compute(panel: Panel) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-        window = chart_window(panel, panel["close"], params.window + 1)
-        return pd.DataFrame(index=panel.symbols), {"close": window}
-
-    return map_assets(
-        data, params, compute, (), fields=("close",), min_sessions={"window": params.window + 1}
-    )
+    return map_closes(data, params, params.window + 1, {"window": params.window + 1})
 
 
 def reduce(
     partials: Sequence[ShardPartial], context: ScenarioData, params: Params
 ) -> ScenarioResult:
     """Market, drawdowns, beta, VaR/CVaR, score, ranks and narrative over all the assets."""
-    log, as_of = settle(partials, params)
+    log, as_of, _ = gather(partials, params)
     dates, symbols, close = stack_array(partials, "close")
     returns = close[1:] / close[:-1] - 1.0
     market = _market(symbols.tolist(), returns, params)

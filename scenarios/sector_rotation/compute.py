@@ -10,13 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioInputError, ScenarioResult
 from scenarios.crosssection import equal_weight, mean_available, zscore
-from scenarios.mapreduce import chart_window, map_assets, settle, stack_array
+from scenarios.mapreduce import gather, map_closes, stack_array
 from scenarios.narrative import Narrative, pct
-from scenarios.panel import Panel, sector_map
+from scenarios.panel import sector_map
 from scenarios.partial import ShardPartial
 from scenarios.pointintime import require
 from scenarios.sector_rotation import Params
@@ -44,19 +43,8 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
 def map_shard(data: ScenarioData, params: Params, shard: object = None) -> ShardPartial:
     """Each asset's closes over the long window (sector indices need every member's)."""
     require(data, "sectors")
-
-    def compute(panel: Panel) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-        window = chart_window(panel, panel["close"], params.long_window + 1)
-        return pd.DataFrame(index=panel.symbols), {"close": window}
-
-    return map_assets(
-        data,
-        params,
-        compute,
-        (),
-        fields=("close",),
-        min_sessions={"long_window": params.long_window + 1},
-    )
+    sessions = params.long_window + 1
+    return map_closes(data, params, sessions, {"long_window": sessions})
 
 
 def reduce(
@@ -64,7 +52,7 @@ def reduce(
 ) -> ScenarioResult:
     """Sector indices, relative strength, leaders, ranks and narrative over all the assets."""
     sectors = sector_map(require(context, "sectors"))
-    log, as_of = settle(partials, params)
+    log, as_of, _ = gather(partials, params)
     dates, symbol_index, close = stack_array(partials, "close")
     returns = close[1:] / close[:-1] - 1.0
     symbols = symbol_index.tolist()

@@ -14,7 +14,7 @@ import pandas as pd
 
 from scenarios.base import Column, ScenarioData, ScenarioResult
 from scenarios.crosssection import zscore
-from scenarios.mapreduce import absorb, map_assets, metrics_of, settle, stack, stack_wide
+from scenarios.mapreduce import gather, map_assets, metrics_of, stack_wide
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import Panel
 from scenarios.partial import ShardPartial
@@ -86,9 +86,7 @@ def reduce(
     partials: Sequence[ShardPartial], context: ScenarioData, params: Params
 ) -> ScenarioResult:
     """Cross-sectional z-scores, the blend, divergences, ranks and narrative."""
-    log, as_of = settle(partials, params)
-    absorb(log, partials)
-    frame = stack(partials)
+    log, as_of, frame = gather(partials, params)
     metrics = metrics_of(frame)
     decayed, momentum = metrics["sentiment"], metrics["momentum"]
     sent_z, mom_z = zscore(decayed), zscore(momentum)

@@ -19,9 +19,9 @@ import pandas as pd
 from scenarios.base import Column, ScenarioData, ScenarioResult, Series
 from scenarios.crosssection import mean_available, zscore
 from scenarios.indicators import adx
-from scenarios.mapreduce import partial, settle, stack, stack_wide
+from scenarios.mapreduce import chart_window, gather, map_assets, stack_wide
 from scenarios.narrative import Narrative, num, pct
-from scenarios.panel import Panel, scan_panel
+from scenarios.panel import Panel
 from scenarios.partial import ShardPartial
 from scenarios.table import (
     assemble,
@@ -72,29 +72,26 @@ def run(data: ScenarioData, params: Params) -> ScenarioResult:
 
 def map_shard(data: ScenarioData, params: Params, shard: object = None) -> ShardPartial:
     """Per-asset indicators of one slice of assets (everything but the cross-section)."""
-    panel, scan = scan_panel(
+
+    def compute(panel: Panel) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        adx_panel, plus_di, minus_di = adx(
+            panel["high"], panel["low"], panel["close"], params.adx_period
+        )
+        frame = _asset_metrics(panel, params, adx_panel[-1], plus_di[-1], minus_di[-1])
+        window = slice(max(0, panel.n_dates - CHART_SESSIONS), panel.n_dates)
+        return frame, {
+            "adx": chart_window(panel, adx_panel, CHART_SESSIONS),
+            "distance": _distance_window(panel, params, window),
+        }
+
+    return map_assets(
         data,
         params,
+        compute,
+        ASSET_METRICS,
         fields=("high", "low", "close"),
         min_sessions=params.needs(),
         window=params.sessions(),
-    )
-    if panel is None:
-        return partial(scan, pd.DataFrame(columns=list(ASSET_METRICS), dtype=np.float64))
-    adx_panel, plus_di, minus_di = adx(
-        panel["high"], panel["low"], panel["close"], params.adx_period
-    )
-    frame = _asset_metrics(panel, params, adx_panel[-1], plus_di[-1], minus_di[-1])
-    window = slice(max(0, panel.n_dates - CHART_SESSIONS), panel.n_dates)
-    return partial(
-        scan,
-        frame,
-        {
-            "adx": pd.DataFrame(
-                adx_panel[window], index=panel.dates[window], columns=panel.symbols
-            ),
-            "distance": _distance_window(panel, params, window),
-        },
     )
 
 
@@ -102,8 +99,7 @@ def reduce(
     partials: Sequence[ShardPartial], context: ScenarioData, params: Params
 ) -> ScenarioResult:
     """Score, rank, chart and narrate every slice's assets."""
-    log, as_of = settle(partials, params)
-    frame = stack(partials)
+    log, as_of, frame = gather(partials, params)
     metrics: dict[str, Any] = {"symbol": frame.index.to_numpy().astype(object)}
     metrics.update({name: frame[name].to_numpy() for name in ASSET_METRICS})
     adx_now, plus_now, minus_now = metrics["adx"], metrics["plus_di"], metrics["minus_di"]

@@ -20,7 +20,7 @@ from scenarios.indicators import (
     percentile_of_last,
     rolling_std,
 )
-from scenarios.mapreduce import map_assets, metrics_of, settle, stack, stack_wide
+from scenarios.mapreduce import gather, map_assets, metrics_of, stack_wide
 from scenarios.narrative import Narrative, num, pct
 from scenarios.panel import Panel
 from scenarios.partial import ShardPartial
@@ -78,8 +78,7 @@ def reduce(
     partials: Sequence[ShardPartial], context: ScenarioData, params: Params
 ) -> ScenarioResult:
     """Regimes, ranks, the cross-sectional median chart and the narrative."""
-    log, as_of = settle(partials, params)
-    frame = stack(partials)
+    log, as_of, frame = gather(partials, params)
     metrics = metrics_of(frame)
     percentile, now = metrics["vol_percentile"], metrics["realized_vol"]
     metrics["regime"] = np.where(

@@ -27,13 +27,20 @@ REPEATS = 5
 GOALS = {"copyto": 20.0, "naive": 3.0, "memory": 3.0}
 
 
-def make_prices(n_assets: int = N_ASSETS, n_sessions: int = N_SESSIONS) -> pd.DataFrame:
-    """Seeded random-walk OHLCV in the long format ingestion writes."""
-    rng = np.random.default_rng(42)
-    dates = pd.bdate_range("2015-01-02", periods=n_sessions)
+def make_prices(
+    n_assets: int = N_ASSETS,
+    n_sessions: int = N_SESSIONS,
+    *,
+    seed: int = 42,
+    prefix: str = "S",
+    start: str = "2015-01-02",
+) -> pd.DataFrame:
+    """Seeded random-walk OHLCV in the long format ingestion writes (symbols ``prefix0000``...)."""
+    rng = np.random.default_rng(seed)
+    dates = pd.bdate_range(start, periods=n_sessions)
     close = 50.0 * np.exp(np.cumsum(rng.normal(0.0002, 0.02, (n_sessions, n_assets)), axis=0))
     spread = rng.uniform(0.0, 0.02, close.shape)
-    symbols = np.array([f"S{i:04d}" for i in range(n_assets)])
+    symbols = np.array([f"{prefix}{i:04d}" for i in range(n_assets)])
     return pd.DataFrame(
         {
             "date": np.repeat(dates.to_numpy(), n_assets),

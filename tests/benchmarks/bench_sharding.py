@@ -45,6 +45,7 @@ from scenarios.sharding import (
     reduce_shards,
     run_shard,
 )
+from tests.benchmarks.bench_scenarios import make_prices
 
 N_ASSETS = 20_000
 N_SESSIONS = 5_040
@@ -80,24 +81,11 @@ S3_PUT = 0.005 / 1_000
 S3_GET = 0.0004 / 1_000
 
 
-def shard_prices(index: int, n_assets: int, n_sessions: int = N_SESSIONS) -> pd.DataFrame:
-    """Shard ``index``'s rows of the synthetic panel: seeded random walks, symbols ``Kkk_iiii``
-    (sorted by shard, as the planner cuts them)."""
-    rng = np.random.default_rng(1_000 + index)
-    dates = pd.bdate_range("2005-01-03", periods=n_sessions)
-    close = 50.0 * np.exp(np.cumsum(rng.normal(0.0002, 0.02, (n_sessions, n_assets)), axis=0))
-    spread = rng.uniform(0.0, 0.02, close.shape)
-    symbols = np.array([f"K{index:02d}_{i:04d}" for i in range(n_assets)])
-    return pd.DataFrame(
-        {
-            "date": np.repeat(dates.to_numpy(), n_assets),
-            "symbol": pd.array(np.tile(symbols, n_sessions), dtype="str"),
-            "open": close.ravel(),
-            "high": (close * (1 + spread)).ravel(),
-            "low": (close * (1 - spread)).ravel(),
-            "close": close.ravel(),
-            "volume": rng.uniform(1e5, 5e6, close.size),
-        }
+def shard_prices(index: int, n_assets: int) -> pd.DataFrame:
+    """Shard ``index``'s rows of the synthetic panel, symbols ``Kkk_iiii`` (sorted by shard, as
+    the planner cuts them)."""
+    return make_prices(
+        n_assets, N_SESSIONS, seed=1_000 + index, prefix=f"K{index:02d}_", start="2005-01-03"
     )
 
 
