@@ -92,15 +92,17 @@ def plan_shards(
     """Deterministic, JSON-able shards: ``{"index": k, "symbols": [...]}``.
 
     ``symbols`` are the universe's assets (every asset with data, or the requested tickers);
-    per-asset shards are contiguous runs of the sorted symbols, at most ``max_assets`` each
-    and as even as possible.
+    shards are contiguous runs of the sorted symbols, as even as possible, at most
+    ``max_assets`` each and at least two: numpy averages a one-column array over dates in
+    another floating-point order than a wider one, so a one-asset shard could differ from the
+    single worker in the last bit (with ``max_assets=2`` an odd count gives one shard of 3).
     """
-    if max_assets < 1:
-        raise ValueError("max_assets must be at least 1")
+    if max_assets < 2:
+        raise ValueError("max_assets must be at least 2")
     ordered = sorted({str(s) for s in symbols})
     if shard_shape(scenario_id) == "single":
         return [{"index": 0, "symbols": ordered}]
-    n = max(1, -(-len(ordered) // max_assets))
+    n = max(1, min(-(-len(ordered) // max_assets), len(ordered) // 2))
     size, extra = divmod(len(ordered), n)
     plan, start = [], 0
     for index in range(n):

@@ -220,11 +220,19 @@ def test_shards_that_saw_different_sessions_are_refused(universe: ScenarioData) 
 
 def test_plan_is_deterministic_even_and_json() -> None:
     symbols = [f"S{i:03d}" for i in range(10)]
-    plan = plan_shards("trend_strength", params_for("trend_strength"), symbols[::-1], 4)
+    params = params_for("trend_strength")
+    plan = plan_shards("trend_strength", params, symbols[::-1], 4)
     assert [len(s["symbols"]) for s in plan] == [4, 3, 3]
     assert [s["index"] for s in plan] == [0, 1, 2]
     assert [symbol for s in plan for symbol in s["symbols"]] == symbols
     assert plan == plan_shards("trend_strength", params_for("trend_strength"), symbols, 4)
+    # never a one-asset shard
+    assert [len(s["symbols"]) for s in plan_shards("trend_strength", params, symbols[:5], 2)] == [
+        3,
+        2,
+    ]
+    with pytest.raises(ValueError, match="at least 2"):
+        plan_shards("trend_strength", params, symbols, 1)
 
 
 def test_partial_bytes_round_trip_exactly() -> None:
