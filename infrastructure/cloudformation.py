@@ -1028,6 +1028,7 @@ def cdn() -> Fragment:
                     uncached("/predict", "api", all_methods),
                     uncached("/predict/*", "api", all_methods),
                     uncached("/runs/*/stream", "stream", ["GET", "HEAD"]),
+                    uncached("/inbox/stream", "stream", ["GET", "HEAD"]),
                 ],
             }
         },

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 WEB_ROOT = ROOT / "frontend" / "out"
 API_CONCURRENCY = 16
-API_PREFIXES = ("/analysis", "/predict", "/runs")
+API_PREFIXES = ("/analysis", "/predict", "/runs", "/inbox")
 _API_TYPES = ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api")
 
 

@@ -1659,6 +1659,11 @@ export interface components {
              * @description unread alerts among the newest 100
              */
             unread: number;
+            /**
+             * Stream Url
+             * @description the inbox's live stream (SSE, short-lived token), resuming after the newest alert this page could hold: every later alert arrives on it
+             */
+            stream_url: string;
         };
         /** AnalyticsReport */
         AnalyticsReport: {

@@ -1,8 +1,12 @@
-"""One table tail per run per process, fanned out to every subscriber of that run.
+"""One table tail per stream key per process, fanned out to every subscriber of that key.
 
-A :class:`RunTail` is a single asyncio task that queries the run's event items
+A key is a run (its event items) or an owner's inbox (its numbered alert events): the hub is
+given how to fetch a key's events after a sequence number and which event ends a stream (a
+run's terminal event; none for an inbox, whose streams end at their deadline).
+
+A :class:`Tail` is a single asyncio task that queries the key's event items
 (``SK > cursor``) every poll interval and puts each new event on every subscriber's queue, so
-fifty viewers of one run cost one Query per interval, not fifty. It ends after the terminal
+fifty viewers of one run cost one Query per interval, not fifty. It ends after the final
 event, or as soon as its last subscriber leaves (no task outlives its viewers).
 
 A subscriber that resumes from an older id than the tail has reached registers its queue first
@@ -29,15 +33,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias
 
 from quantdesk.observability import logger
 from quantdesk.runs.models import TERMINAL, RunEvent
 
-#: ``fetch(run_id, after_seq, limit)``: up to ``limit`` events with ``seq > after_seq``, in order
-Fetch = Callable[[str, int, int], Awaitable[list[RunEvent]]]
+
+class Event(Protocol):
+    """What a tail carries: an event numbered by its key's sequence (``data()`` is the SSE
+    payload, ``event`` its name)."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def event(self) -> str: ...
+
+    def data(self) -> dict[str, Any]: ...
+
+
+#: ``fetch(key, after_seq, limit)``: up to ``limit`` events with ``seq > after_seq``, in order
+Fetch = Callable[[str, int, int], Awaitable[Sequence[Event]]]
+#: ``ends(event)``: no event follows this one
+Ends = Callable[[Any], bool]
 #: ``terminal(run_id)``: the run item's terminal event and how many seconds ago it was
 #: written, None while the run is active
 Terminal = Callable[[str], Awaitable[tuple[RunEvent, float] | None]]
@@ -49,7 +69,13 @@ MAX_BACKLOG = 1000
 
 
 def is_terminal(event: RunEvent) -> bool:
+    """A run's last event."""
     return event.event == "status" and event.status in TERMINAL
+
+
+def never(event: Event) -> bool:
+    """An endless key's events (an inbox)."""
+    return False
 
 
 @dataclass(frozen=True)
@@ -59,7 +85,7 @@ class TailEnded:
     reason: Literal["terminal", "error", "lagging"]
 
 
-Item: TypeAlias = RunEvent | TailEnded
+Item: TypeAlias = Event | TailEnded
 
 
 @dataclass(frozen=True)
@@ -81,22 +107,24 @@ class Pacing:
         return min(max(current, self.interval_s) * 1.5, max(self.idle_interval_s, self.interval_s))
 
 
-class RunTail:
+class Tail:
     def __init__(
         self,
-        run_id: str,
+        key: str,
         cursor: int,
         fetch: Fetch,
         pacing: Pacing,
         page_size: int,
         *,
         terminal: Terminal | None = None,
+        ends: Ends = is_terminal,
     ) -> None:
-        self.run_id = run_id
+        self.key = key
         #: the last sequence number published to subscribers
         self.cursor = cursor
         self._fetch = fetch
         self._terminal = terminal
+        self._ends = ends
         self._pacing = pacing
         self._page_size = page_size
         self._queues: set[asyncio.Queue[Item]] = set()
@@ -112,7 +140,7 @@ class RunTail:
         queue: asyncio.Queue[Item] = asyncio.Queue()
         self._queues.add(queue)
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=f"run-tail:{self.run_id}")
+            self._task = asyncio.create_task(self._run(), name=f"tail:{self.key}")
         return queue
 
     def remove(self, queue: asyncio.Queue[Item]) -> asyncio.Task[None] | None:
@@ -128,7 +156,7 @@ class RunTail:
             if queue.qsize() >= MAX_BACKLOG:
                 self._queues.discard(queue)
                 queue.put_nowait(TailEnded("lagging"))
-                logger.warning("dropping a lagging viewer", extra={"run_id": self.run_id})
+                logger.warning("dropping a lagging viewer", extra={"stream": self.key})
             else:
                 queue.put_nowait(item)
 
@@ -139,13 +167,13 @@ class RunTail:
         quiet_since = time.monotonic()
         while self._queues:
             try:
-                events = await self._fetch(self.run_id, self.cursor, self._page_size)
+                events: Sequence[Event] = await self._fetch(self.key, self.cursor, self._page_size)
                 if not events and time.monotonic() - quiet_since >= pacing.repair_after_s:
                     events = await self._repair()
                     quiet_since = time.monotonic()
             except Exception:
                 failures += 1
-                logger.exception("run tail query failed", extra={"run_id": self.run_id})
+                logger.exception("tail query failed", extra={"stream": self.key})
                 if failures >= MAX_FETCH_FAILURES:
                     # subscribers close; browsers reconnect with Last-Event-ID and resume
                     self._end(TailEnded("error"))
@@ -158,7 +186,7 @@ class RunTail:
             for event in fresh:
                 self.cursor = event.seq
                 self._publish(event)
-                if is_terminal(event):
+                if self._ends(event):
                     self._end(TailEnded("terminal"))
                     return
             if fresh:
@@ -168,11 +196,11 @@ class RunTail:
             if len(events) < self._page_size:
                 await asyncio.sleep(interval)
 
-    async def _repair(self) -> list[RunEvent]:
+    async def _repair(self) -> list[Event]:
         """The run item's terminal event when its event item is missing (see module doc)."""
         if self._terminal is None:
             return []
-        found = await self._terminal(self.run_id)
+        found = await self._terminal(self.key)
         if found is None:
             return []
         event, age_s = found
@@ -182,7 +210,7 @@ class RunTail:
             return []  # earlier events may still be on their way
         logger.warning(
             "terminal event repaired from the run item",
-            extra={"run_id": self.run_id, "seq": event.seq, "after": self.cursor},
+            extra={"run_id": self.key, "seq": event.seq, "after": self.cursor},
         )
         return [event]
 
@@ -193,7 +221,7 @@ class RunTail:
 
 @dataclass
 class Subscription:
-    tail: RunTail
+    tail: Tail
     queue: asyncio.Queue[Item]
     #: the tail's cursor when the queue was registered: the queue holds every event after it
     joined_at: int
@@ -201,24 +229,31 @@ class Subscription:
 
 @dataclass
 class TailHub:
-    """The process's tails, one per run being watched."""
+    """The process's tails, one per key (run, inbox) being watched."""
 
     fetch: Fetch
     pacing: Pacing
     page_size: int = 100
     terminal: Terminal | None = None
-    _tails: dict[str, RunTail] = field(default_factory=dict)
+    ends: Ends = is_terminal
+    _tails: dict[str, Tail] = field(default_factory=dict)
     #: queries made by tails that have already stopped (for the stats endpoint)
     _retired_queries: int = 0
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, run_id: str, after: int) -> AsyncIterator[Subscription]:
-        tail = self._tails.get(run_id)
+    async def subscribe(self, key: str, after: int) -> AsyncIterator[Subscription]:
+        tail = self._tails.get(key)
         if tail is None or tail.ended is not None:
-            tail = RunTail(
-                run_id, after, self.fetch, self.pacing, self.page_size, terminal=self.terminal
+            tail = Tail(
+                key,
+                after,
+                self.fetch,
+                self.pacing,
+                self.page_size,
+                terminal=self.terminal,
+                ends=self.ends,
             )
-            self._tails[run_id] = tail
+            self._tails[key] = tail
         queue = tail.add()
         try:
             yield Subscription(tail, queue, tail.cursor)
@@ -231,9 +266,9 @@ class TailHub:
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.shield(_settle(stopping))
 
-    def _retire(self, tail: RunTail) -> None:
-        if self._tails.get(tail.run_id) is tail:
-            del self._tails[tail.run_id]
+    def _retire(self, tail: Tail) -> None:
+        if self._tails.get(tail.key) is tail:
+            del self._tails[tail.key]
         self._retired_queries += tail.queries
 
     def stats(self) -> dict[str, int]:
@@ -251,22 +286,21 @@ async def _settle(task: asyncio.Task[None]) -> None:
 
 async def follow(
     hub: TailHub,
-    run_id: str,
+    key: str,
     after: int,
     *,
     heartbeat_s: float,
     until: float,
-) -> AsyncIterator[RunEvent | Heartbeat]:
-    """Every event of ``run_id`` after ``after``, in order, exactly once, until the terminal
-    event (or the tail ends, or ``until`` on the monotonic clock passes); heartbeats in idle
-    gaps."""
-    async with hub.subscribe(run_id, after) as sub:
+) -> AsyncIterator[Event | Heartbeat]:
+    """Every event of ``key`` after ``after``, in order, exactly once, until the final event
+    (or the tail ends, or ``until`` on the monotonic clock passes); heartbeats in idle gaps."""
+    async with hub.subscribe(key, after) as sub:
         sent = after
         if sub.joined_at > after:
-            async for event in _catch_up(hub, run_id, after, sub.joined_at):
+            async for event in _catch_up(hub, key, after, sub.joined_at):
                 yield event
                 sent = event.seq
-                if is_terminal(event):
+                if hub.ends(event):
                     return
         beat_at = time.monotonic() + heartbeat_s
         while True:
@@ -287,16 +321,16 @@ async def follow(
             yield item
             sent = item.seq
             beat_at = time.monotonic() + heartbeat_s
-            if is_terminal(item):
+            if hub.ends(item):
                 return
 
 
-async def _catch_up(hub: TailHub, run_id: str, after: int, target: int) -> AsyncIterator[RunEvent]:
+async def _catch_up(hub: TailHub, key: str, after: int, target: int) -> AsyncIterator[Event]:
     """Events after ``after`` from the table, at least up to ``target`` (which the tail has
     already published, so they are stored)."""
     cursor = after
     while cursor < target:
-        page = await hub.fetch(run_id, cursor, hub.page_size)
+        page = await hub.fetch(key, cursor, hub.page_size)
         for event in page:
             yield event
             cursor = event.seq

@@ -1,12 +1,12 @@
 """The SSE wire format (docs/contract.md, "Stream"): ``retry:`` first, then per event ``id:``
-(the run's sequence number), ``event:`` and one ``data:`` line of JSON; heartbeats are
-comments."""
+(the run's or the inbox's sequence number), ``event:`` and one ``data:`` line of JSON;
+heartbeats are comments."""
 
 from __future__ import annotations
 
 import json
 
-from quantdesk.runs.models import RunEvent
+from runstream.tail import Event
 
 HEARTBEAT = ": heartbeat\n\n"
 
@@ -15,6 +15,6 @@ def retry(ms: int) -> str:
     return f"retry: {ms}\n\n"
 
 
-def event(item: RunEvent) -> str:
+def event(item: Event) -> str:
     data = json.dumps(item.data(), separators=(",", ":"))
     return f"id: {item.seq}\nevent: {item.event}\ndata: {data}\n\n"

@@ -17,6 +17,8 @@ created from the same constants (``infrastructure.resources``).
 | watch            | WATCH#<id>      | WATCH              | WATCHES#<owner>| <created_at>#<id>|
 | snapshot watch   | SNAPWATCH#<ds>  | WATCH#<id>         |               |                   |
 | alert            | ALERTS#<owner>  | ALERT#<alert_id>   |               |                   |
+| inbox sequence   | INBOX#<owner>   | SEQ                |               |                   |
+| inbox event      | INBOX#<owner>   | EVT#<seq:010d>     |               |                   |
 | result cache     | CACHE#<owner>   | KEY#<sha256 of req>|               |                   |
 
 Limit windows and idempotency keys carry ``expires_at`` (epoch seconds, the table's TTL).
@@ -149,6 +151,14 @@ def alert_key(owner: str, alert_id: str) -> dict[str, str]:
 
 def alerts_pk(owner: str) -> str:
     return f"ALERTS#{owner}"
+
+
+#: the owner's inbox: a counter (``SEQ``) and one immutable event item per alert, numbered by it
+INBOX_SEQ_SK: Final = "SEQ"
+
+
+def inbox_pk(owner: str) -> str:
+    return f"INBOX#{owner}"
 
 
 # -- result cache (issue 15) ------------------------------------------------------------------

@@ -222,6 +222,7 @@ def test_cloudfront_routes_api_and_stream_uncached_and_the_ui_through_oac() -> N
         "/predict": "api",
         "/predict/*": "api",
         "/runs/*/stream": "stream",
+        "/inbox/stream": "stream",
     }
     assert {b["CachePolicyId"] for b in behaviours.values()} == {cloudformation.CACHING_DISABLED}
     origins = {o["Id"]: o for o in config["Origins"]}

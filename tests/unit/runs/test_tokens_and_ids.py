@@ -99,3 +99,26 @@ def test_the_signing_key_comes_from_secrets_manager(moto_aws: None) -> None:
         tokens.signing_key("short")  # a weak key is refused, not used
     with pytest.raises(ServiceUnavailable):
         tokens.signing_key("no/such/secret")
+
+
+def test_run_and_inbox_tokens_never_open_each_others_stream() -> None:
+    run_token = tokens.issue("s3cret", "run1", "alice")
+    inbox_token = tokens.issue_inbox("s3cret", "alice")
+    assert tokens.verify_inbox("s3cret", inbox_token) == "alice"
+    with pytest.raises(Unauthorized):
+        tokens.verify_inbox("s3cret", run_token)
+    with pytest.raises(Unauthorized):
+        tokens.verify("s3cret", "run1", inbox_token)
+    # a run id spelled like the inbox's scope does not make a run token an inbox token
+    with pytest.raises(Unauthorized):
+        tokens.verify_inbox("s3cret", tokens.issue("s3cret", "inbox", "alice"))
+
+
+def test_an_inbox_token_is_bound_to_its_owner_secret_and_lifetime() -> None:
+    token = tokens.issue_inbox("s3cret", "alice")
+    with pytest.raises(Unauthorized):
+        tokens.verify_inbox("s3cret", token.replace(token.split(".")[1], "Ym9i"))  # "bob"
+    with pytest.raises(Unauthorized):
+        tokens.verify_inbox("other", token)
+    with pytest.raises(Unauthorized, match="expired"):
+        tokens.verify_inbox("s3cret", tokens.issue_inbox("s3cret", "alice", ttl_s=-1))

@@ -106,7 +106,7 @@ def test_the_tail_stops_when_its_last_subscriber_leaves() -> None:
         tasks = [asyncio.create_task(collect(hub, 0)) for _ in range(5)]
         await asyncio.sleep(0.05)
         assert hub.stats()["subscribers"] == 5
-        before = {t for t in asyncio.all_tasks() if t.get_name().startswith("run-tail")}
+        before = {t for t in asyncio.all_tasks() if t.get_name().startswith("tail:")}
         assert len(before) == 1
         for task in tasks:
             task.cancel()

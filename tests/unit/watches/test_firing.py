@@ -155,7 +155,11 @@ def test_alerts_api_lists_and_marks_read(watches: WatchService, api_client: Any)
     assert page["alerts"][0]["diff"]["entries"] == ["MSFT"]
     read = api.post(f"/analysis/alerts/{fired}/read")
     assert json.loads(read.body)["read"] is True
-    assert json.loads(api.get("/analysis/alerts?unread=true").body) == {"alerts": [], "unread": 0}
+    unread = json.loads(api.get("/analysis/alerts?unread=true").body)
+    assert {k: unread[k] for k in ("alerts", "unread")} == {"alerts": [], "unread": 0}
+    # the listing hands out the inbox stream, resuming after the one alert it could list
+    assert unread["stream_url"].startswith("/inbox/stream?token=")
+    assert unread["stream_url"].endswith("&last_event_id=1")
     missing = api.as_user("bob").post(f"/analysis/alerts/{fired}/read")
     assert (missing.status_code, json.loads(missing.body)["field"]) == (404, "alert_id")
     bad = api.get("/analysis/alerts?limit=0")

@@ -1,4 +1,8 @@
-"""Short-lived stream tokens bound to a run and its owner (HMAC-SHA256).
+"""Short-lived stream tokens bound to an owner and a scope (HMAC-SHA256).
+
+A run token opens one run's stream (``issue``/``verify``), an inbox token the owner's alert
+inbox (``issue_inbox``/``verify_inbox``); the scope (``run:<run_id>`` or ``inbox``) is part of
+the signed message, so neither opens the other.
 
 A token is ``<expires>.<owner, base64url>.<signature, base64url>`` with exactly one accepted
 spelling: the parsed parts are encoded again and must give back the token character for
@@ -36,21 +40,45 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _signature(key: str, run_id: str, owner: str, expires: int) -> str:
-    message = f"{run_id}\n{owner}\n{expires}".encode()
+#: the scope of the owner's inbox token (a run's scope is ``run:<run_id>``)
+INBOX_SCOPE: Final = "inbox"
+
+
+def _run_scope(run_id: str) -> str:
+    return f"run:{run_id}"
+
+
+def _signature(key: str, scope: str, owner: str, expires: int) -> str:
+    message = f"{scope}\n{owner}\n{expires}".encode()
     return _b64(hmac.new(key.encode(), message, hashlib.sha256).digest())
 
 
-def _encode(key: str, run_id: str, owner: str, expires: int) -> str:
-    return f"{expires}.{_b64(owner.encode())}.{_signature(key, run_id, owner, expires)}"
+def _encode(key: str, scope: str, owner: str, expires: int) -> str:
+    return f"{expires}.{_b64(owner.encode())}.{_signature(key, scope, owner, expires)}"
 
 
 def issue(key: str, run_id: str, owner: str, ttl_s: int = DEFAULT_TTL_S) -> str:
-    return _encode(key, run_id, owner, int(time.time()) + ttl_s)
+    """A token for one run's stream."""
+    return _encode(key, _run_scope(run_id), owner, int(time.time()) + ttl_s)
+
+
+def issue_inbox(key: str, owner: str, ttl_s: int = DEFAULT_TTL_S) -> str:
+    """A token for the owner's inbox stream."""
+    return _encode(key, INBOX_SCOPE, owner, int(time.time()) + ttl_s)
 
 
 def verify(key: str, run_id: str, token: str | None) -> str:
-    """The owner the token was issued to; Unauthorized when missing, forged or expired."""
+    """The owner a token for ``run_id``'s stream was issued to; Unauthorized when missing,
+    forged, expired or issued for another scope."""
+    return _verify(key, _run_scope(run_id), token)
+
+
+def verify_inbox(key: str, token: str | None) -> str:
+    """The owner an inbox token was issued to (Unauthorized as for :func:`verify`)."""
+    return _verify(key, INBOX_SCOPE, token)
+
+
+def _verify(key: str, scope: str, token: str | None) -> str:
     if not token:
         raise Unauthorized("a stream token is required", field="token")
     if len(token) > MAX_TOKEN_CHARS or not token.isascii():
@@ -61,7 +89,7 @@ def verify(key: str, run_id: str, token: str | None) -> str:
         owner = _unb64(owner_b64).decode()
     except (ValueError, binascii.Error) as exc:  # UnicodeDecodeError is a ValueError
         raise Unauthorized("malformed stream token", field="token") from exc
-    expected = _encode(key, run_id, owner, expires)
+    expected = _encode(key, scope, owner, expires)
     if not hmac.compare_digest(expected.encode(), token.encode()):
         raise Unauthorized("invalid stream token", field="token")
     if expires < time.time():

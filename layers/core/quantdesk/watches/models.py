@@ -197,6 +197,41 @@ class AlertPage(BaseModel):
 
     alerts: list[Alert]
     unread: int = Field(description="unread alerts among the newest 100")
+    stream_url: str = Field(
+        description="the inbox's live stream (SSE, short-lived token), resuming after the "
+        "newest alert this page could hold: every later alert arrives on it"
+    )
+
+
+class InboxEvent(BaseModel):
+    """One event of the owner's inbox stream: a new alert, numbered by the owner's inbox
+    sequence (``seq``, the SSE ``id``; gap-free, in the order alerts were stored)."""
+
+    seq: int
+    event: Literal["alert"] = "alert"
+    alert_id: str
+    watch_id: str
+    run_id: str
+    scenario_id: str
+    summary: str
+    created_at: str
+
+    @classmethod
+    def of(cls, seq: int, alert: Alert) -> InboxEvent:
+        return cls(seq=seq, **alert.model_dump(include=_INBOX_EVENT_FIELDS))
+
+    def data(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+_INBOX_EVENT_FIELDS: Final = {
+    "alert_id",
+    "watch_id",
+    "run_id",
+    "scenario_id",
+    "summary",
+    "created_at",
+}
 
 
 class AlertListQuery(BaseModel):

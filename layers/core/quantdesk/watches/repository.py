@@ -3,7 +3,8 @@
 A watch is one item (its definition as JSON, the fields that change as attributes of their own,
 so a pause and a firing's baseline update never overwrite each other), plus, for a snapshot
 watch, one item per dataset it reads (a new snapshot queries those). Alerts live in the owner's
-inbox partition.
+alerts partition; storing one also numbers it in the owner's inbox (a counter and one event item
+per alert, written in the same transaction), which the inbox stream follows.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from botocore.exceptions import ClientError
 
 from quantdesk import aws, keys
 from quantdesk.errors import ServiceUnavailable
-from quantdesk.watches.models import Alert, Delivery, Watch
+from quantdesk.watches.models import Alert, Delivery, InboxEvent, Watch
 
 #: what changes after creation (everything else is the JSON ``definition``)
 _MUTABLE = ("state", "updated_at", "baseline_run_id", "last_fired_at")
+#: attempts at numbering an alert while other alerts of the same owner take the next number
+MAX_SEQ_ATTEMPTS = 10
 
 
 def _s(value: str) -> dict[str, str]:
@@ -154,27 +157,86 @@ class WatchRepository:
     # -- alerts -------------------------------------------------------------------------------
 
     def put_alert(self, owner: str, alert: Alert) -> bool:
-        """Store an alert once: False when it was already stored (a redelivered event)."""
-        try:
-            self._db.put_item(
-                TableName=self.table,
-                Item={
-                    **_key(keys.alert_key(owner, alert.alert_id)),
-                    "read": {"BOOL": alert.read},
-                    "alert": _s(alert.model_dump_json(exclude={"read", "deliveries"})),
-                    "deliveries": {
-                        "M": {
-                            str(i): _s(d.model_dump_json()) for i, d in enumerate(alert.deliveries)
-                        }
-                    },
+        """Store an alert once: False when it was already stored (a redelivered event).
+
+        The alert, the owner's inbox counter (``n`` → ``n+1``, conditional on ``n``) and the
+        inbox event ``n+1`` are one transaction, so inbox numbers are gap-free and a reader
+        that sees event ``n+1`` can already read every earlier one (a concurrent alert of the
+        same owner that lost the race retries with the next number)."""
+        item = {
+            **_key(keys.alert_key(owner, alert.alert_id)),
+            "read": {"BOOL": alert.read},
+            "alert": _s(alert.model_dump_json(exclude={"read", "deliveries"})),
+            "deliveries": {
+                "M": {str(i): _s(d.model_dump_json()) for i, d in enumerate(alert.deliveries)}
+            },
+        }
+        for _ in range(MAX_SEQ_ATTEMPTS):
+            current = self.inbox_seq(owner)
+            event = InboxEvent.of(current + 1, alert)
+            writes = [
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
                 },
-                ConditionExpression="attribute_not_exists(PK)",
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": {**_inbox_seq_key(owner), "seq": {"N": str(event.seq)}},
+                        **_seq_condition(current),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": {
+                            **_inbox_event_key(owner, event.seq),
+                            "data": _s(event.model_dump_json()),
+                        },
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+            ]
+            try:
+                self._db.transact_write_items(TransactItems=writes)
+            except ClientError as exc:
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if reasons[:1] == ["ConditionalCheckFailed"]:
+                    return False
+                if "ConditionalCheckFailed" in reasons[1:]:
+                    continue  # another alert took this number
+                raise ServiceUnavailable("could not store the alert") from exc
+            return True
+        raise ServiceUnavailable("could not number the alert in the inbox")
+
+    def inbox_seq(self, owner: str) -> int:
+        """The number of the owner's newest inbox event (0 before the first alert)."""
+        try:
+            response = self._db.get_item(
+                TableName=self.table, Key=_inbox_seq_key(owner), ConsistentRead=True
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise ServiceUnavailable("could not store the alert") from exc
-        return True
+            raise ServiceUnavailable("could not read the inbox") from exc
+        item = response.get("Item")
+        return int(item["seq"]["N"]) if item else 0
+
+    def inbox_events_after(self, owner: str, after_seq: int, limit: int = 100) -> list[InboxEvent]:
+        """Up to ``limit`` of the owner's inbox events numbered after ``after_seq``, in order."""
+        response = self._db.query(
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :lo AND :hi",
+            ExpressionAttributeValues={
+                ":pk": _s(keys.inbox_pk(owner)),
+                ":lo": _s(keys.event_sk(after_seq + 1)),
+                ":hi": _s(keys.event_sk(10**keys.SEQ_WIDTH - 1)),
+            },
+            ConsistentRead=True,
+            Limit=limit,
+        )
+        return [InboxEvent.model_validate_json(item["data"]["S"]) for item in response["Items"]]
 
     def get_alert(self, owner: str, alert_id: str) -> Alert | None:
         try:
@@ -232,6 +294,24 @@ class WatchRepository:
             )
         except ClientError as exc:
             raise ServiceUnavailable("could not update the alert") from exc
+
+
+def _inbox_seq_key(owner: str) -> dict[str, dict[str, str]]:
+    return _key({keys.PK: keys.inbox_pk(owner), keys.SK: keys.INBOX_SEQ_SK})
+
+
+def _inbox_event_key(owner: str, seq: int) -> dict[str, dict[str, str]]:
+    return _key({keys.PK: keys.inbox_pk(owner), keys.SK: keys.event_sk(seq)})
+
+
+def _seq_condition(current: int) -> dict[str, Any]:
+    """The counter still holds ``current`` (0: it does not exist yet)."""
+    if current == 0:
+        return {"ConditionExpression": "attribute_not_exists(PK)"}
+    return {
+        "ConditionExpression": "seq = :current",
+        "ExpressionAttributeValues": {":current": {"N": str(current)}},
+    }
 
 
 def _condition_names(condition: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ from quantdesk.errors import (
     quoted,
 )
 from quantdesk.observability import logger
+from quantdesk.runs import tokens
 from quantdesk.runs.ids import new_run_id
 from quantdesk.runs.models import RunRequest
 from quantdesk.runs.service import RunService
@@ -271,9 +272,23 @@ class WatchService:
     # -- the inbox ----------------------------------------------------------------------------
 
     def alerts(self, owner: str, limit: int, unread_only: bool) -> AlertPage:
+        # the counter before the listing: every alert numbered up to it is in the listing's
+        # reach, every later one comes on the stream, which resumes after it
+        cursor = self.repo.inbox_seq(owner)
         newest = self.repo.alerts(owner, INBOX_WINDOW)
         listed = [a for a in newest if not (unread_only and a.read)][:limit]
-        return AlertPage(alerts=listed, unread=sum(not a.read for a in newest))
+        return AlertPage(
+            alerts=listed,
+            unread=sum(not a.read for a in newest),
+            stream_url=self.inbox_stream_url(owner, cursor),
+        )
+
+    def inbox_stream_url(self, owner: str, after: int) -> str:
+        """The owner's inbox stream from after inbox event ``after`` (an inbox-scoped token:
+        it opens no run's stream)."""
+        settings = self.runs.settings
+        token = tokens.issue_inbox(tokens.signing_key(settings.stream_secret_name), owner)
+        return f"{settings.public_base_url}/inbox/stream?token={token}&last_event_id={after}"
 
     def mark_read(self, alert_id: str, owner: str) -> Alert:
         if not self.repo.mark_read(owner, alert_id):
