@@ -1,9 +1,9 @@
 import { act, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AlertBell } from '@/components/AlertBell';
 import type { Alert } from '@/lib/types';
-import { AT } from './fakes';
+import { AT, FakeEventSource } from './fakes';
 import { mockFetch } from './helpers';
 
 function alert(id: string, read: boolean): Alert {
@@ -21,7 +21,69 @@ function alert(id: string, read: boolean): Alert {
   };
 }
 
+/** The API's inbox over a mutable list; each listing hands out a fresh stream URL. */
+function inboxApi(inbox: () => Alert[]) {
+  let listings = 0;
+  mockFetch((url) => {
+    if (!url.startsWith('/analysis/alerts?')) return undefined;
+    listings += 1;
+    const alerts = inbox();
+    return {
+      body: {
+        alerts,
+        unread: alerts.filter((a) => !a.read).length,
+        stream_url: `/inbox/stream?token=t${listings}&last_event_id=${alerts.length}`,
+      },
+    };
+  });
+}
+
 describe('AlertBell', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    FakeEventSource.reset();
+  });
+
+  it('follows a new alert live over the inbox stream, without waiting for a poll', async () => {
+    vi.stubGlobal('EventSource', FakeEventSource);
+    let inbox = [alert('nvda', false)];
+    inboxApi(() => inbox);
+    // polling an hour apart: only the stream can bring the new alert in time
+    render(<AlertBell intervalMs={3_600_000} />);
+    expect(await screen.findByTestId('alert-count')).toHaveTextContent('1');
+    const es = FakeEventSource.latest();
+    expect(es.url).toBe('/inbox/stream?token=t1&last_event_id=1');
+    act(() => es.open());
+    expect(screen.getByTestId('alert-bell')).toHaveAttribute('data-connection', 'live');
+    inbox = [alert('tsla', false), ...inbox];
+    act(() => es.send('alert', 2, { alert_id: 'tsla', summary: 'trend_strength: 1 new (TSLA)' }));
+    await screen.findByText((_, el) => el?.getAttribute('data-testid') === 'alert-count' && el.textContent === '2');
+    await userEvent.click(screen.getByTestId('alert-bell'));
+    expect(within(screen.getByTestId('alert-panel')).getAllByTestId('alert')).toHaveLength(2);
+    // one stream: the refresh an event triggers does not open another
+    expect(FakeEventSource.instances).toHaveLength(1);
+  });
+
+  it('falls back to polling when the stream is refused, then streams again from a fresh listing', async () => {
+    vi.stubGlobal('EventSource', FakeEventSource);
+    let inbox = [alert('nvda', false)];
+    inboxApi(() => inbox);
+    render(<AlertBell intervalMs={20} />);
+    expect(await screen.findByTestId('alert-count')).toHaveTextContent('1');
+    const first = FakeEventSource.latest();
+    act(() => first.fail(true)); // e.g. an expired token: the browser will not retry
+    expect(first.closed).toBe(true);
+    expect(screen.getByTestId('alert-bell')).toHaveAttribute('data-connection', 'polling');
+    inbox = [alert('tsla', false), ...inbox];
+    await screen.findByText((_, el) => el?.getAttribute('data-testid') === 'alert-count' && el.textContent === '2');
+    // the poll's listing carried a fresh stream URL: the stream is tried again with it
+    const second = FakeEventSource.latest();
+    expect(second).not.toBe(first);
+    expect(second.url).toMatch(/token=t[2-9]/);
+    act(() => second.open());
+    expect(screen.getByTestId('alert-bell')).toHaveAttribute('data-connection', 'live');
+  });
+
   it('shows the unread count, follows new alerts, and marks one read', async () => {
     let inbox = [alert('nvda', false)];
     const calls: string[] = [];

@@ -8,12 +8,17 @@ import { formatDateTime } from '@/lib/format';
 /** The inbox: a bell with the unread count, opening the newest alerts of the caller's watches
  * (followed live by {@link AlertsWatcher}). E-mail deliveries show their text here too. */
 export function AlertBell({ intervalMs }: { intervalMs?: number }) {
-  const [state, setState] = useState<AlertsState>({ alerts: [], unread: 0, error: null });
+  const [state, setState] = useState<AlertsState>({
+    alerts: [],
+    unread: 0,
+    error: null,
+    connection: 'connecting',
+  });
   const [open, setOpen] = useState(false);
   const watcher = useRef<AlertsWatcher | null>(null);
 
   useEffect(() => {
-    const w = new AlertsWatcher(setState, intervalMs);
+    const w = new AlertsWatcher(setState, { intervalMs });
     watcher.current = w;
     w.start();
     return () => w.stop();
@@ -28,6 +33,7 @@ export function AlertBell({ intervalMs }: { intervalMs?: number }) {
         aria-label={label}
         aria-expanded={open}
         data-testid="alert-bell"
+        data-connection={state.connection}
         onClick={() => setOpen(!open)}
       >
         <span aria-hidden="true">🔔</span>
