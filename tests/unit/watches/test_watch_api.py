@@ -300,3 +300,32 @@ def test_deployed_watch_settings_have_no_local_defaults() -> None:
         }
     )
     assert (deployed.name_prefix, deployed.secrets_key_id) == ("stage", "key-id")
+
+
+@pytest.mark.parametrize(
+    ("schedule", "token"),
+    [("cron(0 9 LW * ? *)", "LW"), ("cron(0 9 ? * 1#6 *)", "1#6"), ("cron(0 9 ? * X *)", "X")],
+)
+def test_the_api_names_the_field_and_the_unsupported_token(
+    api: Any, schedule: str, token: str
+) -> None:
+    request = {"scenario_id": "trend_strength", "trigger": {"schedule": schedule}}
+    response = api.post(
+        "/analysis/watches",
+        body=json.dumps(request),
+        headers={"Content-Type": "application/json"},
+    )
+    error = json.loads(response.body)
+    assert response.status_code == 400 and error["field"] == "trigger.schedule"
+    assert error["message"].startswith("trigger.schedule:") and repr(token) in error["message"]
+    assert "invalid literal" not in error["message"]
+
+
+def test_the_api_accepts_a_monthly_last_weekday_schedule(api: Any) -> None:
+    request = {"scenario_id": "trend_strength", "trigger": {"schedule": "cron(0 18 ? * 6L *)"}}
+    response = api.post(
+        "/analysis/watches",
+        body=json.dumps(request),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 201
