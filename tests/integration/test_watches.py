@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from httpx_sse import connect_sse
 
 from tests.integration.test_ingestion_live import ingest
 from tests.stack import Stack
@@ -49,6 +50,24 @@ def receiver() -> Iterator[tuple[str, list[tuple[bytes, str]]]]:
     yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
     server.shutdown()
     server.server_close()
+
+
+def follow_inbox(url: str) -> list[Any]:
+    """Alert events of the inbox stream at ``url``, collected by a background reader."""
+    got: list[Any] = []
+
+    def read() -> None:
+        with (
+            httpx.Client(timeout=httpx.Timeout(10, read=300)) as client,
+            connect_sse(client, "GET", url) as source,
+        ):
+            for message in source.iter_sse():
+                if message.event == "alert":
+                    got.append(message)
+                    return
+
+    threading.Thread(target=read, daemon=True).start()
+    return got
 
 
 def wait_for(check: Any, timeout_s: float = 120) -> Any:
@@ -92,6 +111,12 @@ def test_a_new_snapshot_reruns_the_watch_and_delivers_a_signed_alert(
     assert created.status_code == 201, created.text
     watch = created.json()
     assert watch["datasets"] == ["prices", "sentiment"]
+    # ...with the inbox open: its stream (through the origin's /inbox/stream route) follows
+    listing = client.get("/analysis/alerts").json()
+    streamed = follow_inbox(stack.base_url + listing["stream_url"])
+    run_token = accepted.json()["stream_url"].split("token=")[1]
+    refused = client.get(f"/inbox/stream?token={run_token}")
+    assert refused.status_code == 401 and "event:" not in refused.text
     # And a new sentiment snapshot is published by the ingestion workflow
     (tmp_path / "sentiment.csv").write_text(SENTIMENT)
     done = ingest(stack, tmp_path)
@@ -107,6 +132,11 @@ def test_a_new_snapshot_reruns_the_watch_and_delivers_a_signed_alert(
     alert = next(a for a in page["alerts"] if a["watch_id"] == watch["watch_id"])
     assert alert["previous_run_id"] == run_id
     assert top in alert["diff"]["entries"]
+    # ...and arrives live on the open inbox stream, numbered after what the listing held
+    event = wait_for(lambda: streamed and streamed[0])
+    after = int(listing["stream_url"].rsplit("last_event_id=", 1)[1])
+    assert int(event.id) == after + 1
+    assert json.loads(event.data)["alert_id"] == alert["alert_id"]
     # ...and the webhook, signed with the watch's secret
     raw, signature = wait_for(lambda: received and received[0])
     expected = hmac.new(watch["webhook_secret"].encode(), raw, hashlib.sha256).hexdigest()
