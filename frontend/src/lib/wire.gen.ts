@@ -1059,6 +1059,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/inbox/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Follow the caller's new alerts live (Server-Sent Events) */
+        get: {
+            parameters: {
+                query: {
+                    /** @description from stream_url of GET /analysis/alerts */
+                    token: string;
+                    /** @description the same, for a first connect (the header wins); without either, the stream starts at the newest alert */
+                    last_event_id?: string;
+                };
+                header?: {
+                    /** @description resume after this seq (EventSource sends it itself) */
+                    "Last-Event-ID"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description `text/event-stream`, as a run's stream: `retry: <ms>` first, then per new alert `id: <seq>` (the owner's inbox sequence: gap-free, in storing order), `event: alert` and one `data:` line holding an InboxEvent as JSON; `: heartbeat` comments when idle. It has no terminal event: it ends cleanly before the function's deadline and the client resumes with Last-Event-ID. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": components["schemas"]["InboxEvent"];
+                    };
+                };
+                /** @description Last-Event-ID not a non-negative integer, or ahead of the inbox */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description token missing, forged, expired or not an inbox token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/analysis/analytics": {
         parameters: {
             query?: never;
@@ -2010,6 +2072,33 @@ export interface components {
              * @description the input at fault (dotted path), when there is one
              */
             field: string | null;
+        };
+        /**
+         * InboxEvent
+         * @description One event of the owner's inbox stream: a new alert, numbered by the owner's inbox
+         *     sequence (``seq``, the SSE ``id``; gap-free, in the order alerts were stored).
+         */
+        InboxEvent: {
+            /** Seq */
+            seq: number;
+            /**
+             * Event
+             * @default alert
+             * @constant
+             */
+            event: "alert";
+            /** Alert Id */
+            alert_id: string;
+            /** Watch Id */
+            watch_id: string;
+            /** Run Id */
+            run_id: string;
+            /** Scenario Id */
+            scenario_id: string;
+            /** Summary */
+            summary: string;
+            /** Created At */
+            created_at: string;
         };
         /**
          * LabelledPair

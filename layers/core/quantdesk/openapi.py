@@ -39,6 +39,7 @@ from quantdesk.watches.models import (
     Alert,
     AlertListQuery,
     AlertPage,
+    InboxEvent,
     WatchCreated,
     WatchList,
     WatchPatch,
@@ -79,6 +80,7 @@ MODELS: Final[tuple[tuple[type[BaseModel], JsonSchemaMode], ...]] = (
     (AlertPage, "serialization"),
     (Alert, "serialization"),
     (WebhookBody, "serialization"),
+    (InboxEvent, "serialization"),
 )
 
 Method = Literal["get", "post", "patch", "delete"]
@@ -88,6 +90,33 @@ SSE_FORMAT: Final = """\
 `event: status|progress|result|error` and one `data:` line holding a RunEvent as JSON. Idle \
 streams get `: heartbeat` comments. The stream closes after the terminal status event (or \
 cleanly before the function's deadline; the client then resumes with Last-Event-ID)."""
+
+INBOX_SSE_FORMAT: Final = """\
+`text/event-stream`, as a run's stream: `retry: <ms>` first, then per new alert `id: <seq>` \
+(the owner's inbox sequence: gap-free, in storing order), `event: alert` and one `data:` line \
+holding an InboxEvent as JSON; `: heartbeat` comments when idle. It has no terminal event: it \
+ends cleanly before the function's deadline and the client resumes with Last-Event-ID."""
+
+
+def _resume_parameters(query_description: str) -> list[dict[str, Any]]:
+    """A stream's resume point: the ``Last-Event-ID`` header or, on a first connect, the query."""
+    digits = {"type": "string", "pattern": "^[0-9]+$"}
+    return [
+        {
+            "name": "Last-Event-ID",
+            "in": "header",
+            "required": False,
+            "description": "resume after this seq (EventSource sends it itself)",
+            "schema": digits,
+        },
+        {
+            "name": "last_event_id",
+            "in": "query",
+            "required": False,
+            "description": query_description,
+            "schema": digits,
+        },
+    ]
 
 
 class ContractSchema(GenerateJsonSchema):
@@ -302,20 +331,7 @@ def document() -> dict[str, Any]:
                         "description": "from stream_url of POST /analysis/run",
                         "schema": {"type": "string"},
                     },
-                    {
-                        "name": "Last-Event-ID",
-                        "in": "header",
-                        "required": False,
-                        "description": "resume after this seq (EventSource sends it itself)",
-                        "schema": {"type": "string", "pattern": "^[0-9]+$"},
-                    },
-                    {
-                        "name": "last_event_id",
-                        "in": "query",
-                        "required": False,
-                        "description": "the same, for a first connect (the header wins)",
-                        "schema": {"type": "string", "pattern": "^[0-9]+$"},
-                    },
+                    *_resume_parameters("the same, for a first connect (the header wins)"),
                 ],
                 empty={204: "the client already has the terminal event: stop reconnecting"},
                 error_ref=error,
@@ -325,6 +341,36 @@ def document() -> dict[str, Any]:
     paths |= _predict_paths(
         ref(ScoringRequest, "validation"), ref(Predictions), ref(ModelListing), error
     )
+    paths["/inbox/stream"] = {
+        "get": _operation(
+            "Follow the caller's new alerts live (Server-Sent Events)",
+            (
+                200,
+                {
+                    "description": INBOX_SSE_FORMAT,
+                    "content": {"text/event-stream": {"schema": ref(InboxEvent)}},
+                },
+            ),
+            {
+                400: "Last-Event-ID not a non-negative integer, or ahead of the inbox",
+                401: "token missing, forged, expired or not an inbox token",
+            },
+            parameters=[
+                {
+                    "name": "token",
+                    "in": "query",
+                    "required": True,
+                    "description": "from stream_url of GET /analysis/alerts",
+                    "schema": {"type": "string"},
+                },
+                *_resume_parameters(
+                    "the same, for a first connect (the header wins); without either, the "
+                    "stream starts at the newest alert"
+                ),
+            ],
+            error_ref=error,
+        )
+    }
     paths["/analysis/analytics"] = {
         "get": _operation(
             "The caller's prompt analytics over a window of UTC days",
