@@ -56,6 +56,12 @@ def client(service: str) -> Any:
         return _session().client(service, config=config)
 
 
+def credentials() -> Any:
+    """The session's credentials (refreshed as they expire), for signing a request to an AWS
+    endpoint boto3 has no client for; None when there are none."""
+    return _session().get_credentials()
+
+
 def reset() -> None:
     """Forget cached clients (tests switch endpoints between moto modes)."""
     client.cache_clear()

@@ -30,9 +30,15 @@ def predict_service() -> PredictService:
     from quantdesk.predict.settings import get_predict_settings  # noqa: PLC0415
     from quantdesk.settings import get_settings  # noqa: PLC0415
 
+    predict = get_predict_settings()
+    if predict.tracking_uri:
+        from quantdesk.predict.tracking_client import TrackingClient  # noqa: PLC0415
+        from quantdesk.predict.tracking_registry import TrackingRegistry  # noqa: PLC0415
+
+        client = TrackingClient(predict.tracking_uri)
+        return PredictService(TrackingRegistry(client, predict.alias_ttl_s), predict)
     settings = get_settings()
-    registry = ModelRegistry(settings.table_name, settings.data_bucket)
-    return PredictService(registry, get_predict_settings())
+    return PredictService(ModelRegistry(settings.table_name, settings.data_bucket), predict)
 
 
 @routes.route("/predict", methods=["POST"], content_types=CONTENT_TYPES)

@@ -1,17 +1,21 @@
 """Scoring: resolve the alias on every request (an alias moved with ``quantdesk models alias``
-takes effect at once, without a redeploy), load each version once per container, score.
+takes effect at once, without a redeploy; on a tracking server, within its ``alias_ttl_s``),
+load each version once per container, score.
 
 A version that cannot load answers 503 and is not cached, so a repaired one is picked up; the
-versions already loaded keep serving from memory.
+versions already loaded keep serving from memory. An alias moved to such a version keeps
+answering with the version this container last served it with (logged as an error); a
+container that never served it answers 503.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 from quantdesk.errors import UnsupportedMediaType
 from quantdesk.observability import logger
+from quantdesk.predict.errors import ModelUnavailable
 from quantdesk.predict.models import ModelListing, ModelVersionView, RegisteredModelView
 from quantdesk.predict.onnx_model import OnnxModel
 from quantdesk.predict.protocol import (
@@ -22,32 +26,61 @@ from quantdesk.predict.protocol import (
     enforce,
     enforce_params,
 )
-from quantdesk.predict.registry import ModelRegistry
+from quantdesk.predict.registry import ModelVersion, RegisteredModel
 from quantdesk.predict.settings import PredictSettings
 
 JSON = "application/json"
 CSV = "text/csv"
 
 
+class Registry(Protocol):
+    """What serving reads: our own registry (``registry``) or a tracking server's
+    (``tracking_registry``)."""
+
+    def resolve(self, name: str, ref: str) -> int: ...
+    def version(self, name: str, version: int) -> ModelVersion: ...
+    def load(self, record: ModelVersion) -> OnnxModel: ...
+    def names(self) -> list[str]: ...
+    def model(self, name: str) -> RegisteredModel: ...
+
+
 class PredictService:
-    def __init__(self, registry: ModelRegistry, settings: PredictSettings) -> None:
+    def __init__(self, registry: Registry, settings: PredictSettings) -> None:
         self.registry = registry
         self.settings = settings
         self._loaded: dict[tuple[str, int], OnnxModel] = {}
+        #: (name, ref) -> the version that last answered it
+        self._served: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
     def model(self, name: str, ref: str) -> tuple[int, OnnxModel]:
         version = self.registry.resolve(name, ref)
-        key = (name, version)
         with self._lock:
-            cached = self._loaded.get(key)
-        if cached is not None:
-            return version, cached
-        loaded = self.registry.load(self.registry.version(name, version))
-        logger.info("model loaded", extra={"model": name, "version": version})
+            cached = self._loaded.get((name, version))
+            previous = self._served.get((name, ref))
+        if cached is None:
+            try:
+                cached = self.registry.load(self.registry.version(name, version))
+            except ModelUnavailable as exc:
+                if previous is None or previous == version:
+                    raise
+                logger.error(
+                    "the alias points at a version that cannot load: the previous one serves",
+                    extra={
+                        "model": name,
+                        "ref": ref,
+                        "version": version,
+                        "serving": previous,
+                        "reason": exc.message,
+                    },
+                )
+                with self._lock:
+                    return previous, self._loaded[(name, previous)]
+            logger.info("model loaded", extra={"model": name, "version": version})
         with self._lock:
-            self._loaded[key] = loaded
-        return version, loaded
+            self._loaded[(name, version)] = cached
+            self._served[(name, ref)] = version
+        return version, cached
 
     def predict(
         self, name: str | None, ref: str | None, payload: ScoringRequest | bytes
