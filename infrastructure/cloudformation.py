@@ -306,6 +306,8 @@ def _environment(function: Function) -> Json:
         env |= _vendor_environment()
     if function == resources.API or function in resources.WATCH_FUNCTIONS:
         env |= _watch_environment()
+    if function == resources.PREDICT:
+        env["QD_PREDICT_TRACKING_URI"] = {"Ref": PREDICT_TRACKING_URI}
     return env
 
 
@@ -416,10 +418,12 @@ def _grants(function: Function) -> list[Json]:  # noqa: PLR0911 - one branch per
             ]
         return grants
     if function == resources.PREDICT:
-        # reads the registry (versions, aliases) and the registered models' files
+        # reads the registry (versions, aliases) and the registered models' files, or those of
+        # the tracking server it is given
         return [
             _allow(TABLE_READ, _table_arns()),
-            _allow(["s3:GetObject"], {"Fn::Sub": "${DataBucket.Arn}/models/*"}),
+            _allow(["s3:GetObject"], PREDICT_MODELS),
+            *predict_tracking_grants(),
         ]
     if function in resources.INGESTION_FUNCTIONS:
         return [
@@ -627,8 +631,67 @@ def _app_swagger(function: Function) -> Json:
 
 
 # -- /predict (issue 16): API Gateway may invoke the predict function --------------------------
+#: our own registry's model files
+PREDICT_MODELS: Final = {"Fn::Sub": "${DataBucket.Arn}/models/*"}
+#: an MLflow tracking server whose Model Registry /predict serves ("" = our own registry)
+PREDICT_TRACKING_URI: Final = "PredictTrackingUri"
+#: the S3 bucket holding that server's artifacts, which the predict function reads
+PREDICT_ARTIFACT_BUCKET: Final = "PredictArtifactBucket"
+#: what resolving and downloading a registered version asks of SageMaker's managed MLflow
+MLFLOW_READ_ACTIONS: Final = tuple(
+    f"sagemaker-mlflow:{action}"
+    for action in (
+        "GetDownloadURIForModelVersionArtifacts",
+        "GetModelVersion",
+        "GetModelVersionByAlias",
+        "GetRegisteredModel",
+        "SearchModelVersions",
+        "SearchRegisteredModels",
+    )
+)
+
+
+def predict_tracking_grants() -> list[Json]:
+    """Reads of a tracking server's registry (SageMaker's managed MLflow: this account's tracking
+    servers and MLflow apps in the stack's region) and of its artifact bucket. Each applies only
+    when its parameter is set; unset, it names our own models prefix instead, which grants
+    nothing more (a moto stack cannot hold a resource whose condition is false, hence no
+    conditional policy resource)."""
+    arn = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}"
+    servers = [{"Fn::Sub": f"{arn}:{kind}/*"} for kind in ("mlflow-tracking-server", "mlflow-app")]
+    bucket = {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::${{{PREDICT_ARTIFACT_BUCKET}}}/*"}
+    return [
+        _allow(
+            MLFLOW_READ_ACTIONS, {"Fn::If": ["HasPredictTrackingServer", servers, PREDICT_MODELS]}
+        ),
+        _allow(["s3:GetObject"], {"Fn::If": ["HasPredictArtifactBucket", bucket, PREDICT_MODELS]}),
+    ]
+
+
 def predict() -> Fragment:
     return Fragment(
+        parameters={
+            PREDICT_TRACKING_URI: {
+                "Type": "String",
+                "Default": "",
+                "Description": "MLflow tracking server /predict serves registered models from "
+                "(a SageMaker MLflow ARN or an http(s) URL); empty = the stack's own registry",
+            },
+            PREDICT_ARTIFACT_BUCKET: {
+                "Type": "String",
+                "Default": "",
+                "Description": "the S3 bucket of that server's artifacts (read-only grant); "
+                "empty = none",
+            },
+        },
+        conditions={
+            "HasPredictTrackingServer": {
+                "Fn::Not": [{"Fn::Equals": [{"Ref": PREDICT_TRACKING_URI}, ""]}]
+            },
+            "HasPredictArtifactBucket": {
+                "Fn::Not": [{"Fn::Equals": [{"Ref": PREDICT_ARTIFACT_BUCKET}, ""]}]
+            },
+        },
         resources={
             "PredictInvokePermission": {
                 "Type": "AWS::Lambda::Permission",
@@ -641,8 +704,8 @@ def predict() -> Fragment:
                         "${AWS::AccountId}:${RestApi}/*"
                     },
                 },
-            }
-        }
+            },
+        },
     )
 
 

@@ -87,6 +87,9 @@ deploy() {
   [[ -z ${API_THROTTLE_RATE:-} ]] || params+=("ApiThrottleRate=$API_THROTTLE_RATE")
   [[ -z ${API_THROTTLE_BURST:-} ]] || params+=("ApiThrottleBurst=$API_THROTTLE_BURST")
   [[ -z ${STREAM_CONCURRENCY:-} ]] || params+=("StreamReservedConcurrency=$STREAM_CONCURRENCY")
+  # /predict's tracking server: given on every deploy (unset = the stack's own registry)
+  params+=("PredictTrackingUri=${PREDICT_TRACKING_URI:-}")
+  params+=("PredictArtifactBucket=${PREDICT_ARTIFACT_BUCKET:-}")
   quiet_uploads "${AWS[@]}" cloudformation deploy --template-file "$DIST/packaged.json" --stack-name "$STACK" \
     --s3-bucket "$bucket" --s3-prefix "$STACK" --capabilities CAPABILITY_IAM \
     --no-fail-on-empty-changeset --parameter-overrides "${params[@]}"

@@ -431,3 +431,28 @@ def test_only_ingestion_functions_may_read_vendor_keys_under_the_stack_prefix() 
     for logical in ingestion:
         env = template()["Resources"][logical]["Properties"]["Environment"]["Variables"]
         assert env["QD_FRED_API_KEY_NAME"] == {"Fn::Sub": "/${AWS::StackName}/vendor/fred-api-key"}
+
+
+def test_the_predict_function_reads_a_tracking_server_only_when_one_is_given() -> None:
+    params = template()["Parameters"]
+    conditions = template()["Conditions"]
+    for name, condition in (
+        (cloudformation.PREDICT_TRACKING_URI, "HasPredictTrackingServer"),
+        (cloudformation.PREDICT_ARTIFACT_BUCKET, "HasPredictArtifactBucket"),
+    ):
+        assert params[name]["Default"] == ""  # our own registry unless the deployer says so
+        assert conditions[condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": name}, ""]}]}
+    fid = cloudformation.function_id(resources.PREDICT)
+    env = of_type("AWS::Lambda::Function")[fid]["Properties"]["Environment"]["Variables"]
+    assert env["QD_PREDICT_TRACKING_URI"] == {"Ref": cloudformation.PREDICT_TRACKING_URI}
+    role = of_type("AWS::IAM::Role")[f"{fid}Role"]["Properties"]
+    statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+    (mlflow,) = [s for s in statements if s["Action"][0].startswith("sagemaker-mlflow:")]
+    assert all(a.split(":")[1].startswith(("Get", "Search")) for a in mlflow["Action"])
+    condition, servers, unset = mlflow["Resource"]["Fn::If"]
+    assert condition == "HasPredictTrackingServer"
+    assert "mlflow-tracking-server/*" in json.dumps(servers)
+    assert unset == cloudformation.PREDICT_MODELS  # unset: nothing beyond our own models
+    (bucket,) = [s for s in statements if "Fn::If" in json.dumps(s) and s != mlflow]
+    assert bucket["Action"] == ["s3:GetObject"]
+    assert bucket["Resource"]["Fn::If"][0] == "HasPredictArtifactBucket"
