@@ -84,6 +84,35 @@ describe('AlertBell', () => {
     expect(screen.getByTestId('alert-bell')).toHaveAttribute('data-connection', 'live');
   });
 
+  it('closes the stream while the tab is hidden and follows again from a fresh listing when shown', async () => {
+    vi.stubGlobal('EventSource', FakeEventSource);
+    let inbox = [alert('nvda', false)];
+    inboxApi(() => inbox);
+    const visibility = vi.spyOn(document, 'visibilityState', 'get');
+    try {
+      render(<AlertBell intervalMs={3_600_000} />);
+      expect(await screen.findByTestId('alert-count')).toHaveTextContent('1');
+      const first = FakeEventSource.latest();
+      act(() => first.open());
+      visibility.mockReturnValue('hidden');
+      act(() => {
+        document.dispatchEvent(new Event('visibilitychange'));
+      });
+      expect(first.closed).toBe(true);
+      inbox = [alert('tsla', false), ...inbox]; // arrives while hidden
+      visibility.mockReturnValue('visible');
+      act(() => {
+        document.dispatchEvent(new Event('visibilitychange'));
+      });
+      await screen.findByText((_, el) => el?.getAttribute('data-testid') === 'alert-count' && el.textContent === '2');
+      const second = FakeEventSource.latest();
+      expect(second).not.toBe(first);
+      expect(second.url).toBe('/inbox/stream?token=t2&last_event_id=2');
+    } finally {
+      visibility.mockRestore();
+    }
+  });
+
   it('shows the unread count, follows new alerts, and marks one read', async () => {
     let inbox = [alert('nvda', false)];
     const calls: string[] = [];

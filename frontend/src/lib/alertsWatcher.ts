@@ -4,7 +4,8 @@
  * list at once, and the browser's EventSource resumes with Last-Event-ID by itself when a
  * stream ends. When streaming is unavailable (no EventSource, an expired token, the stream
  * refused) it polls every `intervalMs` while the page is visible, and each poll's fresh
- * `stream_url` tries the stream again, up to `maxStreamErrors` failures in a row.
+ * `stream_url` tries the stream again, up to `maxStreamErrors` failures in a row. A hidden page
+ * closes the stream; showing it again refreshes the list and opens a new one.
  */
 import { api } from './api';
 import type { Alert } from './types';
@@ -36,8 +37,11 @@ export class AlertsWatcher {
   private readonly intervalMs: number;
   private readonly maxStreamErrors: number;
   private readonly ES: typeof EventSource | null;
+  /** A hidden tab holds no stream: on AWS each open stream keeps one Lambda invocation busy
+   * (README, "Capacity at 10,000 researchers"); showing the tab again lists and re-follows. */
   private readonly onVisible = () => {
     if (document.visibilityState === 'visible') void this.refresh();
+    else this.closeStream();
   };
 
   constructor(
