@@ -132,3 +132,17 @@ def test_a_start_over_the_rate_stores_nothing(repo: RunRepository) -> None:
         limits.acquire("alice", refused.run_id, put=repo.put_new(refused))
     assert error.value.headers["RateLimit"].startswith('"starts"')
     assert repo.get(refused.run_id) is None
+
+
+def test_a_cap_above_one_batch_of_reads_frees_every_ended_run(repo: RunRepository) -> None:
+    cap = 150  # the runs are re-read in batches of 100: ended runs in both are found
+    limits = RunLimits(repo.table, Limits(max_in_flight=cap, max_per_minute=1000))
+    runs = [store(repo, "alice") for _ in range(cap)]
+    for run_id in runs:
+        limits.acquire("alice", run_id)
+    for run_id in (runs[0], runs[120]):
+        repo.finish(run_id, "succeeded", now_iso())
+    limits.acquire("alice", store(repo, "alice"))
+    limits.acquire("alice", store(repo, "alice"))
+    with pytest.raises(TooManyRequests):
+        limits.acquire("alice", new_run_id())

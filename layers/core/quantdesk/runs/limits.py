@@ -31,6 +31,9 @@ WINDOW_S: Final = 60
 STARTING_GRACE_S: Final = 60
 #: Retry-After when the in-flight cap is hit (a slot frees when one of the runs ends)
 INFLIGHT_RETRY_S: Final = 5
+#: keys per BatchGetItem (DynamoDB's limit)
+BATCH_GET_MAX: Final = 100
+UNPROCESSED_PAUSE_S: Final = 0.05
 
 
 def _s(value: str) -> dict[str, str]:
@@ -154,7 +157,7 @@ class RunLimits:
         try:
             item = self._db.get_item(TableName=self.table, Key=key, ConsistentRead=True)
             run_ids = item.get("Item", {}).get("runs", {}).get("SS", [])
-            ended = [run_id for run_id in run_ids if self._has_ended(run_id)]
+            ended = self._ended(run_ids)
             if ended:
                 self._db.update_item(
                     TableName=self.table,
@@ -166,15 +169,35 @@ class RunLimits:
             raise ServiceUnavailable("could not check the run limits") from exc
         return bool(ended)
 
-    def _has_ended(self, run_id: str) -> bool:
-        response = self._db.get_item(
-            TableName=self.table,
-            Key={k: _s(v) for k, v in keys.run_key(run_id).items()},
-            ProjectionExpression="#status",
-            ExpressionAttributeNames={"#status": "status"},
-            ConsistentRead=True,
-        )
-        item = response.get("Item")
-        if item is None:
-            return time.time() - created_ms(run_id) / 1000 > STARTING_GRACE_S
-        return item["status"]["S"] in TERMINAL
+    def _ended(self, run_ids: list[str]) -> list[str]:
+        """Which of ``run_ids`` have ended: their run items' statuses, read consistently in
+        batches (one request per :data:`BATCH_GET_MAX` runs, not one per run)."""
+        statuses: dict[str, str] = {}
+        for first in range(0, len(run_ids), BATCH_GET_MAX):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [
+                        {k: _s(v) for k, v in keys.run_key(run_id).items()}
+                        for run_id in run_ids[first : first + BATCH_GET_MAX]
+                    ],
+                    "ProjectionExpression": "#pk, #status",
+                    "ExpressionAttributeNames": {"#pk": keys.PK, "#status": "status"},
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                response = self._db.batch_get_item(RequestItems=request)
+                for found in response.get("Responses", {}).get(self.table, []):
+                    statuses[found[keys.PK]["S"]] = found["status"]["S"]
+                request = response.get("UnprocessedKeys") or {}
+                if request:  # throttled: the rest after a pause, as AWS advises
+                    time.sleep(UNPROCESSED_PAUSE_S)
+        ended = []
+        for run_id in run_ids:
+            status = statuses.get(keys.run_pk(run_id))
+            if status is None:
+                if time.time() - created_ms(run_id) / 1000 > STARTING_GRACE_S:
+                    ended.append(run_id)
+            elif status in TERMINAL:
+                ended.append(run_id)
+        return ended

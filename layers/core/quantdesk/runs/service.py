@@ -7,6 +7,7 @@ import base64
 import contextlib
 import datetime as dt
 import re
+import time
 from typing import Any, Final, Literal
 
 from pydantic import ValidationError
@@ -53,6 +54,10 @@ TIMELINE_LIMIT = 1000
 #: lifetime of a report or export link: long enough to start the download, short enough that a
 #: leaked link is soon worthless
 LINK_TTL_S: Final = 300
+#: how long a start trusts the universes it last read: a name they lack is read again at once
+#: (a universe published since is never refused), a name they have is trusted this long (one
+#: that a newer snapshot dropped is then refused by the worker's readiness check instead)
+UNIVERSES_TTL_S: Final = 60.0
 
 
 class RunService:
@@ -68,6 +73,8 @@ class RunService:
             settings.table_name,
             Limits(settings.max_runs_in_flight, settings.max_starts_per_minute),
         )
+        #: the universes a start checks against, and when they were read (``_known_universes``)
+        self._universes: tuple[float, UniverseList] | None = None
 
     def start(
         self, request: RunRequest, owner: str, idempotency_key: str | None = None
@@ -138,17 +145,28 @@ class RunService:
     def _check_universe(self, params: ScenarioParams) -> None:
         """A run on a universe the lake does not know is refused, naming the known ones. Not
         checked for explicit tickers (they win), nor before the lake has universe summaries
-        (the worker's readiness check then reports it)."""
+        (the worker's readiness check then reports it). Two table reads, so a start reuses
+        the universes it read within :data:`UNIVERSES_TTL_S` unless they lack the name."""
         if params.tickers:
             return
-        known = self.universes().universes
-        if not known or params.universe in {u.name for u in known}:
+        known = self._known_universes(refresh=False)
+        if params.universe not in {u.name for u in known.universes}:
+            known = self._known_universes(refresh=True)
+        if not known.universes or params.universe in {u.name for u in known.universes}:
             return
-        names = ", ".join(u.name for u in known)
+        names = ", ".join(u.name for u in known.universes)
         raise InvalidRequest(
             f"unknown universe {quoted(params.universe)}; known: {names}",
             field="params.universe",
         )
+
+    def _known_universes(self, *, refresh: bool) -> UniverseList:
+        remembered = self._universes
+        if not refresh and remembered and time.monotonic() - remembered[0] < UNIVERSES_TTL_S:
+            return remembered[1]
+        known = self.universes()
+        self._universes = (time.monotonic(), known)
+        return known
 
     def _start_execution(self, run: Run) -> None:
         """Start the run's workflow (idempotent: the execution is named after the run)."""
