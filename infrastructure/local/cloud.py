@@ -33,6 +33,7 @@ from infrastructure import cloudformation, resources
 from infrastructure.local import event_rules, execution_slots, faults, moto_cfn, moto_speedups
 from infrastructure.local import stack as cfn_stack
 from infrastructure.local.api_schedules import ApiSchedules
+from infrastructure.local.endpoint_server import EndpointServer
 from infrastructure.local.environment import (
     ACCOUNT,
     REGION,
@@ -104,7 +105,7 @@ class LocalCloud:
 
     def start(self) -> LocalCloud:
         from moto.core.config import default_user_config
-        from moto.server import ThreadedMotoServer
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         configure_environment(self.host, self.port)
         os.environ["QD_ALLOWED_ORIGIN"] = self.site_url
@@ -126,8 +127,8 @@ class LocalCloud:
         moto_speedups.install()
         execution_slots.install(EXECUTION_SLOTS_PER_WORKER * self.worker_processes)
         if self.state_dir is None:
-            self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
-            self._server.start()
+            app = DomainDispatcherApplication(create_backend_app)
+            self._server = EndpointServer(self.host, self.port, app).bind().serve()
         else:
             # the fixes the deploy applies to moto, before a replayed deploy needs them
             honour_disabled_mappings()

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from infrastructure.local import moto_state
+from infrastructure.local.endpoint_server import EndpointServer
 from infrastructure.local.journal import Journal, Record
 
 log = logging.getLogger("quantdesk.local.persistence")
@@ -323,41 +324,29 @@ class DurableApp:
 
 
 class DurableEndpoint:
-    """moto's threaded server (as ``ThreadedMotoServer`` runs it) with its app wrapped in
-    :class:`DurableApp`, state kept in ``directory``."""
+    """moto's dispatcher wrapped in :class:`DurableApp`, served by :class:`EndpointServer`,
+    state kept in ``directory``."""
 
     def __init__(self, host: str, port: int, directory: Path) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: PLC0415
 
         self.host, self.port = host, port
         self.state = DurableState(directory, DomainDispatcherApplication(create_backend_app))
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._server: EndpointServer | None = None
 
     def start(self) -> RestoreReport:
         """Restore the state, then serve."""
-        from moto.moto_server.werkzeug_app import MotoRequestHandler  # noqa: PLC0415
-        from werkzeug.serving import make_server  # noqa: PLC0415
-
         app = DurableApp(self.state.app, self.state)
         # bound first: a port in use fails before the folder is touched; requests wait in
         # the backlog until the state is restored
-        self._server = make_server(
-            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
-        )
+        self._server = EndpointServer(self.host, self.port, app).bind()
         report = self.state.restore()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="local-endpoint", daemon=True
-        )
-        self._thread.start()
+        self._server.serve()
         return report
 
     def stop(self) -> None:
         if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread:
-            self._thread.join(timeout=10)
+            self._server.stop()
         self.state.close()
 
 

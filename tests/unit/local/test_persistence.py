@@ -52,8 +52,8 @@ class Cloud:
         """What SIGKILL leaves: no final snapshot, nothing flushed beyond what was
         acknowledged; then moto's memory is wiped as a new process would have it."""
         endpoint = self.running
-        endpoint._server.shutdown()
-        endpoint._server.server_close()
+        assert endpoint._server is not None
+        endpoint._server.stop()
         endpoint.state._stop.set()
         endpoint.state.journal._lock.close()  # the kernel's part of a kill
         moto_state.on_execution_end(None)
