@@ -54,7 +54,9 @@ if TYPE_CHECKING:
     from infrastructure.local.stack import DeployedStack
 
 WEB_ROOT = ROOT / "frontend" / "out"
-API_CONCURRENCY = 16
+#: API requests handled at once (API Gateway invokes the API's Lambda concurrently): every start
+#: of a burst waits on the endpoint together, none queues here (16 made 100 starts wait in turn)
+API_CONCURRENCY = 100
 API_PREFIXES = ("/analysis", "/predict", "/runs", "/inbox")
 _API_TYPES = ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api")
 
