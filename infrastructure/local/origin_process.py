@@ -32,6 +32,7 @@ from infrastructure.local.child_process import exit_with_parent
 from infrastructure.local.environment import configure_environment, use_function_environment
 from infrastructure.local.identity import LocalIdentity
 from infrastructure.local.origin import Routing, build_origin, faults_route
+from infrastructure.local.persistence import FOREGROUND_AGENT
 
 START_TIMEOUT_S: Final = 60.0
 
@@ -136,6 +137,8 @@ def serve(
     exit_with_parent(parent_pid)
     configure_environment(*config.endpoint)
     use_function_environment(config.environment)
+    # the endpoint lets the origin's writes (a run's start) go before the background work's
+    os.environ["AWS_SDK_UA_APP_ID"] = FOREGROUND_AGENT.removeprefix("app/")
     extra = [faults_route(_forwarder(faults))] if faults is not None else []
     origin = build_origin(
         config.routing,

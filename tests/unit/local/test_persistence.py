@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from moto.core.config import default_user_config
 
 from infrastructure.local import moto_state
 from infrastructure.local.journal import InUse
-from infrastructure.local.persistence import DurableEndpoint, RestoreReport, is_mutating
+from infrastructure.local.persistence import DurableEndpoint, RestoreReport, WriteLock, is_mutating
 from infrastructure.local.stream_poller import StreamPoller
 from infrastructure.resources import StreamMapping
 from tests.stack import free_port
@@ -369,3 +370,28 @@ def test_one_local_cloud_per_state_folder(cloud: Cloud) -> None:
         DurableEndpoint("127.0.0.1", free_port(), cloud.directory)
     cloud.running.stop()
     DurableEndpoint("127.0.0.1", free_port(), cloud.directory).state.journal.close()
+
+
+def test_the_write_lock_hands_over_to_foreground_waiters_first() -> None:
+    lock = WriteLock()
+    order: list[str] = []
+    lock.acquire()
+    waiters = []
+    for name, first in (("execution-1", False), ("execution-2", False), ("start", True)):
+
+        def take(name: str = name, first: bool = first) -> None:
+            lock.acquire(first=first)
+            order.append(name)
+            lock.release()
+
+        waiter = threading.Thread(target=take)
+        waiter.start()
+        waiters.append(waiter)
+        while len(lock._waiting) < len(waiters):  # queued in this order
+            time.sleep(0.001)
+    lock.release()
+    for waiter in waiters:
+        waiter.join(timeout=5)
+    assert order == ["start", "execution-1", "execution-2"]
+    lock.acquire()  # free again once every waiter is done
+    lock.release()
