@@ -135,7 +135,6 @@ class LocalCloud:
             moto_cfn.install()
             self._server = DurableEndpoint(self.host, self.port, self.state_dir)
             self.restored = self._server.start()
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         account = aws.client("sts").get_caller_identity()["Account"]
         if account != ACCOUNT:
             raise RuntimeError(
