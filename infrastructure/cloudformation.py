@@ -858,6 +858,7 @@ def _machine_grants(machine: StateMachine) -> list[Json]:
         statements.append(_allow(["lambda:InvokeFunction"], arns))
     if "table" in {resources.parse_target(t)[0] for t in machine.substitutions.values()}:
         statements.append(_allow(TABLE_WRITE, _table_arns()))
+    statements += _distributed_map_grants(machine)
     # log delivery and X-Ray accept no resource narrower than "*" (no data actions here)
     statements.append(
         _allow(
@@ -879,6 +880,50 @@ def _machine_grants(machine: StateMachine) -> list[Json]:
         )
     )
     return statements
+
+
+def _distributed_maps(states: Json) -> list[Json]:
+    """The Distributed Map states of a definition (nested ones included)."""
+    found = []
+    for state in states.values():
+        processor = state.get("ItemProcessor") or {}
+        if processor.get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED":
+            found.append(state)
+        found += _distributed_maps(processor.get("States", {}))
+    return found
+
+
+#: the bucket a machine's Distributed Map ``ItemReader`` reads (by logical id)
+ITEM_BUCKETS: Final = {
+    resources.SCENARIO_RUN.name: "ResultsBucket",
+    resources.INGESTION.name: "DataBucket",
+}
+
+
+def _distributed_map_grants(machine: StateMachine) -> list[Json]:
+    """A Distributed Map runs each item as a child execution of its own machine, which it
+    describes and stops, and reads its items from S3 (an object, or a listing)."""
+    maps = _distributed_maps(machine.definition()["States"])
+    if not maps:
+        return []
+    bucket = ITEM_BUCKETS[machine.name]
+    reads = {m.get("ItemReader", {}).get("Resource", "").rsplit(":", 1)[-1] for m in maps}
+    grants = [
+        _allow(["states:StartExecution"], state_machine_arn(machine)),
+        # the map's child executions: ``execution:<machine>/<map run>:<id>``
+        _allow(
+            ["states:DescribeExecution", "states:StopExecution"],
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"
+                f"execution:${{AWS::StackName}}-{_suffix(machine.name)}/*"
+            },
+        ),
+    ]
+    if "getObject" in reads:
+        grants.append(_allow(["s3:GetObject"], _objects(bucket)))
+    if "listObjectsV2" in reads:
+        grants.append(_allow(["s3:ListBucket"], _bucket_arn(bucket)))
+    return grants
 
 
 def state_machines() -> Fragment:

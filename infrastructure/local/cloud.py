@@ -125,6 +125,9 @@ class LocalCloud:
         install(self.runtime)
         faults.install()
         moto_speedups.install()
+        from infrastructure.local import distributed_map  # the Distributed Map emulation
+
+        distributed_map.install()
         execution_slots.install(EXECUTION_SLOTS_PER_WORKER * self.worker_processes)
         if self.state_dir is None:
             app = DomainDispatcherApplication(create_backend_app)

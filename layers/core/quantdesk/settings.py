@@ -115,6 +115,15 @@ class Settings(EnvSettings):
         description="the Cognito user pool API Gateway's authorizer trusts",
     )
     code_version: str = Field("dev", description="deployed code version, stored in manifests")
+    shard_threshold_assets: int | None = Field(
+        None,
+        ge=1,
+        description="a run over more assets than this runs sharded (a Distributed Map); "
+        "unset: the default measured by the scale benchmark (scenarios.sharding)",
+    )
+    max_universe_assets: int = Field(
+        30_000, ge=1, description="a run's universe may have at most this many assets (400 above)"
+    )
     fred_api_key_name: str = Field(
         "",
         description="FRED/ALFRED API key: an SSM parameter ('/...') or Secrets Manager secret name",

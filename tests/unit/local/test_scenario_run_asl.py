@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from infrastructure import resources
-from infrastructure.local import event_rules, faults
+from infrastructure.local import distributed_map, event_rules, faults
 from infrastructure.local.cloud import ACCOUNT, REGION
 from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from quantdesk import aws
@@ -20,10 +20,12 @@ from quantdesk.runs.models import Run, RunError, RunManifest
 from quantdesk.runs.repository import RunRepository
 from quantdesk.settings import get_settings
 from tests.unit.lambda_zip import placeholder_zip
+from tests.unit.local import fake_workers
 
 
 @pytest.fixture
 def machine(moto_aws: None) -> Any:
+    distributed_map.install()  # as the local cloud does
     iam = aws.client("iam")
     role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     aws.client("lambda").create_function(
@@ -117,6 +119,40 @@ def test_terminal_state_is_not_overwritten_when_cancelled_mid_run(machine: Any) 
     run, _ = machine("cancel_then_succeed")
     assert run.status == "cancelled"
     assert run.event_seq == 3  # queued, running, cancelled: no succeeded after it
+
+
+def test_a_large_run_fans_out_over_its_shards_then_reduces(machine: Any) -> None:
+    # When the plan shards the run
+    run, execution = machine("sharded")
+    # Then every shard ran once (a child execution each), the reduce after them, and the run
+    # succeeded through the same terminal write as the single worker's
+    assert (run.status, execution) == ("succeeded", "SUCCEEDED")
+    done = fake_workers.markers(run.run_id)
+    assert done == ["reduce", *[f"shard-{i}-0" for i in range(fake_workers.SHARDS)]]
+    assert run.event_seq == 3  # queued, running, succeeded (the fakes report no progress)
+
+
+def test_a_failing_shard_is_retried_then_fails_the_run_naming_it(machine: Any) -> None:
+    # When shard 1 fails on every attempt
+    run, execution = machine("sharded_one_fails")
+    # Then it was retried, no reduce ran (no partial result), and the run failed saying
+    # which shard failed and why
+    assert (run.status, execution) == ("failed", "FAILED")
+    done = fake_workers.markers(run.run_id)
+    assert "reduce" not in done
+    assert [m for m in done if m.startswith("shard-1-")] == ["shard-1-0", "shard-1-1", "shard-1-2"]
+    assert run.error is not None
+    assert run.error.type == "ShardFailed"
+    assert run.error.message == "shard 1 of 3 (1 assets) failed: ValueError: bad rows"
+
+
+def test_cancel_mid_map_stops_the_shards_and_the_run_stays_cancelled(machine: Any) -> None:
+    # When the user cancels while the shards compute
+    run, execution = machine("sharded_cancelled")
+    # Then the execution (and its map) stopped, nothing was reduced, the run is cancelled
+    assert (run.status, execution) == ("cancelled", "ABORTED")
+    assert "reduce" not in fake_workers.markers(run.run_id)
+    assert run.error is not None and run.error.type == "Cancelled"
 
 
 def test_a_throttled_run_write_is_retried_and_the_run_still_succeeds(machine: Any) -> None:

@@ -68,8 +68,13 @@ def _snapshot(lake: Lake, dataset: str) -> _Snapshot | None:
     return _Snapshot(record, load_manifest(lake.store, record))
 
 
-def _require(lake: Lake, dataset: str) -> _Snapshot:
-    snap = _snapshot(lake, dataset)
+def _require(lake: Lake, dataset: str, snapshot_id: str | None = None) -> _Snapshot:
+    """The latest snapshot of ``dataset``, or the one ``snapshot_id`` names (a pinned read)."""
+    if snapshot_id is None:
+        snap = _snapshot(lake, dataset)
+    else:
+        record = lake.snapshots.get(dataset, snapshot_id)
+        snap = _Snapshot(record, load_manifest(lake.store, record)) if record else None
     if snap is None:
         raise DatasetNotFoundError(dataset)
     return snap
@@ -169,11 +174,34 @@ def resolve_symbols(
 
 
 def _membership(
-    lake: Lake, universe: str, start: dt.date, end: dt.date
+    lake: Lake, universe: str, start: dt.date, end: dt.date, snapshot_id: str | None = None
 ) -> tuple[pd.DataFrame, str]:
-    snap = _require(lake, "universe")
+    snap = _require(lake, "universe", snapshot_id)
     frame, _ = read_partitions(lake, "universe", snap.manifest)
     return members_between(frame, universe, start, end), snap.record.snapshot_id
+
+
+def scenario_symbols(
+    datasets: Sequence[str],
+    *,
+    universe: str,
+    tickers: list[str] | None,
+    start: dt.date,
+    end: dt.date | None,
+    lake: Lake | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """The symbols :func:`load_scenario_data` would load, and the snapshot ids it would read
+    now (``{dataset: snapshot_id}``, the universe's included): a sharded run's plan pins them
+    so every shard reads the same data."""
+    lake = lake or Lake.from_settings()
+    wanted = ["prices", *[d for d in datasets if d != "prices"]]
+    snaps = {d: _require(lake, d) for d in wanted}
+    read = {d: s.record.snapshot_id for d, s in snaps.items()}
+    if tickers:
+        return sorted(set(tickers)), read
+    as_of = end or snaps["prices"].manifest.coverage.max_date or start
+    membership, read["universe"] = _membership(lake, universe, start, as_of)
+    return sorted(set(membership["symbol"])), read
 
 
 def load_scenario_data(
@@ -184,6 +212,8 @@ def load_scenario_data(
     start: dt.date,
     end: dt.date | None,
     lake: Lake | None = None,
+    pinned: dict[str, str] | None = None,
+    only_symbols: set[str] | None = None,
 ) -> tuple[ScenarioData, dict[str, str]]:
     """The frames a scenario reads, and ``{dataset: snapshot_id}`` of every snapshot read.
 
@@ -196,13 +226,19 @@ def load_scenario_data(
     exist). Only the partitions covering those years and
     symbol buckets are fetched. Raises :class:`DatasetNotFoundError` for a dataset never
     ingested.
+
+    A shard of a sharded run reads the snapshots the run's plan ``pinned`` (``{dataset:
+    snapshot_id}``, so every shard sees the same data) and the per-asset datasets of
+    ``only_symbols`` alone (an empty set: none, the reduce step's context); the membership
+    intervals, sectors and macro stay whole.
     """
     lake = lake or Lake.from_settings()
     wanted = ["prices", *[d for d in datasets if d != "prices"]]
     unknown = [d for d in wanted if d not in SCENARIO_DATASETS]
     if unknown:
         raise ValueError(f"not scenario datasets: {unknown}")
-    snaps = {d: _require(lake, d) for d in wanted}
+    pinned = pinned or {}
+    snaps = {d: _require(lake, d, pinned.get(d)) for d in wanted}
     last = snaps["prices"].manifest.coverage.max_date
     as_of = end or last or start
     read: dict[str, str] = {d: s.record.snapshot_id for d, s in snaps.items()}
@@ -210,12 +246,17 @@ def load_scenario_data(
     if tickers:
         symbols = sorted(set(tickers))
     else:
-        membership, read["universe"] = _membership(lake, universe, start, as_of)
+        membership, read["universe"] = _membership(
+            lake, universe, start, as_of, pinned.get("universe")
+        )
         symbols = sorted(set(membership["symbol"]))
     wanted_symbols = set(symbols)
+    # a shard's assets: the per-asset datasets are read for them alone (partition pruning)
+    asset_symbols = wanted_symbols if only_symbols is None else wanted_symbols & only_symbols
     frames: dict[str, pd.DataFrame] = {}
     for dataset, snap in snaps.items():
         spec = layout(dataset)
+        restrict_to = wanted_symbols if dataset == "sectors" else asset_symbols
         window_start = start
         if dataset == "fundamentals":
             window_start = start - dt.timedelta(days=FUNDAMENTALS_LOOKBACK_DAYS)
@@ -227,9 +268,9 @@ def load_scenario_data(
             snap.manifest,
             start=window_start,
             end=as_of,
-            symbols=wanted_symbols if spec.has_symbol else None,
+            symbols=restrict_to if spec.has_symbol else None,
         )
-        frames[dataset] = _restrict(dataset, frame, wanted_symbols, start, as_of)
+        frames[dataset] = _restrict(dataset, frame, restrict_to, start, as_of)
     data = ScenarioData(
         prices=frames["prices"],
         fundamentals=frames.get("fundamentals"),
@@ -238,7 +279,7 @@ def load_scenario_data(
         sentiment=frames.get("sentiment"),
         sectors=frames.get("sectors"),
         universe=membership,
-        splits=load_splits(lake, wanted_symbols) if "fundamentals" in frames else None,
+        splits=load_splits(lake, asset_symbols) if "fundamentals" in frames else None,
     )
     return data, read
 

@@ -225,6 +225,55 @@ class RunRepository:
             "#status = :running",
         )
 
+    def shard_done(self, run_id: str, index: int) -> int:
+        """Count shard ``index`` of a sharded run as done; how many are done now.
+
+        The count is a number set (``ADD`` of the index): atomic, so concurrent shards lose
+        no count, and idempotent, so a retried shard is not counted twice. No event (the
+        sequence number stays): :meth:`record_shard_progress` reports the count."""
+        try:
+            response = self._db.update_item(
+                TableName=self.table,
+                Key={k: _s(v) for k, v in keys.run_key(run_id).items()},
+                UpdateExpression="ADD shards_done :index",
+                ConditionExpression="#status = :running",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":index": {"NS": [str(index)]},
+                    ":running": _s("running"),
+                },
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NotActive(run_id) from exc
+            raise ServiceUnavailable("could not count the shard") from exc
+        return len(response["Attributes"]["shards_done"]["NS"])
+
+    def record_shard_progress(self, run_id: str, done: int, progress: Progress, now: str) -> bool:
+        """A progress event for ``done`` shards, unless a larger count was already reported
+        (shards finish concurrently: the events' counts only grow). False when skipped."""
+        try:
+            self._transition(
+                run_id,
+                "SET progress = :p, updated_at = :now, last_event = :e, shards_reported = :n",
+                {
+                    ":p": _s(progress.model_dump_json()),
+                    ":now": _s(now),
+                    ":e": _s("progress"),
+                    ":n": {"N": str(done)},
+                    ":running": _s("running"),
+                },
+                "#status = :running AND "
+                "(attribute_not_exists(shards_reported) OR shards_reported < :n)",
+            )
+        except NotActive:
+            run = self.get(run_id)
+            if run is None or run.status != "running":
+                raise
+            return False
+        return True
+
     def record_result(
         self,
         run_id: str,

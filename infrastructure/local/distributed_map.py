@@ -1,0 +1,161 @@
+"""Distributed Map features the endpoint's Step Functions interpreter lacks, emulated from the
+same ASL (pinned to moto 5.2.5, whose interpreter is LocalStack's).
+
+moto runs a ``"Mode": "DISTRIBUTED"`` map's items as frames of the parent execution, reads an
+``ItemReader`` (S3 ``getObject`` JSON, ``listObjectsV2``), honours ``MaxConcurrency`` and
+``ItemSelector``, and stops the items with the parent. What it lacks, added here:
+
+* **failure tolerance**: it records each failed item and then lets the map succeed whatever
+  ``ToleratedFailurePercentage``/``ToleratedFailureCount`` say. Here, as on AWS, a map whose
+  failed items exceed the tolerance fails with ``States.ExceedToleratedFailureThreshold``
+  (locally once its running items have finished: AWS stops them sooner);
+* **``ItemBatcher``** (``MaxItemsPerBatch``, static ``BatchInput``): its parser rejects the
+  field (and a whole number as ``ToleratedFailurePercentage``).
+  Here it is taken out of the definition before parsing and applied to the items the reader
+  returned: each child then gets ``{"Items": [...], **BatchInput}``, as on AWS.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+from typing import Any, Final
+
+#: the batcher of each Distributed Map, by the parsed state's name (definitions are parsed
+#: once per machine; names are unique within one, and a batcher is keyed by its content too)
+_batchers: dict[str, dict[str, Any]] = {}
+_lock: Final = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    """Patch moto's interpreter (once per process)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _installed = True
+    _enforce_tolerance()
+    _batch_items()
+
+
+def exceeds_tolerance(failed: int, total: int, count: int, percentage: float) -> bool:
+    """Whether ``failed`` of ``total`` items exceed a map's tolerance: more failures than
+    ``ToleratedFailureCount`` and a larger share than ``ToleratedFailurePercentage`` (the
+    interpreter gives an absent field as 0, so the one given decides; AWS fails a map that
+    exceeds either of two given fields, which our definitions never give)."""
+    share = 100.0 * failed / total if total else 0.0
+    return failed > count and share > percentage
+
+
+def _moto(module: str) -> Any:
+    """A module of moto's Step Functions interpreter (imported once the cloud set moto up)."""
+    return importlib.import_module(f"moto.stepfunctions.parser.{module}")
+
+
+_ITERATION: Final = "asl.component.state.exec.state_map.iteration.distributed_iteration_component"
+_ERRORS: Final = "asl.component.common.error_name"
+
+
+def _enforce_tolerance() -> None:
+    api = _moto("api")
+    failure = _moto(f"{_ERRORS}.failure_event")
+    StatesErrorName = _moto(f"{_ERRORS}.states_error_name").StatesErrorName
+    kind = _moto(f"{_ERRORS}.states_error_name_type").StatesErrorNameType
+    kind = kind.StatesExceedToleratedFailureThreshold
+    EventDetails = _moto("asl.eval.event.event_detail").EventDetails
+    DistributedIterationComponent = _moto(_ITERATION).DistributedIterationComponent
+    original = DistributedIterationComponent._map_run
+
+    def map_run(self: Any, env: Any, eval_input: Any) -> None:
+        original(self, env, eval_input)
+        if not env.is_running():  # stopped with its execution: aborted, not failed
+            return
+        record = eval_input.map_run_record
+        items = record.item_counter
+        failed = items.failed.get() + items.timed_out.get()
+        if not exceeds_tolerance(
+            failed,
+            items.total.get(),
+            eval_input.tolerated_failure_count,
+            eval_input.tolerated_failure_percentage,
+        ):
+            return
+        cause = f"{failed} of {items.total.get()} items failed: over the tolerated failures"
+        raise failure.FailureEventException(
+            failure.FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=kind),
+                event_type=api.HistoryEventType.MapRunFailed,
+                event_details=EventDetails(
+                    mapRunFailedEventDetails=api.MapRunFailedEventDetails(
+                        error=kind.to_name(), cause=cause
+                    )
+                ),
+            )
+        )
+
+    DistributedIterationComponent._map_run = map_run  # type: ignore[method-assign]
+
+
+def prepared(definition: str) -> tuple[str, dict[str, dict[str, Any]]]:
+    """The definition as the interpreter's parser accepts it, and the batchers by map state
+    name: ``ItemBatcher`` fields taken out, and a whole ``ToleratedFailurePercentage`` written
+    as a decimal (its grammar takes only a decimal number there; AWS takes both)."""
+    loaded = json.loads(definition)
+    found: dict[str, dict[str, Any]] = {}
+    changed = False
+
+    def visit(states: dict[str, Any]) -> None:
+        nonlocal changed
+        for name, state in states.items():
+            batcher = state.pop("ItemBatcher", None)
+            if batcher is not None:
+                found[name] = batcher
+                changed = True
+            percentage = state.get("ToleratedFailurePercentage")
+            if isinstance(percentage, int):
+                state["ToleratedFailurePercentage"] = float(percentage)
+                changed = True
+            for nested in ("ItemProcessor", "Iterator"):
+                visit(state.get(nested, {}).get("States", {}))
+            for branch in state.get("Branches", []):
+                visit(branch.get("States", {}))
+
+    visit(loaded["States"])
+    return (json.dumps(loaded) if changed else definition), found
+
+
+def batches(items: list[Any], batcher: dict[str, Any], batch_input: Any) -> list[Any]:
+    """Items grouped as a map's ``ItemBatcher`` groups them (``MaxItemsPerBatch``)."""
+    size = int(batcher.get("MaxItemsPerBatch", len(items) or 1))
+    extra = batch_input if isinstance(batch_input, dict) else {}
+    return [{**extra, "Items": items[i : i + size]} for i in range(0, len(items), size)]
+
+
+def _batch_items() -> None:
+    DistributedIterationComponent = _moto(_ITERATION).DistributedIterationComponent
+    AmazonStateLanguageParser = _moto("asl.parse.asl_parser").AmazonStateLanguageParser
+
+    parse = AmazonStateLanguageParser.parse
+
+    def parse_batched(definition: str, *args: Any, **kwargs: Any) -> Any:
+        stripped, found = prepared(definition)
+        with _lock:
+            _batchers.update(found)
+        return parse(stripped, *args, **kwargs)
+
+    AmazonStateLanguageParser.parse = staticmethod(parse_batched)  # type: ignore[method-assign]
+
+    original = DistributedIterationComponent._map_run
+
+    def map_run(self: Any, env: Any, eval_input: Any) -> None:
+        batcher = _batchers.get(eval_input.state_name)
+        if batcher is not None:
+            items = env.stack.pop()
+            batch_input = batcher.get("BatchInput")
+            env.stack.append(batches(list(items), batcher, batch_input))
+        original(self, env, eval_input)
+
+    DistributedIterationComponent._map_run = map_run  # type: ignore[method-assign]
