@@ -33,6 +33,9 @@ os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ.get("POWERTOOLS_LOG_LEVEL", "WAR
 def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from moto import mock_aws  # noqa: PLC0415 - only the unit tests need moto
 
+    from infrastructure.local import distributed_map  # noqa: PLC0415 - patches moto
+
+    distributed_map.install()  # the Distributed Map features, as the local cloud has them
     monkeypatch.delenv("LOCALSTACK_HOST", raising=False)
     for name, value in resources.environment(REGION, ACCOUNT).items():
         monkeypatch.setenv(name, value)

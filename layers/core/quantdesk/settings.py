@@ -121,6 +121,9 @@ class Settings(EnvSettings):
         description="a run over more assets than this runs sharded (a Distributed Map); "
         "unset: the default measured by the scale benchmark (scenarios.sharding)",
     )
+    max_shard_assets: int | None = Field(
+        None, ge=1, description="assets per shard; unset: the default of scenarios.sharding"
+    )
     max_universe_assets: int = Field(
         30_000, ge=1, description="a run's universe may have at most this many assets (400 above)"
     )

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from infrastructure import resources
-from infrastructure.local import distributed_map, event_rules, faults
+from infrastructure.local import event_rules, faults
 from infrastructure.local.cloud import ACCOUNT, REGION
 from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from quantdesk import aws
@@ -25,7 +25,6 @@ from tests.unit.local import fake_workers
 
 @pytest.fixture
 def machine(moto_aws: None) -> Any:
-    distributed_map.install()  # as the local cloud does
     iam = aws.client("iam")
     role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     aws.client("lambda").create_function(

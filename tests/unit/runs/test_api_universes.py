@@ -16,6 +16,7 @@ from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from quantdesk import aws
 from quantdesk.ingestion.pipeline import IngestionContext
 from quantdesk.ingestion.sources.base import FetchRequest
+from quantdesk.settings import get_settings
 from tests.own_tickers import own_prices
 from tests.unit.in_process_ingestion import run_ingestion
 from tests.unit.lambda_zip import placeholder_zip
@@ -116,3 +117,24 @@ def test_a_run_on_a_registered_universe_succeeds(scenario_runs: None, own_lake: 
     assert view["status"] == "succeeded", view.get("error")
     assert {row["symbol"] for row in view["result"]["rows"]} == set(OWN)
     assert view["manifest"]["data_snapshots"]["universe"]
+
+
+def test_a_run_on_a_universe_over_the_limit_is_a_400_naming_the_limit(
+    own_lake: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given runs may cover at most five assets and my_batch has six
+    monkeypatch.setenv("QD_MAX_UNIVERSE_ASSETS", "5")
+    get_settings.cache_clear()
+    before = json.loads(own_lake.get("/analysis/universes").body)
+    # When a run on it is asked for
+    response = post_run(own_lake, {"universe": "my_batch"})
+    # Then it is refused, naming the field and the limit, and nothing stored changed
+    assert response.status_code == 400
+    problem = json.loads(response.body)
+    assert problem["field"] == "params.universe"
+    assert "has 6 assets" in problem["message"]
+    assert "at most 5 (max_universe_assets)" in problem["message"]
+    assert json.loads(own_lake.get("/analysis/runs").body)["runs"] == []
+    assert json.loads(own_lake.get("/analysis/universes").body) == before
+    # a universe within the limit passes the check
+    assert post_run(own_lake, {"universe": "us_large_cap"}).status_code != 400

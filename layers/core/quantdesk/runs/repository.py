@@ -242,7 +242,7 @@ class RunRepository:
                     ":index": {"NS": [str(index)]},
                     ":running": _s("running"),
                 },
-                ReturnValues="UPDATED_NEW",
+                ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":

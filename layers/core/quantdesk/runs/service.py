@@ -143,8 +143,10 @@ class RunService:
         return lake_universes(self.snapshots)
 
     def _check_universe(self, params: ScenarioParams) -> None:
-        """A run on a universe the lake does not know is refused, naming the known ones. Not
-        checked for explicit tickers (they win), nor before the lake has universe summaries
+        """A run on a universe the lake does not know is refused, naming the known ones, and
+        so is one on more assets than ``max_universe_assets`` (the universe's every symbol
+        counted), naming the limit. Not checked for explicit tickers (they win, and their
+        count is capped by the params model), nor before the lake has universe summaries
         (the worker's readiness check then reports it). Two table reads, so a start reuses
         the universes it read within :data:`UNIVERSES_TTL_S` unless they lack the name."""
         if params.tickers:
@@ -152,7 +154,17 @@ class RunService:
         known = self._known_universes(refresh=False)
         if params.universe not in {u.name for u in known.universes}:
             known = self._known_universes(refresh=True)
-        if not known.universes or params.universe in {u.name for u in known.universes}:
+        match = next((u for u in known.universes if u.name == params.universe), None)
+        if match is not None:
+            limit = self.settings.max_universe_assets
+            if match.symbols > limit:
+                raise InvalidRequest(
+                    f"universe {quoted(params.universe)} has {match.symbols} assets; a run "
+                    f"may cover at most {limit} (max_universe_assets)",
+                    field="params.universe",
+                )
+            return
+        if not known.universes:
             return
         names = ", ".join(u.name for u in known.universes)
         raise InvalidRequest(

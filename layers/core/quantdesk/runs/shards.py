@@ -97,7 +97,8 @@ def plan(
     if len(symbols) <= limit:
         logger.info("single worker", extra={"assets": len(symbols), "threshold": limit})
         return Plan(mode="single", assets=len(symbols)).model_dump(mode="json")
-    shards = sharding.plan_shards(scenario_id, params, symbols)
+    per_shard = settings.max_shard_assets or sharding.MAX_SHARD_ASSETS
+    shards = sharding.plan_shards(scenario_id, params, symbols, max_assets=per_shard)
     key = shard_list_key(run_id)
     aws.client("s3").put_object(
         Bucket=settings.results_bucket,
