@@ -29,9 +29,20 @@ SCENARIO = "trend_strength"
 PARAMS: dict[str, Any] = {"universe": "us_all"}
 
 
+def _full_calendar_world() -> dict[str, pd.DataFrame]:
+    """The worker tests' world without its listing and its delisting: shards must share the
+    trading calendar (``scenarios.sharding``), which a two-asset shard of only those two
+    would not."""
+    frames = _world()
+    return {
+        name: frame[~frame["symbol"].isin(["OLD", "NEW"])].reset_index(drop=True)
+        for name, frame in frames.items()
+    }
+
+
 @pytest.fixture
 def world(ctx: IngestionContext) -> dict[str, pd.DataFrame]:
-    frames = _world()
+    frames = _full_calendar_world()
     for dataset, frame in frames.items():
         staged = stage_snapshot(ctx.store, ctx.snapshots, dataset, frame, sources=["test"])
         publish_snapshot(ctx.store, ctx.snapshots, staged, run_id="r1", now=ctx.clock())
@@ -40,7 +51,7 @@ def world(ctx: IngestionContext) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture
 def small_shards(world: dict[str, pd.DataFrame]) -> Settings:
-    """Settings that shard the six-asset world into three shards of two."""
+    """Settings that shard the four-asset world into two shards of two."""
     return get_settings().model_copy(update={"shard_threshold_assets": 2, "max_shard_assets": 2})
 
 
@@ -64,13 +75,13 @@ def _shard(run_id: str, plan: dict[str, Any], piece: dict[str, Any], settings: S
 
 
 def test_a_sharded_run_stores_what_the_single_worker_stores(small_shards: Settings) -> None:
-    # Given a run over six assets with a threshold of two
+    # Given a run over four assets with a threshold of two
     repo = _running("run-sharded")
     # When it is planned, each shard computed, and the partials reduced
     plan = shards.plan("run-sharded", SCENARIO, PARAMS, small_shards)
-    assert (plan["mode"], plan["assets"], plan["total"]) == ("sharded", 6, 3)
+    assert (plan["mode"], plan["assets"], plan["total"]) == ("sharded", 4, 2)
     pieces = _pieces(small_shards, plan)
-    assert sorted(s for p in pieces for s in p["symbols"]) == sorted(_world()["universe"]["symbol"])
+    assert sorted(s for p in pieces for s in p["symbols"]) == ["AAA", "BBB", "CCC", "DDD"]
     for piece in pieces:
         _shard("run-sharded", plan, piece, small_shards)
     stored = shards.reduce("run-sharded", SCENARIO, PARAMS, plan, small_shards)
@@ -84,7 +95,7 @@ def test_a_sharded_run_stores_what_the_single_worker_stores(small_shards: Settin
     assert sharded_run.manifest.data_snapshots == single_run.manifest.data_snapshots
     assert set(sharded_run.artifacts) == set(single_run.artifacts)
     assert sharded_run.result_summary == single_run.result_summary
-    assert sharded_run.manifest.timings["shards"] == 3
+    assert sharded_run.manifest.timings["shards"] == 2
 
 
 def test_shards_count_themselves_once_each_and_report_done_over_total(
@@ -93,21 +104,20 @@ def test_shards_count_themselves_once_each_and_report_done_over_total(
     repo = _running("run-count")
     plan = shards.plan("run-count", SCENARIO, PARAMS, small_shards)
     pieces = _pieces(small_shards, plan)
-    # When shard 0 runs twice (a retry after it had counted itself) and the others once
+    # When shard 0 runs twice (a retry after it had counted itself) and shard 1 once
     _shard("run-count", plan, pieces[0], small_shards)
     first = repo.get("run-count")
     assert first is not None and first.progress is not None
-    assert first.progress.message == "1/3 shards done"
+    assert first.progress.message == "1/2 shards done"
     _shard("run-count", plan, pieces[0], small_shards)
     for piece in pieces[1:]:
         _shard("run-count", plan, piece, small_shards)
-    # Then the count is three of three, reported once per new count
+    # Then the count is two of two, reported once per new count
     run = repo.get("run-count")
     assert run is not None and run.progress is not None
-    assert run.progress.message == "3/3 shards done"
+    assert run.progress.message == "2/2 shards done"
     assert run.progress.percent == shards.SHARDS_TO
-    # running, plan's "sharded" progress, then one event per count: 1, 2, 3
-    assert run.event_seq == first.event_seq + 2
+    assert run.event_seq == first.event_seq + 1
 
 
 def test_concurrent_shards_lose_no_count(small_shards: Settings) -> None:
@@ -134,8 +144,8 @@ def test_a_failing_shard_names_itself_and_writes_no_partial(
     with pytest.raises(shards.ShardFailed) as failed:
         _shard("run-fail", plan, piece, small_shards)
     # Then its error says which shard and why, and the reduce refuses a partial result
-    assert str(failed.value) == "shard 1 of 3 (2 assets) failed: ValueError: no close prices"
-    with pytest.raises(shards.MissingPartial, match="shard 0 of 3 left no partial"):
+    assert str(failed.value) == "shard 1 of 2 (2 assets) failed: ValueError: no close prices"
+    with pytest.raises(shards.MissingPartial, match="shard 0 of 2 left no partial"):
         shards.reduce("run-fail", SCENARIO, PARAMS, plan, small_shards)
 
 
@@ -159,10 +169,10 @@ def test_a_small_universe_goes_to_the_single_worker_without_reading_the_lake(
 ) -> None:
     repo = _running("run-small")
     before = repo.get("run-small")
-    # When the default threshold is far above six assets
+    # When the default threshold is far above four assets
     plan = shards.plan("run-small", SCENARIO, PARAMS, get_settings())
     # Then the single worker computes it: no shard list, no progress event from the plan
-    assert (plan["mode"], plan["assets"]) == ("single", 6)
+    assert (plan["mode"], plan["assets"]) == ("single", 4)
     after = repo.get("run-small")
     assert before is not None and after is not None
     assert after.event_seq == before.event_seq
