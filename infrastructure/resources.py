@@ -314,8 +314,12 @@ INGESTION: Final = StateMachine(
     name=f"{PREFIX}-ingestion",
     definition_file="ingestion.asl.json",
     substitutions={
-        f"{f.handler.removeprefix('handler.').title()}FunctionArn": f"function:{f.name}"
-        for f in INGESTION_FUNCTIONS
+        **{
+            f"{f.handler.removeprefix('handler.').title()}FunctionArn": f"function:{f.name}"
+            for f in INGESTION_FUNCTIONS
+        },
+        # the bulk load's Distributed Map lists the landing prefix there
+        "DataBucketName": f"bucket:{DATA_BUCKET}",
     },
 )
 #: per-dataset cadence: market data daily after the US close, reference data weekly

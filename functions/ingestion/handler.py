@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quantdesk.ingestion import outcomes, pipeline
+from quantdesk.ingestion import bulk, outcomes, pipeline
 from quantdesk.ingestion.models import Fetched, FetchInput, Validated, Written
 from quantdesk.observability import bind_run, logger
 from quantdesk.settings import get_settings
@@ -34,12 +34,33 @@ class SummaryInput(BaseModel):
     results: list[dict[str, Any]]
 
 
+class FileBatch(BaseModel):
+    """One batch of a bulk load's Distributed Map: S3 objects of the landing prefix."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    batch_input: FetchInput = Field(alias="BatchInput")
+    items: list[dict[str, Any]] = Field(alias="Items", min_length=1)
+
+
 @logger.inject_lambda_context(clear_state=True)
 def fetch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Fetch a source; a bulk ``files`` request collects the batches its map read, and a map
+    item (a batch of files) is read on its own."""
+    if "Items" in event:
+        batch = FileBatch.model_validate(event)
+        run_id, request = batch.batch_input.run_id, batch.batch_input.request
+        bind_run(run_id)
+        keys = [str(item["Key"]) for item in batch.items]
+        logger.info("reading a batch of files", extra={"files": len(keys)})
+        return bulk.read_batch(run_id, request, keys, _ctx().store)
     step = FetchInput.model_validate(event)
     bind_run(step.run_id)
     logger.info("fetching", extra={"source": step.request.source})
-    return pipeline.fetch(step, _ctx()).model_dump(mode="json")
+    read = None
+    if bulk.is_bulk(step.request):
+        read = functools.partial(bulk.collect, step.run_id, step.request, _ctx().store)
+    return pipeline.fetch(step, _ctx(), read).model_dump(mode="json")
 
 
 @logger.inject_lambda_context(clear_state=True)

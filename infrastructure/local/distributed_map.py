@@ -9,10 +9,11 @@ moto runs a ``"Mode": "DISTRIBUTED"`` map's items as frames of the parent execut
   ``ToleratedFailurePercentage``/``ToleratedFailureCount`` say. Here, as on AWS, a map whose
   failed items exceed the tolerance fails with ``States.ExceedToleratedFailureThreshold``
   (locally once its running items have finished: AWS stops them sooner);
-* **``ItemBatcher``** (``MaxItemsPerBatch``, static ``BatchInput``): its parser rejects the
-  field (and a whole number as ``ToleratedFailurePercentage``).
+* **``ItemBatcher``** (``MaxItemsPerBatch``, ``BatchInput`` with ``.$`` paths into the map's
+  input): its parser rejects the field (and a whole number as ``ToleratedFailurePercentage``,
+  and ``"ExecutionType": "EXPRESS"`` children, which run as Standard ones here).
   Here it is taken out of the definition before parsing and applied to the items the reader
-  returned: each child then gets ``{"Items": [...], **BatchInput}``, as on AWS.
+  returned: each child gets ``{"BatchInput": {...}, "Items": [...]}``, as on AWS.
 """
 
 from __future__ import annotations
@@ -101,8 +102,10 @@ def _enforce_tolerance() -> None:
 
 def prepared(definition: str) -> tuple[str, dict[str, dict[str, Any]]]:
     """The definition as the interpreter's parser accepts it, and the batchers by map state
-    name: ``ItemBatcher`` fields taken out, and a whole ``ToleratedFailurePercentage`` written
-    as a decimal (its grammar takes only a decimal number there; AWS takes both)."""
+    name: ``ItemBatcher`` fields taken out, a whole ``ToleratedFailurePercentage`` written as
+    a decimal (its grammar takes only a decimal number there; AWS takes both), and Express
+    child executions run as Standard ones (its grammar takes only ``STANDARD``; locally the
+    children are frames of the parent either way)."""
     loaded = json.loads(definition)
     found: dict[str, dict[str, Any]] = {}
     changed = False
@@ -113,6 +116,10 @@ def prepared(definition: str) -> tuple[str, dict[str, dict[str, Any]]]:
             batcher = state.pop("ItemBatcher", None)
             if batcher is not None:
                 found[name] = batcher
+                changed = True
+            config = state.get("ItemProcessor", {}).get("ProcessorConfig", {})
+            if config.get("ExecutionType") == "EXPRESS":
+                config["ExecutionType"] = "STANDARD"
                 changed = True
             percentage = state.get("ToleratedFailurePercentage")
             if isinstance(percentage, int):
@@ -127,16 +134,32 @@ def prepared(definition: str) -> tuple[str, dict[str, dict[str, Any]]]:
     return (json.dumps(loaded) if changed else definition), found
 
 
-def batches(items: list[Any], batcher: dict[str, Any], batch_input: Any) -> list[Any]:
-    """Items grouped as a map's ``ItemBatcher`` groups them (``MaxItemsPerBatch``)."""
+def batch_input(template: Any, state_input: Any, extract: Any) -> Any:
+    """``BatchInput`` with its ``"key.$": "<path>"`` fields resolved against the map's input
+    (``extract(path, data)``: the interpreter's JSONPath)."""
+    if not isinstance(template, dict):
+        return template
+    out: dict[str, Any] = {}
+    for key, value in template.items():
+        if key.endswith(".$") and isinstance(value, str):
+            out[key[:-2]] = extract(value, state_input)
+        else:
+            out[key] = batch_input(value, state_input, extract)
+    return out
+
+
+def batches(items: list[Any], batcher: dict[str, Any], resolved_input: Any) -> list[Any]:
+    """Items grouped as a map's ``ItemBatcher`` groups them (``MaxItemsPerBatch``): each child
+    gets ``{"Items": [...]}``, with ``"BatchInput"`` when the batcher has one (AWS's shape)."""
     size = int(batcher.get("MaxItemsPerBatch", len(items) or 1))
-    extra = batch_input if isinstance(batch_input, dict) else {}
+    extra = {} if resolved_input is None else {"BatchInput": resolved_input}
     return [{**extra, "Items": items[i : i + size]} for i in range(0, len(items), size)]
 
 
 def _batch_items() -> None:
     DistributedIterationComponent = _moto(_ITERATION).DistributedIterationComponent
     AmazonStateLanguageParser = _moto("asl.parse.asl_parser").AmazonStateLanguageParser
+    extract = _moto("asl.utils.json_path").extract_json
 
     parse = AmazonStateLanguageParser.parse
 
@@ -154,8 +177,10 @@ def _batch_items() -> None:
         batcher = _batchers.get(eval_input.state_name)
         if batcher is not None:
             items = env.stack.pop()
-            batch_input = batcher.get("BatchInput")
-            env.stack.append(batches(list(items), batcher, batch_input))
+            resolved = None
+            if "BatchInput" in batcher:
+                resolved = batch_input(batcher["BatchInput"], env.states.get_input(), extract)
+            env.stack.append(batches(list(items), batcher, resolved))
         original(self, env, eval_input)
 
     DistributedIterationComponent._map_run = map_run  # type: ignore[method-assign]

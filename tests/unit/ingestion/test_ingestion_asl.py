@@ -21,6 +21,7 @@ from quantdesk.ingestion.errors import SourceUnavailableError
 from quantdesk.ingestion.sources import get_source
 from quantdesk.ingestion.sources.base import Batch
 from quantdesk.settings import get_settings
+from tests.own_tickers import own_prices
 from tests.unit.lambda_zip import placeholder_zip
 
 
@@ -120,3 +121,34 @@ def test_transient_source_errors_are_retried_with_backoff(
     assert status == "SUCCEEDED", summary
     assert _Flaky.calls == 2
     assert summary["status"] == "succeeded"
+
+
+def _ticker(i: int) -> str:
+    return "B" + "".join(chr(ord("A") + int(d)) for d in f"{i:03d}")
+
+
+def test_a_bulk_load_fans_out_quarantines_the_bad_file_and_publishes_once(
+    execute: Any,
+) -> None:
+    # Given 205 per-symbol price files, one unreadable and one of no known layout, in landing
+    store = pipeline.IngestionContext.from_settings().store
+    prefix = "landing/bulk-1/"
+    for i in range(205):
+        store.put_bytes(f"{prefix}{_ticker(i)}.csv", own_prices((_ticker(i),), days=30).encode())
+    store.put_bytes(f"{prefix}CORRUPT.parquet", b"PAR1 not really parquet")
+    store.put_bytes(f"{prefix}NOTES.csv", b"what,is,this\n1,2,3\n")
+    # When it is loaded in bulk (batches of 100 files: three child executions)
+    status, summary, _ = execute(
+        [{"source": "files", "prefix": prefix, "options": {"bulk": True, "batch": "bulk one"}}]
+    )
+    # Then the good files landed, the bad ones are reported, and prices were published once
+    assert status == "SUCCEEDED"
+    assert summary["status"] == "succeeded_with_warnings", summary["message"]
+    (source,) = summary["sources"]
+    reasons = {i["file"]: i["reason"] for i in source["issues"]}
+    assert reasons == {"CORRUPT.parquet": "unreadable", "NOTES.csv": "unrecognised_columns"}
+    history = SnapshotRepository(get_settings().table_name).history("prices")
+    assert len(history) == 1
+    assert source["registered"]["symbols"] == 205
+    batches = store.list_keys(f"raw/files/{summary['run_id']}/batches/")
+    assert len([k for k in batches if k.endswith("batch.json")]) == 3

@@ -40,7 +40,7 @@ from quantdesk.ingestion.models import (
 )
 from quantdesk.ingestion.outcomes import source_message, source_status
 from quantdesk.ingestion.sources import get_source
-from quantdesk.ingestion.sources.base import fingerprint_of
+from quantdesk.ingestion.sources.base import Batch, fingerprint_of
 from quantdesk.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class IngestionContext:
         return cls(LakeObjectStore(settings.data_bucket), SnapshotRepository(settings.table_name))
 
 
-def _storable(frame: pd.DataFrame) -> pd.DataFrame:
+def storable(frame: pd.DataFrame) -> pd.DataFrame:
     """Mixed-type object columns (messy input files) become strings so Parquet accepts them."""
     out = frame.copy()
     out.columns = [str(c) for c in out.columns]
@@ -88,8 +88,11 @@ def _storable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- fetch --------------------------------------------------------------------------------------
-def fetch(step: FetchInput, ctx: IngestionContext) -> Fetched:
-    """Fetch from the source and keep what it returned in the raw zone."""
+def fetch(
+    step: FetchInput, ctx: IngestionContext, read: Callable[[], Batch] | None = None
+) -> Fetched:
+    """Fetch from the source (or ``read`` it: a bulk load's batches) and keep what it returned
+    in the raw zone."""
     request = step.request
     source = get_source(request.source)
     target = registration.target(request)
@@ -108,13 +111,13 @@ def fetch(step: FetchInput, ctx: IngestionContext) -> Fetched:
             already_applied=str(seen.get("run_id")),
             target=target,
         )
-    batch = source.fetch(request, ctx.store)
+    batch = read() if read is not None else source.fetch(request, ctx.store)
     staged: dict[str, str] = {}
     rows: dict[str, int] = {}
     for dataset, frame in batch.frames.items():
         layout(dataset)  # unknown dataset names fail here, loudly
         key = raw_key(source.name, step.run_id, dataset)
-        ctx.store.put_bytes(key, columnar.encode(_storable(frame)))
+        ctx.store.put_bytes(key, columnar.encode(storable(frame)))
         staged[dataset] = key
         rows[dataset] = len(frame)
     for name, frame in batch.extras.items():
@@ -198,7 +201,7 @@ def quarantine(
     if bad.empty:
         return None
     key = quarantine_key(run_id, source, dataset)
-    ctx.store.put_bytes(key, columnar.encode(_storable(bad)))
+    ctx.store.put_bytes(key, columnar.encode(storable(bad)))
     return key
 
 

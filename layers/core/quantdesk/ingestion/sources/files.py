@@ -227,16 +227,23 @@ class FilesSource:
     def fetch(self, request: FetchRequest, landing: LakeObjectStore) -> Batch:
         if not request.prefix:
             raise SourceConfigError("the files source needs a landing prefix")
-        keys = [k for k in landing.list_keys(request.prefix) if k.lower().endswith(SUFFIXES)]
+        return self.read(request, landing, landing.list_keys(request.prefix))
+
+    def read(self, request: FetchRequest, landing: LakeObjectStore, keys: list[str]) -> Batch:
+        """The files ``keys`` (under ``request.prefix``): all of them (:meth:`fetch`), or one
+        batch of a bulk load's Distributed Map. A file that cannot be read is reported and
+        kept in quarantine; the others load."""
+        prefix = request.prefix or ""
+        keys = [k for k in keys if k.lower().endswith(SUFFIXES)]
         issues: list[FileIssue] = []
         parts: dict[str, list[pd.DataFrame]] = {}
         layouts: dict[str, str] = {}
         rejected: dict[str, bytes] = {}
         if not keys:
-            issues.append(FileIssue(file=request.prefix, reason="no_files"))
+            issues.append(FileIssue(file=prefix, reason="no_files"))
         ciks = _tickers_by_cik(landing, [k for k in keys if k.lower().endswith(".json")])
         for key in keys:
-            name = key.removeprefix(request.prefix).lstrip("/")
+            name = key.removeprefix(prefix).lstrip("/")
             data = landing.get_bytes(key)
             if not data.strip():
                 issues.append(FileIssue(file=name, reason="empty_file"))
@@ -262,7 +269,7 @@ class FilesSource:
         return Batch(
             source=self.name,
             frames=frames,
-            metadata={"prefix": request.prefix, "files": _layout_counts(layouts)},
+            metadata={"prefix": prefix, "files": _layout_counts(layouts)},
             issues=capped(issues, "files"),
             rejected=rejected,
         )
@@ -274,7 +281,7 @@ Read = tuple[str, pd.DataFrame, str] | None
 def _read_csv(name: str, data: bytes, issues: list[FileIssue]) -> Read:
     try:
         frame, problems = read_table(name, data)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
+    except (ValueError, OSError, UnicodeDecodeError, IndexError, TypeError) as exc:
         issues.append(FileIssue(file=name, reason="unreadable", detail=str(exc)[:300]))
         return None
     issues.extend(problems)
