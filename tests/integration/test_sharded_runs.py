@@ -1,7 +1,8 @@
 """Sharded scenario runs end to end on the local stack: its scenario-run state machine plans,
 fans out over a Distributed Map (moto's interpreter plus ``infrastructure.local.distributed_map``)
 and reduces; the stored result equals the single worker's on the same data, the stream reports
-shards done / total, and a cancel mid-map ends the run cancelled.
+shards done / total, and a cancel mid-map ends the run cancelled. A bulk files load fans out
+over its landing prefix the same way, quarantines a broken file and publishes once.
 
 The stack is this module's own: a threshold of 10 assets and shards of 3 split the sample's
 large caps into many shards (the session stack keeps the default threshold).
@@ -21,12 +22,15 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
+from quantdesk.datalake.repository import LakeObjectStore, SnapshotRepository
+from quantdesk.datalake.snapshot_files import load_manifest
 from quantdesk.runs.repository import RunRepository
 from quantdesk.runs.results import ResultStore
 from quantdesk.runs.service import queued_run
 from quantdesk.runs.worker_job import execute
 from quantdesk.settings import get_settings
 from scenarios.registry import get_spec
+from tests.own_tickers import ingest_files, own_prices
 from tests.stack import TEST_ENV, Stack, running_stack, stack_clients
 
 pytestmark = pytest.mark.integration
@@ -139,3 +143,29 @@ def test_cancel_mid_map_ends_the_run_cancelled(sharding_stack: Stack, client: ht
     assert status == "ABORTED"
     done, total = max(shard_counts(seen), default=(0, 1))
     assert done < total, "the map had finished before the cancel"
+
+
+def test_a_bulk_load_quarantines_the_bad_file_and_publishes_once(
+    sharding_stack: Stack, tmp_path: Path
+) -> None:
+    # Given a folder of per-symbol price files of tickers the lake does not know, one broken
+    folder = tmp_path / "bulk_prices"
+    folder.mkdir()
+    symbols = [f"BLK{chr(ord('A') + i)}" for i in range(12)]
+    for symbol in symbols:
+        (folder / f"{symbol}.csv").write_text(own_prices((symbol,), days=40))
+    (folder / "BROKEN.parquet").write_bytes(b"PAR1 this is not parquet")
+    with stack_clients(sharding_stack):
+        before = len(SnapshotRepository(get_settings().table_name).history("prices"))
+    # When it is loaded in bulk (the ingestion workflow's Distributed Map)
+    loaded = ingest_files(sharding_stack, folder, "--bulk")
+    # Then the good files landed, the broken one is reported, one prices snapshot was published
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    assert "SUCCEEDED_WITH_WARNINGS" in loaded.stdout
+    assert "file BROKEN.parquet: unreadable" in loaded.stdout
+    assert "registered 12 new symbol(s) in universe bulk_prices" in loaded.stdout
+    with stack_clients(sharding_stack):
+        history = SnapshotRepository(get_settings().table_name).history("prices")
+        assert len(history) == before + 1
+        manifest = load_manifest(LakeObjectStore(get_settings().data_bucket), history[-1])
+        assert set(symbols) <= set(manifest.symbols)

@@ -1,5 +1,5 @@
-"""``quantdesk ingest --source NAME [--path DIR] [--dataset NAME] [--universe NAME] [--symbol T]
-[--stack NAME]``.
+"""``quantdesk ingest --source NAME [--path DIR [--bulk]] [--dataset NAME] [--universe NAME]
+[--symbol T] [--stack NAME]``.
 
 Starts the ``ingestion`` state machine on the running stack (the local cloud by default, or AWS
 with ``--aws``), as the stack's CloudFormation outputs name it, and follows it live: one line
@@ -7,6 +7,7 @@ per step as it happens, then the summary (rows loaded, quarantined with reasons,
 snapshots). ``--path`` uploads a directory of CSV/Parquet files to the landing prefix first.
 Prices of tickers the lake does not know register them in a universe named after the directory,
 or in ``--universe NAME`` (which then takes every ticker of the batch's prices).
+``--bulk`` reads ``--path``'s files in parallel batches (the workflow's Distributed Map).
 ``--symbol`` restricts an online vendor source (stooq, tiingo, edgar) to those tickers
 instead of the lake's current universe members.
 Exit code 0 when data loaded (with or without warnings), 1 when the ingestion failed, 2 on
@@ -54,6 +55,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--symbol", action="append", dest="symbols", help="only this ticker (repeatable)"
+    )
+    parser.add_argument(
+        "--bulk",
+        action="store_true",
+        help="read --path's files in parallel batches (a Distributed Map): thousands of files",
     )
     add_cloud_arguments(parser, "the table, bucket and workflow")
     parser.set_defaults(func=ingest)
@@ -113,9 +119,26 @@ def print_summary(
         print(f"  {summary.get('message', '')}", file=out)
 
 
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """The request's options from the command line."""
+    options: dict[str, Any] = {}
+    if args.universe is not None:
+        options["universe"] = args.universe
+    elif args.path is not None:
+        options["batch"] = args.path.resolve().name
+    if args.symbols:
+        options["symbols"] = args.symbols
+    if args.bulk:
+        options["bulk"] = True
+    return options
+
+
 def ingest(args: argparse.Namespace) -> int:
     if args.source == "files" and args.path is None:
         print("error: --source files needs --path DIR", file=sys.stderr)
+        return 2
+    if args.bulk and args.source != "files":
+        print("error: --bulk loads files: use it with --source files --path DIR", file=sys.stderr)
         return 2
     if args.path is not None and not args.path.is_dir():
         print(f"error: {args.path} is not a directory", file=sys.stderr)
@@ -136,13 +159,7 @@ def ingest(args: argparse.Namespace) -> int:
     request: dict[str, Any] = {"source": args.source}
     if args.datasets:
         request["datasets"] = args.datasets
-    options: dict[str, Any] = {}
-    if args.universe is not None:
-        options["universe"] = args.universe
-    elif args.path is not None:
-        options["batch"] = args.path.resolve().name
-    if args.symbols:
-        options["symbols"] = args.symbols
+    options = _options(args)
     if options:
         request["options"] = options
     try:
