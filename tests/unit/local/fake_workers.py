@@ -22,7 +22,7 @@ class ShardFailed(Exception):
     pass
 
 
-#: the plan job of a small run: the single worker computes it
+#: the plan job's answer for a run the single worker computes
 SINGLE_PLAN: dict[str, Any] = {
     "mode": "single",
     "assets": 3,
@@ -37,14 +37,10 @@ SHARDS = 3
 
 
 def succeed(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if event.get("job") == "plan":
-        return SINGLE_PLAN
     return {"result_key": f"runs/{event['run_id']}/result.json", "rows": 3}
 
 
 def fail(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if event.get("job") == "plan":
-        return SINGLE_PLAN
     raise LookbackTooLong("lookback_days 900 is longer than the 250 days of history")
 
 
@@ -91,6 +87,15 @@ def sharded(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _sharded(event, lambda event, index: None)
 
 
+def planned_small(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A run that may have been large: the plan finds it small, the single worker runs it."""
+    if event.get("job") == "plan":
+        _s3_put(event["run_id"], "plan")
+        return SINGLE_PLAN
+    _s3_put(event["run_id"], "single")
+    return succeed(event, context)
+
+
 def sharded_one_fails(event: dict[str, Any], context: Any) -> dict[str, Any]:
     def shard(event: dict[str, Any], index: int) -> None:
         if index == 1:
@@ -123,8 +128,6 @@ class RunCancelled(Exception):
 
 
 def cancel_then_succeed(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if event.get("job") == "plan":
-        return SINGLE_PLAN
     RunRepository(get_settings().table_name).finish(
         event["run_id"], "cancelled", now_iso(), RunError(type="Cancelled", message="by user")
     )

@@ -79,7 +79,15 @@ def machine(moto_aws: None) -> Any:
         execution = sfn.start_execution(
             stateMachineArn=arn,
             name=run_id,
-            input=json.dumps({"run_id": run_id, "scenario_id": "trend_strength", "params": {}}),
+            input=json.dumps(
+                {
+                    "run_id": run_id,
+                    "scenario_id": "trend_strength",
+                    "params": {},
+                    # as the API says it: a universe that may exceed the sharding threshold
+                    "may_shard": worker.startswith(("sharded", "planned")),
+                }
+            ),
         )["executionArn"]
         deadline = time.monotonic() + 20
         while (status := sfn.describe_execution(executionArn=execution)["status"]) == "RUNNING":
@@ -129,6 +137,12 @@ def test_a_large_run_fans_out_over_its_shards_then_reduces(machine: Any) -> None
     done = fake_workers.markers(run.run_id)
     assert done == ["reduce", *[f"shard-{i}-0" for i in range(fake_workers.SHARDS)]]
     assert run.event_seq == 3  # queued, running, succeeded (the fakes report no progress)
+
+
+def test_a_run_that_may_shard_but_is_small_runs_on_the_single_worker(machine: Any) -> None:
+    run, execution = machine("planned_small")
+    assert (run.status, execution) == ("succeeded", "SUCCEEDED")
+    assert fake_workers.markers(run.run_id) == ["plan", "single"]
 
 
 def test_a_failing_shard_is_retried_then_fails_the_run_naming_it(machine: Any) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from infrastructure import resources
+from infrastructure.local import lambda_runtime
 from infrastructure.local.cloud import ACCOUNT, REGION
 from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from quantdesk import aws
@@ -138,3 +139,34 @@ def test_a_run_on_a_universe_over_the_limit_is_a_400_naming_the_limit(
     assert json.loads(own_lake.get("/analysis/universes").body) == before
     # a universe within the limit passes the check
     assert post_run(own_lake, {"universe": "us_large_cap"}).status_code != 400
+
+
+def test_a_run_over_the_threshold_is_planned_and_sharded(
+    scenario_runs: None, own_lake: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a sharding threshold of five assets and shards of two (my_batch has six)
+    monkeypatch.setenv("QD_SHARD_THRESHOLD_ASSETS", "5")
+    monkeypatch.setenv("QD_MAX_SHARD_ASSETS", "2")
+    get_settings.cache_clear()
+    # a changed configuration starts fresh worker environments (their settings: cold start)
+    worker = (resources.WORKER.code_dir, resources.WORKER.handler)
+    monkeypatch.delitem(lambda_runtime._loaded, worker, raising=False)
+    # When runs start on it and on a one-asset universe
+    large = json.loads(post_run(own_lake, {"universe": "my_batch"}).body)["run_id"]
+    small = json.loads(post_run(own_lake, {"universe": "us_large_cap"}).body)["run_id"]
+    # Then only the large one may shard, and it computes through its three shards
+    sfn = aws.client("stepfunctions")
+    arn = get_settings().scenario_run_arn.replace(":stateMachine:", ":execution:")
+    for run_id, may_shard in ((large, True), (small, False)):
+        described = sfn.describe_execution(executionArn=f"{arn}:{run_id}")
+        assert json.loads(described["input"])["may_shard"] is may_shard
+    deadline = time.monotonic() + 60
+    while (view := json.loads(own_lake.get(f"/analysis/runs/{large}").body))["status"] in (
+        "queued",
+        "running",
+    ):
+        assert time.monotonic() < deadline, "run did not finish"
+        time.sleep(0.1)
+    assert view["status"] == "succeeded", view.get("error")
+    assert view["manifest"]["timings"]["shards"] == 3
+    assert {row["symbol"] for row in view["result"]["rows"]} == set(OWN)

@@ -47,6 +47,7 @@ from quantdesk.runs.models import (
 from quantdesk.runs.repository import NotActive, RunRepository
 from quantdesk.runs.results import ResultStore
 from quantdesk.settings import Settings
+from scenarios import sharding
 from scenarios.base import ScenarioParams, ScenarioSpec
 from scenarios.registry import get_spec
 
@@ -102,7 +103,7 @@ class RunService:
             params = spec.params_model.model_validate(request.params)
         except ValidationError as exc:
             raise from_validation_error(exc, prefix="params") from exc
-        self._check_universe(params)
+        assets = self._check_universe(params)
         if idempotency_key and request.idempotency_key not in (None, idempotency_key):
             raise InvalidRequest(
                 "the Idempotency-Key header and the body's idempotency_key differ",
@@ -135,22 +136,24 @@ class RunService:
             if key:
                 self.idempotency.release(owner, key, run_id)
             raise
-        self._start_execution(run)
+        self._start_execution(run, may_shard=self._may_shard(spec, assets))
         return run
 
     def universes(self) -> UniverseList:
         """The lake's universes (shared by every caller)."""
         return lake_universes(self.snapshots)
 
-    def _check_universe(self, params: ScenarioParams) -> None:
+    def _check_universe(self, params: ScenarioParams) -> int | None:
         """A run on a universe the lake does not know is refused, naming the known ones, and
         so is one on more assets than ``max_universe_assets`` (the universe's every symbol
         counted), naming the limit. Not checked for explicit tickers (they win, and their
         count is capped by the params model), nor before the lake has universe summaries
         (the worker's readiness check then reports it). Two table reads, so a start reuses
-        the universes it read within :data:`UNIVERSES_TTL_S` unless they lack the name."""
+        the universes it read within :data:`UNIVERSES_TTL_S` unless they lack the name. The
+        run's assets at most: the tickers, or every symbol the universe had (None when the
+        lake has no summary)."""
         if params.tickers:
-            return
+            return len(params.tickers)
         known = self._known_universes(refresh=False)
         if params.universe not in {u.name for u in known.universes}:
             known = self._known_universes(refresh=True)
@@ -163,9 +166,9 @@ class RunService:
                     f"may cover at most {limit} (max_universe_assets)",
                     field="params.universe",
                 )
-            return
+            return match.symbols
         if not known.universes:
-            return
+            return None
         names = ", ".join(u.name for u in known.universes)
         raise InvalidRequest(
             f"unknown universe {quoted(params.universe)}; known: {names}",
@@ -180,12 +183,21 @@ class RunService:
         self._universes = (time.monotonic(), known)
         return known
 
-    def _start_execution(self, run: Run) -> None:
+    def _may_shard(self, spec: ScenarioSpec, assets: int | None) -> bool:
+        """Whether the run may be large enough to shard: its workflow then plans it (reading
+        the lake); every other run goes straight to the single worker (no extra step)."""
+        if sharding.shard_shape(spec.scenario_id) == "single":
+            return False
+        threshold = self.settings.shard_threshold_assets or sharding.SHARD_THRESHOLD_ASSETS
+        return assets is None or assets > threshold
+
+    def _start_execution(self, run: Run, *, may_shard: bool) -> None:
         """Start the run's workflow (idempotent: the execution is named after the run)."""
         payload = {
             "run_id": run.run_id,
             "scenario_id": run.scenario_id,
             "params": run.manifest.params,
+            "may_shard": may_shard,
         }
         try:
             self.executions.start(run.run_id, payload)
@@ -204,7 +216,7 @@ class RunService:
         harmless."""
         run = self.owned(run_id, owner)
         if run.status == "queued":
-            self._start_execution(run)
+            self._start_execution(run, may_shard=True)  # rare: the workflow's plan decides
         return run
 
     def accepted(self, run: Run) -> RunAccepted:
