@@ -109,8 +109,8 @@ def plan(
     job.progress(
         "computing",
         SHARDS_FROM,
-        f"{len(symbols)} assets in {len(shards)} shards (over {limit} assets: sharded); "
-        f"0/{len(shards)} shards done",
+        f"0/{len(shards)} shards done: {len(symbols)} assets in {len(shards)} shards "
+        f"(over {limit} assets: sharded)",
     )
     logger.info("sharded", extra={"assets": len(symbols), "shards": len(shards)})
     return Plan(
@@ -200,7 +200,6 @@ def reduce(
 ) -> dict[str, Any]:
     job = RunJob.open(run_id, scenario_id, raw_params, settings)
     decided = Plan.model_validate(raw_plan)
-    job.progress("combining", SHARDS_TO + 3, f"combining {decided.total} shards")
     started = time.perf_counter()
     s3 = aws.client("s3")
     partials = []
@@ -210,6 +209,8 @@ def reduce(
         except ClientError as exc:
             raise MissingPartial(f"shard {index} of {decided.total} left no partial") from exc
         partials.append(sharding.ShardPartial.from_bytes(body["Body"].read()))
+    total = decided.total
+    job.progress("combining", SHARDS_TO + 3, f"{total}/{total} shards done; combining them")
     context, snapshots = _load(job, decided, set())
     timings = {"load_s": round(time.perf_counter() - started, 4)}
     started = time.perf_counter()
