@@ -164,11 +164,11 @@ def test_a_bulk_load_quarantines_the_bad_file_and_publishes_once(
     loaded = ingest_files(sharding_stack, folder, "--bulk")
     # Then the good files landed, the broken one is reported, one prices snapshot was published
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
-    assert "SUCCEEDED_WITH_WARNINGS" in loaded.stdout
-    assert "file BROKEN.parquet: unreadable" in loaded.stdout
-    assert "registered 12 new symbol(s) in universe bulk_prices" in loaded.stdout
+    assert "SUCCEEDED_WITH_WARNINGS" in loaded.stdout, loaded.stdout
+    assert "file BROKEN.parquet: unreadable" in loaded.stdout, loaded.stdout
+    assert "registered 12 new symbol(s) in universe bulk_prices" in loaded.stdout, loaded.stdout
     with stack_clients(sharding_stack):
         history = SnapshotRepository(get_settings().table_name).history("prices")
-        assert len(history) == before + 1
+        assert len(history) == before + 1, loaded.stdout
         manifest = load_manifest(LakeObjectStore(get_settings().data_bucket), history[-1])
         assert set(symbols) <= set(manifest.symbols)
