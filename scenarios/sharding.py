@@ -78,9 +78,12 @@ def shard_shape(scenario_id: str) -> str:
     return spec.shard_shape or "single"
 
 
-def should_shard(scenario_id: str, n_assets: int) -> bool:
-    """Whether a run over ``n_assets`` assets goes to the sharded workflow by default."""
-    return shard_shape(scenario_id) != "single" and n_assets > SHARD_THRESHOLD_ASSETS
+def should_shard(scenario_id: str, n_assets: int | None, threshold: int | None = None) -> bool:
+    """Whether a run over ``n_assets`` assets (None: not known yet, so maybe) goes to the
+    sharded workflow; ``threshold`` overrides :data:`SHARD_THRESHOLD_ASSETS`."""
+    if shard_shape(scenario_id) == "single":
+        return False
+    return n_assets is None or n_assets > (threshold or SHARD_THRESHOLD_ASSETS)
 
 
 def plan_shards(

@@ -269,6 +269,9 @@ def test_partial_bytes_round_trip_exactly() -> None:
 def test_threshold_decides_sharding() -> None:
     assert not should_shard("trend_strength", SHARD_THRESHOLD_ASSETS)
     assert should_shard("trend_strength", SHARD_THRESHOLD_ASSETS + 1)
+    assert should_shard("trend_strength", None)  # size not known yet: the workflow plans it
+    assert not should_shard("trend_strength", 10, threshold=10)
+    assert should_shard("trend_strength", 11, threshold=10)
 
 
 def test_choosing_and_planning_import_no_pandas() -> None:

@@ -186,10 +186,7 @@ class RunService:
     def _may_shard(self, spec: ScenarioSpec, assets: int | None) -> bool:
         """Whether the run may be large enough to shard: its workflow then plans it (reading
         the lake); every other run goes straight to the single worker (no extra step)."""
-        if sharding.shard_shape(spec.scenario_id) == "single":
-            return False
-        threshold = self.settings.shard_threshold_assets or sharding.SHARD_THRESHOLD_ASSETS
-        return assets is None or assets > threshold
+        return sharding.should_shard(spec.scenario_id, assets, self.settings.shard_threshold_assets)
 
     def _start_execution(self, run: Run, *, may_shard: bool) -> None:
         """Start the run's workflow (idempotent: the execution is named after the run)."""

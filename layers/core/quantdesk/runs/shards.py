@@ -74,27 +74,22 @@ def partial_key(run_id: str, index: int) -> str:
     return f"{shards_prefix(run_id)}partial-{index:05d}.bin"
 
 
-def threshold(settings: Settings) -> int:
-    """Assets above which a run is sharded: the setting, else the measured default."""
-    return settings.shard_threshold_assets or sharding.SHARD_THRESHOLD_ASSETS
-
-
 def plan(
     run_id: str, scenario_id: str, raw_params: dict[str, Any], settings: Settings
 ) -> dict[str, Any]:
     job = RunJob.open(run_id, scenario_id, raw_params, settings)
     params = job.params
-    limit = threshold(settings)
+    limit = settings.shard_threshold_assets or sharding.SHARD_THRESHOLD_ASSETS
     # most runs are small: decided from one read, the single worker checks the data itself
     most = _most_assets(params, settings)
-    if sharding.shard_shape(scenario_id) == "single" or (most is not None and most <= limit):
+    if not sharding.should_shard(scenario_id, most, limit):
         logger.info("single worker", extra={"assets_at_most": most, "threshold": limit})
         return Plan(mode="single", assets=most or 0).model_dump(mode="json")
     start, end = job.check_data()
     symbols, snapshots = scenario_symbols(
         job.datasets, universe=params.universe, tickers=params.tickers, start=start, end=end
     )
-    if len(symbols) <= limit:
+    if not sharding.should_shard(scenario_id, len(symbols), limit):
         logger.info("single worker", extra={"assets": len(symbols), "threshold": limit})
         return Plan(mode="single", assets=len(symbols)).model_dump(mode="json")
     per_shard = settings.max_shard_assets or sharding.MAX_SHARD_ASSETS
