@@ -20,9 +20,10 @@ The shards must agree on the trading calendar (the same as_of, window and panel 
 otherwise their forward-filled panels would differ from the whole panel's and the reduce
 raises :class:`~scenarios.panel.ShardCalendarError` instead of presenting a different result.
 
-Pure pandas/numpy: the workflow side moves :class:`ShardPartial` bytes only. Choosing and
-planning (:func:`shard_shape`, :func:`should_shard`, :func:`plan_shards` of a per-asset
-scenario) import neither.
+Pure pandas/numpy: the workflow side moves :class:`~scenarios.partial.ShardPartial` bytes
+only. Choosing and planning (:func:`shard_shape`, :func:`should_shard`, :func:`plan_shards` of
+a per-asset scenario) import neither, so the API (without the analytics layer) imports this
+module; a partial is read with ``scenarios.partial.ShardPartial.from_bytes``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ __all__ = [
     "MAX_SHARD_ASSETS",
     "SHAPES",
     "SHARD_THRESHOLD_ASSETS",
-    "ShardPartial",
     "plan_shards",
     "reduce_shards",
     "run_shard",
@@ -60,14 +60,6 @@ MAX_SHARD_ASSETS: Final = 1_000
 SHAPES: Final = ("per_asset", "two_phase", "single")
 #: datasets with one row per asset (and date): a shard loads only its assets' rows of these
 PER_ASSET_DATASETS: Final = ("prices", "fundamentals", "earnings", "sentiment", "splits")
-
-
-def __getattr__(name: str) -> Any:
-    if name == "ShardPartial":  # imports pandas: only when a shard or the reduce needs it
-        from scenarios.partial import ShardPartial  # noqa: PLC0415
-
-        return ShardPartial
-    raise AttributeError(name)
 
 
 def shard_shape(scenario_id: str) -> str:

@@ -33,6 +33,7 @@ from quantdesk.runs.worker_job import RunCancelled, RunJob
 from quantdesk.settings import Settings
 from scenarios import sharding
 from scenarios.base import ScenarioData, ScenarioParams
+from scenarios.partial import ShardPartial
 
 #: progress percent when the shards start and when all are done (the plan reports up to 20,
 #: the reduce and the stored result from 88)
@@ -203,7 +204,7 @@ def reduce(
             body = s3.get_object(Bucket=settings.results_bucket, Key=partial_key(run_id, index))
         except ClientError as exc:
             raise MissingPartial(f"shard {index} of {decided.total} left no partial") from exc
-        partials.append(sharding.ShardPartial.from_bytes(body["Body"].read()))
+        partials.append(ShardPartial.from_bytes(body["Body"].read()))
     total = decided.total
     job.progress("combining", SHARDS_TO + 3, f"{total}/{total} shards done; combining them")
     context, snapshots = _load(job, decided, set())
