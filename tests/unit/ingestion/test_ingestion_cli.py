@@ -93,3 +93,19 @@ def test_every_registered_source_can_be_asked_for_and_symbols_reach_the_request(
     monkeypatch.setattr("quantdesk.cli.ingest.stack_outputs.outputs", lambda _: {})
     main(["ingest", "--source", "stooq", "--symbol", "AAPL", "--symbol", "MSFT"])
     assert sent == [{"source": "stooq", "options": {"symbols": ["AAPL", "MSFT"]}}]
+
+
+def test_a_failed_execution_line_says_why() -> None:
+    import datetime as dt  # noqa: PLC0415
+
+    from quantdesk.ingestion.workflow import _describe  # noqa: PLC0415
+
+    at = dt.datetime(2026, 11, 30, 19, 18, 0, 736000)
+    failed = {
+        "type": "ExecutionFailed",
+        "timestamp": at,
+        "executionFailedEventDetails": {"error": "States.Runtime", "cause": "no path $.x"},
+    }
+    assert _describe(failed) == "19:18:00.736  ExecutionFailed  States.Runtime: no path $.x"
+    bare = {"type": "ExecutionFailed", "timestamp": at}
+    assert _describe(bare) == "19:18:00.736  ExecutionFailed"

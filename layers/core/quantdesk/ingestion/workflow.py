@@ -33,7 +33,11 @@ def _describe(event: dict[str, Any]) -> str | None:
             "lambdaFunctionFailedEventDetails", {}
         )
         return f"{at}  ! {details.get('error', 'error')}: {str(details.get('cause', ''))[:160]}"
-    if kind in ("MapStateEntered", "ExecutionSucceeded", "ExecutionFailed"):
+    if kind == "ExecutionFailed":
+        details = event.get("executionFailedEventDetails", {})
+        why = f"{details.get('error', '')}: {str(details.get('cause', ''))[:300]}".strip(": ")
+        return f"{at}  {kind}" + (f"  {why}" if why else "")
+    if kind in ("MapStateEntered", "ExecutionSucceeded"):
         return f"{at}  {kind}"
     return None
 
