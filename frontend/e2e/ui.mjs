@@ -91,13 +91,15 @@ async function computeFresh(context) {
   });
 }
 
-async function waitTerminal(page) {
-  await page
-    .locator(
-      '[data-testid=run-status][data-status=succeeded], [data-testid=run-status][data-status=failed], [data-testid=run-status][data-status=cancelled], [data-testid=run-status][data-status=timed_out]',
-    )
-    .waitFor({ timeout: RUN_TIMEOUT });
-  return page.getByTestId('run-status').getAttribute('data-status');
+/** The terminal status the page shows; with `runId`, only once it shows that run (the page
+ * may still show the previous run's status for a moment after navigating to a new one). */
+async function waitTerminal(page, runId) {
+  const shown = runId ? `[data-testid=run-status][data-run-id="${runId}"]` : '[data-testid=run-status]';
+  const terminal = page.locator(
+    ['succeeded', 'failed', 'cancelled', 'timed_out'].map((s) => `${shown}[data-status=${s}]`).join(', '),
+  );
+  await terminal.waitFor({ timeout: RUN_TIMEOUT });
+  return terminal.first().getAttribute('data-status');
 }
 
 async function assertTimelineMatchesServer(page, base, runId) {
@@ -647,7 +649,7 @@ const TESTS = {
     const note = page.getByTestId('cached-note');
     await note.waitFor({ timeout: 30_000 });
     assert.equal(await page.getByTestId('cached-from').textContent(), source);
-    assert.equal(await waitTerminal(page), 'succeeded');
+    assert.equal(await waitTerminal(page, cachedId), 'succeeded');
     await page.getByTestId('result-table').waitFor({ timeout: 30_000 });
     const blocking = (await axeAudit(page)).filter((v) => BLOCKING_IMPACTS.has(v.impact));
     assert.deepEqual(blocking, [], describeViolations('cached run', blocking));
@@ -657,7 +659,7 @@ const TESTS = {
     await page.getByTestId('run-fresh').click();
     await page.waitForURL((url) => url.searchParams.get('id') !== cachedId, { timeout: 30_000 });
     const freshId = new URL(page.url()).searchParams.get('id');
-    assert.equal(await waitTerminal(page), 'succeeded');
+    assert.equal(await waitTerminal(page, freshId), 'succeeded');
     const fresh = await assertTimelineMatchesServer(page, BASE, freshId);
     assert.equal(fresh.cached, false);
     assert.ok(

@@ -152,6 +152,7 @@ export function RunPage() {
             className={`status-pill badge-${status ?? 'loading'}`}
             data-testid="run-status"
             data-status={status ?? ''}
+            data-run-id={run?.run_id ?? ''}
             role="status"
             aria-live="polite"
           >
