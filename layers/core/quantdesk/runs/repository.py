@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from quantdesk import aws, keys
+from quantdesk import aws, keys, sequenced_events
 from quantdesk.errors import InvalidCursor, ServiceUnavailable
 from quantdesk.runs.models import Progress, Run, RunError, RunEvent, RunManifest, RunSummary
 from quantdesk.step_function_errors import readable_cause
@@ -364,18 +364,9 @@ class RunRepository:
         return True
 
     def events_after(self, run_id: str, after_seq: int, limit: int = 100) -> list[RunEvent]:
-        response = self._db.query(
-            TableName=self.table,
-            KeyConditionExpression="PK = :pk AND SK BETWEEN :lo AND :hi",
-            ExpressionAttributeValues={
-                ":pk": _s(keys.run_pk(run_id)),
-                ":lo": _s(keys.event_sk(after_seq + 1)),
-                ":hi": _s(keys.event_sk(10**keys.SEQ_WIDTH - 1)),
-            },
-            ConsistentRead=True,
-            Limit=limit,
+        return sequenced_events.events_after(
+            self._db, self.table, keys.run_pk(run_id), after_seq, limit=limit, model=RunEvent
         )
-        return [RunEvent.model_validate_json(item["data"]["S"]) for item in response["Items"]]
 
 
 def _finished_attributes(run: Run) -> dict[str, Any]:

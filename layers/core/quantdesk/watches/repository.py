@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from quantdesk import aws, keys
+from quantdesk import aws, keys, sequenced_events
 from quantdesk.errors import ServiceUnavailable
 from quantdesk.watches.models import Alert, Delivery, InboxEvent, Watch
 
@@ -225,18 +225,9 @@ class WatchRepository:
 
     def inbox_events_after(self, owner: str, after_seq: int, limit: int = 100) -> list[InboxEvent]:
         """Up to ``limit`` of the owner's inbox events numbered after ``after_seq``, in order."""
-        response = self._db.query(
-            TableName=self.table,
-            KeyConditionExpression="PK = :pk AND SK BETWEEN :lo AND :hi",
-            ExpressionAttributeValues={
-                ":pk": _s(keys.inbox_pk(owner)),
-                ":lo": _s(keys.event_sk(after_seq + 1)),
-                ":hi": _s(keys.event_sk(10**keys.SEQ_WIDTH - 1)),
-            },
-            ConsistentRead=True,
-            Limit=limit,
+        return sequenced_events.events_after(
+            self._db, self.table, keys.inbox_pk(owner), after_seq, limit=limit, model=InboxEvent
         )
-        return [InboxEvent.model_validate_json(item["data"]["S"]) for item in response["Items"]]
 
     def get_alert(self, owner: str, alert_id: str) -> Alert | None:
         try:
