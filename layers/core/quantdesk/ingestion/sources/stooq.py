@@ -20,15 +20,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
-from quantdesk.ingestion.errors import (
-    MalformedPayloadError,
-    SourceConfigError,
-    SourceUnavailableError,
-)
-from quantdesk.ingestion.sources import lake_state
+from quantdesk.ingestion.errors import MalformedPayloadError, SourceUnavailableError
+from quantdesk.ingestion.sources import daily_prices, lake_state
 from quantdesk.ingestion.sources.base import Batch, FetchRequest
 from quantdesk.ingestion.sources.http import VendorHttp
-from quantdesk.ingestion.sources.vendor_batch import VendorBatch
 from quantdesk.ingestion.sources.vendor_settings import get_vendor_settings
 
 if TYPE_CHECKING:
@@ -90,36 +85,22 @@ class StooqSource:
         return None  # a new trading day is new data: always fetch
 
     def fetch(self, request: FetchRequest, landing: LakeObjectStore) -> Batch:
-        if request.datasets and request.datasets != ["prices"]:
-            raise SourceConfigError("stooq only provides the prices dataset")
-        lake = self.lake or lake_state.lake_for(landing)
+        lake = daily_prices.prices_lake(self.name, request, self.lake, landing)
         http = self.http or VendorHttp(
             "Stooq", min_interval_s=get_vendor_settings().stooq_min_interval_s
         )
-        last = lake_state.last_closes(lake)
-        start = request.options.get("start")
-        collected = VendorBatch(self.name, budget_s=get_vendor_settings().fetch_budget_s)
-        rebased: list[str] = []
-        for symbol in lake_state.symbols_for(request, lake):
-            ticker = stooq_ticker(symbol)
-
-            def one(symbol: str = symbol, ticker: str = ticker) -> pd.DataFrame:
-                since = last[symbol][0] if symbol in last else start
-                rows, rebase = lake_state.new_rows(
-                    self._get(http, ticker, symbol, since), last.get(symbol)
-                )
-                if rebase:
-                    rebased.append(symbol)
-                    rows = self._get(http, ticker, symbol, start)
-                return rows
-
-            collected.attempt("prices", f"stooq {ticker}", one)
+        collected, notes = daily_prices.fetch_incrementally(
+            self.name,
+            request,
+            lake,
+            lake_state.symbols_for(request, lake),
+            get=lambda symbol, since: self._get(http, stooq_ticker(symbol), symbol, since),
+            ident=lambda symbol: f"stooq {stooq_ticker(symbol)}",
+        )
         metadata: dict[str, Any] = {
             "vendor": "Stooq (stooq.com), adjusted daily prices",
             "requests": http.requests_sent,
-            "notes": [f"history re-based by the vendor, fetched whole: {', '.join(rebased)}"]
-            if rebased
-            else [],
+            "notes": notes,
         }
         return collected.batch(metadata)
 

@@ -25,10 +25,9 @@ from typing import TYPE_CHECKING, Any, Final
 import pandas as pd
 
 from quantdesk.ingestion.errors import MalformedPayloadError, SourceConfigError
-from quantdesk.ingestion.sources import lake_state
+from quantdesk.ingestion.sources import daily_prices, lake_state
 from quantdesk.ingestion.sources.base import Batch, FetchRequest
 from quantdesk.ingestion.sources.http import VendorHttp
-from quantdesk.ingestion.sources.vendor_batch import VendorBatch
 from quantdesk.ingestion.sources.vendor_settings import (
     get_vendor_settings,
     read_key,
@@ -106,19 +105,13 @@ class TiingoSource:
         return None  # a new trading day is new data: always fetch
 
     def fetch(self, request: FetchRequest, landing: LakeObjectStore) -> Batch:
-        if request.datasets and request.datasets != ["prices"]:
-            raise SourceConfigError("tiingo only provides the prices dataset")
-        lake = self.lake or lake_state.lake_for(landing)
+        lake = daily_prices.prices_lake(self.name, request, self.lake, landing)
         symbols = lake_state.symbols_for(request, lake)
         headers = {"Authorization": f"Token {self.key()}", "Content-Type": "application/json"}
         http = self.http or VendorHttp(
             "Tiingo", min_interval_s=get_vendor_settings().tiingo_min_interval_s
         )
-        last = lake_state.last_closes(lake)
-        start = request.options.get("start")
-        collected = VendorBatch(self.name, budget_s=get_vendor_settings().fetch_budget_s)
         unadjusted: list[pd.DataFrame] = []
-        rebased: list[str] = []
 
         def get(symbol: str, since: object | None) -> pd.DataFrame:
             params = {"startDate": str(since)} if since else {}
@@ -130,23 +123,13 @@ class TiingoSource:
             unadjusted.append(raw)
             return prices
 
-        for symbol in symbols:
-
-            def one(symbol: str = symbol) -> pd.DataFrame:
-                since = last[symbol][0] if symbol in last else start
-                rows, rebase = lake_state.new_rows(get(symbol, since), last.get(symbol))
-                if rebase:
-                    rebased.append(symbol)
-                    rows = get(symbol, start)
-                return rows
-
-            collected.attempt("prices", f"tiingo {symbol}", one)
+        collected, notes = daily_prices.fetch_incrementally(
+            self.name, request, lake, symbols, get=get, ident=lambda symbol: f"tiingo {symbol}"
+        )
         metadata: dict[str, Any] = {
             "vendor": "Tiingo (api.tiingo.com), adjusted daily prices",
             "requests": http.requests_sent,
-            "notes": [f"history re-based by the vendor, fetched whole: {', '.join(rebased)}"]
-            if rebased
-            else [],
+            "notes": notes,
         }
         extras = {"prices_unadjusted": pd.concat(unadjusted)} if unadjusted else {}
         return collected.batch(metadata, extras)
