@@ -181,6 +181,42 @@ def _membership(
     return members_between(frame, universe, start, end), snap.record.snapshot_id
 
 
+@dataclass(frozen=True)
+class _Selection:
+    """What a scenario read selects: the snapshots, the symbols and the window's end."""
+
+    snaps: dict[str, _Snapshot]
+    #: ``{dataset: snapshot_id}`` of every snapshot read, the universe's included
+    read: dict[str, str]
+    symbols: list[str]
+    #: the membership intervals (None for explicit tickers)
+    membership: pd.DataFrame | None
+    as_of: dt.date
+
+
+def _select(
+    lake: Lake,
+    wanted: list[str],
+    *,
+    universe: str,
+    tickers: list[str] | None,
+    start: dt.date,
+    end: dt.date | None,
+    pinned: dict[str, str],
+) -> _Selection:
+    snaps = {d: _require(lake, d, pinned.get(d)) for d in wanted}
+    read = {d: s.record.snapshot_id for d, s in snaps.items()}
+    as_of = end or snaps["prices"].manifest.coverage.max_date or start
+    if tickers:
+        return _Selection(snaps, read, sorted(set(tickers)), None, as_of)
+    membership, read["universe"] = _membership(lake, universe, start, as_of, pinned.get("universe"))
+    return _Selection(snaps, read, sorted(set(membership["symbol"])), membership, as_of)
+
+
+def _wanted(datasets: Sequence[str]) -> list[str]:
+    return ["prices", *[d for d in datasets if d != "prices"]]
+
+
 def scenario_symbols(
     datasets: Sequence[str],
     *,
@@ -194,14 +230,16 @@ def scenario_symbols(
     now (``{dataset: snapshot_id}``, the universe's included): a sharded run's plan pins them
     so every shard reads the same data."""
     lake = lake or Lake.from_settings()
-    wanted = ["prices", *[d for d in datasets if d != "prices"]]
-    snaps = {d: _require(lake, d) for d in wanted}
-    read = {d: s.record.snapshot_id for d, s in snaps.items()}
-    if tickers:
-        return sorted(set(tickers)), read
-    as_of = end or snaps["prices"].manifest.coverage.max_date or start
-    membership, read["universe"] = _membership(lake, universe, start, as_of)
-    return sorted(set(membership["symbol"])), read
+    selection = _select(
+        lake,
+        _wanted(datasets),
+        universe=universe,
+        tickers=tickers,
+        start=start,
+        end=end,
+        pinned={},
+    )
+    return selection.symbols, selection.read
 
 
 def load_scenario_data(
@@ -233,28 +271,25 @@ def load_scenario_data(
     intervals, sectors and macro stay whole.
     """
     lake = lake or Lake.from_settings()
-    wanted = ["prices", *[d for d in datasets if d != "prices"]]
+    wanted = _wanted(datasets)
     unknown = [d for d in wanted if d not in SCENARIO_DATASETS]
     if unknown:
         raise ValueError(f"not scenario datasets: {unknown}")
-    pinned = pinned or {}
-    snaps = {d: _require(lake, d, pinned.get(d)) for d in wanted}
-    last = snaps["prices"].manifest.coverage.max_date
-    as_of = end or last or start
-    read: dict[str, str] = {d: s.record.snapshot_id for d, s in snaps.items()}
-    membership = None
-    if tickers:
-        symbols = sorted(set(tickers))
-    else:
-        membership, read["universe"] = _membership(
-            lake, universe, start, as_of, pinned.get("universe")
-        )
-        symbols = sorted(set(membership["symbol"]))
-    wanted_symbols = set(symbols)
+    selection = _select(
+        lake,
+        wanted,
+        universe=universe,
+        tickers=tickers,
+        start=start,
+        end=end,
+        pinned=pinned or {},
+    )
+    as_of = selection.as_of
+    wanted_symbols = set(selection.symbols)
     # a shard's assets: the per-asset datasets are read for them alone (partition pruning)
     asset_symbols = wanted_symbols if only_symbols is None else wanted_symbols & only_symbols
     frames: dict[str, pd.DataFrame] = {}
-    for dataset, snap in snaps.items():
+    for dataset, snap in selection.snaps.items():
         spec = layout(dataset)
         restrict_to = wanted_symbols if dataset == "sectors" else asset_symbols
         window_start = start
@@ -278,10 +313,10 @@ def load_scenario_data(
         macro=frames.get("macro"),
         sentiment=frames.get("sentiment"),
         sectors=frames.get("sectors"),
-        universe=membership,
+        universe=selection.membership,
         splits=load_splits(lake, asset_symbols) if "fundamentals" in frames else None,
     )
-    return data, read
+    return data, selection.read
 
 
 def load_splits(lake: Lake, symbols: set[str]) -> pd.DataFrame | None:
