@@ -5,6 +5,7 @@ import { ApiError, api } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
 import type { AnalyticsReport } from '@/lib/types';
 import { BarChart } from './BarChart';
+import { TableHead } from './TableHead';
 
 const percent = (value: number) => `${Math.round(value * 100)}%`;
 
@@ -142,19 +143,7 @@ function Report({ report }: { report: AnalyticsReport }) {
           <p className="empty">No pre-filled input was changed before a run.</p>
         ) : (
           <table className="result-table" data-testid="edited-params">
-            <thead>
-              <tr>
-                <th scope="col" className="txt">
-                  Scenario
-                </th>
-                <th scope="col" className="txt">
-                  Param
-                </th>
-                <th scope="col" className="num">
-                  Edits
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={[{ label: 'Scenario' }, { label: 'Param' }, { label: 'Edits', align: 'num' }]} />
             <tbody>
               {report.most_edited_params.map((e) => (
                 <tr key={`${e.scenario_id}.${e.param}`}>
@@ -175,22 +164,9 @@ function Report({ report }: { report: AnalyticsReport }) {
           <p className="empty">Every run started from the top card.</p>
         ) : (
           <table className="result-table" data-testid="not-first">
-            <thead>
-              <tr>
-                <th scope="col" className="txt">
-                  When
-                </th>
-                <th scope="col" className="txt">
-                  Prompt
-                </th>
-                <th scope="col" className="txt">
-                  Ranked first
-                </th>
-                <th scope="col" className="txt">
-                  Chosen
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[{ label: 'When' }, { label: 'Prompt' }, { label: 'Ranked first' }, { label: 'Chosen' }]}
+            />
             <tbody>
               {report.not_first.map((n) => (
                 <tr key={n.suggest_id}>

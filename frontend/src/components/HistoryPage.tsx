@@ -7,6 +7,7 @@ import { api } from '@/lib/api';
 import { formatDateTime, formatDuration, statusLabel } from '@/lib/format';
 import type { Params, RunSummary } from '@/lib/types';
 import { rememberStream } from '@/lib/useRunWatcher';
+import { TableHead } from './TableHead';
 
 interface Props {
   navigate?: (href: string) => void;
@@ -81,25 +82,15 @@ export function HistoryPage({ navigate }: Props) {
       ) : (
         <div className="table-scroll" role="region" aria-label="Your runs" tabIndex={0}>
           <table className="result-table history-table" data-testid="history-table">
-            <thead>
-              <tr>
-                <th scope="col" className="txt">
-                  Started
-                </th>
-                <th scope="col" className="txt">
-                  Scenario
-                </th>
-                <th scope="col" className="txt">
-                  Status
-                </th>
-                <th scope="col" className="num">
-                  Duration
-                </th>
-                <th scope="col" className="txt">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                { label: 'Started' },
+                { label: 'Scenario' },
+                { label: 'Status' },
+                { label: 'Duration', align: 'num' },
+                { label: 'Actions', srOnly: true },
+              ]}
+            />
             <tbody>
               {runs.map((run) => (
                 <tr key={run.run_id} data-run-id={run.run_id}>
