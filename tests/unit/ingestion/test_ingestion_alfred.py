@@ -186,3 +186,23 @@ def test_backfill_from_an_explicit_start_ignores_the_watermark(ctx: IngestionCon
     batch = source(ctx, transport).fetch(request, ctx.store)
     assert query(transport.requests[0].url)["observation_start"] == "2024-12-31"
     assert batch.frames["macro"]["date"].min() == pd.Timestamp(dt.date(2024, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (FetchRequest(source="alfred", options={"series": ["NOPE"]}), r"alfred: no mapping.*NOPE"),
+        (
+            FetchRequest(source="alfred", datasets=["prices"], options={"series": ["DGS10"]}),
+            "alfred only provides the macro dataset",
+        ),
+    ],
+    ids=["unknown-series", "not-macro"],
+)
+def test_a_request_it_cannot_serve_is_refused_before_any_vendor_request(
+    ctx: IngestionContext, request_: FetchRequest, message: str
+) -> None:
+    transport = ReplayTransport(recorded)
+    with pytest.raises(SourceConfigError, match=message):
+        source(ctx, transport).fetch(request_, ctx.store)
+    assert transport.requests == []

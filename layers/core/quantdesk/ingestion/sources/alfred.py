@@ -27,10 +27,14 @@ from typing import TYPE_CHECKING, Any, Final
 import pandas as pd
 
 from quantdesk.datalake.reader import Lake
-from quantdesk.ingestion.errors import SourceConfigError
 from quantdesk.ingestion.sources.api_keys import vendor_api_key
 from quantdesk.ingestion.sources.base import Batch, FetchRequest
-from quantdesk.ingestion.sources.fred import FRED_SERIES, YOY_SERIES
+from quantdesk.ingestion.sources.fred import (
+    FRED_SERIES,
+    YOY_SERIES,
+    macro_batch,
+    requested_series,
+)
 from quantdesk.ingestion.sources.http import VendorHttp
 from quantdesk.ingestion.sources.per_item import MalformedPayload, fetch_each
 from quantdesk.ingestion.sources.watermark import Watermark, last_dates
@@ -118,12 +122,7 @@ class AlfredSource:
         return None  # new releases appear without notice: always ask
 
     def fetch(self, request: FetchRequest, landing: LakeObjectStore) -> Batch:
-        if request.datasets and "macro" not in request.datasets:
-            raise SourceConfigError("alfred only provides the macro dataset")
-        series = [str(s).upper() for s in request.options.get("series", list(FRED_SERIES))]
-        unknown = [s for s in series if s not in FRED_SERIES]
-        if unknown:
-            raise SourceConfigError(f"alfred: no mapping for series {unknown}")
+        series = requested_series(self.name, request)
         key = self.api_key()
         watermark = Watermark({}) if "start" in request.options else self.watermark()
         frames, issues = fetch_each(
@@ -139,13 +138,8 @@ class AlfredSource:
         notes = [
             f"{f['_series_id'].iloc[0]}: {len(f)} new first releases" for f in frames if len(f)
         ]
-        empty = pd.DataFrame(columns=["date", "series", "value", "release_date"])
-        return Batch(
-            source=self.name,
-            frames={"macro": pd.concat(frames, ignore_index=True) if frames else empty},
-            metadata={"vendor": "ALFRED, Federal Reserve Bank of St. Louis", "notes": notes},
-            issues=issues,
-        )
+        metadata = {"vendor": "ALFRED, Federal Reserve Bank of St. Louis", "notes": notes}
+        return macro_batch(self.name, frames, metadata, issues)
 
     def _series(
         self, series_id: str, key: str, since: pd.Timestamp | None, start: Any

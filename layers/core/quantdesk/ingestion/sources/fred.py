@@ -12,13 +12,13 @@ replaying recorded answers.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
 from quantdesk.datalake.reader import Lake
 from quantdesk.ingestion.errors import SourceConfigError
-from quantdesk.ingestion.sources.base import Batch, FetchRequest
+from quantdesk.ingestion.sources.base import Batch, FetchRequest, FileIssue
 from quantdesk.ingestion.sources.http import VendorHttp
 from quantdesk.ingestion.sources.per_item import MalformedPayload, fetch_each
 from quantdesk.ingestion.sources.publication import release_dates
@@ -84,6 +84,31 @@ def parse_csv(body: bytes) -> pd.DataFrame:
     return raw
 
 
+def requested_series(source: str, request: FetchRequest) -> list[str]:
+    """The FRED series ids a ``fred`` or ``alfred`` request names (``options.series``, default
+    every mapped one), once it is known to ask for macro data and every id to be mapped."""
+    if request.datasets and "macro" not in request.datasets:
+        raise SourceConfigError(f"{source} only provides the macro dataset")
+    series = [str(s).upper() for s in request.options.get("series", list(FRED_SERIES))]
+    unknown = [s for s in series if s not in FRED_SERIES]
+    if unknown:
+        raise SourceConfigError(f"{source}: no mapping for series {unknown}")
+    return series
+
+
+def macro_batch(
+    source: str, frames: list[pd.DataFrame], metadata: dict[str, Any], issues: list[FileIssue]
+) -> Batch:
+    """The series fetched as one ``macro`` frame (empty, with its columns, when none was new)."""
+    empty = pd.DataFrame(columns=["date", "series", "value", "release_date"])
+    return Batch(
+        source=source,
+        frames={"macro": pd.concat(frames, ignore_index=True) if frames else empty},
+        metadata=metadata,
+        issues=issues,
+    )
+
+
 class FredSource:
     """FRED over HTTP. ``options``: ``series`` (FRED ids), ``start`` (ISO date: backfill).
 
@@ -105,12 +130,7 @@ class FredSource:
         return None  # FRED revises and appends: always fetch
 
     def fetch(self, request: FetchRequest, landing: LakeObjectStore) -> Batch:
-        if request.datasets and "macro" not in request.datasets:
-            raise SourceConfigError("fred only provides the macro dataset")
-        series = [str(s).upper() for s in request.options.get("series", list(FRED_SERIES))]
-        unknown = [s for s in series if s not in FRED_SERIES]
-        if unknown:
-            raise SourceConfigError(f"fred: no mapping for series {unknown}")
+        series = requested_series(self.name, request)
         start = request.options.get("start")
         watermark = Watermark({}) if start else self.watermark()
         notes: list[str] = []
@@ -132,13 +152,8 @@ class FredSource:
             return macro
 
         frames, issues = fetch_each(series, one, lambda series_id: f"FRED id={series_id}")
-        empty = pd.DataFrame(columns=["date", "series", "value", "release_date"])
-        return Batch(
-            source=self.name,
-            frames={"macro": pd.concat(frames, ignore_index=True) if frames else empty},
-            metadata={"vendor": "FRED, Federal Reserve Bank of St. Louis", "notes": notes},
-            issues=issues,
-        )
+        metadata = {"vendor": "FRED, Federal Reserve Bank of St. Louis", "notes": notes}
+        return macro_batch(self.name, frames, metadata, issues)
 
     def watermark(self) -> Watermark:
         if self._lake is None:
