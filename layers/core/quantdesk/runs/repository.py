@@ -178,12 +178,12 @@ class RunRepository:
     def in_flight(self) -> list[str]:
         """The ids of every run still ``queued`` or ``running``: a Query of the sparse active
         index per status (it holds only runs in flight), never a Scan of the table."""
-        return [run_id for status in keys.ACTIVE_STATUSES for run_id, _ in self._active(status)]
+        return [run_id for status in keys.ACTIVE_STATUSES for run_id in self._active(status)]
 
-    def _active(self, status: str, before: str | None = None) -> Iterator[tuple[str, str]]:
-        """(run id, time it entered ``status``) of the runs the active index holds in
-        ``status`` (only those that entered it before ``before`` when given), oldest first,
-        page by page. The index is eventually consistent: a run listed may have just ended."""
+    def _active(self, status: str, before: str | None = None) -> Iterator[str]:
+        """The ids of the runs the active index holds in ``status`` (only those that entered
+        it before ``before`` when given), oldest first, page by page. The index is eventually
+        consistent: a run listed may have just ended."""
         condition = "#pk = :pk"
         names = {"#pk": keys.ACTIVE_PK}
         values = {":pk": _s(keys.active_pk(status))}
@@ -201,7 +201,7 @@ class RunRepository:
         try:
             for page in self._db.get_paginator("query").paginate(**query):
                 for item in page.get("Items", []):
-                    yield keys.run_id_of(item[keys.PK]["S"]), item[keys.ACTIVE_SK]["S"]
+                    yield keys.run_id_of(item[keys.PK]["S"])
         except ClientError as exc:
             raise ServiceUnavailable("could not list the runs in flight") from exc
 
@@ -336,7 +336,7 @@ class RunRepository:
         stale), then a consistent read of each candidate's status and last update: progress
         writes leave the index alone, and the index may lag a run's end."""
         for status, cutoff in sorted(updated_before.items()):
-            for run_id, _ in self._active(status, before=cutoff):
+            for run_id in self._active(status, before=cutoff):
                 current = self._status_and_update(run_id)
                 if current is not None and current[0] == status and current[1] < cutoff:
                     yield run_id, status
