@@ -408,12 +408,12 @@ def _grants(function: Function) -> list[Json]:  # noqa: PLR0911 - one branch per
             _allow(["sqs:SendMessage"], {"Fn::GetAtt": ["ProjectorDlq", "Arn"]}),
         ]
     if function in (resources.RECONCILER, resources.SWEEPER):
-        # both end a run conditionally; the sweeper also scans for stale runs and asks
-        # whether their execution still runs
+        # both end a run conditionally; the sweeper also queries the active-runs index for
+        # stale runs (it may not Scan) and asks whether their execution still runs
         grants = [_allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], _table_arns())]
         if function == resources.SWEEPER:
             grants += [
-                _allow(["dynamodb:Scan"], _table_arns()),
+                _allow(["dynamodb:Query"], _table_arns()),
                 _allow(["states:DescribeExecution"], executions_arn(resources.SCENARIO_RUN)),
             ]
         return grants

@@ -36,7 +36,7 @@ class Table:
 
     def create_kwargs(self) -> dict[str, Any]:
         """``dynamodb.create_table`` arguments (also the template's key schema)."""
-        string_attrs = (keys.PK, keys.SK, keys.GSI1PK, keys.GSI1SK)
+        string_attrs = (keys.PK, keys.SK, keys.GSI1PK, keys.GSI1SK, keys.ACTIVE_PK, keys.ACTIVE_SK)
         return {
             "TableName": self.name,
             "BillingMode": "PAY_PER_REQUEST",
@@ -55,7 +55,8 @@ class Table:
                         {"AttributeName": keys.GSI1SK, "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
-                }
+                },
+                keys.active_index_spec(),
             ],
             "StreamSpecification": {"StreamEnabled": True, "StreamViewType": self.stream_view},
         }

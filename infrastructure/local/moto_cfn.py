@@ -12,7 +12,11 @@ the packaged template and fail if a fix stops working):
   API (the scheduler, our CLI) will look for it;
 * ``AWS::Lambda::Function`` ignores ``Layers`` on create and fails on them on update (it passes
   the layer objects where ARNs belong): :func:`install` leaves them out of updates too. Locally
-  the code runs from the virtualenv, so no layer is needed.
+  the code runs from the virtualenv, so no layer is needed;
+* ``AWS::DynamoDB::Table`` has no update: a changed table (a new index) became undefined and
+  every reference to it failed the stack update of a restored local cloud. :func:`install` keeps
+  the table as it is; what a restored table lacks is added by the code that needs it (the run
+  repository adds the active-runs index at restart, ``RunRepository.ensure_active_index``).
 """
 
 from __future__ import annotations
@@ -114,4 +118,11 @@ def install() -> None:
         return function(cls, **kwargs)
 
     LambdaFunction.update_from_cloudformation_json = classmethod(update_function)  # type: ignore[assignment,method-assign]
+
+    from moto.dynamodb.models.table import Table  # noqa: PLC0415
+
+    def keep_table(cls: Any, *, original_resource: Any, **_: Any) -> Any:
+        return original_resource
+
+    Table.update_from_cloudformation_json = classmethod(keep_table)  # type: ignore[assignment,method-assign]
     _installed = True

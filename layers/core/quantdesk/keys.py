@@ -22,11 +22,15 @@ created from the same constants (``infrastructure.resources``).
 | result cache     | CACHE#<owner>   | KEY#<sha256 of req>|               |                   |
 
 Limit windows and idempotency keys carry ``expires_at`` (epoch seconds, the table's TTL).
+
+A run in flight (``queued`` or ``running``) also carries ``ActivePK`` = ``ACTIVE#<status>`` and
+``ActiveSK`` = the time it entered that status: the keys of the sparse ``Active`` index, removed
+in the write that ends the run, so the index holds only the runs in flight.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 PK: Final = "PK"
 SK: Final = "SK"
@@ -37,6 +41,36 @@ GSI1SK: Final = "GSI1SK"
 RUN_SK: Final = "RUN"
 EVENT_PREFIX: Final = "EVT#"
 SEQ_WIDTH: Final = 10
+
+
+#: the sparse index of runs in flight (keys only); see the module docstring
+ACTIVE_INDEX: Final = "Active"
+ACTIVE_PK: Final = "ActivePK"
+ACTIVE_SK: Final = "ActiveSK"
+#: the statuses a run is in flight in (the index's partitions)
+ACTIVE_STATUSES: Final = ("queued", "running")
+
+
+def active_index_spec() -> dict[str, Any]:
+    """The active index's definition (the template's, moto's, and a restored local table's):
+    keys only, so a run's progress writes, which change no key, never write to it."""
+    return {
+        "IndexName": ACTIVE_INDEX,
+        "KeySchema": [
+            {"AttributeName": ACTIVE_PK, "KeyType": "HASH"},
+            {"AttributeName": ACTIVE_SK, "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }
+
+
+def active_pk(status: str) -> str:
+    return f"ACTIVE#{status}"
+
+
+def run_id_of(pk: str) -> str:
+    """The run id in a run item's partition key (``RUN#<run_id>``)."""
+    return pk.removeprefix("RUN#")
 
 
 def run_key(run_id: str) -> dict[str, str]:

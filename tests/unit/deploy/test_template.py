@@ -14,6 +14,7 @@ from chalice import Chalice
 from infrastructure import cloudformation, resources
 from infrastructure.local.lambda_runtime import load_handler
 from infrastructure.resources import StateMachine
+from quantdesk import keys
 from quantdesk.ingestion.sources import SOURCES
 from tests.unit.deploy.template_refs import references
 
@@ -202,6 +203,31 @@ def test_the_table_streams_and_expires_like_the_local_one() -> None:
         "Enabled": True,
     }
     assert table["StreamSpecification"]["StreamViewType"] == resources.TABLE.stream_view
+
+
+def test_the_table_indexes_runs_in_flight_sparsely_and_the_sweeper_queries_it() -> None:
+    (table,) = (t["Properties"] for t in of_type("AWS::DynamoDB::Table").values())
+    indexes = {i["IndexName"]: i for i in table["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {keys.GSI1, keys.ACTIVE_INDEX}
+    active = indexes[keys.ACTIVE_INDEX]
+    assert active["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert [(k["AttributeName"], k["KeyType"]) for k in active["KeySchema"]] == [
+        (keys.ACTIVE_PK, "HASH"),
+        (keys.ACTIVE_SK, "RANGE"),
+    ]
+    defined = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+    assert defined[keys.ACTIVE_PK] == defined[keys.ACTIVE_SK] == "S"
+    sweeper = cloudformation.function_id(resources.SWEEPER)
+    role = template()["Resources"][sweeper]["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = [
+        s
+        for policy in template()["Resources"][role]["Properties"]["Policies"]
+        for s in policy["PolicyDocument"]["Statement"]
+    ]
+    actions = {a for s in statements for a in s["Action"]}
+    assert "dynamodb:Query" in actions and "dynamodb:Scan" not in actions
+    (query,) = (s for s in statements if "dynamodb:Query" in s["Action"])
+    assert {"Fn::Sub": "${RunsTable.Arn}/index/*"} in query["Resource"]
 
 
 def test_buckets_are_encrypted_and_private() -> None:

@@ -172,6 +172,26 @@ def test_redeploying_is_idempotent_and_updates_keep_the_data(
     assert kept["Item"] == item
 
 
+def test_a_changed_table_keeps_the_stack_updatable_and_the_table_as_it_is(
+    deployed: DeployedStack, package: tuple[dict[str, Any], Path]
+) -> None:
+    # Given a stack whose table holds data, and a template that changes the table (moto has
+    # no table update: the table used to become undefined and the update failed)
+    table = deployed.outputs["TableName"]
+    item = {"PK": {"S": "KEEP"}, "SK": {"S": "TOO"}}
+    aws.client("dynamodb").put_item(TableName=table, Item=item)
+    template, directory = package
+    changed = json.loads(json.dumps(template))
+    props = changed["Resources"]["RunsTable"]["Properties"]
+    props["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"][:1]
+    # When it is deployed, the update completes, references to the table still resolve,
+    # and the table and its items are kept
+    updated = deploy(changed, directory)
+    assert updated.status == "UPDATE_COMPLETE"
+    assert updated.outputs["TableName"] == table
+    assert aws.client("dynamodb").get_item(TableName=table, Key=item)["Item"] == item
+
+
 def test_schedules_come_from_the_template(deployed: DeployedStack) -> None:
     schedules = {s.name: s for s in schedules_from_stack(deployed)}
     props = deployed.template["Resources"]["IngestDailySchedule"]["Properties"]

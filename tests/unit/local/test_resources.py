@@ -38,9 +38,12 @@ def test_every_function_handler_exists(function: resources.Function) -> None:
 def test_table_keys_come_from_the_key_module() -> None:
     table = resources.TABLE.create_kwargs()
     assert [k["AttributeName"] for k in table["KeySchema"]] == [keys.PK, keys.SK]
-    (gsi,) = table["GlobalSecondaryIndexes"]
+    gsi, active = table["GlobalSecondaryIndexes"]
     assert gsi["IndexName"] == keys.GSI1
     assert [k["AttributeName"] for k in gsi["KeySchema"]] == [keys.GSI1PK, keys.GSI1SK]
+    assert active["IndexName"] == keys.ACTIVE_INDEX
+    assert [k["AttributeName"] for k in active["KeySchema"]] == [keys.ACTIVE_PK, keys.ACTIVE_SK]
+    assert active["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
 
 
@@ -51,6 +54,24 @@ def test_scenario_run_writes_the_key_design() -> None:
         if state.get("Resource") == "arn:aws:states:::dynamodb:updateItem":
             assert state["Parameters"]["Key"]["SK"] == {"S": keys.RUN_SK}
             assert "ADD event_seq :one" in state["Parameters"]["UpdateExpression"]
+
+
+def test_scenario_run_keeps_the_active_index() -> None:
+    """Entering ``running`` moves the run to that partition; every terminal write removes it."""
+    states = resources.SCENARIO_RUN.definition()["States"]
+    status_writes = {
+        name: state["Parameters"]
+        for name, state in states.items()
+        if state.get("Resource") == "arn:aws:states:::dynamodb:updateItem"
+        and "#status" in state["Parameters"]["UpdateExpression"]
+    }
+    running = status_writes.pop("MarkRunning")
+    assert f"{keys.ACTIVE_PK} = :active, {keys.ACTIVE_SK} = :now" in running["UpdateExpression"]
+    assert running["ExpressionAttributeValues"][":active"] == {"S": keys.active_pk("running")}
+    assert status_writes  # the ends: succeeded, failed (two ways), timed out
+    for name, parameters in status_writes.items():
+        removed = f"REMOVE {keys.ACTIVE_PK}, {keys.ACTIVE_SK}"
+        assert parameters["UpdateExpression"].endswith(removed), name
 
 
 def test_schedules_target_deployed_state_machines() -> None:

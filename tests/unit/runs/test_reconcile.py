@@ -29,12 +29,3 @@ def test_runs_in_flight_end_failed_with_the_reason(service: RunService) -> None:
     still = service.repo.get(cancelled)
     assert still is not None and still.status == "cancelled"
     assert end_runs_in_flight(service.repo) == []
-
-
-def test_only_runs_created_before_a_bound(service: RunService) -> None:
-    run_id = service.start(RunRequest(scenario_id="trend_strength"), "alice").run_id
-    assert end_runs_in_flight(service.repo, created_before="2000-01-01T00:00:00.000Z") == []
-    ended = end_runs_in_flight(service.repo, reason="stuck", created_before="9999-01-01")
-    assert ended == [run_id]
-    run = service.repo.get(run_id)
-    assert run is not None and run.error is not None and run.error.message == "stuck"

@@ -40,14 +40,17 @@ def queued_run(
 
 
 def mark_running(repo: RunRepository, run_id: str) -> None:
-    """What the state machine's MarkRunning state writes."""
+    """What the state machine's MarkRunning state writes (the run enters the active index's
+    ``running`` partition; its last update stays the one it was stored with)."""
     aws.client("dynamodb").update_item(
         TableName=repo.table,
         Key={k: {"S": v} for k, v in keys.run_key(run_id).items()},
-        UpdateExpression="SET #s = :r, last_event = :e ADD event_seq :one",
-        ExpressionAttributeNames={"#s": "status"},
+        UpdateExpression="SET #s = :r, last_event = :e, #apk = :active, #ask = updated_at "
+        "ADD event_seq :one",
+        ExpressionAttributeNames={"#s": "status", "#apk": keys.ACTIVE_PK, "#ask": keys.ACTIVE_SK},
         ExpressionAttributeValues={
             ":r": {"S": "running"},
+            ":active": {"S": keys.active_pk("running")},
             ":e": {"S": "status"},
             ":one": {"N": "1"},
         },

@@ -16,21 +16,18 @@ RESTART_REASON = "interrupted by a restart"
 
 
 def end_runs_in_flight(
-    repo: RunRepository,
-    *,
-    reason: str = RESTART_REASON,
-    error_type: str = "Interrupted",
-    created_before: str | None = None,
+    repo: RunRepository, *, reason: str = RESTART_REASON, error_type: str = "Interrupted"
 ) -> list[str]:
-    """End every ``queued`` or ``running`` run (only those created before ``created_before``,
-    an ISO timestamp, when given) as ``failed`` with ``reason``; the ids ended."""
+    """End every ``queued`` or ``running`` run as ``failed`` with ``reason``; the ids ended.
+
+    The runs come from the sparse active index (no Scan); a store written before that index
+    existed gets it first, with its runs in flight (:meth:`RunRepository.ensure_active_index`)."""
+    repo.ensure_active_index()
     ended = []
-    for run in repo.in_flight():
-        if created_before is not None and run.created_at >= created_before:
-            continue
+    for run_id in repo.in_flight():
         try:
-            repo.finish(run.run_id, "failed", now_iso(), RunError(type=error_type, message=reason))
+            repo.finish(run_id, "failed", now_iso(), RunError(type=error_type, message=reason))
         except NotActive:  # it reached a terminal state on its own meanwhile
             continue
-        ended.append(run.run_id)
+        ended.append(run_id)
     return ended

@@ -123,6 +123,8 @@ class RunRepository:
             item["idempotency_key"] = _s(idempotency_key)
         if run.watch_id:
             item["watch_id"] = _s(run.watch_id)
+        if run.status in keys.ACTIVE_STATUSES:
+            item |= _active_attributes(run.status, run.updated_at)
         item |= _finished_attributes(run)
         return {
             "TableName": self.table,
@@ -173,27 +175,33 @@ class RunRepository:
         more = response.get("LastEvaluatedKey") and runs
         return runs, runs[-1].run_id if more else None
 
-    def in_flight(self) -> list[Run]:
-        """Every run still ``queued`` or ``running`` (a full scan: for reconciliation, not for
-        request paths)."""
-        scan: dict[str, Any] = {
+    def in_flight(self) -> list[str]:
+        """The ids of every run still ``queued`` or ``running``: a Query of the sparse active
+        index per status (it holds only runs in flight), never a Scan of the table."""
+        return [run_id for status in keys.ACTIVE_STATUSES for run_id in self._active(status)]
+
+    def _active(self, status: str, before: str | None = None) -> Iterator[str]:
+        """The ids of the runs the active index holds in ``status`` (only those that entered
+        it before ``before`` when given), oldest first, page by page. The index is eventually
+        consistent: a run listed may have just ended."""
+        condition = "#pk = :pk"
+        names = {"#pk": keys.ACTIVE_PK}
+        values = {":pk": _s(keys.active_pk(status))}
+        if before is not None:
+            condition += " AND #sk < :before"
+            names["#sk"] = keys.ACTIVE_SK
+            values[":before"] = _s(before)
+        query = {
             "TableName": self.table,
-            "FilterExpression": "SK = :run AND #status IN (:queued, :running)",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {
-                ":run": _s(keys.RUN_SK),
-                ":queued": _s("queued"),
-                ":running": _s("running"),
-            },
+            "IndexName": keys.ACTIVE_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }
-        runs: list[Run] = []
         try:
-            while True:
-                page = self._db.scan(**scan)
-                runs += [run_from_item(item) for item in page.get("Items", [])]
-                if "LastEvaluatedKey" not in page:
-                    return runs
-                scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            for page in self._db.get_paginator("query").paginate(**query):
+                for item in page.get("Items", []):
+                    yield keys.run_id_of(item[keys.PK]["S"])
         except ClientError as exc:
             raise ServiceUnavailable("could not list the runs in flight") from exc
 
@@ -305,6 +313,8 @@ class RunRepository:
     def finish(self, run_id: str, status: str, now: str, error: RunError | None = None) -> None:
         """Move a non-terminal run to a terminal ``status`` (cancel, or a failed start)."""
         update = "SET #status = :status, updated_at = :now, finished_at = :now, last_event = :e"
+        # out of the active index in the same write
+        remove = f" REMOVE {keys.ACTIVE_PK}, {keys.ACTIVE_SK}"
         values = {
             ":status": _s(status),
             ":now": _s(now),
@@ -315,32 +325,96 @@ class RunRepository:
         if error:
             update += ", error_type = :et, error_cause = :ec"
             values |= {":et": _s(error.type), ":ec": _s(error.message)}
-        self._transition(run_id, update, values, "#status IN (:queued, :running)")
+        self._transition(run_id, update + remove, values, "#status IN (:queued, :running)")
 
     def stale_runs(self, updated_before: dict[str, str]) -> Iterator[tuple[str, str]]:
         """(run id, status) of runs in a status of ``updated_before`` whose last update is
         older than the timestamp given for that status.
 
-        A filtered Scan: the sweeper runs every few minutes and needs no index, at the price
-        of reading the table once per sweep (a sparse index on active runs would avoid that)."""
-        values: dict[str, Any] = {":run": _s(keys.RUN_SK)}
-        clauses = []
-        for index, (status, cutoff) in enumerate(sorted(updated_before.items())):
-            values |= {f":s{index}": _s(status), f":c{index}": _s(cutoff)}
-            clauses.append(f"(#status = :s{index} AND updated_at < :c{index})")
-        scan: dict[str, Any] = {
-            "TableName": self.table,
-            "FilterExpression": f"SK = :run AND ({' OR '.join(clauses)})",
-            "ProjectionExpression": "run_id, #status",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": values,
-        }
+        A Query of the active index per status bounded by the cutoff (a run entered its status
+        at or before its last update, so only runs that entered it before the cutoff can be
+        stale), then a consistent read of each candidate's status and last update: progress
+        writes leave the index alone, and the index may lag a run's end."""
+        for status, cutoff in sorted(updated_before.items()):
+            for run_id in self._active(status, before=cutoff):
+                current = self._status_and_update(run_id)
+                if current is not None and current[0] == status and current[1] < cutoff:
+                    yield run_id, status
+
+    def _status_and_update(self, run_id: str) -> tuple[str, str] | None:
         try:
-            for page in self._db.get_paginator("scan").paginate(**scan):
-                for item in page.get("Items", []):
-                    yield item["run_id"]["S"], item["status"]["S"]
+            item = self._db.get_item(
+                TableName=self.table,
+                Key={k: _s(v) for k, v in keys.run_key(run_id).items()},
+                ProjectionExpression="#status, updated_at",
+                ExpressionAttributeNames={"#status": "status"},
+                ConsistentRead=True,
+            ).get("Item")
         except ClientError as exc:
-            raise ServiceUnavailable("could not scan for stale runs") from exc
+            raise ServiceUnavailable("could not read the run") from exc
+        return (item["status"]["S"], item["updated_at"]["S"]) if item else None
+
+    def ensure_active_index(self) -> int:
+        """Give a table stored before the active index (a local store restored from an older
+        version: its template update cannot add an index) the index, and every run in flight in
+        it the index's keys; the number of runs given them. A table that has the index is left
+        alone (one DescribeTable); the one-off backfill is the only Scan of the runs."""
+        try:
+            table = self._db.describe_table(TableName=self.table)["Table"]
+            indexes = {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])}
+            if keys.ACTIVE_INDEX in indexes:
+                return 0
+            self._db.update_table(
+                TableName=self.table,
+                AttributeDefinitions=[
+                    {"AttributeName": name, "AttributeType": "S"}
+                    for name in (keys.ACTIVE_PK, keys.ACTIVE_SK)
+                ],
+                GlobalSecondaryIndexUpdates=[{"Create": keys.active_index_spec()}],
+            )
+            return self._backfill_active()
+        except ClientError as exc:
+            raise ServiceUnavailable("could not add the active-runs index") from exc
+
+    def _backfill_active(self) -> int:
+        scan = {
+            "TableName": self.table,
+            "FilterExpression": "SK = :run AND #status IN (:queued, :running)",
+            "ProjectionExpression": "PK, #status, updated_at",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":run": _s(keys.RUN_SK),
+                ":queued": _s("queued"),
+                ":running": _s("running"),
+            },
+        }
+        added = 0
+        for page in self._db.get_paginator("scan").paginate(**scan):
+            for item in page.get("Items", []):
+                status = item["status"]["S"]
+                try:
+                    self._db.update_item(
+                        TableName=self.table,
+                        Key={keys.PK: item[keys.PK], keys.SK: _s(keys.RUN_SK)},
+                        UpdateExpression="SET #apk = :apk, #ask = if_not_exists(#ask, :since)",
+                        ConditionExpression="#status = :status",
+                        ExpressionAttributeNames={
+                            "#status": "status",
+                            "#apk": keys.ACTIVE_PK,
+                            "#ask": keys.ACTIVE_SK,
+                        },
+                        ExpressionAttributeValues={
+                            ":apk": _s(keys.active_pk(status)),
+                            ":since": item["updated_at"],
+                            ":status": _s(status),
+                        },
+                    )
+                except ClientError as exc:
+                    if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                        raise
+                    continue  # it moved on meanwhile (its own writes keep the index)
+                added += 1
+        return added
 
     # -- events -------------------------------------------------------------------------------
 
@@ -367,6 +441,11 @@ class RunRepository:
         return sequenced_events.events_after(
             self._db, self.table, keys.run_pk(run_id), after_seq, limit=limit, model=RunEvent
         )
+
+
+def _active_attributes(status: str, since: str) -> dict[str, Any]:
+    """The active index's keys of a run that entered ``status`` at ``since``."""
+    return {keys.ACTIVE_PK: _s(keys.active_pk(status)), keys.ACTIVE_SK: _s(since)}
 
 
 def _finished_attributes(run: Run) -> dict[str, Any]:
