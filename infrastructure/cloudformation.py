@@ -183,7 +183,7 @@ def storage() -> Fragment:
         resources={
             "RunsTable": table,
             "DataBucket": _bucket(resources.lifecycle_rules()),
-            "ResultsBucket": _bucket(),
+            "ResultsBucket": _bucket(resources.lifecycle_rules(resources.RESULTS_RETENTION_DAYS)),
             "WebBucket": _bucket(),
         },
         outputs={
@@ -392,6 +392,7 @@ def _grants(function: Function) -> list[Json]:  # noqa: PLR0911 - one branch per
             _allow(["s3:GetObject"], _objects("DataBucket")),
             _allow(["s3:ListBucket"], _bucket_arn("DataBucket")),
             _allow(["s3:PutObject", "s3:GetObject"], _objects("ResultsBucket")),
+            _allow(["s3:DeleteObject"], {"Fn::Sub": "${ResultsBucket.Arn}/shards/*"}),
         ]
     if function == resources.PROJECTOR:
         return [

@@ -262,8 +262,13 @@ DATA_RETENTION_DAYS: Final[dict[str, int]] = {
 }
 
 
-def lifecycle_rules() -> list[dict[str, Any]]:
-    """The data bucket's expiry rules (S3 API shape; the template's differs only in case)."""
+#: a sharded run's shard list and partials (``shards/<run_id>/``) are only read by its reduce
+RESULTS_RETENTION_DAYS: Final[dict[str, int]] = {"shards/": 7}
+
+
+def lifecycle_rules(retention: dict[str, int] = DATA_RETENTION_DAYS) -> list[dict[str, Any]]:
+    """A bucket's expiry rules, the data bucket's by default (S3 API shape; the template's
+    differs only in case)."""
     return [
         {
             "ID": f"expire-{prefix.rstrip('/')}",
@@ -271,7 +276,7 @@ def lifecycle_rules() -> list[dict[str, Any]]:
             "Status": "Enabled",
             "Expiration": {"Days": days},
         }
-        for prefix, days in DATA_RETENTION_DAYS.items()
+        for prefix, days in retention.items()
     ]
 
 

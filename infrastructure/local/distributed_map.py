@@ -13,7 +13,19 @@ moto runs a ``"Mode": "DISTRIBUTED"`` map's items as frames of the parent execut
   input): its parser rejects the field (and a whole number as ``ToleratedFailurePercentage``,
   and ``"ExecutionType": "EXPRESS"`` children, which run as Standard ones here).
   Here it is taken out of the definition before parsing and applied to the items the reader
-  returned: each child gets ``{"BatchInput": {...}, "Items": [...]}``, as on AWS.
+  returned: each child gets ``{"BatchInput": {...}, "Items": [...]}``, as on AWS;
+* **every page of ``listObjectsV2``**: its reader takes the first page only (1,000 objects);
+  here it follows ``ContinuationToken`` to the end of the prefix, as AWS's reader does (an
+  empty prefix gives no items, where it raised ``KeyError('Contents')``; ``LastModified`` is
+  an ISO 8601 string, so the items are JSON).
+
+Two of its bugs on a map's failure path are corrected too, so a failed iteration fails (or is
+caught) with its own error: an iteration that ended with a ``States.*`` error (``States.Runtime``,
+``States.Timeout``...) was re-raised as a custom error name, which its constructor refuses
+(``ValueError: Custom Error Names MUST NOT begin with the prefix 'States.'``), so the map, and
+the execution, failed with that message instead; and a Lambda ``ClientError`` without a request
+id (an HTTP 500 from the endpoint) raised ``KeyError('RequestId')`` while it was being turned
+into ``Lambda.<code>``, a ``States.Runtime`` that no ``Catch`` of the task saw.
 """
 
 from __future__ import annotations
@@ -39,6 +51,9 @@ def install() -> None:
         _installed = True
     _enforce_tolerance()
     _batch_items()
+    _list_every_page()
+    _name_iteration_errors()
+    _lambda_errors_without_request_id()
 
 
 def exceeds_tolerance(failed: int, total: int, count: int, percentage: float) -> bool:
@@ -184,3 +199,55 @@ def _batch_items() -> None:
         original(self, env, eval_input)
 
     DistributedIterationComponent._map_run = map_run  # type: ignore[method-assign]
+
+
+def _list_every_page() -> None:
+    ResourceEvalS3 = _moto(
+        "asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3"
+    ).ResourceEvalS3
+
+    def list_objects_v2(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+        s3 = ResourceEvalS3._get_s3_client(
+            resource_runtime_part=resource_runtime_part, state_credentials=state_credentials
+        )
+        parameters = env.stack.pop()
+        contents: list[Any] = []
+        for page in s3.get_paginator("list_objects_v2").paginate(**parameters):
+            contents += page.get("Contents", [])
+        env.stack.append(json.loads(json.dumps(contents, default=_iso)))  # items are JSON
+
+    ResourceEvalS3._handle_list_objects_v2 = staticmethod(list_objects_v2)  # type: ignore[method-assign]
+
+
+def _iso(value: Any) -> str:
+    return str(value.isoformat())
+
+
+def _name_iteration_errors() -> None:
+    worker = _moto("asl.component.state.exec.state_map.iteration.iteration_worker")
+    CustomErrorName = worker.CustomErrorName
+    StatesErrorName = _moto(f"{_ERRORS}.states_error_name").StatesErrorName
+    kind = _moto(f"{_ERRORS}.states_error_name_type").StatesErrorNameType
+
+    def error_name(error_name: str | None) -> Any:
+        if error_name is not None and error_name.startswith("States."):
+            return StatesErrorName(typ=kind.from_name(error_name))
+        return CustomErrorName(error_name=error_name)
+
+    worker.CustomErrorName = error_name  # the name the iteration worker builds its errors with
+
+
+def _lambda_errors_without_request_id() -> None:
+    StateTaskServiceLambda = _moto(
+        "asl.component.state.exec.state_task.service.state_task_service_lambda"
+    ).StateTaskServiceLambda
+    original = StateTaskServiceLambda._error_cause_from_client_error
+
+    def error_cause(client_error: Any) -> tuple[str, str]:
+        metadata = client_error.response.setdefault("ResponseMetadata", {})
+        metadata.setdefault("RequestId", "")
+        metadata.setdefault("HTTPStatusCode", 0)
+        result: tuple[str, str] = original(client_error)
+        return result
+
+    StateTaskServiceLambda._error_cause_from_client_error = staticmethod(error_cause)  # type: ignore[method-assign]

@@ -148,12 +148,6 @@ def test_cancel_mid_map_ends_the_run_cancelled(sharding_stack: Stack, client: ht
     assert done < total, "the map had finished before the cancel"
 
 
-@pytest.mark.skip(
-    reason="TODO (issue 17): on a loaded machine the local endpoint's interpreter fails the inline "
-    "EachSource map that follows the bulk Distributed Map (States.Runtime raised as a custom "
-    "error name in an iteration); passes on a quiet machine, and the unit test "
-    "test_a_bulk_load_fans_out_quarantines_the_bad_file_and_publishes_once covers the workflow"
-)
 def test_a_bulk_load_quarantines_the_bad_file_and_publishes_once(
     sharding_stack: Stack, tmp_path: Path
 ) -> None:

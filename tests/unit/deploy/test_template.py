@@ -16,6 +16,7 @@ from infrastructure.local.lambda_runtime import load_handler
 from infrastructure.resources import StateMachine
 from quantdesk import keys
 from quantdesk.ingestion.sources import SOURCES
+from quantdesk.runs import shards
 from tests.unit.deploy.template_refs import references
 
 #: "This code may only work with 'package' cli command": our code paths are local on purpose,
@@ -237,6 +238,22 @@ def test_buckets_are_encrypted_and_private() -> None:
         props = bucket["Properties"]
         assert all(props["PublicAccessBlockConfiguration"].values())
         assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+
+
+def test_shard_partials_expire_and_only_the_worker_may_delete_them() -> None:
+    buckets = of_type("AWS::S3::Bucket")
+    rules = buckets["ResultsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert [(r["Prefix"], r["Status"]) for r in rules] == [("shards/", "Enabled")]
+    assert 0 < rules[0]["ExpirationInDays"] <= 30
+    assert shards.shards_prefix("r1").startswith(rules[0]["Prefix"])
+    deleters = {
+        name
+        for name, role in of_type("AWS::IAM::Role").items()
+        for policy in role["Properties"].get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+        if "s3:DeleteObject" in statement["Action"] and "ResultsBucket" in json.dumps(statement)
+    }
+    assert deleters == {"WorkerFunctionRole"}
 
 
 def test_cloudfront_routes_api_and_stream_uncached_and_the_ui_through_oac() -> None:

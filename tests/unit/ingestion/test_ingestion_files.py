@@ -135,6 +135,31 @@ def test_parquet_generic_schema(ctx: IngestionContext) -> None:
     assert len(_lake_frame(ctx, "earnings")) == 1
 
 
+def test_a_parquet_name_on_bytes_that_are_not_whole_parquet_is_unreadable_never_decoded(
+    ctx: IngestionContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # fastparquet reads a footer without bounds checks: unframed bytes could crash the process
+    whole = columnar.encode(pd.DataFrame({"symbol": ["AAA"], "sector": ["Energy"]}))
+    files = {
+        "other.parquet": b"PAR1 this is not parquet",
+        "truncated.parquet": whole[: len(whole) // 2],
+        "footer.parquet": whole[:-8] + (len(whole) * 2).to_bytes(4, "little") + b"PAR1",
+    }
+    _drop(ctx, {"sectors.csv": SECTORS, **files})
+    decoded: list[bytes] = []
+    decode = columnar.decode
+    monkeypatch.setattr(
+        columnar, "decode", lambda data, **kw: decoded.append(data) or decode(data, **kw)
+    )
+    summary = _ingest(ctx)
+    (source,) = summary.sources
+    unreadable = {i.file: i.detail for i in source.issues if i.reason == "unreadable"}
+    assert set(unreadable) == set(files)
+    assert all("not a Parquet file" in (detail or "") for detail in unreadable.values())
+    assert not set(files.values()) & set(decoded)  # none of them reached the decoder
+    assert "sectors" in summary.snapshots  # and the good file loaded
+
+
 def test_bad_input_loads_good_rows_and_quarantines_bad_ones_with_reasons(
     ctx: IngestionContext,
 ) -> None:

@@ -69,6 +69,11 @@ def _pieces(settings: Settings, plan: dict[str, Any]) -> list[dict[str, Any]]:
     return pieces
 
 
+def _listed(settings: Settings, prefix: str) -> list[str]:
+    listed = aws.client("s3").list_objects_v2(Bucket=settings.results_bucket, Prefix=prefix)
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
 def _shard(run_id: str, plan: dict[str, Any], piece: dict[str, Any], settings: Settings) -> Any:
     return shards.shard(run_id, SCENARIO, PARAMS, raw_plan=plan, piece=piece, settings=settings)
 
@@ -83,7 +88,10 @@ def test_a_sharded_run_stores_what_the_single_worker_stores(small_shards: Settin
     assert sorted(s for p in pieces for s in p["symbols"]) == ["AAA", "BBB", "CCC", "DDD"]
     for piece in pieces:
         _shard("run-sharded", plan, piece, small_shards)
+    working = _listed(small_shards, "shards/run-sharded/")
+    assert len(working) == 3  # the shard list and two partials, where the lifecycle rule expires
     stored = shards.reduce("run-sharded", SCENARIO, PARAMS, plan, small_shards)
+    assert _listed(small_shards, "shards/") == []  # deleted once the result is stored
     # Then the stored result, artifacts and snapshots are the single worker's on the same data
     _running("run-single")
     single = execute("run-single", SCENARIO, PARAMS, get_settings())

@@ -64,7 +64,10 @@ class Plan(BaseModel):
 
 
 def shards_prefix(run_id: str) -> str:
-    return f"runs/{run_id}/shards/"
+    """Where a run's shard list and partials live: under ``shards/``, which the results
+    bucket's lifecycle rule expires (``RESULTS_RETENTION_DAYS``), in case the reduce never ran
+    or could not delete them."""
+    return f"shards/{run_id}/"
 
 
 def shard_list_key(run_id: str) -> str:
@@ -213,4 +216,17 @@ def reduce(
     result = sharding.reduce_shards(scenario_id, partials, context, job.params)
     timings["compute_s"] = round(time.perf_counter() - started, 4)
     timings["shards"] = decided.total
-    return job.store_result(result, snapshots, timings)
+    stored = job.store_result(result, snapshots, timings)
+    _delete_shards(s3, settings.results_bucket, run_id, decided.total)
+    return stored
+
+
+def _delete_shards(s3: Any, bucket: str, run_id: str, total: int) -> None:
+    """Best effort, once the result is stored: the lifecycle rule expires what is left."""
+    keys = [shard_list_key(run_id), *(partial_key(run_id, i) for i in range(total))]
+    try:
+        for start in range(0, len(keys), 1000):
+            objects = [{"Key": k} for k in keys[start : start + 1000]]
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+    except ClientError as exc:
+        logger.warning("shard partials left to expire", extra={"error": str(exc)})

@@ -73,6 +73,7 @@ TIINGO_ADJUSTED: Final = {
     "adjvolume": "volume",
 }
 MAX_BAD_LINES: Final = 5
+PARQUET_MAGIC: Final = b"PAR1"
 
 
 def _normalise(column: object) -> str:
@@ -105,7 +106,7 @@ def read_table(name: str, data: bytes) -> tuple[pd.DataFrame, list[FileIssue]]:
     """Read one file; malformed CSV lines are skipped and reported, never silently."""
 
     if name.endswith(".parquet"):
-        return columnar.decode(data), []
+        return _parquet(data), []
     compression = "gzip" if name.endswith(".gz") else None
     options = {"compression": compression, "keep_default_na": False, "na_values": NA_VALUES}
     try:
@@ -130,6 +131,17 @@ def read_table(name: str, data: bytes) -> tuple[pd.DataFrame, list[FileIssue]]:
         detail=f"{len(bad)} line(s) with the wrong number of fields skipped: {shown}",
     )
     return frame, [issue]
+
+
+def _parquet(data: bytes) -> pd.DataFrame:
+    """A Parquet file's rows, once its framing is checked (``PAR1`` at both ends, the footer
+    length inside the file). fastparquet decodes the footer without bounds checks: bytes that
+    are not a whole Parquet file (another format under a ``.parquet`` name, a truncated upload)
+    made it read past the buffer and could crash the process (a segfault, not an exception)."""
+    footer = int.from_bytes(data[-8:-4], "little") if len(data) >= 12 else 0
+    if data[:4] != PARQUET_MAGIC or data[-4:] != PARQUET_MAGIC or not 0 < footer <= len(data) - 12:
+        raise ValueError("not a Parquet file: no PAR1 framing, or its footer outside the file")
+    return columnar.decode(data)
 
 
 def _per_symbol_prices(name: str, frame: pd.DataFrame) -> pd.DataFrame:
