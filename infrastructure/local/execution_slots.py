@@ -14,6 +14,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from infrastructure.local import foreground
+
 _slots: threading.Semaphore | None = None
 
 
@@ -32,6 +34,7 @@ def install(slots: int) -> None:
         # only an execution's own program takes a slot: Map iterations run in frames of it
         if env.is_frame() or _slots is None:
             return original(self, env)
+        foreground.yield_to_foreground()  # a new execution begins when no start is waiting
         with _slots:
             return original(self, env)
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infrastructure.local import moto_state
+from infrastructure.local import foreground, moto_state
 from infrastructure.local.endpoint_server import EndpointServer
 from infrastructure.local.journal import Journal, Record
 
@@ -283,7 +283,16 @@ class DurableState:
         header: dict[str, Any] = {"kind": "request", "service": service}
         header["environ"] = recordable_environ(environ)
         header["action"] = request_action(environ, body)
-        with self.lock.held(first=FOREGROUND_AGENT in str(environ.get("HTTP_USER_AGENT", ""))):
+        if FOREGROUND_AGENT not in str(environ.get("HTTP_USER_AGENT", "")):
+            foreground.yield_to_foreground()
+            return self._apply(header, environ, body, first=False)
+        with foreground.serving():
+            return self._apply(header, environ, body, first=True)
+
+    def _apply(
+        self, header: dict[str, Any], environ: dict[str, Any], body: bytes, *, first: bool
+    ) -> tuple[str, list[tuple[str, str]], list[bytes]]:
+        with self.lock.held(first=first):
             header["seed"] = secrets.randbits(64)
             moto_state.seed_random(header["seed"])
             status, headers, chunks = _call(self.app, environ)
@@ -362,10 +371,14 @@ class DurableApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ.get("REQUEST_METHOD") in READ_METHODS:
+            foreground.yield_to_foreground()
             return self.app(environ, start_response)
         body = _read_body(environ)
         service = str(self.app.get_application(environ).service)
         if not is_mutating(service, environ, body):
+            # reads (the SSE tails' queries, the pollers', the interpreter's) wait for the
+            # starts in flight too: no user waits on them as on a start
+            foreground.yield_to_foreground()
             return self.app(environ, start_response)
         status, headers, chunks = self.state.apply(service, environ, body)
         start_response(status, headers)
