@@ -36,7 +36,9 @@ interpreter's own settings and a pool large enough for every execution evaluated
 from __future__ import annotations
 
 import copy
+import json
 import pickle
+import re
 import threading
 from typing import Any
 
@@ -88,6 +90,7 @@ def install() -> None:
     _share_interpreter_clients()
     _remember_backend_per_host()
     _transactions_back_up_their_items()
+    _parse_each_expression_once()
     _installed = True
 
 
@@ -139,6 +142,60 @@ def _transactions_back_up_their_items() -> None:
 
     Table.__deepcopy__ = deepcopy_table  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+#: the placeholders an expression names (``#name``, ``:value``)
+_PLACEHOLDER = re.compile(r"[#:][A-Za-z0-9_]+")
+#: parsed expressions kept (a table's writes use a handful; the cache starts over when full)
+EXPRESSIONS_KEPT = 4096
+
+
+def _parse_each_expression_once() -> None:
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    conditions: dict[str, tuple[Any, list[str], list[str]]] = {}
+    updates: dict[str, Any] = {}
+    original_parse = ConditionExpressionParser.parse
+    original_make = UpdateExpressionParser.make.__func__
+
+    def parse(self: Any) -> Any:
+        expression = self.condition_expression
+        if not expression:
+            return original_parse(self)
+        named = set(_PLACEHOLDER.findall(expression))
+        names = self.expression_attribute_names or {}
+        values = self.expression_attribute_values or {}
+        key = json.dumps(
+            [
+                expression,
+                {n: v for n, v in names.items() if n in named},
+                {n: v for n, v in values.items() if n in named},
+            ],
+            sort_keys=True,
+        )
+        found = conditions.get(key)
+        if found is None:
+            op = original_parse(self)  # raises for a bad expression: nothing kept
+            found = (op, list(self.expr_attr_names_found), list(self.expr_attr_values_found))
+            if len(conditions) >= EXPRESSIONS_KEPT:
+                conditions.clear()
+            conditions[key] = found
+        self.expr_attr_names_found = list(found[1])
+        self.expr_attr_values_found = list(found[2])
+        return found[0]
+
+    def make(cls: Any, expression_str: str) -> Any:
+        tree = updates.get(expression_str)
+        if tree is None:
+            tree = original_make(cls, expression_str)
+            if len(updates) >= EXPRESSIONS_KEPT:
+                updates.clear()
+            updates[expression_str] = tree
+        return tree
+
+    ConditionExpressionParser.parse = parse  # type: ignore[method-assign]
+    UpdateExpressionParser.make = classmethod(make)  # type: ignore[method-assign,assignment]
 
 
 def _restore(table: Any, hash_key: Any, range_key: Any, item: Any) -> None:
