@@ -6,7 +6,8 @@ runs started together meant a hundred threads contending for one interpreter loc
 request to the endpoint (a run's own start among them) waited behind them. Here at most
 ``slots`` executions evaluate at a time; the others wait, started (``RUNNING``, stoppable) but
 idle, for a free slot, in start order. With a few slots per worker process the workers stay
-busy, so runs finish as fast as before while the endpoint stays responsive.
+busy, so runs finish as fast as before while the endpoint stays responsive. A new execution
+also waits, briefly, for the starts in flight (``foreground``).
 """
 
 from __future__ import annotations

@@ -152,7 +152,7 @@ EXPRESSIONS_KEPT = 4096
 
 def _parse_each_expression_once() -> None:
     from moto.dynamodb.comparisons import ConditionExpressionParser
-    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
     conditions: dict[str, tuple[Any, list[str], list[str]]] = {}
     updates: dict[str, Any] = {}

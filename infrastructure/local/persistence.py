@@ -6,7 +6,8 @@ mutating requests made it. :class:`DurableApp` wraps moto's WSGI app: a mutating
 applied and appended to the write-ahead log under one lock (so the log's order is the order the
 state saw, and DynamoDB stream sequence numbers come out the same on replay), and the log is
 fsync'd **before** the response leaves: what a client was answered survives a SIGKILL a moment
-later. Concurrent writers share one fsync (group commit).
+later. Concurrent writers share one fsync (group commit). While the origin's writes are in
+flight, every other request waits for them first (``foreground``).
 
 The log is compacted into snapshots: the moto region backends that received writes, pickled
 together (so references between them hold), taken under the same lock, in the background
