@@ -372,18 +372,23 @@ class DurableApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ.get("REQUEST_METHOD") in READ_METHODS:
-            foreground.yield_to_foreground()
+            self._background_waits(environ)
             return self.app(environ, start_response)
         body = _read_body(environ)
         service = str(self.app.get_application(environ).service)
         if not is_mutating(service, environ, body):
-            # reads (the SSE tails' queries, the pollers', the interpreter's) wait for the
-            # starts in flight too: no user waits on them as on a start
-            foreground.yield_to_foreground()
+            self._background_waits(environ)
             return self.app(environ, start_response)
         status, headers, chunks = self.state.apply(service, environ, body)
         start_response(status, headers)
         return chunks
+
+    @staticmethod
+    def _background_waits(environ: dict[str, Any]) -> None:
+        """A read that is not the origin's (the pollers', the interpreter's) waits for the
+        starts in flight; the origin's own (a start's, a viewer's) go straight through."""
+        if FOREGROUND_AGENT not in str(environ.get("HTTP_USER_AGENT", "")):
+            foreground.yield_to_foreground()
 
 
 class DurableEndpoint:
