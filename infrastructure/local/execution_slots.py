@@ -6,13 +6,16 @@ runs started together meant a hundred threads contending for one interpreter loc
 request to the endpoint (a run's own start among them) waited behind them. Here at most
 ``slots`` executions evaluate at a time; the others wait, started (``RUNNING``, stoppable) but
 idle, for a free slot, in start order. With a few slots per worker process the workers stay
-busy, so runs finish as fast as before while the endpoint stays responsive.
+busy, so runs finish as fast as before while the endpoint stays responsive. A new execution
+also waits, briefly, for the starts in flight (``foreground``).
 """
 
 from __future__ import annotations
 
 import threading
 from typing import Any
+
+from infrastructure.local import foreground
 
 _slots: threading.Semaphore | None = None
 
@@ -32,6 +35,7 @@ def install(slots: int) -> None:
         # only an execution's own program takes a slot: Map iterations run in frames of it
         if env.is_frame() or _slots is None:
             return original(self, env)
+        foreground.yield_to_foreground()  # a new execution begins when no start is waiting
         with _slots:
             return original(self, env)
 

@@ -6,7 +6,8 @@ mutating requests made it. :class:`DurableApp` wraps moto's WSGI app: a mutating
 applied and appended to the write-ahead log under one lock (so the log's order is the order the
 state saw, and DynamoDB stream sequence numbers come out the same on replay), and the log is
 fsync'd **before** the response leaves: what a client was answered survives a SIGKILL a moment
-later. Concurrent writers share one fsync (group commit).
+later. Concurrent writers share one fsync (group commit). While the origin's writes are in
+flight, every other request waits for them first (``foreground``).
 
 The log is compacted into snapshots: the moto region backends that received writes, pickled
 together (so references between them hold), taken under the same lock, in the background
@@ -41,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infrastructure.local import moto_state
+from infrastructure.local import foreground, moto_state
 from infrastructure.local.endpoint_server import EndpointServer
 from infrastructure.local.journal import Journal, Record
 
@@ -283,7 +284,16 @@ class DurableState:
         header: dict[str, Any] = {"kind": "request", "service": service}
         header["environ"] = recordable_environ(environ)
         header["action"] = request_action(environ, body)
-        with self.lock.held(first=FOREGROUND_AGENT in str(environ.get("HTTP_USER_AGENT", ""))):
+        if FOREGROUND_AGENT not in str(environ.get("HTTP_USER_AGENT", "")):
+            foreground.yield_to_foreground()
+            return self._apply(header, environ, body, first=False)
+        with foreground.serving():
+            return self._apply(header, environ, body, first=True)
+
+    def _apply(
+        self, header: dict[str, Any], environ: dict[str, Any], body: bytes, *, first: bool
+    ) -> tuple[str, list[tuple[str, str]], list[bytes]]:
+        with self.lock.held(first=first):
             header["seed"] = secrets.randbits(64)
             moto_state.seed_random(header["seed"])
             status, headers, chunks = _call(self.app, environ)
@@ -362,14 +372,23 @@ class DurableApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ.get("REQUEST_METHOD") in READ_METHODS:
+            self._background_waits(environ)
             return self.app(environ, start_response)
         body = _read_body(environ)
         service = str(self.app.get_application(environ).service)
         if not is_mutating(service, environ, body):
+            self._background_waits(environ)
             return self.app(environ, start_response)
         status, headers, chunks = self.state.apply(service, environ, body)
         start_response(status, headers)
         return chunks
+
+    @staticmethod
+    def _background_waits(environ: dict[str, Any]) -> None:
+        """A read that is not the origin's (the pollers', the interpreter's) waits for the
+        starts in flight; the origin's own (a start's, a viewer's) go straight through."""
+        if FOREGROUND_AGENT not in str(environ.get("HTTP_USER_AGENT", "")):
+            foreground.yield_to_foreground()
 
 
 class DurableEndpoint:

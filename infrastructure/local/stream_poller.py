@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from infrastructure.local import foreground
 from infrastructure.local.event_filter import matches
 from infrastructure.resources import StreamMapping
 from quantdesk.runs.dead_letters import lambda_record
@@ -148,6 +149,7 @@ class StreamPoller:
         to ``idle_interval_s`` (an idle stream costs a few reads a second, not fifty)."""
         wait = self.interval_s
         while not self._stop.is_set():
+            foreground.yield_to_foreground()
             try:
                 busy = self.poll_once()
             except Exception:  # keep polling, as the managed service does

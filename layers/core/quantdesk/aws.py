@@ -15,6 +15,8 @@ from typing import Any
 from botocore.config import Config
 
 _lock = threading.Lock()
+#: connections a client keeps open (boto3's default: 10)
+MAX_POOL_CONNECTIONS = 128
 
 
 def local_endpoint() -> str | None:
@@ -46,6 +48,9 @@ def client(service: str) -> Any:
     config = Config(
         retries={"mode": "standard", "max_attempts": 3},
         tcp_keepalive=True,
+        # a process serving many requests at once (the local origin's API threads) keeps a
+        # connection per request in flight: beyond the pool, each request paid a new connection
+        max_pool_connections=MAX_POOL_CONNECTIONS,
         # checksums only where an API requires them: wrapping large lake uploads costs seconds
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",

@@ -195,6 +195,31 @@ def test_transactions_stay_atomic_and_lose_no_concurrent_write(moto_aws: None) -
     assert len(owners) == 20
 
 
+def test_a_parsed_expression_is_reused_only_with_the_same_values(moto_aws: None) -> None:
+    moto_speedups.install()
+    db = aws.client("dynamodb")
+    # Given the same conditional update sent with different values and attribute names
+    for _ in range(3):
+        db.transact_write_items(TransactItems=_counter_transaction(limit=100))
+    refused = []
+    for limit in (2, 3, 4, 100):
+        try:
+            db.transact_write_items(TransactItems=_counter_transaction(limit=limit))
+        except db.exceptions.TransactionCanceledException:
+            refused.append(limit)
+    db.update_item(
+        TableName=resources.TABLE.name,
+        Key={keys.PK: {"S": "LIMIT#x"}, keys.SK: {"S": "SEEN"}},
+        UpdateExpression="SET #n = :n",
+        ConditionExpression="#n > :n",
+        ExpressionAttributeNames={"#n": "n"},
+        ExpressionAttributeValues={":n": {"N": "1"}},
+    )
+    # Then each was judged on its own values: n was 3, 4 after the limit of 4, then 5
+    assert refused == [2, 3]
+    assert (_n("COUNT"), _n("SEEN")) == (5, 1)
+
+
 def test_the_interpreter_shares_one_client_per_service(moto_aws: None) -> None:
     moto_speedups.install()
     first = lambda_eval_utils.boto_client_for("us-east-1", "lambda", object())
