@@ -15,7 +15,7 @@ import pytest
 from moto import mock_aws
 
 from infrastructure import cloudformation
-from infrastructure.local import event_rules, packaged
+from infrastructure.local import distributed_map, event_rules, packaged
 from infrastructure.local import stack as local_stack
 from infrastructure.local.cloud import ACCOUNT, REGION, STACK_NAME, _parameters
 from infrastructure.local.event_filter import matches
@@ -46,6 +46,9 @@ def deployed(package: tuple[dict[str, Any], Path]) -> Iterator[DeployedStack]:
         patch.delenv("LOCALSTACK_HOST", raising=False)
         patch.delenv("AWS_ENDPOINT_URL", raising=False)
         aws.reset()
+        # the ASL's Distributed Map fields need the local cloud's interpreter patches, as the
+        # endpoint has them (not left to whichever test installed them first)
+        distributed_map.install()
         with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
             yield deploy(template, directory)
     aws.reset()
