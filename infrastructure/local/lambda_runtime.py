@@ -33,6 +33,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -124,11 +125,17 @@ class LambdaRuntime:
             except Exception as exc:
                 return _error_payload(exc, str(uuid.uuid4())), True
         if self._isolated_layers & set(function.layers):
-            return (
-                self._pool_for_isolated()
-                .submit(_invoke_isolated, asdict(function), event, self.region, self.account)
-                .result()
-            )
+            pool = self._pool_for_isolated()
+            try:
+                return pool.submit(
+                    _invoke_isolated, asdict(function), event, self.region, self.account
+                ).result()
+            except BrokenProcessPool as exc:
+                # a worker process died (a crash in native code): as on AWS, this invocation
+                # fails with Runtime.ExitError and the next one gets a fresh sandbox
+                self._replace_broken(pool)
+                crash = RuntimeExitError(f"Runtime exited without providing a reason: {exc}")
+                return _error_payload(crash, str(uuid.uuid4())), True
         return _run(self.handler(name), function, event, self.region, self.account)
 
     def _pool_for_isolated(self) -> ProcessPoolExecutor:
@@ -143,9 +150,19 @@ class LambdaRuntime:
                 )
             return self._pool
 
+    def _replace_broken(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
     def shutdown(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class RuntimeExitError(Exception):
+    """Reported as ``Runtime.ExitError``, as Lambda names a sandbox that exited mid-invoke."""
 
 
 def _run(
@@ -168,7 +185,9 @@ def _error_payload(exc: BaseException, request_id: str) -> str:
     return json.dumps(
         {
             "errorMessage": str(exc),
-            "errorType": type(exc).__name__,
+            "errorType": "Runtime.ExitError"
+            if isinstance(exc, RuntimeExitError)
+            else type(exc).__name__,
             "requestId": request_id,
             "stackTrace": traceback.format_exception(exc)[-8:],
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any
 
@@ -38,6 +39,11 @@ SHARDS = 3
 
 def succeed(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"result_key": f"runs/{event['run_id']}/result.json", "rows": 3}
+
+
+def crash(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The process dies mid-invoke (as a segfault in native code would end it)."""
+    os._exit(139)
 
 
 def fail(event: dict[str, Any], context: Any) -> dict[str, Any]:

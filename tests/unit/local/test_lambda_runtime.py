@@ -47,3 +47,35 @@ def test_invoke_api_runs_the_handler_and_reports_errors_like_lambda(moto_aws: No
     assert error["errorType"] == "LookbackTooLong"
     assert "longer than" in error["errorMessage"]
     assert runtime.invocations == {"ok-fn": 1, "bad-fn": 1}
+
+
+def test_a_crashed_worker_process_fails_its_invocation_and_the_next_gets_a_fresh_one() -> None:
+    # Given two functions run in the worker processes (an isolated layer), one of which kills
+    # its process mid-invoke
+    runtime = LambdaRuntime(
+        tuple(
+            resources.Function(
+                name=name,
+                code_dir="tests/unit/local",
+                handler=f"fake_workers.{handler}",
+                layers=("analytics",),
+            )
+            for name, handler in (("crash-fn", "crash"), ("ok-fn", "succeed"))
+        ),
+        REGION,
+        ACCOUNT,
+        isolated_layers=("analytics",),
+        processes=1,
+    )
+    try:
+        # When the crashing one is invoked, then the working one
+        crashed, crashed_errored = runtime.invoke("crash-fn", {})
+        ok, ok_errored = runtime.invoke("ok-fn", {"run_id": "r1"})
+    finally:
+        runtime.shutdown()
+    # Then the crash is that invocation's function error, named as Lambda names it
+    assert crashed_errored
+    assert json.loads(crashed)["errorType"] == "Runtime.ExitError"
+    # And the next invocation runs in a fresh process instead of failing with a broken pool
+    assert not ok_errored
+    assert json.loads(ok) == {"result_key": "runs/r1/result.json", "rows": 3}
