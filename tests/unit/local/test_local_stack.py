@@ -151,48 +151,48 @@ def test_functions_and_environment_come_from_the_stack(deployed: DeployedStack) 
 def test_redeploying_is_idempotent_and_updates_keep_the_data(
     deployed: DeployedStack, package: tuple[dict[str, Any], Path]
 ) -> None:
-    # Given a stack holding data (as after a restart with restored state)
-    table = deployed.outputs["TableName"]
-    item = {"PK": {"S": "KEEP"}, "SK": {"S": "ME"}}
-    aws.client("dynamodb").put_item(TableName=table, Item=item)
-    template, directory = package
     # When the same package is deployed again, nothing changes
+    template, directory = package
     again = deploy(template, directory)
     assert again.status == "CREATE_COMPLETE"
     assert again.physical == deployed.physical
     assert again.emulated["StreamSecret"] == deployed.emulated["StreamSecret"]
     # And a changed template updates the stack in place, the data kept
-    changed = json.loads(json.dumps(template))
-    changed["Resources"]["ProjectorFunction"]["Properties"]["MemorySize"] = 384
-    updated = deploy(changed, directory)
-    assert updated.status == "UPDATE_COMPLETE"
-    assert updated.outputs["TableName"] == table
+    updated = _deploy_changed(deployed, package, "ProjectorFunction", MemorySize=384)
     config = aws.client("lambda").get_function_configuration(
         FunctionName=updated.outputs["ProjectorFunctionName"]
     )
     assert config["MemorySize"] == 384
-    kept = aws.client("dynamodb").get_item(TableName=table, Key=item)
-    assert kept["Item"] == item
 
 
 def test_a_changed_table_keeps_the_stack_updatable_and_the_table_as_it_is(
     deployed: DeployedStack, package: tuple[dict[str, Any], Path]
 ) -> None:
-    # Given a stack whose table holds data, and a template that changes the table (moto has
-    # no table update: the table used to become undefined and the update failed)
+    # moto has no table update: a changed table used to become undefined and the update failed
+    indexes = package[0]["Resources"]["RunsTable"]["Properties"]["GlobalSecondaryIndexes"]
+    _deploy_changed(deployed, package, "RunsTable", GlobalSecondaryIndexes=indexes[:1])
+
+
+def _deploy_changed(
+    deployed: DeployedStack,
+    package: tuple[dict[str, Any], Path],
+    resource: str,
+    **properties: Any,
+) -> DeployedStack:
+    """The package with ``resource``'s ``properties`` changed, deployed over the stack while its
+    table holds an item (as after a restart with restored state): the update completes,
+    references to the table still resolve, and the table and its item are kept."""
     table = deployed.outputs["TableName"]
-    item = {"PK": {"S": "KEEP"}, "SK": {"S": "TOO"}}
+    item = {"PK": {"S": "KEEP"}, "SK": {"S": resource}}
     aws.client("dynamodb").put_item(TableName=table, Item=item)
     template, directory = package
     changed = json.loads(json.dumps(template))
-    props = changed["Resources"]["RunsTable"]["Properties"]
-    props["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"][:1]
-    # When it is deployed, the update completes, references to the table still resolve,
-    # and the table and its items are kept
+    changed["Resources"][resource]["Properties"].update(properties)
     updated = deploy(changed, directory)
     assert updated.status == "UPDATE_COMPLETE"
     assert updated.outputs["TableName"] == table
     assert aws.client("dynamodb").get_item(TableName=table, Key=item)["Item"] == item
+    return updated
 
 
 def test_schedules_come_from_the_template(deployed: DeployedStack) -> None:
