@@ -147,6 +147,47 @@ def test_a_store_from_before_the_index_gets_it_with_its_runs_in_flight(
     moto_aws: None, scans: list[str]
 ) -> None:
     # Given a table stored before the active index, with runs in flight and one ended
+    repo = _table_from_before_the_index()
+    queued, running, done = (_legacy(repo, status) for status in ("queued", "running", "failed"))
+    # When the restart reconciles the runs in flight
+    ended = end_runs_in_flight(repo)
+    # Then the table got the index (one Scan backfilled it) and both runs in flight ended
+    assert _has_the_index(repo)
+    assert sorted(ended) == sorted([queued, running]) and done not in ended
+    assert len(scans) == 1
+    # and the next restart finds the index there: no Scan
+    assert end_runs_in_flight(repo) == []
+    assert len(scans) == 1
+
+
+def test_a_restart_that_dies_in_the_backfill_leaves_it_to_the_next_restart(
+    moto_aws: None,
+) -> None:
+    # Given a store from before the index with runs in flight, and a restart that dies while
+    # it gives them the index's keys (after the first of them)
+    repo = _table_from_before_the_index()
+    in_flight = [_legacy(repo, "queued"), _legacy(repo, "running")]
+    db = aws.client("dynamodb")
+    writes: list[int] = []
+
+    def die_after_one(**_: Any) -> None:
+        writes.append(1)
+        if len(writes) == 2:
+            raise SystemExit("killed")
+
+    db.meta.events.register("before-call.dynamodb.UpdateItem", die_after_one)
+    try:
+        with pytest.raises(SystemExit):
+            end_runs_in_flight(repo)
+    finally:
+        db.meta.events.unregister("before-call.dynamodb.UpdateItem", die_after_one)
+    # When the next restart reconciles, every run in flight is found and ended
+    assert sorted(end_runs_in_flight(repo)) == sorted(in_flight)
+    assert _has_the_index(repo)
+
+
+def _table_from_before_the_index() -> RunRepository:
+    """The runs table replaced by one created as before the active index existed."""
     db = aws.client("dynamodb")
     db.delete_table(TableName=resources.TABLE.name)
     old = resources.TABLE.create_kwargs()
@@ -159,18 +200,12 @@ def test_a_store_from_before_the_index_gets_it_with_its_runs_in_flight(
         if a["AttributeName"] not in (keys.ACTIVE_PK, keys.ACTIVE_SK)
     ]
     db.create_table(**old)
-    repo = RunRepository(resources.TABLE.name)
-    queued, running, done = (_legacy(repo, status) for status in ("queued", "running", "failed"))
-    # When the restart reconciles the runs in flight
-    ended = end_runs_in_flight(repo)
-    # Then the table got the index (one Scan backfilled it) and both runs in flight ended
-    indexes = db.describe_table(TableName=repo.table)["Table"]["GlobalSecondaryIndexes"]
-    assert keys.ACTIVE_INDEX in {i["IndexName"] for i in indexes}
-    assert sorted(ended) == sorted([queued, running]) and done not in ended
-    assert len(scans) == 1
-    # and the next restart finds the index there: no Scan
-    assert end_runs_in_flight(repo) == []
-    assert len(scans) == 1
+    return RunRepository(resources.TABLE.name)
+
+
+def _has_the_index(repo: RunRepository) -> bool:
+    table = aws.client("dynamodb").describe_table(TableName=repo.table)["Table"]
+    return keys.ACTIVE_INDEX in {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])}
 
 
 def _legacy(repo: RunRepository, status: str) -> str:

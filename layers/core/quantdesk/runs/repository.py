@@ -358,12 +358,17 @@ class RunRepository:
         """Give a table stored before the active index (a local store restored from an older
         version: its template update cannot add an index) the index, and every run in flight in
         it the index's keys; the number of runs given them. A table that has the index is left
-        alone (one DescribeTable); the one-off backfill is the only Scan of the runs."""
+        alone (one DescribeTable); the one-off backfill is the only Scan of the runs.
+
+        The keys are written first and the index created last (it indexes the items that have
+        them): a restart that dies in the backfill leaves no index, so the next one does it
+        again, rather than an index missing some of the runs in flight."""
         try:
             table = self._db.describe_table(TableName=self.table)["Table"]
             indexes = {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])}
             if keys.ACTIVE_INDEX in indexes:
                 return 0
+            added = self._backfill_active()
             self._db.update_table(
                 TableName=self.table,
                 AttributeDefinitions=[
@@ -372,7 +377,7 @@ class RunRepository:
                 ],
                 GlobalSecondaryIndexUpdates=[{"Create": keys.active_index_spec()}],
             )
-            return self._backfill_active()
+            return added
         except ClientError as exc:
             raise ServiceUnavailable("could not add the active-runs index") from exc
 
