@@ -1,4 +1,4 @@
-"""The one query for numbered events: a partition's items ``EVENT#<seq>`` after a given number.
+"""The one query for numbered events: a partition's items ``EVT#<seq>`` after a given number.
 
 Run events (``RUN#<run_id>``) and inbox events (``INBOX#<owner>``) are stored the same way: one
 item per event, its sort key the zero-padded sequence number and its ``data`` the event as JSON.
