@@ -32,7 +32,8 @@ from quantdesk.errors import InvalidRequest, NotFound, QuantdeskError, for_statu
 from quantdesk.observability import logger
 from quantdesk.runs import tokens
 from quantdesk.runs.events import terminal_event
-from quantdesk.runs.models import RUN_ID_PATTERN, Run, RunEvent
+from quantdesk.runs.ids import check_id
+from quantdesk.runs.models import Run, RunEvent
 from quantdesk.runs.repository import RunRepository
 from quantdesk.settings import Settings, get_settings
 from quantdesk.watches.models import InboxEvent
@@ -116,8 +117,7 @@ class StreamApp:
 
     async def _authorise(self, request: Request) -> tuple[Run, int]:
         run_id = request.path_params["run_id"]
-        if not re.match(RUN_ID_PATTERN, run_id):
-            raise NotFound(f"no run {quoted(run_id)}", field="run_id")
+        check_id(run_id)
         token = request.query_params.get("token")
         key = await asyncio.to_thread(tokens.signing_key, self.settings.stream_secret_name)
         owner = tokens.verify(key, run_id, token)

@@ -6,9 +6,9 @@ import time
 import pytest
 
 from quantdesk import aws
-from quantdesk.errors import ServiceUnavailable, Unauthorized
+from quantdesk.errors import NotFound, ServiceUnavailable, Unauthorized
 from quantdesk.runs import tokens
-from quantdesk.runs.ids import created_ms, new_run_id
+from quantdesk.runs.ids import check_id, created_ms, new_run_id
 from quantdesk.runs.models import RUN_ID_PATTERN
 
 
@@ -122,3 +122,12 @@ def test_an_inbox_token_is_bound_to_its_owner_secret_and_lifetime() -> None:
         tokens.verify_inbox("other", token)
     with pytest.raises(Unauthorized, match="expired"):
         tokens.verify_inbox("s3cret", tokens.issue_inbox("s3cret", "alice", ttl_s=-1))
+
+
+@pytest.mark.parametrize("field", ["run_id", "watch_id", "alert_id"])
+def test_a_path_id_not_of_the_run_id_shape_is_404_naming_its_field(field: str) -> None:
+    check_id(new_run_id(), field)  # well formed: left to the lookup
+    for bad in ["..%2F..%2Fetc", "0" * 25, "0" * 27, "A" * 26, ""]:
+        with pytest.raises(NotFound, match=f"no {field.removesuffix('_id')} ") as raised:
+            check_id(bad, field)
+        assert raised.value.field == field

@@ -5,25 +5,21 @@ requests never pays for them at cold start."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from chalicelib.http import ApiBlueprint, json_response, parse_body, parse_query
 from chalicelib.identity import caller
 from chalicelib.services import prompt_log, run_service
 from quantdesk.clock import now_iso
-from quantdesk.errors import InvalidRequest, NotFound, quoted
+from quantdesk.errors import InvalidRequest
 from quantdesk.observability import bind_run, logger
+from quantdesk.runs.ids import check_id
 
 routes = ApiBlueprint(__name__)
 
 
 def _check_run_id(run_id: str) -> None:
-    # cold start (see the module docstring)
-    from quantdesk.runs.models import RUN_ID_PATTERN  # noqa: PLC0415
-
-    if not re.match(RUN_ID_PATTERN, run_id):
-        raise NotFound(f"no run {quoted(run_id)}", field="run_id")
+    check_id(run_id)
     bind_run(run_id)
 
 

@@ -4,7 +4,6 @@ The watch models and service are imported on first use (cold start, as for runs)
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from chalice import Response
@@ -12,18 +11,10 @@ from chalice import Response
 from chalicelib.http import ApiBlueprint, json_response, parse_body, parse_query
 from chalicelib.identity import caller
 from chalicelib.services import watch_service
-from quantdesk.errors import NotFound, quoted
 from quantdesk.observability import logger
+from quantdesk.runs.ids import check_id
 
 routes = ApiBlueprint(__name__)
-
-
-def _check_id(value: str, field: str) -> None:
-    from quantdesk.runs.models import RUN_ID_PATTERN  # noqa: PLC0415 - cold start
-
-    # watch and alert ids have the run id's shape
-    if not re.match(RUN_ID_PATTERN, value):
-        raise NotFound(f"no {field.removesuffix('_id')} {quoted(value)}", field=field)
 
 
 @routes.route("/analysis/watches", methods=["POST"])
@@ -44,7 +35,7 @@ def list_watches() -> Any:
 
 @routes.route("/analysis/watches/{watch_id}", methods=["GET"])
 def get_watch(watch_id: str) -> Any:
-    _check_id(watch_id, "watch_id")
+    check_id(watch_id, "watch_id")
     view = watch_service().describe(watch_id, caller(routes.current_request))
     return json_response(view.model_dump(mode="json"))
 
@@ -53,7 +44,7 @@ def get_watch(watch_id: str) -> Any:
 def patch_watch(watch_id: str) -> Any:
     from quantdesk.watches.models import WatchPatch  # noqa: PLC0415 - cold start
 
-    _check_id(watch_id, "watch_id")
+    check_id(watch_id, "watch_id")
     patch = parse_body(routes.current_request, WatchPatch)
     view = watch_service().set_state(watch_id, caller(routes.current_request), patch.state)
     logger.info("watch updated", extra={"watch_id": watch_id, "state": view.state})
@@ -62,7 +53,7 @@ def patch_watch(watch_id: str) -> Any:
 
 @routes.route("/analysis/watches/{watch_id}", methods=["DELETE"])
 def delete_watch(watch_id: str) -> Any:
-    _check_id(watch_id, "watch_id")
+    check_id(watch_id, "watch_id")
     watch_service().delete(watch_id, caller(routes.current_request))
     logger.info("watch deleted", extra={"watch_id": watch_id})
     return Response(body="", status_code=204)
@@ -79,6 +70,6 @@ def list_alerts() -> Any:
 
 @routes.route("/analysis/alerts/{alert_id}/read", methods=["POST"])
 def mark_alert_read(alert_id: str) -> Any:
-    _check_id(alert_id, "alert_id")
+    check_id(alert_id, "alert_id")
     alert = watch_service().mark_read(alert_id, caller(routes.current_request))
     return json_response(alert.model_dump(mode="json"))

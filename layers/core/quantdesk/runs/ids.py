@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
+from typing import Final
 
+from quantdesk.errors import NotFound, quoted
+
+#: a run id (watch and alert ids have its shape)
+RUN_ID_PATTERN: Final = r"^[0-9a-z]{26}$"
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
@@ -38,3 +44,10 @@ def created_ms(run_id: str) -> int:
     for char in run_id[:10]:
         number = number * 32 + _ALPHABET.index(char)
     return number
+
+
+def check_id(value: str, field: str = "run_id") -> None:
+    """A path's id: one not of the run id's shape (runs, and watches and alerts, whose ids have
+    it) names nothing, a 404 naming ``field`` before anything is looked up."""
+    if not re.match(RUN_ID_PATTERN, value):
+        raise NotFound(f"no {field.removesuffix('_id')} {quoted(value)}", field=field)

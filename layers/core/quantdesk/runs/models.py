@@ -6,13 +6,13 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from quantdesk.runs.ids import RUN_ID_PATTERN
 from scenarios.base import ScenarioResult
 
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "timed_out"]
 EventKind = Literal["status", "progress", "result", "error"]
 TERMINAL: Final[frozenset[str]] = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
 ID_PATTERN: Final = r"^[a-z0-9_]{1,64}$"
-RUN_ID_PATTERN: Final = r"^[0-9a-z]{26}$"
 
 
 class Provenance(BaseModel):
