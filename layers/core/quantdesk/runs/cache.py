@@ -21,10 +21,11 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from quantdesk import aws, keys
+from quantdesk import keys
 from quantdesk.observability import logger
 from quantdesk.runs.models import Run
 from quantdesk.runs.repository import decode_item
+from quantdesk.table_access import TableAccess
 from scenarios.base import ScenarioParams, ScenarioSpec
 
 #: entries outlive their use only until the table's TTL sweeps them (a new snapshot already
@@ -71,14 +72,7 @@ def _s(value: str) -> dict[str, str]:
     return {"S": value}
 
 
-class ResultCache:
-    def __init__(self, table_name: str) -> None:
-        self.table = table_name
-
-    @property
-    def _db(self) -> Any:
-        return aws.client("dynamodb")
-
+class ResultCache(TableAccess):
     def lookup(self, run: Run, datasets: tuple[str, ...]) -> CacheHit | None:
         """The cached result for ``run``'s request on today's data, or None (also when the
         table cannot answer: a miss only costs a computation)."""

@@ -18,10 +18,11 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from quantdesk import aws, keys
+from quantdesk import keys
 from quantdesk.errors import Conflict, ServiceUnavailable
 from quantdesk.runs.ids import created_ms
 from quantdesk.runs.repository import RunRepository
+from quantdesk.table_access import TableAccess
 
 KEY_TTL_S: Final = 24 * 3600
 #: a claimed key without its run yet is an attempt still in progress, unless this old
@@ -47,14 +48,10 @@ class Claim:
     replay: bool
 
 
-class IdempotencyKeys:
+class IdempotencyKeys(TableAccess):
     def __init__(self, table_name: str, runs: RunRepository) -> None:
-        self.table = table_name
+        super().__init__(table_name)
         self.runs = runs
-
-    @property
-    def _db(self) -> Any:
-        return aws.client("dynamodb")
 
     def _key(self, owner: str, key: str) -> dict[str, dict[str, str]]:
         digest = hashlib.sha256(key.encode()).hexdigest()

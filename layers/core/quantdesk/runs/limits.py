@@ -21,10 +21,11 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from quantdesk import aws, keys
+from quantdesk import keys
 from quantdesk.errors import ServiceUnavailable, TooManyRequests
 from quantdesk.runs.ids import created_ms
 from quantdesk.runs.models import TERMINAL
+from quantdesk.table_access import TableAccess
 
 WINDOW_S: Final = 60
 #: a run id in the set without a run item yet is a start still in progress, unless this old
@@ -65,14 +66,10 @@ class Limits:
         )
 
 
-class RunLimits:
+class RunLimits(TableAccess):
     def __init__(self, table_name: str, limits: Limits) -> None:
-        self.table = table_name
+        super().__init__(table_name)
         self.limits = limits
-
-    @property
-    def _db(self) -> Any:
-        return aws.client("dynamodb")
 
     def acquire(self, owner: str, run_id: str, put: dict[str, Any] | None = None) -> None:
         """Take an in-flight slot for ``run_id``, count one start and apply ``put`` (the new

@@ -13,10 +13,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from quantdesk import aws, keys, sequenced_events
+from quantdesk import keys, sequenced_events
 from quantdesk.errors import InvalidCursor, ServiceUnavailable
 from quantdesk.runs.models import Progress, Run, RunError, RunEvent, RunManifest, RunSummary
 from quantdesk.step_function_errors import readable_cause
+from quantdesk.table_access import TableAccess
 
 _JSON_FIELDS = (
     "manifest",
@@ -86,14 +87,7 @@ def run_from_item(item: dict[str, Any]) -> Run:
     )
 
 
-class RunRepository:
-    def __init__(self, table_name: str) -> None:
-        self.table = table_name
-
-    @property
-    def _db(self) -> Any:
-        return aws.client("dynamodb")
-
+class RunRepository(TableAccess):
     def create(self, run: Run, idempotency_key: str | None = None) -> None:
         try:
             self._db.put_item(**self.put_new(run, idempotency_key))

@@ -14,8 +14,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from quantdesk import aws, keys, sequenced_events
+from quantdesk import keys, sequenced_events
 from quantdesk.errors import ServiceUnavailable
+from quantdesk.table_access import TableAccess
 from quantdesk.watches.models import Alert, Delivery, InboxEvent, Watch
 
 #: what changes after creation (everything else is the JSON ``definition``)
@@ -40,14 +41,7 @@ def _watch_from_item(item: dict[str, Any]) -> Watch:
     return Watch.model_validate(plain)
 
 
-class WatchRepository:
-    def __init__(self, table_name: str) -> None:
-        self.table = table_name
-
-    @property
-    def _db(self) -> Any:
-        return aws.client("dynamodb")
-
+class WatchRepository(TableAccess):
     def create(self, watch: Watch) -> None:
         definition = watch.model_dump(mode="json", exclude=set(_MUTABLE))
         item = {
