@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
+from quantdesk import aws
 from quantdesk.runs.service import RunService
 from quantdesk.settings import get_settings
 from tests.unit.waiting_workflow import create_waiting_workflow
@@ -55,3 +56,17 @@ def api(moto_aws: None, api_client: Client) -> Iterator[Any]:
 def service(moto_aws: None) -> RunService:
     create_waiting_workflow()
     return RunService(get_settings())
+
+
+@pytest.fixture
+def scans(moto_aws: None) -> Iterator[list[str]]:
+    """The table Scans made through the code's DynamoDB client (recorded, not refused)."""
+    made: list[str] = []
+    db = aws.client("dynamodb")
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        made.append(params.get("TableName", "?"))
+
+    db.meta.events.register("before-call.dynamodb.Scan", record)
+    yield made
+    db.meta.events.unregister("before-call.dynamodb.Scan", record)

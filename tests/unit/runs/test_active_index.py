@@ -5,7 +5,6 @@ by scanning the table."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,20 +23,6 @@ from quantdesk.runs.service import RunService
 from tests.unit.local.test_scenario_run_asl import machine  # noqa: F401 - the ASL fixture
 from tests.unit.runs.test_result_cache import computed, request  # noqa: F401 - cached runs
 from tests.unit.stream.run_writer import mark_running, queued_run
-
-
-@pytest.fixture
-def scans(moto_aws: None) -> Iterator[list[str]]:
-    """The table Scans made through the code's DynamoDB client (recorded, not refused)."""
-    made: list[str] = []
-    db = aws.client("dynamodb")
-
-    def record(params: dict[str, Any], **_: Any) -> None:
-        made.append(params.get("TableName", "?"))
-
-    db.meta.events.register("before-call.dynamodb.Scan", record)
-    yield made
-    db.meta.events.unregister("before-call.dynamodb.Scan", record)
 
 
 def active_keys(run_id: str) -> tuple[str | None, str | None]:
@@ -100,18 +85,6 @@ def test_the_state_machines_ends_leave_the_index(
     run, _ = machine(worker)
     assert run.status == status and run.started_at
     assert active_keys(run.run_id) == (None, None)
-
-
-def test_restart_reconciliation_ends_exactly_the_runs_in_flight_without_a_scan(
-    service: RunService, scans: list[str]
-) -> None:
-    queued, running, done = (stored(service.repo) for _ in range(3))
-    mark_running(service.repo, running)
-    service.repo.finish(done, "cancelled", now_iso(), RunError(type="Cancelled", message="x"))
-    assert sorted(end_runs_in_flight(service.repo)) == sorted([queued, running])
-    assert active_keys(queued) == active_keys(running) == (None, None)
-    assert end_runs_in_flight(service.repo) == []
-    assert scans == []
 
 
 def test_the_sweeper_finds_exactly_the_stale_runs_without_a_scan(

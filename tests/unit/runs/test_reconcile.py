@@ -9,7 +9,7 @@ from quantdesk.runs.service import RunService
 from tests.unit.stream.run_writer import mark_running
 
 
-def test_runs_in_flight_end_failed_with_the_reason(service: RunService) -> None:
+def test_runs_in_flight_end_failed_with_the_reason(service: RunService, scans: list[str]) -> None:
     # Given a queued run, a running one and one the user cancelled
     queued, running, cancelled = (
         service.start(RunRequest(scenario_id="trend_strength"), "alice").run_id for _ in range(3)
@@ -28,4 +28,7 @@ def test_runs_in_flight_end_failed_with_the_reason(service: RunService) -> None:
         assert (run.error.type, run.error.message) == ("Interrupted", "interrupted by a restart")
     still = service.repo.get(cancelled)
     assert still is not None and still.status == "cancelled"
+    # And the ended runs left the active index, through which they were found (no Scan)
+    assert service.repo.in_flight() == []
     assert end_runs_in_flight(service.repo) == []
+    assert scans == []
