@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from quantdesk.cli import build_parser, main
 from quantdesk.cli import ingest as cli_ingest
 from quantdesk.cli.ingest import print_summary, start_and_follow, upload
 from quantdesk.ingestion.sources import SOURCES
+from quantdesk.ingestion.workflow import _describe
 from tests.unit.lambda_zip import placeholder_zip
 
 
@@ -96,10 +98,6 @@ def test_every_registered_source_can_be_asked_for_and_symbols_reach_the_request(
 
 
 def test_a_failed_execution_line_says_why() -> None:
-    import datetime as dt  # noqa: PLC0415
-
-    from quantdesk.ingestion.workflow import _describe  # noqa: PLC0415
-
     at = dt.datetime(2026, 11, 30, 19, 18, 0, 736000)
     failed = {
         "type": "ExecutionFailed",
