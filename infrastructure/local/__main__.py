@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     from infrastructure import resources
-    from infrastructure.local import faults
+    from infrastructure.local import collector, faults
     from infrastructure.local.cloud import LocalCloud
     from infrastructure.local.journal import InUse
     from infrastructure.local.origin import routing_from_stack
@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
             print(ensure_champion(), flush=True)
         origin.wait_listening()
+        collector.install()  # start-up's objects are kept; collections leave requests alone
         origin.ready()
         print(f"quantdesk     {site_url}  (web UI, API and stream)", flush=True)
         print(

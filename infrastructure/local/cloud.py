@@ -6,7 +6,7 @@ delivery (``event_rules.py``) and (in ``origin.py``) the distribution and Functi
 
 The analytics functions run in worker processes (``lambda_runtime``), at most
 :data:`EXECUTION_SLOTS_PER_WORKER` executions per worker process are evaluated at once
-(``execution_slots``), moto's O(everything) costs are removed (``moto_speedups``) and faults can
+(``execution_admission``), moto's O(everything) costs are removed (``moto_speedups``) and faults can
 be injected (``faults``, armed only through the origin's ``QD_LOCAL_FAULTS=1`` route).
 
 Every name (table, buckets, functions, state machines) comes from the deployed stack: the
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from infrastructure import cloudformation, resources
-from infrastructure.local import event_rules, execution_slots, faults, moto_cfn, moto_speedups
+from infrastructure.local import event_rules, execution_admission, faults, moto_cfn, moto_speedups
 from infrastructure.local import stack as cfn_stack
 from infrastructure.local.api_schedules import ApiSchedules
 from infrastructure.local.endpoint_server import EndpointServer
@@ -62,7 +62,7 @@ log = logging.getLogger("quantdesk.local")
 #: the local stack: ``<stack>-<suffix>`` names resolve to the names quantdesk uses locally
 STACK_NAME: Final = resources.PREFIX
 SWITCH_INTERVAL_S: Final = 0.0005
-#: executions evaluated at once per worker process (``execution_slots``)
+#: executions evaluated at once per worker process (``execution_admission``)
 EXECUTION_SLOTS_PER_WORKER: Final = 4
 
 
@@ -128,7 +128,7 @@ class LocalCloud:
         from infrastructure.local import distributed_map  # the Distributed Map emulation
 
         distributed_map.install()
-        execution_slots.install(EXECUTION_SLOTS_PER_WORKER * self.worker_processes)
+        execution_admission.install(EXECUTION_SLOTS_PER_WORKER * self.worker_processes)
         if self.state_dir is None:
             app = DomainDispatcherApplication(create_backend_app)
             self._server = EndpointServer(self.host, self.port, app).bind().serve()
