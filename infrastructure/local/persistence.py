@@ -138,11 +138,18 @@ def _call(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]]
     return started["status"], started["headers"], chunks
 
 
+#: the order waiting writes take the lock in (each rank in arrival order): a start's last write
+#: (its ``StartExecution``) before the other starts' first ones, so a burst of starts is answered
+#: one after another rather than all at its end; the origin's other writes; then the rest
+FINISHING_A_START, FOREGROUND, BACKGROUND = 0, 1, 2
+
+
 class WriteLock:
     """The lock mutating requests take in turn, handed to waiting foreground requests (the
     origin's: a run's start, what a user waits on) before the others (the executions', the
-    projector's, the pollers'), each kind in arrival order. Under load a dozen requests wait for
-    it; with one FIFO queue a start waited behind every execution's writes queued before it."""
+    projector's, the pollers'), by rank, each rank in arrival order. Under load a dozen requests
+    wait for it; with one FIFO queue a start waited behind every execution's writes queued
+    before it."""
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()
@@ -150,14 +157,14 @@ class WriteLock:
         self._waiting: list[tuple[int, int, threading.Lock]] = []
         self._arrivals = itertools.count()
 
-    def acquire(self, *, first: bool = False) -> None:
+    def acquire(self, *, rank: int = BACKGROUND) -> None:
         with self._mutex:
             if not self._held:
                 self._held = True
                 return
             turn = threading.Lock()
             turn.acquire()
-            heapq.heappush(self._waiting, (0 if first else 1, next(self._arrivals), turn))
+            heapq.heappush(self._waiting, (rank, next(self._arrivals), turn))
         turn.acquire()  # released by the holder handing the lock over
 
     def release(self) -> None:
@@ -168,8 +175,8 @@ class WriteLock:
                 self._held = False
 
     @contextlib.contextmanager
-    def held(self, *, first: bool = False) -> Iterator[None]:
-        self.acquire(first=first)
+    def held(self, *, rank: int = BACKGROUND) -> Iterator[None]:
+        self.acquire(rank=rank)
         try:
             yield
         finally:
@@ -286,14 +293,15 @@ class DurableState:
         header["action"] = request_action(environ, body)
         if FOREGROUND_AGENT not in str(environ.get("HTTP_USER_AGENT", "")):
             foreground.yield_to_foreground()
-            return self._apply(header, environ, body, first=False)
+            return self._apply(header, environ, body, rank=BACKGROUND)
+        rank = FINISHING_A_START if header["action"] == "StartExecution" else FOREGROUND
         with foreground.serving():
-            return self._apply(header, environ, body, first=True)
+            return self._apply(header, environ, body, rank=rank)
 
     def _apply(
-        self, header: dict[str, Any], environ: dict[str, Any], body: bytes, *, first: bool
+        self, header: dict[str, Any], environ: dict[str, Any], body: bytes, *, rank: int
     ) -> tuple[str, list[tuple[str, str]], list[bytes]]:
-        with self.lock.held(first=first):
+        with self.lock.held(rank=rank):
             header["seed"] = secrets.randbits(64)
             moto_state.seed_random(header["seed"])
             status, headers, chunks = _call(self.app, environ)

@@ -20,7 +20,15 @@ from moto.core.config import default_user_config
 
 from infrastructure.local import moto_state
 from infrastructure.local.journal import InUse
-from infrastructure.local.persistence import DurableEndpoint, RestoreReport, WriteLock, is_mutating
+from infrastructure.local.persistence import (
+    BACKGROUND,
+    FINISHING_A_START,
+    FOREGROUND,
+    DurableEndpoint,
+    RestoreReport,
+    WriteLock,
+    is_mutating,
+)
 from infrastructure.local.stream_poller import StreamPoller
 from infrastructure.resources import StreamMapping
 from tests.stack import free_port
@@ -372,15 +380,20 @@ def test_one_local_cloud_per_state_folder(cloud: Cloud) -> None:
     DurableEndpoint("127.0.0.1", free_port(), cloud.directory).state.journal.close()
 
 
-def test_the_write_lock_hands_over_to_foreground_waiters_first() -> None:
+def test_the_write_lock_hands_over_to_a_starts_last_write_then_foreground_waiters() -> None:
     lock = WriteLock()
     order: list[str] = []
     lock.acquire()
     waiters = []
-    for name, first in (("execution-1", False), ("execution-2", False), ("start", True)):
+    for name, rank in (
+        ("execution-1", BACKGROUND),
+        ("start-2 limits", FOREGROUND),
+        ("execution-2", BACKGROUND),
+        ("start-1 execution", FINISHING_A_START),
+    ):
 
-        def take(name: str = name, first: bool = first) -> None:
-            lock.acquire(first=first)
+        def take(name: str = name, rank: int = rank) -> None:
+            lock.acquire(rank=rank)
             order.append(name)
             lock.release()
 
@@ -392,6 +405,6 @@ def test_the_write_lock_hands_over_to_foreground_waiters_first() -> None:
     lock.release()
     for waiter in waiters:
         waiter.join(timeout=5)
-    assert order == ["start", "execution-1", "execution-2"]
+    assert order == ["start-1 execution", "start-2 limits", "execution-1", "execution-2"]
     lock.acquire()  # free again once every waiter is done
     lock.release()
