@@ -63,7 +63,14 @@ def install(slots: int) -> None:
             with lock:
                 if not self._begun:  # still waiting: it ends now, before its first state
                     self._begun = True
-                    abort_unbegun(self, stop_date, error, cause)
+                    # on a thread of its own, as an execution ends: its end is logged under
+                    # the endpoint's write lock, which this StopExecution request holds
+                    threading.Thread(
+                        target=abort_unbegun,
+                        args=(self, stop_date, error, cause),
+                        name="execution-abort",
+                        daemon=True,
+                    ).start()
                     return
         stop(self, stop_date=stop_date, error=error, cause=cause)
 
