@@ -16,12 +16,16 @@ runs finish as fast as before while the endpoint stays responsive. Pinned to mot
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from infrastructure.local import foreground
 
+log = logging.getLogger("quantdesk.local.admission")
 _slots: threading.Semaphore | None = None
 _waiting: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
@@ -74,24 +78,41 @@ def install(slots: int) -> None:
                     return
         stop(self, stop_date=stop_date, error=error, cause=cause)
 
-    def admit() -> None:
-        while True:
-            worker = _waiting.get()
-            foreground.yield_to_foreground()  # a start in flight goes first
-            assert _slots is not None
-            _slots.acquire()
-            with worker._admission:
-                if worker._begun:  # stopped while it waited: ended already
-                    _slots.release()
-                    continue
-                worker._begun = worker._holds_slot = True
-                begin(worker)
-
     ExecutionWorker.start = queue_start  # type: ignore[method-assign]
     ExecutionWorker._execution_logic = admitted_logic  # type: ignore[method-assign]
     ExecutionWorker._get_evaluation_environment = prepared_environment  # type: ignore[method-assign]
     ExecutionWorker.stop = stop_or_abort  # type: ignore[method-assign]
-    threading.Thread(target=admit, name="execution-admission", daemon=True).start()
+    threading.Thread(target=admit, args=(begin,), name="execution-admission", daemon=True).start()
+
+
+def admit_next(begin: Callable[[Any], None]) -> None:
+    """Begin the next waiting execution once the foreground is quiet and a slot is free."""
+    worker = _waiting.get()
+    foreground.yield_to_foreground()  # a start in flight goes first
+    slots = _slots
+    assert slots is not None
+    slots.acquire()
+    with worker._admission:
+        if worker._begun:  # stopped while it waited: ended already
+            slots.release()
+            return
+        worker._begun = worker._holds_slot = True
+        try:
+            begin(worker)
+        except Exception as exc:  # e.g. no thread to be had: it ends, and the next goes on
+            log.exception("an execution could not begin; it ends aborted")
+            worker._holds_slot = False
+            slots.release()
+            cause = f"the local cloud could not begin the execution: {exc}"
+            abort_unbegun(worker, datetime.now(UTC), "States.Runtime", cause)
+
+
+def admit(begin: Callable[[Any], None]) -> None:
+    while True:
+        try:
+            admit_next(begin)
+        except Exception:  # one execution that cannot begin must not stop the others
+            log.exception("the admission of an execution failed")
 
 
 def abort_unbegun(worker: Any, stop_date: Any, error: Any, cause: Any) -> None:

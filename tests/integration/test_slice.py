@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
 from httpx_sse import connect_sse
 
+from infrastructure.local.cloud import EXECUTION_SLOTS_PER_WORKER
 from tests.conftest import Stack
 
 pytestmark = pytest.mark.integration
@@ -186,3 +189,38 @@ def test_cancel_is_final_and_streams_to_every_viewer(client: httpx.Client) -> No
     assert run["status"] == "cancelled"
     assert run["result"] is None
     assert client.post(f"{accepted['status_url']}/cancel").status_code == 409
+
+
+def test_cancels_in_a_burst_end_every_run_even_those_waiting_to_begin(
+    stack: Stack, client: httpx.Client
+) -> None:
+    # Given three times as many runs as the local cloud evaluates at once, started together
+    # (the later ones wait their turn: their executions are recorded, not begun)
+    count = 3 * EXECUTION_SLOTS_PER_WORKER * (os.cpu_count() or 2)
+    body = {"scenario_id": "trend_strength", "fresh": True}
+    with ThreadPoolExecutor(16) as pool:
+        accepted = list(pool.map(lambda _: client.post("/analysis/run", json=body), range(count)))
+        assert {response.status_code for response in accepted} == {202}
+        runs = [response.json() for response in accepted]
+        # When the user cancels them all at once
+        cancels = list(pool.map(lambda run: client.post(f"{run['status_url']}/cancel"), runs))
+    # Then every cancel is answered (a run that finished first is a conflict)
+    assert {response.status_code for response in cancels} <= {200, 409}
+    cancelled = [run for run, cancel in zip(runs, cancels, strict=True) if cancel.is_success]
+    # And each cancelled run's execution ends ABORTED; those that never began end before their
+    # first state, and the stack stays responsive throughout
+    sfn = stack.client("stepfunctions")
+    arn = stack.outputs["ScenarioRunStateMachineArn"].replace(":stateMachine:", ":execution:")
+    deadline = time.monotonic() + 60
+    histories = []
+    for run in cancelled:
+        execution = f"{arn}:{run['run_id']}"
+        while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+            assert time.monotonic() < deadline, f"{run['run_id']} still running"
+            time.sleep(0.1)
+        assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
+        events = sfn.get_execution_history(executionArn=execution)["events"]
+        histories.append([event["type"] for event in events])
+        assert client.get(run["status_url"]).json()["status"] == "cancelled"
+    assert ["ExecutionStarted", "ExecutionAborted"] in histories, "no cancel met a waiting run"
+    assert client.get("/healthz", timeout=5).status_code == 200

@@ -98,3 +98,34 @@ def test_a_stop_ends_an_execution_still_waiting_for_a_slot(one_slot: None) -> No
     assert "WaitStateEntered" not in history(sfn, waiting)
     wait_while_running(sfn, first, started)
     assert sfn.describe_execution(executionArn=first)["status"] == "SUCCEEDED"
+
+
+def test_an_execution_that_cannot_begin_ends_and_the_next_begins(
+    one_slot: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.stepfunctions.parser.backend import execution_worker  # noqa: PLC0415
+
+    threads = iter([RuntimeError("can't start new thread")])
+
+    def thread_or_failure(*args: Any, **kwargs: Any) -> threading.Thread:
+        failure = next(threads, None)
+        if failure is not None:
+            raise failure
+        return threading.Thread(*args, **kwargs)
+
+    monkeypatch.setattr(execution_worker, "Thread", thread_or_failure)
+    sfn = aws.client("stepfunctions")
+    arn = state_machine(sfn, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    failed, next_one = (
+        sfn.start_execution(stateMachineArn=arn, name=f"e{i}")["executionArn"] for i in range(2)
+    )
+    started = time.monotonic()
+    wait_while_running(sfn, failed, started)
+    wait_while_running(sfn, next_one, started)
+    assert sfn.describe_execution(executionArn=failed)["status"] == "ABORTED"
+    events = sfn.get_execution_history(executionArn=failed)["events"]
+    assert [event["type"] for event in events] == ["ExecutionStarted", "ExecutionAborted"]
+    aborted = events[-1]["executionAbortedEventDetails"]
+    assert aborted["error"] == "States.Runtime"
+    assert "can't start new thread" in aborted["cause"]
+    assert sfn.describe_execution(executionArn=next_one)["status"] == "SUCCEEDED"
