@@ -197,7 +197,7 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-_PATH_DELIMITERS = re.compile(r"[;?#]")
+_PATH_DELIMITERS = re.compile(r"[;?#\x00-\x1f\x7f]")
 
 
 def build_origin(
@@ -280,8 +280,10 @@ def _api(gateways: list[Any]) -> ASGIApp:
         except QuantdeskError as exc:
             return error(exc)
         # chalice's matcher runs urlparse on the path: keep decoded ';', '?' and '#' (which it
-        # would read as params, query or fragment) escaped, as API Gateway keeps them in the path
-        path = _PATH_DELIMITERS.sub(lambda m: f"%{ord(m.group()):02X}", request.url.path)
+        # would read as params, query or fragment) and control characters (which it drops: a
+        # tab would leave `/scenarios/` and match the list) escaped, as API Gateway keeps them
+        # in the path; from the scope's path, since `request.url` is re-parsed the same way
+        path = _PATH_DELIMITERS.sub(lambda m: f"%{ord(m.group()):02X}", request.scope["path"])
         path += f"?{request.url.query}" if request.url.query else ""
         headers = dict(request.headers)
         try:

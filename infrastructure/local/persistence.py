@@ -65,6 +65,11 @@ FOREGROUND_AGENT = "app/quantdesk-origin"
 # -- which requests change state --------------------------------------------------------------
 
 
+def from_origin(environ: dict[str, Any]) -> bool:
+    """Whether a request comes from the origin (the API's and the stream's clients)."""
+    return FOREGROUND_AGENT in str(environ.get("HTTP_USER_AGENT", ""))
+
+
 def request_action(environ: dict[str, Any], body: bytes) -> str | None:
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
@@ -291,7 +296,7 @@ class DurableState:
         header: dict[str, Any] = {"kind": "request", "service": service}
         header["environ"] = recordable_environ(environ)
         header["action"] = request_action(environ, body)
-        if FOREGROUND_AGENT not in str(environ.get("HTTP_USER_AGENT", "")):
+        if not from_origin(environ):
             foreground.yield_to_foreground()
             return self._apply(header, environ, body, rank=BACKGROUND)
         rank = FINISHING_A_START if header["action"] == "StartExecution" else FOREGROUND
@@ -395,7 +400,7 @@ class DurableApp:
     def _background_waits(environ: dict[str, Any]) -> None:
         """A read that is not the origin's (the pollers', the interpreter's) waits for the
         starts in flight; the origin's own (a start's, a viewer's) go straight through."""
-        if FOREGROUND_AGENT not in str(environ.get("HTTP_USER_AGENT", "")):
+        if not from_origin(environ):
             foreground.yield_to_foreground()
 
 

@@ -233,8 +233,9 @@ def test_framework_answers_have_the_api_error_shape(client: httpx.Client) -> Non
     assert_error(client.post("/analysis/run", content=big), 413, "payload_too_large")
     assert_error(client.get("/runs/nope/stream"), 404, "not_found")
     assert_error(client.post("/runs/" + "0" * 26 + "/stream"), 405, "method_not_allowed")
-    # a path delimiter inside a segment stays in the path parameter (not the catalogue list)
-    for escaped in ("%3B", "%3F", "%23", "a%3Bb"):
+    # a path delimiter or control character inside a segment stays in the path parameter (not
+    # the catalogue list)
+    for escaped in ("%3B", "%3F", "%23", "a%3Bb", "%09", "%0A", "%0D", "%00", "a%09"):
         assert_error(client.get(f"/analysis/scenarios/{escaped}"), 404, "not_found")
     response = client.get("/analysis/scenarios/%3Cimg%20src%3Dx%3E")
     body = assert_error(response, 404, "not_found")
