@@ -30,7 +30,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from infrastructure import cloudformation, resources
-from infrastructure.local import event_rules, execution_admission, faults, moto_cfn, moto_speedups
+from infrastructure.local import (
+    event_rules,
+    execution_admission,
+    faults,
+    moto_cfn,
+    moto_requests,
+    moto_speedups,
+)
 from infrastructure.local import stack as cfn_stack
 from infrastructure.local.api_schedules import ApiSchedules
 from infrastructure.local.endpoint_server import EndpointServer
@@ -125,6 +132,7 @@ class LocalCloud:
         install(self.runtime)
         faults.install()
         moto_speedups.install()
+        moto_requests.install()
         from infrastructure.local import distributed_map  # the Distributed Map emulation
 
         distributed_map.install()
