@@ -23,15 +23,25 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from moto.core import responses
 from moto.core.base_backend import BackendDict
-from moto.dynamodb.responses import DynamoResult
+from moto.core.responses import ActionResult
 
-#: the DynamoDB operations whose results are written directly (the reads the SSE tails, the
-#: API and the workers make)
-DIRECT: Final = frozenset({"Query", "GetItem", "BatchGetItem"})
+#: the operations whose results are written directly: the reads the SSE tails, the API and the
+#: workers make, and the stream pollers' GetRecords
+DIRECT: Final = frozenset(
+    {
+        ("dynamodb", "Query"),
+        ("dynamodb", "GetItem"),
+        ("dynamodb", "BatchGetItem"),
+        ("dynamodbstreams", "GetRecords"),
+    }
+)
 
 _originals: dict[str, Any] = {}
 #: bumped by moto's reset: registries registered before it must register again
@@ -45,11 +55,11 @@ def installed() -> bool:
 def install() -> None:
     if _originals:
         return
-    _originals["execute_result"] = DynamoResult.execute_result
+    _originals["execute_result"] = ActionResult.execute_result
     _originals["create_backend"] = BackendDict._create_account_specific_backend
     _originals["reset"] = BackendDict.__dict__["reset"]
     _originals["method_names"] = responses.method_names_from_class
-    DynamoResult.execute_result = _execute_result  # type: ignore[method-assign]
+    ActionResult.execute_result = _execute_result  # type: ignore[method-assign]
     BackendDict._create_account_specific_backend = _create_backend  # type: ignore[method-assign]
     BackendDict.reset = classmethod(_reset)  # type: ignore[method-assign,assignment]
     responses.method_names_from_class = functools.cache(_originals["method_names"])
@@ -59,7 +69,7 @@ def uninstall() -> None:
     """moto's own behaviour again (the tests compare answers with it)."""
     if not _originals:
         return
-    DynamoResult.execute_result = _originals.pop("execute_result")  # type: ignore[method-assign]
+    ActionResult.execute_result = _originals.pop("execute_result")  # type: ignore[method-assign]
     BackendDict._create_account_specific_backend = _originals.pop("create_backend")  # type: ignore[method-assign]
     BackendDict.reset = _originals.pop("reset")  # type: ignore[method-assign]
     responses.method_names_from_class = _originals.pop("method_names")
@@ -67,39 +77,52 @@ def uninstall() -> None:
 
 def _execute_result(self: Any, context: Any) -> Any:
     operation = context.operation_model
-    if operation.name in DIRECT and isinstance(self.result, dict):
-        members, content_type = _direct_output(context.serializer_class, operation)
-        if set(self.result) <= members and _plain(self.result):
-            return 200, {"Content-Type": content_type}, json.dumps(self.result)
+    result = self.result
+    if (context.service_model.service_name, operation.name) in DIRECT and type(result) is dict:
+        direct = _direct_output(context.serializer_class, operation)
+        if set(result) <= direct.members and _plain(result):
+            headers = {"Content-Type": direct.content_type}
+            return 200, headers, json.dumps(result, default=direct.timestamp)
     return _originals["execute_result"](self, context)
 
 
-#: per (serializer, operation name): the output shape's members and the response content type
-_outputs: dict[tuple[Any, str], tuple[frozenset[str], str]] = {}
+@dataclass(frozen=True)
+class _DirectOutput:
+    members: frozenset[str]
+    content_type: str
+    #: a date as the serializer writes it (DynamoDB's JSON: seconds since the epoch)
+    timestamp: Callable[[datetime], Any]
 
 
-def _direct_output(serializer_class: Any, operation: Any) -> tuple[frozenset[str], str]:
+#: per (serializer, operation name)
+_outputs: dict[tuple[Any, str], _DirectOutput] = {}
+
+
+def _direct_output(serializer_class: Any, operation: Any) -> _DirectOutput:
     key = (serializer_class, operation.name)
     known = _outputs.get(key)
     if known is None:
         shape = operation.output_shape
         serializer = serializer_class(operation_model=operation, pretty_print=False)
-        known = (
+        dates = serializer._timestamp_serializer
+        date_format = serializer_class.DEFAULT_TIMESTAMP_FORMAT
+        known = _DirectOutput(
             frozenset(shape.members) if shape is not None else frozenset(),
             str(serializer._get_protocol_specific_content_type()),
+            lambda value: dates._convert_timestamp_to_str(value, date_format),
         )
         _outputs[key] = known
     return known
 
 
 def _plain(value: Any) -> bool:
-    """Only JSON's own types (no bytes, floats, None or dates, which moto's way converts)."""
+    """Only JSON's own types and dates (no bytes or None, which moto's way converts or drops)."""
     kind = type(value)
     if kind is dict:
         return all(type(k) is str and _plain(v) for k, v in value.items())
     if kind is list:
         return all(_plain(v) for v in value)
-    return kind is str or kind is int or kind is bool
+    return kind is str or kind is int or kind is bool or kind is float or kind is datetime
 
 
 def _create_backend(self: Any, account_id: str) -> None:
