@@ -18,12 +18,14 @@ import pytest
 from moto.core.base_backend import BackendDict
 from moto.core.config import default_user_config
 
-from infrastructure.local import moto_state
+from infrastructure.local import foreground, moto_state
 from infrastructure.local.journal import InUse
 from infrastructure.local.persistence import (
     BACKGROUND,
     FINISHING_A_START,
     FOREGROUND,
+    FOREGROUND_AGENT,
+    DurableApp,
     DurableEndpoint,
     RestoreReport,
     WriteLock,
@@ -408,3 +410,42 @@ def test_the_write_lock_hands_over_to_a_starts_last_write_then_foreground_waiter
     assert order == ["start-1 execution", "start-2 limits", "execution-1", "execution-2"]
     lock.acquire()  # free again once every waiter is done
     lock.release()
+
+
+def test_while_a_start_is_in_flight_only_the_origins_point_reads_go_straight_through() -> None:
+    served: list[str] = []
+    app = DurableApp(lambda environ, start_response: served.append(environ["name"]), None)  # type: ignore[arg-type]
+    release = threading.Event()
+    in_flight = threading.Event()
+
+    def a_start_in_flight() -> None:
+        with foreground.serving():
+            in_flight.set()
+            release.wait(5)
+
+    def read(name: str, agent: str, target: str) -> threading.Thread:
+        environ: dict[str, Any] = {"name": name, "REQUEST_METHOD": "POST", "HTTP_USER_AGENT": agent}
+        environ |= {"HTTP_X_AMZ_TARGET": f"DynamoDB_20120810.{target}"}
+        # a read: is_mutating sees no write action
+        environ |= {"wsgi.input": io.BytesIO(b"{}"), "CONTENT_LENGTH": "2"}
+        reader = threading.Thread(target=app, args=(environ, None))
+        reader.start()
+        return reader
+
+    app.app.get_application = lambda environ: type("App", (), {"service": "dynamodb"})()
+    holder = threading.Thread(target=a_start_in_flight)
+    holder.start()
+    in_flight.wait(5)
+    origin = f"Boto3/1 {FOREGROUND_AGENT}"
+    readers = [
+        read("a start's GetItem", origin, "GetItem"),
+        read("a tail's Query", origin, "Query"),
+        read("a poller's GetItem", "Boto3/1", "GetItem"),
+    ]
+    time.sleep(0.2)
+    assert served == ["a start's GetItem"]  # the others wait for the start
+    release.set()
+    holder.join()
+    for reader in readers:
+        reader.join(timeout=5)
+    assert sorted(served) == ["a poller's GetItem", "a start's GetItem", "a tail's Query"]
