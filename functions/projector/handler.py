@@ -5,7 +5,8 @@ items through. Partial batch failures keep each run in order (``ordered_batch``)
 record and the later records of its run are reported and redelivered; storing is idempotent by
 sequence number (a conditional put on ``EVT#<seq>``), so a retried batch never duplicates or
 reorders events. A computed run's ``succeeded`` write also makes it the result cache's entry for
-its request (idempotent too).
+its request (idempotent too). A write that ends a run gives the run's in-flight slot back
+(``slots``), after its event is stored, so a failed release never delays the event.
 """
 
 from __future__ import annotations
@@ -21,17 +22,21 @@ from ordered_batch import RunOrderedBatchProcessor
 from quantdesk.observability import bind_run, logger
 from quantdesk.runs.cache import ResultCache
 from quantdesk.runs.events import event_from_image
+from quantdesk.runs.limits import RunLimits
 from quantdesk.runs.repository import RunRepository, run_from_item
+from quantdesk.runs.slots import release_if_ended
 from quantdesk.settings import get_settings
 
 SETTINGS = get_settings()
 processor = RunOrderedBatchProcessor()
 repository = RunRepository(SETTINGS.table_name)
 cache = ResultCache(SETTINGS.table_name)
+limits = RunLimits.configured(SETTINGS)
 
 
 def project(record: DynamoDBRecord) -> None:
-    image = record.raw_event["dynamodb"].get("NewImage")
+    change = record.raw_event["dynamodb"]
+    image = change.get("NewImage")
     if not image:  # REMOVE: runs are never deleted by the product
         return
     event = event_from_image(image)
@@ -41,6 +46,7 @@ def project(record: DynamoDBRecord) -> None:
         cache.remember(run_from_item(image))
     stored = repository.put_event(event)
     logger.debug("event projected", extra={"seq": event.seq, "new": stored})
+    release_if_ended(limits, change)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -13,6 +13,7 @@ import pytest
 from httpx_sse import connect_sse
 
 from infrastructure.local.cloud import EXECUTION_SLOTS_PER_WORKER
+from quantdesk import keys
 from tests.conftest import Stack
 
 pytestmark = pytest.mark.integration
@@ -224,3 +225,30 @@ def test_cancels_in_a_burst_end_every_run_even_those_waiting_to_begin(
         assert client.get(run["status_url"]).json()["status"] == "cancelled"
     assert ["ExecutionStarted", "ExecutionAborted"] in histories, "no cancel met a waiting run"
     assert client.get("/healthz", timeout=5).status_code == 200
+
+
+def test_a_finished_run_gives_its_in_flight_slot_back(stack: Stack, client: httpx.Client) -> None:
+    db, table = stack.client("dynamodb"), stack.outputs["TableName"]
+
+    def in_flight(owner: str) -> set[str]:
+        key = {k: {"S": v} for k, v in keys.inflight_key(owner).items()}
+        item = db.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item", {})
+        return set(item.get("runs", {}).get("SS", []))
+
+    # Given a run the user started: it holds one of their in-flight slots
+    accepted = client.post(
+        "/analysis/run", json={"scenario_id": "trend_strength", "fresh": True}
+    ).json()
+    run_id = accepted["run_id"]
+    run_item = db.get_item(
+        TableName=table, Key={k: {"S": v} for k, v in keys.run_key(run_id).items()}
+    )
+    owner = run_item["Item"]["owner"]["S"]
+    assert run_id in in_flight(owner)
+    # When it finishes (its stream's terminal event)
+    assert stream_events(client, accepted["stream_url"])[-1][2]["status"] == "succeeded"
+    # Then its slot is free within a couple of seconds, with no start having to reconcile
+    deadline = time.monotonic() + 3
+    while run_id in in_flight(owner):
+        assert time.monotonic() < deadline, "the finished run still holds its slot"
+        time.sleep(0.1)

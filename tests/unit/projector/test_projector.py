@@ -19,14 +19,17 @@ from infrastructure.local.cloud import ACCOUNT, REGION
 from infrastructure.local.lambda_runtime import LambdaRuntime, install
 from infrastructure.local.stream_poller import StreamPoller
 from quantdesk import aws, cli, keys, stack_outputs
+from quantdesk.errors import ServiceUnavailable
 from quantdesk.runs import dead_letters
 from quantdesk.runs.cache import ResultCache
 from quantdesk.runs.dead_letters import DeadLetters, lambda_record
-from quantdesk.runs.models import Progress, RunEvent
+from quantdesk.runs.limits import Limits, RunLimits
+from quantdesk.runs.models import Progress, RunError, RunEvent
 from quantdesk.runs.repository import RunRepository
+from quantdesk.runs.slots import ended_run
 from quantdesk.settings import get_settings
 from tests.unit.lambda_zip import placeholder_zip
-from tests.unit.stream.run_writer import mark_running, queued_run
+from tests.unit.stream.run_writer import OWNER, mark_running, queued_run
 
 NOW = "2026-11-27T12:00:00.000Z"
 
@@ -357,3 +360,141 @@ def test_a_succeeded_run_becomes_the_cache_entry_a_cancelled_one_does_not(
         probe = queued_run("c" * 26, now=NOW)
         hit = cache.lookup(probe, ("prices", "universe"))
         assert (hit.run_id if hit else None) == (RUN_B if ending == "succeeded" else None)
+
+
+# -- a run that ends gives its in-flight slot back ----------------------------------------------
+def in_flight(repo: RunRepository, owner: str = OWNER) -> set[str]:
+    """The run ids in the owner's in-flight set."""
+    key = {k: {"S": v} for k, v in keys.inflight_key(owner).items()}
+    item = aws.client("dynamodb").get_item(TableName=repo.table, Key=key, ConsistentRead=True)
+    return set(item.get("Item", {}).get("runs", {}).get("SS", []))
+
+
+def start_with_slot(repo: RunRepository, limits: RunLimits, run_id: str) -> None:
+    """A run stored with its slot taken (as the API's start does), then running."""
+    limits.acquire(OWNER, run_id, put=repo.put_new(queued_run(run_id, now=NOW)))
+    mark_running(repo, run_id)
+
+
+def end(repo: RunRepository, run_id: str, status: str) -> None:
+    if status == "succeeded":  # what the state machine's MarkSucceeded writes
+        aws.client("dynamodb").update_item(
+            TableName=repo.table,
+            Key={k: {"S": v} for k, v in keys.run_key(run_id).items()},
+            UpdateExpression="SET #s = :s, finished_at = :now, last_event = :e ADD event_seq :one",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":s": {"S": "succeeded"},
+                ":now": {"S": NOW},
+                ":e": {"S": "status"},
+                ":one": {"N": "1"},
+            },
+        )
+    else:
+        repo.finish(run_id, status, NOW, RunError(type="Boom", message="m"))
+
+
+def no_reconcile(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: RunLimits, owner: str) -> bool:
+        raise AssertionError("the slot should have been released without a reconcile")
+
+    monkeypatch.setattr(RunLimits, "_reconcile", refuse)
+
+
+@pytest.mark.parametrize("ending", ["succeeded", "failed", "cancelled", "timed_out"])
+def test_a_run_that_ends_frees_its_slot_without_a_reconcile(
+    pipeline: tuple[StreamPoller, RuntimeLambda, RunRepository],
+    monkeypatch: pytest.MonkeyPatch,
+    ending: str,
+) -> None:
+    poller, _, repo = pipeline
+    no_reconcile(monkeypatch)
+    limits = RunLimits(repo.table, Limits(max_in_flight=2, max_per_minute=100))
+    start_with_slot(repo, limits, RUN_A)
+    start_with_slot(repo, limits, RUN_B)
+    progress(repo, RUN_A, 50)
+    drain(poller)
+    # non-terminal writes (queued -> running, progress) release nothing
+    assert in_flight(repo) == {RUN_A, RUN_B}
+    end(repo, RUN_A, ending)
+    drain(poller)
+    assert in_flight(repo) == {RUN_B}
+    assert stored(repo, RUN_A)[-1].status == ending
+    # the freed slot is taken by the next start at the cap, with no reconcile
+    limits.acquire(OWNER, "c" * 26)
+    assert in_flight(repo) == {RUN_B, "c" * 26}
+
+
+def test_replaying_an_ending_record_releases_nothing_more(
+    pipeline: tuple[StreamPoller, RuntimeLambda, RunRepository],
+) -> None:
+    poller, function, repo = pipeline
+    limits = RunLimits(repo.table, Limits(max_in_flight=5, max_per_minute=100))
+    start_with_slot(repo, limits, RUN_A)
+    end(repo, RUN_A, "cancelled")
+    drain(poller)
+    events = stored(repo, RUN_A)
+    start_with_slot(repo, limits, RUN_B)
+    # When Lambda delivers run A's records (its ending among them) twice more
+    batch = json.dumps({"Records": _replay(poller)}, default=str).encode()
+    for _ in range(2):
+        response = function.invoke(resources.PROJECTOR.name, batch)
+        assert json.loads(response["Payload"].getvalue()) == {"batchItemFailures": []}
+    # Then the other run keeps its slot, and run A's events are unchanged
+    assert in_flight(repo) == {RUN_B}
+    assert stored(repo, RUN_A) == events
+
+
+def test_a_failed_release_neither_fails_nor_delays_the_events_and_a_full_start_reconciles(
+    pipeline: tuple[StreamPoller, RuntimeLambda, RunRepository],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    poller, function, repo = pipeline
+    limits = RunLimits(repo.table, Limits(max_in_flight=1, max_per_minute=100))
+    release = RunLimits.release
+
+    def unavailable(self: RunLimits, owner: str, run_id: str) -> None:
+        raise ServiceUnavailable("could not release the run's slot")
+
+    monkeypatch.setattr(RunLimits, "release", unavailable)
+    start_with_slot(repo, limits, RUN_A)
+    end(repo, RUN_A, "failed")
+    drain(poller)
+    # the run's events are all stored, first time, and nothing was reported or set aside
+    assert [e.status for e in stored(repo, RUN_A)] == ["queued", "running", "failed"]
+    assert all(not r or not r.get("batchItemFailures") for r in function.responses)
+    assert poller.skipped == []
+    assert in_flight(repo) == {RUN_A}
+    # the lost release is recovered by the next start that finds the set full
+    monkeypatch.setattr(RunLimits, "release", release)
+    limits.acquire(OWNER, RUN_B)
+    assert in_flight(repo) == {RUN_B}
+
+
+def test_only_a_run_item_moving_to_a_terminal_status_ends_a_run() -> None:
+    def image(status: str, sk: str = keys.RUN_SK) -> dict[str, Any]:
+        return {
+            keys.PK: {"S": f"RUN#{RUN_A}"},
+            keys.SK: {"S": sk},
+            "run_id": {"S": RUN_A},
+            "owner": {"S": OWNER},
+            "status": {"S": status},
+        }
+
+    assert ended_run({"OldImage": image("running"), "NewImage": image("succeeded")}) == (
+        OWNER,
+        RUN_A,
+    )
+    assert ended_run({"OldImage": image("queued"), "NewImage": image("cancelled")}) == (
+        OWNER,
+        RUN_A,
+    )
+    # a write within the same phase, or after the end
+    assert ended_run({"OldImage": image("queued"), "NewImage": image("running")}) is None
+    assert ended_run({"OldImage": image("failed"), "NewImage": image("failed")}) is None
+    # a run stored already terminal (a result-cache answer) never held a slot
+    assert ended_run({"NewImage": image("succeeded")}) is None
+    # not a run item
+    event_item = {"OldImage": image("running", "EVT#1"), "NewImage": image("failed", "EVT#1")}
+    assert ended_run(event_item) is None
+    assert ended_run({"OldImage": image("running")}) is None

@@ -5,11 +5,14 @@ Both are taken in one DynamoDB transaction of two conditional updates on the own
 user's limits never touch another's. The same transaction stores the new run item: a start is
 one write, and a run is stored exactly when its slot is taken.
 
-Runs in flight are a *set of run ids*, not a counter. Nothing has to decrement it on every
-terminal path (the state machine's own writes, cancel, a failed start, a timeout): when a start
-finds the set full it re-reads those runs (consistent reads of at most the cap) and removes the
-ones that have ended, then tries once more. The run items are the truth; a lost or repeated
-release cannot leak or double-free a slot, and releasing (``DELETE`` from a set) is idempotent.
+Runs in flight are a *set of run ids*, not a counter. A run's id leaves the set when its run item
+turns terminal, whichever path ended it (the state machine's own writes, cancel, the reconciler,
+the sweeper, restart reconciliation): the projector, which sees every run write on the table's
+stream, releases it (``slots``); cancel and a start that fails also release theirs at once.
+Releasing (``DELETE`` from a set) is idempotent. A release can still be lost (the projector
+logs a failed one and moves on), so a start that finds the set full re-reads those runs
+(consistent reads of at most the cap), removes the ones that have ended, and tries once more:
+the run items are the truth, and a lost or repeated release cannot leak or double-free a slot.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from quantdesk import keys
 from quantdesk.errors import ServiceUnavailable, TooManyRequests
 from quantdesk.runs.ids import created_ms
 from quantdesk.runs.models import TERMINAL
+from quantdesk.settings import Settings
 from quantdesk.table_access import TableAccess
 
 WINDOW_S: Final = 60
@@ -70,6 +74,14 @@ class RunLimits(TableAccess):
     def __init__(self, table_name: str, limits: Limits) -> None:
         super().__init__(table_name)
         self.limits = limits
+
+    @classmethod
+    def configured(cls, settings: Settings) -> RunLimits:
+        """The table's limits as the settings set them."""
+        return cls(
+            settings.table_name,
+            Limits(settings.max_runs_in_flight, settings.max_starts_per_minute),
+        )
 
     def acquire(self, owner: str, run_id: str, put: dict[str, Any] | None = None) -> None:
         """Take an in-flight slot for ``run_id``, count one start and apply ``put`` (the new

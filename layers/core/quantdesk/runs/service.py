@@ -31,7 +31,7 @@ from quantdesk.runs.cache import CacheHit, ResultCache, datasets_read
 from quantdesk.runs.executions import Executions
 from quantdesk.runs.idempotency import START_FAILED, IdempotencyKeys, fingerprint
 from quantdesk.runs.ids import new_run_id
-from quantdesk.runs.limits import Limits, RunLimits
+from quantdesk.runs.limits import RunLimits
 from quantdesk.runs.models import (
     RUN_ID_PATTERN,
     ArtifactLink,
@@ -70,10 +70,7 @@ class RunService:
         self.idempotency = IdempotencyKeys(settings.table_name, self.repo)
         self.snapshots = SnapshotRepository(settings.table_name)
         self.cache = ResultCache(settings.table_name)
-        self.limits = RunLimits(
-            settings.table_name,
-            Limits(settings.max_runs_in_flight, settings.max_starts_per_minute),
-        )
+        self.limits = RunLimits.configured(settings)
         #: the universes a start checks against, and when they were read (``_known_universes``)
         self._universes: tuple[float, UniverseList] | None = None
 
