@@ -341,20 +341,8 @@ def test_a_succeeded_run_becomes_the_cache_entry_a_cancelled_one_does_not(
         )
         if ending == "cancelled":
             repo.finish(run_id, "cancelled", NOW)
-        else:  # what the state machine's MarkSucceeded writes
-            aws.client("dynamodb").update_item(
-                TableName=repo.table,
-                Key={k: {"S": v} for k, v in keys.run_key(run_id).items()},
-                UpdateExpression="SET #s = :s, finished_at = :now, last_event = :e "
-                "ADD event_seq :one",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":s": {"S": "succeeded"},
-                    ":now": {"S": NOW},
-                    ":e": {"S": "status"},
-                    ":one": {"N": "1"},
-                },
-            )
+        else:
+            mark_succeeded(repo, run_id)
         drain(poller)
         # the next identical request (both runs are the same request) finds the entry or not
         probe = queued_run("c" * 26, now=NOW)
@@ -376,20 +364,25 @@ def start_with_slot(repo: RunRepository, limits: RunLimits, run_id: str) -> None
     mark_running(repo, run_id)
 
 
+def mark_succeeded(repo: RunRepository, run_id: str) -> None:
+    """What the state machine's MarkSucceeded writes."""
+    aws.client("dynamodb").update_item(
+        TableName=repo.table,
+        Key={k: {"S": v} for k, v in keys.run_key(run_id).items()},
+        UpdateExpression="SET #s = :s, finished_at = :now, last_event = :e ADD event_seq :one",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={
+            ":s": {"S": "succeeded"},
+            ":now": {"S": NOW},
+            ":e": {"S": "status"},
+            ":one": {"N": "1"},
+        },
+    )
+
+
 def end(repo: RunRepository, run_id: str, status: str) -> None:
-    if status == "succeeded":  # what the state machine's MarkSucceeded writes
-        aws.client("dynamodb").update_item(
-            TableName=repo.table,
-            Key={k: {"S": v} for k, v in keys.run_key(run_id).items()},
-            UpdateExpression="SET #s = :s, finished_at = :now, last_event = :e ADD event_seq :one",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":s": {"S": "succeeded"},
-                ":now": {"S": NOW},
-                ":e": {"S": "status"},
-                ":one": {"N": "1"},
-            },
-        )
+    if status == "succeeded":
+        mark_succeeded(repo, run_id)
     else:
         repo.finish(run_id, status, NOW, RunError(type="Boom", message="m"))
 
