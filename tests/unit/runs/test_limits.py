@@ -6,9 +6,12 @@ import time
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from quantdesk import aws
 from quantdesk.clock import now_iso
-from quantdesk.errors import Conflict, TooManyRequests
+from quantdesk.errors import Conflict, ServiceUnavailable, TooManyRequests
+from quantdesk.runs import limits as limits_module
 from quantdesk.runs.idempotency import IdempotencyKeys, fingerprint
 from quantdesk.runs.ids import new_run_id
 from quantdesk.runs.limits import Limits, RunLimits
@@ -146,3 +149,54 @@ def test_a_cap_above_one_batch_of_reads_frees_every_ended_run(repo: RunRepositor
     limits.acquire("alice", store(repo, "alice"))
     with pytest.raises(TooManyRequests):
         limits.acquire("alice", new_run_id())
+
+
+def conflicting(monkeypatch: pytest.MonkeyPatch, conflicts: int) -> list[float]:
+    """The next ``conflicts`` transactions are cancelled as DynamoDB cancels one that meets
+    another in flight on an item (which moto never does); the pauses taken between tries."""
+    db = aws.client("dynamodb")
+    real = db.transact_write_items
+    left = [conflicts]
+    pauses: list[float] = []
+
+    def transact(**kwargs: Any) -> Any:
+        if left[0] > 0:
+            left[0] -= 1
+            reasons = [{"Code": "TransactionConflict"}] + [{"Code": "None"}] * 2
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": reasons,
+                },
+                "TransactWriteItems",
+            )
+        return real(**kwargs)
+
+    monkeypatch.setattr(db, "transact_write_items", transact)
+    monkeypatch.setattr(limits_module.time, "sleep", pauses.append)
+    return pauses
+
+
+def test_a_start_that_meets_a_concurrent_one_tries_again(
+    repo: RunRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pauses = conflicting(monkeypatch, conflicts=2)
+    limits = RunLimits(repo.table, Limits(max_in_flight=5, max_per_minute=100))
+    run = queued_run(new_run_id(), "alice")
+    limits.acquire("alice", run.run_id, put=repo.put_new(run))
+    assert repo.get(run.run_id) is not None
+    # two pauses, each at most the doubling bound (full jitter)
+    assert len(pauses) == 2
+    assert all(0 <= p <= limits_module.CONFLICT_PAUSE_S * 2**i for i, p in enumerate(pauses))
+
+
+def test_a_start_that_keeps_conflicting_is_a_503_and_stores_nothing(
+    repo: RunRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pauses = conflicting(monkeypatch, conflicts=limits_module.CONFLICT_ATTEMPTS)
+    limits = RunLimits(repo.table, Limits(max_in_flight=5, max_per_minute=100))
+    run = queued_run(new_run_id(), "alice")
+    with pytest.raises(ServiceUnavailable):
+        limits.acquire("alice", run.run_id, put=repo.put_new(run))
+    assert repo.get(run.run_id) is None
+    assert len(pauses) == limits_module.CONFLICT_ATTEMPTS - 1

@@ -18,6 +18,7 @@ the run items are the truth, and a lost or repeated release cannot leak or doubl
 from __future__ import annotations
 
 import math
+import random
 import time
 from dataclasses import dataclass
 from typing import Any, Final
@@ -39,6 +40,15 @@ INFLIGHT_RETRY_S: Final = 5
 #: keys per BatchGetItem (DynamoDB's limit)
 BATCH_GET_MAX: Final = 100
 UNPROCESSED_PAUSE_S: Final = 0.05
+#: tries of a start's transaction that DynamoDB cancels for a conflict with another in flight
+CONFLICT_ATTEMPTS: Final = 5
+#: the first retry's longest pause; each later one doubles it
+CONFLICT_PAUSE_S: Final = 0.02
+
+
+def _reasons(exc: ClientError) -> list[str | None]:
+    """The cancellation reasons' codes of a cancelled transaction, one per item."""
+    return [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
 
 
 def _s(value: str) -> dict[str, str]:
@@ -111,46 +121,41 @@ class RunLimits(TableAccess):
         that refused."""
         now = time.time()
         minute = int(now // WINDOW_S)
+        items = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": {k: _s(v) for k, v in keys.inflight_key(owner).items()},
+                    "UpdateExpression": "ADD runs :ids",
+                    "ConditionExpression": ("attribute_not_exists(runs) OR size(runs) < :max"),
+                    "ExpressionAttributeValues": {
+                        ":ids": {"SS": [run_id]},
+                        ":max": {"N": str(self.limits.max_in_flight)},
+                    },
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": {k: _s(v) for k, v in keys.starts_key(owner, minute).items()},
+                    "UpdateExpression": "ADD starts :one SET #exp = :exp",
+                    "ConditionExpression": ("attribute_not_exists(starts) OR starts < :max"),
+                    "ExpressionAttributeNames": {"#exp": keys.EXPIRES_AT},
+                    "ExpressionAttributeValues": {
+                        ":one": {"N": "1"},
+                        ":max": {"N": str(self.limits.max_per_minute)},
+                        ":exp": {"N": str((minute + 2) * WINDOW_S)},
+                    },
+                }
+            },
+            *([{"Put": put}] if put else []),
+        ]
         try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": {k: _s(v) for k, v in keys.inflight_key(owner).items()},
-                            "UpdateExpression": "ADD runs :ids",
-                            "ConditionExpression": (
-                                "attribute_not_exists(runs) OR size(runs) < :max"
-                            ),
-                            "ExpressionAttributeValues": {
-                                ":ids": {"SS": [run_id]},
-                                ":max": {"N": str(self.limits.max_in_flight)},
-                            },
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": {k: _s(v) for k, v in keys.starts_key(owner, minute).items()},
-                            "UpdateExpression": "ADD starts :one SET #exp = :exp",
-                            "ConditionExpression": (
-                                "attribute_not_exists(starts) OR starts < :max"
-                            ),
-                            "ExpressionAttributeNames": {"#exp": keys.EXPIRES_AT},
-                            "ExpressionAttributeValues": {
-                                ":one": {"N": "1"},
-                                ":max": {"N": str(self.limits.max_per_minute)},
-                                ":exp": {"N": str((minute + 2) * WINDOW_S)},
-                            },
-                        }
-                    },
-                    *([{"Put": put}] if put else []),
-                ]
-            )
+            self._transact(items)
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise ServiceUnavailable("could not check the run limits") from exc
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            reasons = _reasons(exc)
             if len(reasons) >= 2 and reasons[1] == "ConditionalCheckFailed":
                 return "starts"
             if reasons and reasons[0] == "ConditionalCheckFailed":
@@ -159,6 +164,20 @@ class RunLimits(TableAccess):
                 raise ServiceUnavailable("a run with this id exists already") from exc
             raise ServiceUnavailable("could not check the run limits") from exc
         return None
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        """The transaction, tried again after a random pause (full jitter) while DynamoDB cancels
+        it for a conflict: one user's concurrent starts all write the same limit items, and a
+        transaction that meets another in flight on an item is cancelled, not queued."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                self._db.transact_write_items(TransactItems=items)
+                return
+            except ClientError as exc:
+                last = attempt == CONFLICT_ATTEMPTS - 1
+                if last or "TransactionConflict" not in _reasons(exc):
+                    raise
+                time.sleep(random.uniform(0, CONFLICT_PAUSE_S * 2**attempt))
 
     def _reconcile(self, owner: str) -> bool:
         """Drop the run ids of runs that have ended from the owner's set; True if any were."""
