@@ -403,12 +403,8 @@ class DurableApp:
         while starts are in flight the work that writes events waits, so a tail's poll would
         find nothing new, and a hundred tails' polls took a third of the endpoint during a
         burst of starts. The origin's point reads (a start's) go straight through."""
-        if not from_origin(environ) or _is_query(environ):
+        if not from_origin(environ) or request_action(environ, b"") == "Query":
             foreground.yield_to_foreground()
-
-
-def _is_query(environ: dict[str, Any]) -> bool:
-    return str(environ.get("HTTP_X_AMZ_TARGET", "")).endswith(".Query")
 
 
 class DurableEndpoint:

@@ -127,7 +127,7 @@ class RunLimits(TableAccess):
                     "TableName": self.table,
                     "Key": {k: _s(v) for k, v in keys.inflight_key(owner).items()},
                     "UpdateExpression": "ADD runs :ids",
-                    "ConditionExpression": ("attribute_not_exists(runs) OR size(runs) < :max"),
+                    "ConditionExpression": "attribute_not_exists(runs) OR size(runs) < :max",
                     "ExpressionAttributeValues": {
                         ":ids": {"SS": [run_id]},
                         ":max": {"N": str(self.limits.max_in_flight)},
@@ -139,7 +139,7 @@ class RunLimits(TableAccess):
                     "TableName": self.table,
                     "Key": {k: _s(v) for k, v in keys.starts_key(owner, minute).items()},
                     "UpdateExpression": "ADD starts :one SET #exp = :exp",
-                    "ConditionExpression": ("attribute_not_exists(starts) OR starts < :max"),
+                    "ConditionExpression": "attribute_not_exists(starts) OR starts < :max",
                     "ExpressionAttributeNames": {"#exp": keys.EXPIRES_AT},
                     "ExpressionAttributeValues": {
                         ":one": {"N": "1"},
