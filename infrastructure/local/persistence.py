@@ -58,6 +58,8 @@ _LAMBDA_INVOKE_PATHS = ("/invocations", "/invoke-async")
 #: a snapshot is due once this much has been logged since the last one
 SNAPSHOT_BYTES = 16 * 1024 * 1024
 SNAPSHOT_RECORDS = 2000
+#: a due snapshot waits for the starts in flight until the log has grown this many times over
+SNAPSHOT_OVERDUE = 4
 #: the user agent's application id (``AWS_SDK_UA_APP_ID``) of the clients whose writes go first
 FOREGROUND_AGENT = "app/quantdesk-origin"
 
@@ -347,14 +349,23 @@ class DurableState:
                 continue
         return moto_state.dump()
 
-    def _snapshot_due(self) -> bool:
+    def _snapshot_due(self, times: int = 1) -> bool:
         size, records = self._since_snapshot
-        return size >= SNAPSHOT_BYTES or records >= SNAPSHOT_RECORDS
+        return size >= times * SNAPSHOT_BYTES or records >= times * SNAPSHOT_RECORDS
+
+    def snapshot_wanted(self) -> bool:
+        """Due, and no start in flight: a dump holds the write lock and the interpreter for a
+        fraction of a second, which a burst of starts arriving then would wait out. Under a
+        steady stream of starts it is taken anyway once the log since the last one has grown
+        to :data:`SNAPSHOT_OVERDUE` times the threshold (a restart's replay stays bounded)."""
+        if not self._snapshot_due():
+            return False
+        return not foreground.busy() or self._snapshot_due(SNAPSHOT_OVERDUE)
 
     def _start_snapshotter(self, interval_s: float = 2.0) -> None:
         def loop() -> None:
             while not self._stop.wait(interval_s):
-                if self._snapshot_due():
+                if self.snapshot_wanted():
                     try:
                         self.snapshot()
                     except Exception:  # the log still holds everything: retry later

@@ -25,8 +25,12 @@ from infrastructure.local.persistence import (
     FINISHING_A_START,
     FOREGROUND,
     FOREGROUND_AGENT,
+    SNAPSHOT_BYTES,
+    SNAPSHOT_OVERDUE,
+    SNAPSHOT_RECORDS,
     DurableApp,
     DurableEndpoint,
+    DurableState,
     RestoreReport,
     WriteLock,
     is_mutating,
@@ -449,3 +453,19 @@ def test_while_a_start_is_in_flight_only_the_origins_point_reads_go_straight_thr
     for reader in readers:
         reader.join(timeout=5)
     assert sorted(served) == ["a poller's GetItem", "a start's GetItem", "a tail's Query"]
+
+
+def test_a_due_snapshot_waits_for_the_starts_in_flight_unless_long_overdue(tmp_path: Path) -> None:
+    state = DurableState(tmp_path, app=None)
+    try:
+        assert not state.snapshot_wanted()  # nothing logged
+        state._since_snapshot = (0, SNAPSHOT_RECORDS)
+        assert state.snapshot_wanted()
+        with foreground.serving():  # a start in flight: the dump would stall the burst
+            assert not state.snapshot_wanted()
+            state._since_snapshot = (0, SNAPSHOT_OVERDUE * SNAPSHOT_RECORDS)
+            assert state.snapshot_wanted()  # a steady stream of starts: not forever
+        state._since_snapshot = (SNAPSHOT_OVERDUE * SNAPSHOT_BYTES, 0)
+        assert state.snapshot_wanted()
+    finally:
+        state.journal.close()

@@ -1,0 +1,66 @@
+"""The origin's one interpreter serves the API and the SSE app; new SSE connections wait while the
+API's writes (a run's start) are in flight.
+
+On AWS the API's Lambda and the stream's Function URL are separate fleets. Here they share one
+process and two cores with the endpoint, and a hundred starts each followed at once by five
+viewers had the viewers' connections (their authorisation read, their first query) compete with
+the starts still in flight. A viewer loses nothing by waiting: the stream resumes from the run's
+event log, whatever it missed is sent first. It waits at most :data:`MAX_HOLD_S`, so a steady
+stream of starts delays new viewers but never shuts them out; open streams are not held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Final
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+#: the longest a new SSE connection waits for the API's writes in flight
+MAX_HOLD_S: Final = 1.0
+WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class WritesFirst:
+    """Counts the API's writes in flight; holds new stream connections back while there are any.
+    Lives on the origin's event loop (every count is changed there)."""
+
+    def __init__(self, max_hold_s: float = MAX_HOLD_S) -> None:
+        self.max_hold_s = max_hold_s
+        self._writes = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+
+    def api(self, app: ASGIApp) -> ASGIApp:
+        async def counted(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope.get("method") not in WRITE_METHODS:
+                await app(scope, receive, send)
+                return
+            self._writes += 1
+            self._quiet.clear()
+            try:
+                await app(scope, receive, send)
+            finally:
+                self._writes -= 1
+                if not self._writes:
+                    self._quiet.set()
+
+        return counted
+
+    def stream(self, app: ASGIApp) -> ASGIApp:
+        async def held(scope: Scope, receive: Receive, send: Send) -> None:
+            await self.hold()
+            await app(scope, receive, send)
+
+        return held
+
+    async def hold(self) -> float:
+        """Wait while writes are in flight (at most ``max_hold_s``); the seconds waited."""
+        if not self._writes:
+            return 0.0
+        started = time.monotonic()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._quiet.wait(), self.max_hold_s)
+        return time.monotonic() - started

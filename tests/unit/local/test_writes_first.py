@@ -1,0 +1,91 @@
+"""The origin holds new SSE connections back while the API's writes are in flight, never longer
+than its bound, and never holds the API's reads or writes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from infrastructure.local.writes_first import WritesFirst
+
+
+def _scope(method: str) -> dict[str, Any]:
+    return {"type": "http", "method": method, "path": "/x"}
+
+
+async def _nothing() -> dict[str, Any]:
+    return {"type": "http.request", "body": b""}
+
+
+async def _ignore(message: Any) -> None:
+    return None
+
+
+def _recording(log: list[str], name: str, done: asyncio.Event | None = None) -> Any:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        log.append(f"{name} began")
+        if done is not None:
+            await done.wait()
+        log.append(f"{name} ended")
+
+    return app
+
+
+def test_a_new_stream_waits_for_the_write_in_flight() -> None:
+    async def scenario() -> list[str]:
+        log: list[str] = []
+        gate = WritesFirst(max_hold_s=5)
+        finish_start = asyncio.Event()
+        start = asyncio.create_task(
+            gate.api(_recording(log, "start", finish_start))(_scope("POST"), _nothing, _ignore)
+        )
+        await asyncio.sleep(0)
+        viewer = asyncio.create_task(
+            gate.stream(_recording(log, "viewer"))(_scope("GET"), _nothing, _ignore)
+        )
+        read = asyncio.create_task(
+            gate.api(_recording(log, "history"))(_scope("GET"), _nothing, _ignore)
+        )
+        await asyncio.sleep(0.05)
+        assert "viewer began" not in log  # held while the start is in flight
+        assert "history ended" in log  # a read is neither counted nor held
+        finish_start.set()
+        await asyncio.gather(start, viewer, read)
+        return log
+
+    log = asyncio.run(scenario())
+    assert log.index("start ended") < log.index("viewer began")
+
+
+def test_a_stream_is_held_at_most_the_bound_and_not_at_all_when_quiet() -> None:
+    async def scenario() -> tuple[float, float]:
+        gate = WritesFirst(max_hold_s=0.1)
+        quiet = await gate.hold()
+        never = asyncio.Event()
+        start = asyncio.create_task(
+            gate.api(_recording([], "start", never))(_scope("POST"), _nothing, _ignore)
+        )
+        await asyncio.sleep(0)
+        held = await gate.hold()
+        never.set()
+        await start
+        return quiet, held
+
+    quiet, held = asyncio.run(scenario())
+    assert quiet == 0.0
+    assert 0.1 <= held < 1.0
+
+
+def test_a_failed_write_still_lets_streams_through() -> None:
+    async def scenario() -> float:
+        gate = WritesFirst(max_hold_s=5)
+
+        async def failing(scope: Any, receive: Any, send: Any) -> None:
+            raise RuntimeError("boom")
+
+        with contextlib.suppress(RuntimeError):
+            await gate.api(failing)(_scope("POST"), _nothing, _ignore)
+        return await gate.hold()
+
+    assert asyncio.run(scenario()) == 0.0
