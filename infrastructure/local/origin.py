@@ -46,7 +46,7 @@ from infrastructure.local.authorizer import CognitoVerifier, JwksCache, missing_
 from infrastructure.local.hosted_ui import HostedUi, describe_client
 from infrastructure.local.identity import LocalIdentity, sign_in
 from infrastructure.local.lambda_runtime import definitions, load_handler
-from infrastructure.local.writes_first import WritesFirst
+from infrastructure.local.starts_first import StartsFirst
 from infrastructure.resources import ROOT, STREAM_ASGI, USER_POOL, Function
 from quantdesk.errors import NotFound, PayloadTooLarge, QuantdeskError, for_status
 from quantdesk.web import API_HEADERS, MAX_BODY_BYTES, PAGE_HEADERS
@@ -218,16 +218,16 @@ def build_origin(
     if default_user is not None:
         anonymous = verifier.claims("Bearer " + sign_in(identity, default_user).id_token)
     apps: dict[str, ASGIApp] = {"web": _web(web_root)}
-    writes_first = WritesFirst()
+    starts_first = StartsFirst()
     if routing.api is not None:
         gateways = []
         for function in (routing.api, *routing.more_apis):
             chalice_app = load_handler(function)
             authorizer = GatewayAuthorizer(chalice_app, verifier, anonymous)
             gateways.append(api_gateway(chalice_app, authorizer))
-        apps["api"] = writes_first.api(_api(gateways))
+        apps["api"] = starts_first.api(_api(gateways))
     if routing.stream is not None:
-        apps["stream"] = writes_first.stream(load_handler(routing.stream))  # type: ignore[arg-type]
+        apps["stream"] = starts_first.stream(load_handler(routing.stream))  # type: ignore[arg-type]
 
     async def health(request: Request) -> Response:
         if not ready():

@@ -11,7 +11,8 @@ flight, every other request waits for them first (``foreground``).
 
 The log is compacted into snapshots: the moto region backends that received writes, pickled
 together (so references between them hold), taken under the same lock, in the background
-when the log has grown, and on a clean stop. A snapshot is a complete image — tables with their
+when the log has grown (once no start is in flight: the dump holds the lock and the interpreter
+for a fraction of a second), and on a clean stop. A snapshot is a complete image — tables with their
 stream records, buckets, state machines and executions (with their history), IAM, Lambda,
 CloudFormation, Cognito — which a request log cannot rebuild more cheaply; the log then only
 has to carry what happened since.

@@ -1,5 +1,5 @@
-"""The origin holds new SSE connections back while the API's writes are in flight, never longer
-than its bound, and never holds the API's reads or writes."""
+"""The origin holds new SSE connections back while runs' starts are in flight, never longer than
+its bound, and never holds the API's other requests."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import asyncio
 import contextlib
 from typing import Any
 
-from infrastructure.local.writes_first import WritesFirst
+from infrastructure.local.starts_first import StartsFirst
 
 
-def _scope(method: str) -> dict[str, Any]:
-    return {"type": "http", "method": method, "path": "/x"}
+def _scope(method: str, path: str = "/analysis/run") -> dict[str, Any]:
+    return {"type": "http", "method": method, "path": path}
 
 
 async def _nothing() -> dict[str, Any]:
@@ -35,7 +35,7 @@ def _recording(log: list[str], name: str, done: asyncio.Event | None = None) -> 
 def test_a_new_stream_waits_for_the_write_in_flight() -> None:
     async def scenario() -> list[str]:
         log: list[str] = []
-        gate = WritesFirst(max_hold_s=5)
+        gate = StartsFirst(max_hold_s=5)
         finish_start = asyncio.Event()
         start = asyncio.create_task(
             gate.api(_recording(log, "start", finish_start))(_scope("POST"), _nothing, _ignore)
@@ -45,13 +45,19 @@ def test_a_new_stream_waits_for_the_write_in_flight() -> None:
             gate.stream(_recording(log, "viewer"))(_scope("GET"), _nothing, _ignore)
         )
         read = asyncio.create_task(
-            gate.api(_recording(log, "history"))(_scope("GET"), _nothing, _ignore)
+            gate.api(_recording(log, "history"))(_scope("GET", "/analysis/runs"), _nothing, _ignore)
+        )
+        suggest = asyncio.create_task(
+            gate.api(_recording(log, "suggest", finish_start))(
+                _scope("POST", "/analysis/suggest"), _nothing, _ignore
+            )
         )
         await asyncio.sleep(0.05)
         assert "viewer began" not in log  # held while the start is in flight
-        assert "history ended" in log  # a read is neither counted nor held
+        assert "history ended" in log  # other requests are neither counted nor held
+        assert "suggest began" in log
         finish_start.set()
-        await asyncio.gather(start, viewer, read)
+        await asyncio.gather(start, viewer, read, suggest)
         return log
 
     log = asyncio.run(scenario())
@@ -60,7 +66,7 @@ def test_a_new_stream_waits_for_the_write_in_flight() -> None:
 
 def test_a_stream_is_held_at_most_the_bound_and_not_at_all_when_quiet() -> None:
     async def scenario() -> tuple[float, float]:
-        gate = WritesFirst(max_hold_s=0.1)
+        gate = StartsFirst(max_hold_s=0.1)
         quiet = await gate.hold()
         never = asyncio.Event()
         start = asyncio.create_task(
@@ -79,7 +85,7 @@ def test_a_stream_is_held_at_most_the_bound_and_not_at_all_when_quiet() -> None:
 
 def test_a_failed_write_still_lets_streams_through() -> None:
     async def scenario() -> float:
-        gate = WritesFirst(max_hold_s=5)
+        gate = StartsFirst(max_hold_s=5)
 
         async def failing(scope: Any, receive: Any, send: Any) -> None:
             raise RuntimeError("boom")

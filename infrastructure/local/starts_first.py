@@ -1,5 +1,5 @@
-"""The origin's one interpreter serves the API and the SSE app; new SSE connections wait while the
-API's writes (a run's start) are in flight.
+"""The origin's one interpreter serves the API and the SSE app; new SSE connections wait while
+runs' starts (``POST /analysis/run``) are in flight.
 
 On AWS the API's Lambda and the stream's Function URL are separate fleets. Here they share one
 process and two cores with the endpoint, and a hundred starts each followed at once by five
@@ -18,33 +18,33 @@ from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-#: the longest a new SSE connection waits for the API's writes in flight
+#: the longest a new SSE connection waits for the starts in flight
 MAX_HOLD_S: Final = 1.0
-WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+START_PATH: Final = "/analysis/run"
 
 
-class WritesFirst:
-    """Counts the API's writes in flight; holds new stream connections back while there are any.
+class StartsFirst:
+    """Counts the starts in flight; holds new stream connections back while there are any.
     Lives on the origin's event loop (every count is changed there)."""
 
     def __init__(self, max_hold_s: float = MAX_HOLD_S) -> None:
         self.max_hold_s = max_hold_s
-        self._writes = 0
+        self._starts = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
 
     def api(self, app: ASGIApp) -> ASGIApp:
         async def counted(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope.get("method") not in WRITE_METHODS:
+            if scope.get("method") != "POST" or scope.get("path") != START_PATH:
                 await app(scope, receive, send)
                 return
-            self._writes += 1
+            self._starts += 1
             self._quiet.clear()
             try:
                 await app(scope, receive, send)
             finally:
-                self._writes -= 1
-                if not self._writes:
+                self._starts -= 1
+                if not self._starts:
                     self._quiet.set()
 
         return counted
@@ -57,8 +57,8 @@ class WritesFirst:
         return held
 
     async def hold(self) -> float:
-        """Wait while writes are in flight (at most ``max_hold_s``); the seconds waited."""
-        if not self._writes:
+        """Wait while starts are in flight (at most ``max_hold_s``); the seconds waited."""
+        if not self._starts:
             return 0.0
         started = time.monotonic()
         with contextlib.suppress(TimeoutError):
