@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterator
 from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -34,27 +35,21 @@ class StartsFirst:
         self._quiet.set()
 
     def api(self, app: ASGIApp) -> ASGIApp:
-        async def counted(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope.get("method") != "POST" or scope.get("path") != START_PATH:
-                await app(scope, receive, send)
-                return
-            self._starts += 1
-            self._quiet.clear()
-            try:
-                await app(scope, receive, send)
-            finally:
-                self._starts -= 1
-                if not self._starts:
-                    self._quiet.set()
-
-        return counted
+        return _Counted(self, app)
 
     def stream(self, app: ASGIApp) -> ASGIApp:
-        async def held(scope: Scope, receive: Receive, send: Send) -> None:
-            await self.hold()
-            await app(scope, receive, send)
+        return _Held(self, app)
 
-        return held
+    @contextlib.contextmanager
+    def starting(self) -> Iterator[None]:
+        self._starts += 1
+        self._quiet.clear()
+        try:
+            yield
+        finally:
+            self._starts -= 1
+            if not self._starts:
+                self._quiet.set()
 
     async def hold(self) -> float:
         """Wait while starts are in flight (at most ``max_hold_s``); the seconds waited."""
@@ -64,3 +59,27 @@ class StartsFirst:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._quiet.wait(), self.max_hold_s)
         return time.monotonic() - started
+
+
+# ASGI apps as objects, not functions: Starlette's routes call a function with a request
+
+
+class _Counted:
+    def __init__(self, gate: StartsFirst, app: ASGIApp) -> None:
+        self.gate, self.app = gate, app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("method") != "POST" or scope.get("path") != START_PATH:
+            await self.app(scope, receive, send)
+            return
+        with self.gate.starting():
+            await self.app(scope, receive, send)
+
+
+class _Held:
+    def __init__(self, gate: StartsFirst, app: ASGIApp) -> None:
+        self.gate, self.app = gate, app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.gate.hold()
+        await self.app(scope, receive, send)

@@ -7,6 +7,10 @@ import asyncio
 import contextlib
 from typing import Any
 
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
 from infrastructure.local.starts_first import StartsFirst
 
 
@@ -95,3 +99,28 @@ def test_a_failed_write_still_lets_streams_through() -> None:
         return await gate.hold()
 
     assert asyncio.run(scenario()) == 0.0
+
+
+def test_the_wrapped_apps_mount_as_asgi_apps_on_a_route() -> None:
+    # a Starlette route calls a plain function with a request: the wrappers must stay ASGI apps
+    gate = StartsFirst()
+    answer = PlainTextResponse("ok")
+    app = Starlette(
+        routes=[
+            Route("/runs/_stats", gate.stream(answer)),
+            Route("/analysis/run", gate.api(answer), methods=["POST"]),
+        ]
+    )
+
+    async def request(method: str, path: str) -> tuple[int, bytes]:
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {**_scope(method, path), "headers": [], "query_string": b"", "app": app}
+        await app(scope, _nothing, send)
+        return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+    assert asyncio.run(request("GET", "/runs/_stats")) == (200, b"ok")
+    assert asyncio.run(request("POST", "/analysis/run")) == (200, b"ok")
