@@ -78,9 +78,9 @@ async def one_run(
 ) -> RunOutcome:
     started = time.perf_counter()
     async with http.post(f"{base_url}/analysis/run", json=REQUEST) as response:
+        response.raise_for_status()  # before the body: an error's may not be JSON
         body = await response.json()
         outcome = RunOutcome(start_ms=(time.perf_counter() - started) * 1000)
-        response.raise_for_status()
     url = urljoin(base_url, body["stream_url"])
     watched = await asyncio.gather(*(view(http, url, began) for _ in range(viewers)))
     outcome.viewers = [seqs for seqs, _, _ in watched]
